@@ -1,0 +1,3 @@
+from sspred.cli import main
+
+main()

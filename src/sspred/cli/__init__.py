@@ -1,0 +1,49 @@
+"""The command-line interface: the only part of sspred that prints.
+
+Every command lives in its own module and registers itself on ``app``.
+Bad input ends in one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from sspred.errors import InputError, ModelFileError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Protein secondary-structure prediction with feed-forward neural networks.")
+
+#: Exit code for bad input, a bad model file or a failed run, as opposed to a usage error's 2 from click.
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+from sspred.cli import evaluate, predict, train  # noqa: E402,F401  (commands register on import)
+
+#: Errors that are the user's input, not our bug: printed as one line.
+USER_ERRORS = (InputError, ModelFileError)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    typer.echo(f"sspred: error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        typer.echo("sspred: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except USER_ERRORS as exc:
+        fail(str(exc).replace("\n", " "))
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)

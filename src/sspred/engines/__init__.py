@@ -1,0 +1,1 @@
+"""Engines that run the networks: NumPy (always available) and PyTorch (optional extra)."""

@@ -1,0 +1,44 @@
+"""Training steps of the NumPy engine: forward, loss, backward, optimizer update."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sspred.config import TrainConfig
+from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
+from sspred.engines.numpy.network import Network
+from sspred.engines.numpy.optim import OPTIMIZERS
+from sspred.features import one_hot
+
+
+class NumpyLearner:
+    """Holds a network and its optimizer; ``step`` trains on one minibatch of window codes."""
+
+    engine = "numpy"
+
+    def __init__(self, specs: list[dict], cfg: TrainConfig, rng: np.random.Generator):
+        self.dtype = np.dtype(cfg.dtype)
+        self.net = Network(specs, dtype=self.dtype, rng=rng)
+        self.loss = SoftmaxCrossEntropy()
+        kwargs = {"lr": cfg.lr}
+        if cfg.optimizer == "sgd":
+            kwargs["momentum"] = cfg.momentum
+        self.optimizer = OPTIMIZERS[cfg.optimizer](self.net.params, **kwargs)
+
+    def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One update on windows (B, W) with targets (B,); returns the loss and the batch's predicted classes."""
+        logits = self.net.forward(one_hot(codes, self.dtype), train=True)  # (B, K)
+        loss = self.loss.forward(logits, y)
+        self.net.backward(self.loss.backward())
+        self.optimizer.step(self.net.params, self.net.grads)
+        return loss, logits.argmax(axis=1)
+
+    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+        return softmax(self.net.forward(one_hot(codes, self.dtype), train=False))
+
+    def get_params(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in self.net.params.items()}
+
+    def set_params(self, params: dict[str, np.ndarray]) -> None:
+        for k, v in self.net.params.items():
+            v[...] = params[k]

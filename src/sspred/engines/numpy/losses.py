@@ -1,0 +1,40 @@
+"""Softmax with cross-entropy as one numerically stable layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)  # the max shift keeps exp() from overflowing
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    return np.exp(log_softmax(logits))
+
+
+class SoftmaxCrossEntropy:
+    """Mean cross-entropy of integer targets under softmax(logits).
+
+    ``smoothing`` = rho gives the true class 1 - rho and every other class rho / (K - 1).
+    The gradient with respect to the logits is (softmax - target) / B, which is why the
+    two are fused: it never divides by a probability.
+    """
+
+    def __init__(self, smoothing: float = 0.0):
+        self.smoothing = smoothing
+
+    def targets(self, y: np.ndarray, k: int, dtype) -> np.ndarray:
+        t = np.full((y.size, k), self.smoothing / (k - 1) if k > 1 else 0.0, dtype=dtype)  # (B, K)
+        t[np.arange(y.size), y] = 1.0 - self.smoothing
+        return t
+
+    def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+        logp = log_softmax(logits)  # (B, K)
+        self.t = self.targets(y, logits.shape[1], logits.dtype)
+        self.p = np.exp(logp)
+        return float(-(self.t * logp).sum() / y.size)
+
+    def backward(self) -> np.ndarray:
+        return (self.p - self.t) / self.t.shape[0]  # (B, K)

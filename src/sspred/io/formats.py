@@ -1,0 +1,127 @@
+"""Prediction output formats: PSIPRED .ss2 (VFORMAT) and .horiz (HFORMAT), FASTA, JSON and TSV.
+
+Each writer streams: ``begin`` once, ``record`` per prediction, ``end`` once.
+The PSIPRED layouts are written from their published description:
+
+* VFORMAT: ``# PSIPRED VFORMAT (...)``, a blank line, then per residue
+  ``%4d %c %c  %6.3f %6.3f %6.3f`` (position, residue, state, P(C), P(H), P(E)).
+* HFORMAT: ``# PSIPRED HFORMAT (...)``, a blank line, then blocks of up to 60
+  residues: ``Conf: `` digits, ``Pred: `` states, ``  AA: `` residues, a ruler
+  with each multiple of 10 right-aligned under its residue, and two blank lines.
+
+For several records, .ss2 and .horiz outputs are concatenated, each with its own header.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+import numpy as np
+
+from sspred.alphabet import STATE_SETS, STATES3
+
+#: Residues per HFORMAT block, as PSIPRED.
+HORIZ_WIDTH = 60
+
+
+def confidence_digits(probs: np.ndarray) -> str:
+    """PSIPRED-style confidence 0-9: floor(10 * (top probability - second)), capped at 9."""
+    top2 = np.sort(probs, axis=1)[:, -2:]  # (L, 2)
+    digits = np.clip(np.floor(10.0 * (top2[:, 1] - top2[:, 0])), 0, 9).astype(int)
+    return "".join(map(str, digits))
+
+
+def states_of(probs: np.ndarray, states: str) -> str:
+    return "".join(np.array(list(states))[probs.argmax(axis=1)])
+
+
+class Writer:
+    """Streaming writer protocol."""
+
+    def __init__(self, out: IO[str], model_name: str, states: str = STATES3):
+        self.out, self.model_name, self.states = out, model_name, states
+
+    def begin(self) -> None:
+        pass
+
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def end(self) -> None:
+        pass
+
+
+class SS2Writer(Writer):
+    def record(self, rec_id, sequence, probs):
+        if self.states != STATES3:
+            raise ValueError("the .ss2 format holds 3-state predictions only")
+        pred = states_of(probs, self.states)
+        lines = [f"# PSIPRED VFORMAT ({self.model_name})\n\n"]
+        for i, (aa, s, p) in enumerate(zip(sequence, pred, probs), start=1):
+            lines.append("%4d %c %c  %6.3f %6.3f %6.3f\n" % (i, aa, s, p[0], p[1], p[2]))
+        self.out.write("".join(lines))
+
+
+class HorizWriter(Writer):
+    def record(self, rec_id, sequence, probs):
+        pred = states_of(probs, self.states)
+        conf = confidence_digits(probs)
+        parts = [f"# PSIPRED HFORMAT ({self.model_name})\n\n"]
+        for start in range(0, len(sequence), HORIZ_WIDTH):
+            stop = min(start + HORIZ_WIDTH, len(sequence))
+            ruler = "".join("%10d" % n for n in range(start + 10, stop + 1, 10))
+            parts.append(f"Conf: {conf[start:stop]}\nPred: {pred[start:stop]}\n  AA: {sequence[start:stop]}\n"
+                         f"      {ruler}\n\n\n")
+        self.out.write("".join(parts))
+
+
+class FastaWriter(Writer):
+    """The contract: '>' + id, then one line of predicted states, as long as the sequence."""
+
+    def record(self, rec_id, sequence, probs):
+        self.out.write(f">{rec_id}\n{states_of(probs, self.states)}\n")
+
+
+class JsonWriter(Writer):
+    """One JSON document: {"model": ..., "states": ..., "predictions": [{id, sequence, prediction, probabilities}]}."""
+
+    def begin(self):
+        self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_name), json.dumps(self.states)))
+        self.first = True
+
+    def record(self, rec_id, sequence, probs):
+        item = {"id": rec_id, "sequence": sequence, "prediction": states_of(probs, self.states),
+                "probabilities": np.round(probs.astype(np.float64), 4).tolist()}
+        self.out.write(("\n" if self.first else ",\n") + json.dumps(item))
+        self.first = False
+
+    def end(self):
+        self.out.write("\n]}\n")
+
+
+class TsvWriter(Writer):
+    """One row per residue: id, position, residue, state, then one probability column per state."""
+
+    def begin(self):
+        self.out.write("\t".join(["id", "pos", "aa", "pred"] + [f"p_{s}" for s in self.states]) + "\n")
+
+    def record(self, rec_id, sequence, probs):
+        pred = states_of(probs, self.states)
+        rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join("%.4f" % v for v in p) + "\n"
+                for i, (aa, s, p) in enumerate(zip(sequence, pred, probs), start=1)]
+        self.out.write("".join(rows))
+
+
+#: Writers keyed by the --format name.
+WRITERS: dict[str, type[Writer]] = {
+    "ss2": SS2Writer,
+    "horiz": HorizWriter,
+    "fasta": FastaWriter,
+    "json": JsonWriter,
+    "tsv": TsvWriter,
+}
+
+
+def states_for(n_states: int) -> str:
+    return STATE_SETS["3"] if n_states == 3 else STATE_SETS["8"]

@@ -1,0 +1,63 @@
+"""Open text files the way users hand them to us: plain or gzipped, any line ending."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from sspred.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@contextlib.contextmanager
+def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
+    """Open a path ("-" is stdin) as text, gunzipping by content, not by name.
+
+    Universal newlines turn CRLF and lone CR into "\\n"; a UTF-8 byte-order mark is dropped.
+    Bytes that are not UTF-8 raise an InputError when they are read.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        yield path
+        return
+    if str(path) == "-":
+        raw = sys.stdin.buffer
+    else:
+        try:
+            raw = open(path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot open: {exc.strerror}", path=str(path)) from None
+    try:
+        buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
+        binary = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
+        yield io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
+    finally:
+        if raw is not sys.stdin.buffer:
+            raw.close()
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
+    """Write to a temporary file beside ``path`` and rename it into place on success.
+
+    On any exception (or KeyboardInterrupt) the temporary file is removed, so a
+    truncated file never appears under the final name.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
