@@ -21,6 +21,15 @@ class ModelConfig:
     activation: str = "sigmoid"
     #: "3" for H/E/C, "8" for the DSSP states.
     states: str = "3"
+    #: Width of a linear layer (no activation) between the window and the first hidden layer;
+    #: a low-rank factorisation of the first weight matrix. 0: none.
+    bottleneck: int = 0
+    #: Inverted-dropout rate (probability of dropping a unit) in training; 0: no dropout layers.
+    dropout: float = 0.0
+    #: Where dropout acts: 0 is the input window, i the output of hidden layer i; empty: every hidden layer.
+    dropout_at: list[int] = field(default_factory=list)
+    #: Batch normalisation between each hidden layer's linear map and its activation.
+    batchnorm: bool = False
 
     @property
     def n_inputs(self) -> int:
@@ -33,15 +42,31 @@ class ModelConfig:
     def layers(self) -> list[dict]:
         """The explicit layer list this config expands to (stored in the model file)."""
         specs, width = [], self.n_inputs
-        for size in self.hidden:
+        at = set(self.dropout_at) if self.dropout_at else set(range(1, len(self.hidden) + 1))
+        if self.dropout and 0 in at:
+            specs.append({"type": "dropout", "rate": self.dropout})
+        if self.bottleneck:
+            specs.append({"type": "linear", "in": width, "out": self.bottleneck})
+            width = self.bottleneck
+        for i, size in enumerate(self.hidden, start=1):
             specs.append({"type": "linear", "in": width, "out": size, "init_for": self.activation})
+            if self.batchnorm:
+                specs.append({"type": "batchnorm", "n": size})
             specs.append({"type": self.activation})
+            if self.dropout and i in at:
+                specs.append({"type": "dropout", "rate": self.dropout})
             width = size
         specs.append({"type": "linear", "in": width, "out": self.n_states})
         return specs
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """Rebuild from ``to_dict`` output, ignoring keys this version does not know."""
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass
@@ -62,6 +87,34 @@ class TrainConfig:
     seed: int = 0
     #: "float32" for training, "float64" for checks.
     dtype: str = "float32"
+    #: L2 penalty eta * 1/2 * sum(W^2) over weight matrices (not biases), added to the loss.
+    l2: float = 0.0
+    #: L1 penalty eta * sum(|W|) over weight matrices, added to the loss.
+    l1: float = 0.0
+    #: Std of Gaussian noise added to the one-hot inputs in training (0: none).
+    input_noise: float = 0.0
+    #: Std of Gaussian noise added to the weight matrices for each training step's forward and backward pass.
+    weight_noise: float = 0.0
+    #: Label smoothing rho: the true class gets 1 - rho, every other class rho / (K - 1).
+    smoothing: float = 0.0
+    #: Learning-rate schedule: none, step, cosine or plateau.
+    schedule: str = "none"
+    #: step: multiply the rate by lr_gamma every lr_step epochs.
+    lr_step: int = 10
+    #: step and plateau: the factor the rate is multiplied by.
+    lr_gamma: float = 0.1
+    #: plateau: epochs without a better monitored loss before the rate drops.
+    lr_patience: int = 2
+    #: cosine: the rate reached at the last epoch.
+    lr_min: float = 0.0
+    #: Engine: numpy or torch.
+    engine: str = "numpy"
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """Rebuild from ``to_dict`` output, ignoring keys this version does not know."""
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})

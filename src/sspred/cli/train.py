@@ -8,14 +8,17 @@ from typing import List, Optional
 import numpy as np
 import typer
 
+from sspred import checkpoint as ckpt
 from sspred.cli import app
 from sspred.config import ModelConfig, TrainConfig
+from sspred.engines import ENGINES, learner_class
 from sspred.engines.numpy.layers import ACTIVATIONS
 from sspred.engines.numpy.optim import OPTIMIZERS
+from sspred.errors import InputError
 from sspred.features import WindowIndex, check_window
 from sspred.io import datasets
 from sspred.model import build_header, save_model
-from sspred.train import TrainingDiverged, fit
+from sspred.train import SCHEDULES, TrainingDiverged, fit
 
 
 def parse_hidden(values: List[str]) -> list[int]:
@@ -24,6 +27,10 @@ def parse_hidden(values: List[str]) -> list[int]:
     if any(s < 0 for s in sizes):
         raise typer.BadParameter("hidden sizes must be >= 0", param_hint="--hidden")
     return [s for s in sizes if s > 0]
+
+
+def parse_ints(values: List[str]) -> list[int]:
+    return [int(tok) for v in values for tok in v.split(",") if tok.strip()]
 
 
 @app.command()
@@ -36,6 +43,10 @@ def train(
     hidden: List[str] = typer.Option(["40"], "--hidden", help="Hidden sizes, repeatable or comma list; 0 for none."),
     activation: str = typer.Option(ModelConfig.activation, "--activation", help=f"One of {', '.join(ACTIVATIONS)}."),
     states: str = typer.Option(ModelConfig.states, "--states", help="3 or 8."),
+    bottleneck: int = typer.Option(ModelConfig.bottleneck, "--bottleneck", help="Linear bottleneck width after the window; 0 for none."),
+    dropout: float = typer.Option(ModelConfig.dropout, "--dropout", help="Inverted-dropout rate; 0 for none."),
+    dropout_at: List[str] = typer.Option([], "--dropout-at", help="Layers dropout acts on: 0 = input, i = hidden layer i (default: every hidden layer)."),
+    batchnorm: bool = typer.Option(ModelConfig.batchnorm, "--batchnorm/--no-batchnorm", help="Batch norm before each hidden activation."),
     optimizer: str = typer.Option(TrainConfig.optimizer, "--optimizer", help=f"One of {', '.join(OPTIMIZERS)}."),
     lr: float = typer.Option(TrainConfig.lr, "--lr"),
     momentum: float = typer.Option(TrainConfig.momentum, "--momentum"),
@@ -44,46 +55,101 @@ def train(
     patience: int = typer.Option(TrainConfig.patience, "--patience", help="0 disables early stopping."),
     seed: int = typer.Option(TrainConfig.seed, "--seed"),
     dtype: str = typer.Option(TrainConfig.dtype, "--dtype", help="float32 or float64."),
+    l2: float = typer.Option(TrainConfig.l2, "--l2", help="L2 penalty eta: eta/2 * sum(W^2) added to the loss."),
+    l1: float = typer.Option(TrainConfig.l1, "--l1", help="L1 penalty eta: eta * sum(|W|) added to the loss."),
+    input_noise: float = typer.Option(TrainConfig.input_noise, "--input-noise", help="Std of Gaussian noise on inputs in training."),
+    weight_noise: float = typer.Option(TrainConfig.weight_noise, "--weight-noise", help="Std of Gaussian noise on weights in training."),
+    smoothing: float = typer.Option(TrainConfig.smoothing, "--smoothing", help="Label smoothing rho."),
+    schedule: str = typer.Option(TrainConfig.schedule, "--schedule", help=f"Learning-rate schedule: {', '.join(SCHEDULES)}."),
+    lr_step: int = typer.Option(TrainConfig.lr_step, "--lr-step", help="step: epochs between rate drops."),
+    lr_gamma: float = typer.Option(TrainConfig.lr_gamma, "--lr-gamma", help="step/plateau: factor per drop."),
+    lr_patience: int = typer.Option(TrainConfig.lr_patience, "--lr-patience", help="plateau: epochs without improvement before a drop."),
+    lr_min: float = typer.Option(TrainConfig.lr_min, "--lr-min", help="cosine: rate at the last epoch."),
+    engine: str = typer.Option(TrainConfig.engine, "--engine", help=f"One of {', '.join(ENGINES)}."),
+    device: str = typer.Option("auto", "--device", help="torch engine: cpu, cuda or auto."),
+    distributed: bool = typer.Option(False, "--distributed", help="torch engine under torchrun: DistributedDataParallel (gloo on CPU, NCCL on GPU)."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Write the run state here after every epoch (atomically)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in this checkpoint (its configuration is used)."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name written into the file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines."),
 ) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default) and save it."""
-    if activation not in ACTIVATIONS:
-        raise typer.BadParameter(f"choose from {', '.join(ACTIVATIONS)}", param_hint="--activation")
-    if optimizer not in OPTIMIZERS:
-        raise typer.BadParameter(f"choose from {', '.join(OPTIMIZERS)}", param_hint="--optimizer")
-    if states not in ("3", "8"):
-        raise typer.BadParameter("3 or 8", param_hint="--states")
-    try:
-        check_window(window)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--window") from None
-    mcfg = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states)
-    tcfg = TrainConfig(optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
-                       patience=patience, seed=seed, dtype=dtype)
+    state = None
+    if resume is not None:
+        state = ckpt.load(resume)
+        meta = state["meta"]
+        if meta.get("data") != data:
+            raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {data!r}", path=str(resume))
+        mcfg, tcfg = ModelConfig.from_dict(meta["model"]), TrainConfig.from_dict(meta["train_config"])
+        checkpoint = checkpoint or resume
+    else:
+        for value, choices, hint in ((activation, ACTIVATIONS, "--activation"), (optimizer, OPTIMIZERS, "--optimizer"),
+                                     (states, ("3", "8"), "--states"), (schedule, SCHEDULES, "--schedule"),
+                                     (engine, ENGINES, "--engine"), (dtype, ("float32", "float64"), "--dtype")):
+            if value not in choices:
+                raise typer.BadParameter(f"choose from {', '.join(choices)}", param_hint=hint)
+        if not 0 <= dropout < 1 or not 0 <= smoothing < 1:
+            raise typer.BadParameter("rates must lie in [0, 1)", param_hint="--dropout/--smoothing")
+        try:
+            check_window(window)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--window") from None
+        mcfg = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
+                           bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at), batchnorm=batchnorm)
+        tcfg = TrainConfig(optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
+                           patience=patience, seed=seed, dtype=dtype, l2=l2, l1=l1, input_noise=input_noise,
+                           weight_noise=weight_noise, smoothing=smoothing, schedule=schedule, lr_step=lr_step,
+                           lr_gamma=lr_gamma, lr_patience=lr_patience, lr_min=lr_min, engine=engine)
+    cls = learner_class(tcfg.engine)
+    kwargs, rank = {}, 0
+    if tcfg.engine == "torch":
+        from sspred.engines.torch.learner import resolve_device
+
+        try:
+            kwargs["device"] = resolve_device(device)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--device") from None
+        if distributed:
+            from sspred.engines.torch import distributed as ddp
+
+            rank, world, kwargs["device"] = ddp.init(kwargs["device"])
+            kwargs["distributed"] = True
+    elif distributed or device not in ("auto", "cpu"):
+        raise typer.BadParameter("--device and --distributed need --engine torch", param_hint="--engine")
+    main = rank == 0
+    quiet = quiet or not main
+
     train_chains = datasets.load(data, "train", data_dir)
     valid_chains = datasets.load(valid_data or data, "valid", data_dir) if (valid_data or data in datasets.DATASETS) else []
-    train_idx = WindowIndex(train_chains, window, states)
-    valid_idx = WindowIndex(valid_chains, window, states) if valid_chains else None
-    from sspred.engines.numpy.learner import NumpyLearner
-
-    learner = NumpyLearner(mcfg.layers(), tcfg, np.random.default_rng(seed))
+    train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
+    valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+    learner = cls(mcfg.layers(), tcfg, np.random.default_rng(tcfg.seed), **kwargs)
 
     def report(stats: dict) -> None:
         if not quiet:
             v = f"  valid loss {stats['valid_loss']:.4f}  valid Q {stats['valid_q3']:.2f}" if "valid_loss" in stats else ""
-            typer.echo(f"epoch {stats['epoch']:3d}  train loss {stats['train_loss']:.4f}  train Q {stats['train_q3']:.2f}{v}"
-                       f"  ({stats['seconds']:.1f}s)", err=True)
+            typer.echo(f"epoch {stats['epoch']:3d}  train loss {stats['train_loss']:.6f}  train Q {stats['train_q3']:.2f}{v}"
+                       f"  lr {stats['lr']:.3g}  ({stats['seconds']:.1f}s)", err=True)
 
-    typer.echo(f"training on {len(train_idx)} residues of {len(train_chains)} chains; "
-               f"validating on {len(valid_idx) if valid_idx else 0}", err=True)
+    if main:
+        typer.echo(f"training on {len(train_idx)} residues of {len(train_chains)} chains with the {tcfg.engine} engine; "
+                   f"validating on {len(valid_idx) if valid_idx else 0}", err=True)
     try:
-        history = fit(learner, train_idx, valid_idx, tcfg, callback=report)
+        history = fit(learner, train_idx, valid_idx, tcfg, callback=report,
+                      checkpoint=str(checkpoint) if checkpoint and main else None, resume=state,
+                      meta={"data": data, "model": mcfg.to_dict(), "layers": mcfg.layers()})
     except TrainingDiverged as exc:
         typer.echo(f"sspred: error: {exc}; no model written", err=True)
         raise typer.Exit(2)
+    if distributed:
+        spread = ddp.replica_spread(learner.net)
+        ddp.shutdown()
+        if main:
+            typer.echo(f"replicas: {world} ranks, largest parameter difference between ranks {spread:.3g}", err=True)
+    if not main:
+        return
     header = build_header(mcfg, name or out.stem, train={"data": data, "config": tcfg.to_dict(),
                                                         "engine": learner.engine, "history": history.to_dict()})
     save_model(out, header, learner.get_params())
-    best = history.epochs[history.best_epoch - 1]
+    best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
     typer.echo(f"saved {out} (best epoch {history.best_epoch}: valid Q {best.get('valid_q3', float('nan')):.2f})")

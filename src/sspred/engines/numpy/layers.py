@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Init gain per following activation: variance of W is gain / fan_in
-#: (He et al. 2015 for ReLU; LeCun 1998 for the saturating ones).
-INIT_GAIN = {"relu": 2.0, "tanh": 1.0, "sigmoid": 1.0, None: 1.0}
+from sspred.engines.spec import INIT_GAIN, batchnorm_init, linear_init  # noqa: F401  (INIT_GAIN re-exported)
 
 
 class Layer:
-    """Protocol: params/grads dicts, forward(x, train), backward(dout) -> dx."""
+    """Protocol: params/grads dicts, forward(x, train), backward(dout) -> dx.
+
+    ``buffers`` hold state that is saved with the model but not learned by
+    gradient (batch norm's running statistics).
+    """
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
+    buffers: dict[str, np.ndarray]
 
     def __init__(self, spec: dict):
         self.spec = spec
-        self.params, self.grads = {}, {}
+        self.params, self.grads, self.buffers = {}, {}, {}
 
     @staticmethod
     def param_shapes(spec: dict) -> dict[str, tuple]:
         """Name and shape of every parameter this spec has."""
+        return {}
+
+    @staticmethod
+    def buffer_shapes(spec: dict) -> dict[str, tuple]:
+        """Name and shape of every buffer this spec has."""
         return {}
 
     def init(self, rng: np.random.Generator, dtype) -> None:
@@ -47,10 +55,7 @@ class Linear(Layer):
         return {"W": (spec["in"], spec["out"]), "b": (spec["out"],)}
 
     def init(self, rng, dtype):
-        fan_in, fan_out = self.spec["in"], self.spec["out"]
-        std = np.sqrt(INIT_GAIN[self.spec.get("init_for")] / fan_in)
-        self.params = {"W": (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype),
-                       "b": np.zeros(fan_out, dtype=dtype)}
+        self.params, _ = linear_init(self.spec, rng, dtype)
 
     def forward(self, x, train=False):
         self.x = x
@@ -91,12 +96,86 @@ class ReLU(Layer):
         return np.where(self.positive, dout, 0).astype(dout.dtype, copy=False)
 
 
+class Dropout(Layer):
+    """Inverted dropout (Srivastava et al. 2014): in training keep each unit with probability 1 - rate
+    and scale the kept ones by 1 / (1 - rate), so evaluation is the identity.
+
+    The mask comes from ``self.rng`` (a Generator the learner passes in), or from ``fixed_mask``
+    when a test injects one (True = keep).
+    """
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.rng: np.random.Generator | None = None
+        self.fixed_mask: np.ndarray | None = None
+        self.scale: np.ndarray | None = None
+
+    def forward(self, x, train=False):
+        rate = self.spec["rate"]
+        if not train or rate == 0:
+            self.scale = None
+            return x
+        keep = self.fixed_mask if self.fixed_mask is not None else self.rng.random(x.shape) >= rate  # (B, n)
+        self.scale = keep.astype(x.dtype) / x.dtype.type(1 - rate)
+        return x * self.scale
+
+    def backward(self, dout):
+        return dout if self.scale is None else dout * self.scale
+
+
+class BatchNorm(Layer):
+    """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis of (B, n) activations.
+
+    Training normalises by the batch mean and (biased) variance and moves the running
+    statistics by ``momentum`` towards them, the running variance using the unbiased
+    batch variance, as PyTorch does. Evaluation normalises by the running statistics.
+    """
+
+    @staticmethod
+    def param_shapes(spec):
+        return {"gamma": (spec["n"],), "beta": (spec["n"],)}
+
+    @staticmethod
+    def buffer_shapes(spec):
+        return {"running_mean": (spec["n"],), "running_var": (spec["n"],)}
+
+    def init(self, rng, dtype):
+        self.params, self.buffers = batchnorm_init(self.spec, rng, dtype)
+
+    def forward(self, x, train=False):
+        eps, momentum = self.spec.get("eps", 1e-5), self.spec.get("momentum", 0.1)
+        self.train_mode = train
+        if train:
+            b = x.shape[0]
+            mean, var = x.mean(axis=0), x.var(axis=0)  # (n,), biased
+            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+            rm[...] = (1 - momentum) * rm + momentum * mean
+            rv[...] = (1 - momentum) * rv + momentum * var * (b / max(b - 1, 1))
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        self.inv_std = 1.0 / np.sqrt(var + eps)  # (n,)
+        self.xhat = (x - mean) * self.inv_std  # (B, n)
+        return self.params["gamma"] * self.xhat + self.params["beta"]
+
+    def backward(self, dout):
+        self.grads["gamma"] = (dout * self.xhat).sum(axis=0)
+        self.grads["beta"] = dout.sum(axis=0)
+        dxhat = dout * self.params["gamma"]  # (B, n)
+        if not self.train_mode:
+            return dxhat * self.inv_std  # the statistics are constants in evaluation
+        # The batch mean and variance depend on every row, hence the two correction terms.
+        b = dout.shape[0]
+        return (self.inv_std / b) * (b * dxhat - dxhat.sum(axis=0) - self.xhat * (dxhat * self.xhat).sum(axis=0))
+
+
 #: Layer types keyed by the name stored in model files.
 LAYERS: dict[str, type[Layer]] = {
     "linear": Linear,
     "sigmoid": Sigmoid,
     "tanh": Tanh,
     "relu": ReLU,
+    "dropout": Dropout,
+    "batchnorm": BatchNorm,
 }
 #: The activations a user can name (a subset of LAYERS).
 ACTIVATIONS = ("sigmoid", "tanh", "relu")

@@ -8,7 +8,21 @@ from sspred.config import TrainConfig
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
+from sspred.engines.spec import initial_state, is_weight
 from sspred.features import one_hot
+
+
+def penalty(params: dict[str, np.ndarray], l1: float, l2: float) -> tuple[float, dict[str, np.ndarray]]:
+    """l2 * 1/2 * sum(W^2) + l1 * sum(|W|) over weight matrices, and its gradient per weight.
+
+    The subgradient of |w| at 0 is taken as 0 (np.sign), as torch does.
+    """
+    value, grads = 0.0, {}
+    for name, w in params.items():
+        if is_weight(name) and (l1 or l2):
+            value += float(0.5 * l2 * (w * w).sum() + l1 * np.abs(w).sum())
+            grads[name] = l2 * w + l1 * np.sign(w)
+    return value, grads
 
 
 class NumpyLearner:
@@ -18,18 +32,51 @@ class NumpyLearner:
 
     def __init__(self, specs: list[dict], cfg: TrainConfig, rng: np.random.Generator):
         self.dtype = np.dtype(cfg.dtype)
-        self.net = Network(specs, dtype=self.dtype, rng=rng)
-        self.loss = SoftmaxCrossEntropy()
+        self.cfg = cfg
+        self.net = Network(specs, dtype=self.dtype)
+        self.net.load_params(initial_state(specs, rng, self.dtype))
+        self.loss = SoftmaxCrossEntropy(smoothing=cfg.smoothing)
         kwargs = {"lr": cfg.lr}
         if cfg.optimizer == "sgd":
             kwargs["momentum"] = cfg.momentum
         self.optimizer = OPTIMIZERS[cfg.optimizer](self.net.params, **kwargs)
+        self.begin_epoch([cfg.seed, 0])
+
+    def begin_epoch(self, entropy: list[int]) -> None:
+        """Reseed the training noise (dropout, input and weight noise) from ``entropy``, e.g. [seed, epoch]."""
+        self.rng = np.random.default_rng(entropy)
+        self.net.set_rng(self.rng)
+
+    def set_lr(self, lr: float) -> None:
+        self.optimizer.lr = lr
+
+    def forward_backward(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Loss (with penalties) and logits of one-hot rows (B, n_inputs); fills ``self.net.grads``."""
+        cfg = self.cfg
+        if cfg.input_noise:
+            x = x + (cfg.input_noise * self.rng.standard_normal(x.shape)).astype(self.dtype)
+        params = self.net.params
+        clean = {}
+        if cfg.weight_noise:
+            # Perturb for this step's forward and backward pass only; the update applies to the clean weights.
+            for name, w in params.items():
+                if is_weight(name):
+                    clean[name] = w.copy()
+                    w += (cfg.weight_noise * self.rng.standard_normal(w.shape)).astype(self.dtype)
+        logits = self.net.forward(x, train=True)  # (B, K)
+        loss = self.loss.forward(logits, y)
+        self.net.backward(self.loss.backward())
+        for name, w in clean.items():
+            params[name][...] = w
+        extra, pgrads = penalty(params, cfg.l1, cfg.l2)
+        grads = self.net.grads
+        for name, g in pgrads.items():
+            grads[name] += g
+        return loss + extra, logits
 
     def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One update on windows (B, W) with targets (B,); returns the loss and the batch's predicted classes."""
-        logits = self.net.forward(one_hot(codes, self.dtype), train=True)  # (B, K)
-        loss = self.loss.forward(logits, y)
-        self.net.backward(self.loss.backward())
+        loss, logits = self.forward_backward(one_hot(codes, self.dtype), y)
         self.optimizer.step(self.net.params, self.net.grads)
         return loss, logits.argmax(axis=1)
 
@@ -37,8 +84,28 @@ class NumpyLearner:
         return softmax(self.net.forward(one_hot(codes, self.dtype), train=False))
 
     def get_params(self) -> dict[str, np.ndarray]:
-        return {k: v.copy() for k, v in self.net.params.items()}
+        """Copies of every parameter and buffer (what a model file stores)."""
+        return {k: v.copy() for k, v in self.net.state.items()}
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
-        for k, v in self.net.params.items():
+        for k, v in self.net.state.items():
             v[...] = params[k]
+
+    def get_optimizer_state(self) -> dict:
+        """The optimizer's state as nested dicts of arrays (copies)."""
+        return _copy(self.optimizer.state)
+
+    def set_optimizer_state(self, state: dict) -> None:
+        _assign(self.optimizer.state, state)
+
+
+def _copy(tree):
+    return {k: _copy(v) for k, v in tree.items()} if isinstance(tree, dict) else np.array(tree, copy=True)
+
+
+def _assign(into: dict, tree: dict) -> None:
+    for k, v in into.items():
+        if isinstance(v, dict):
+            _assign(v, tree[k])
+        else:
+            v[...] = tree[k]

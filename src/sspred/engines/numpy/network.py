@@ -39,21 +39,40 @@ class Network:
         return {f"layers.{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
 
     @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Live views of the non-learned state (batch-norm running statistics)."""
+        return {f"layers.{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()}
+
+    @property
+    def state(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers: everything a model file stores."""
+        return {**self.params, **self.buffers}
+
+    def set_rng(self, rng: np.random.Generator | None) -> None:
+        """The generator dropout masks are drawn from in training."""
+        for layer in self.layers:
+            if hasattr(layer, "rng"):
+                layer.rng = rng
+
+    @property
     def grads(self) -> dict[str, np.ndarray]:
         return {f"layers.{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
     def load_params(self, params: dict[str, np.ndarray]) -> None:
-        """Copy named arrays in; every parameter must be present with its shape."""
+        """Copy named arrays in; every parameter and buffer must be present with its shape."""
         for i, layer in enumerate(self.layers):
-            expected = type(layer).param_shapes(layer.spec)
-            for name, shape in expected.items():
-                key = f"layers.{i}.{name}"
-                if key not in params:
-                    raise ValueError(f"missing parameter {key}")
-                if tuple(params[key].shape) != shape:
-                    raise ValueError(f"parameter {key} has shape {params[key].shape}, expected {shape}")
-                layer.params[name] = np.array(params[key], dtype=self.dtype)
+            cls = type(layer)
+            for store, expected in ((layer.params, cls.param_shapes(layer.spec)),
+                                    (layer.buffers, cls.buffer_shapes(layer.spec))):
+                for name, shape in expected.items():
+                    key = f"layers.{i}.{name}"
+                    if key not in params:
+                        raise ValueError(f"missing parameter {key}")
+                    if tuple(params[key].shape) != shape:
+                        raise ValueError(f"parameter {key} has shape {params[key].shape}, expected {shape}")
+                    store[name] = np.array(params[key], dtype=self.dtype)
 
 
 def n_parameters(specs: list[dict]) -> int:
+    """Learned parameters (buffers not counted)."""
     return int(sum(np.prod(s) for spec in specs for s in LAYERS[spec["type"]].param_shapes(spec).values()))

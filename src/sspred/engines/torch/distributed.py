@@ -1,0 +1,44 @@
+"""DistributedDataParallel set-up under torchrun: gloo on CPU, NCCL on GPU.
+
+torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT; this
+module only reads them through torch.distributed's env:// initialisation.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+
+#: Process-group backend per device type.
+BACKENDS = {"cpu": "gloo", "cuda": "nccl"}
+
+
+def init(device: str) -> tuple[int, int, str]:
+    """Join the process group torchrun describes; returns (rank, world size, this rank's device)."""
+    if "RANK" not in os.environ:
+        raise ValueError("--distributed needs torchrun's environment (RANK, WORLD_SIZE, ...); "
+                         "launch with: torchrun --nproc_per_node=N -m sspred train ... --distributed")
+    kind = torch.device(device).type
+    if kind == "cuda":
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+        torch.cuda.set_device(device)
+    dist.init_process_group(BACKENDS[kind])
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def replica_spread(net: torch.nn.Module) -> float:
+    """Largest difference of any parameter or buffer between ranks (0.0 when the replicas are identical)."""
+    worst = 0.0
+    for t in net.state_dict().values():
+        hi, lo = t.detach().clone(), t.detach().clone()
+        dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+        dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+        worst = max(worst, float((hi - lo).abs().max()) if t.numel() else 0.0)
+    return worst
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()

@@ -1,0 +1,190 @@
+"""Training steps of the torch engine: the NumPy learner's protocol, on CPU or GPU, optionally under DDP."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sspred.config import TrainConfig
+from sspred.engines.spec import initial_state, is_weight
+from sspred.engines.torch.network import DTYPES, TorchNetwork
+from sspred.engines.torch.optim import OPTIMIZERS
+
+#: --device values: a torch device string, or a function choosing one.
+DEVICES = {
+    "cpu": lambda: "cpu",
+    "cuda": lambda: "cuda",
+    "auto": lambda: "cuda" if torch.cuda.is_available() else "cpu",
+}
+
+
+def resolve_device(name: str) -> str:
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; choose from {', '.join(DEVICES)}")
+    device = DEVICES[name]()
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda, but torch sees no GPU (is this the CPU build of torch?)")
+    return device
+
+
+def smoothed_targets(y: torch.Tensor, k: int, smoothing: float, dtype) -> torch.Tensor:
+    """(B, K): 1 - rho on the true class and rho / (K - 1) elsewhere, as the NumPy SoftmaxCrossEntropy.
+
+    torch's own ``label_smoothing`` spreads rho over all K classes, true one included, hence this.
+    """
+    t = torch.full((y.shape[0], k), smoothing / (k - 1) if k > 1 else 0.0, dtype=dtype, device=y.device)
+    return t.scatter_(1, y[:, None], 1.0 - smoothing)
+
+
+class TorchLearner:
+    """Network, optimizer and training noise on one device.
+
+    With ``distributed`` (a process group already initialised, e.g. under
+    torchrun) every rank receives the same global batch, trains on its
+    rank::world share inside DistributedDataParallel, and the loss is scaled so
+    the averaged gradient equals that of the whole global batch.
+    """
+
+    engine = "torch"
+
+    def __init__(self, specs: list[dict], cfg: TrainConfig, rng: np.random.Generator, device: str = "cpu",
+                 distributed: bool = False):
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self.dtype = DTYPES[cfg.dtype]
+        self.net = TorchNetwork(specs).to(device=self.device, dtype=self.dtype)
+        self.net.load_arrays(initial_state(specs, rng, np.dtype(cfg.dtype)))
+        self.rank, self.world, self.model = 0, 1, self.net
+        if distributed:
+            import torch.distributed as dist
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.rank, self.world = dist.get_rank(), dist.get_world_size()
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.model = DistributedDataParallel(self.net, device_ids=ids)
+        self.params = dict(self.net.named_parameters())
+        kwargs = {"lr": cfg.lr}
+        if cfg.optimizer == "sgd":
+            kwargs["momentum"] = cfg.momentum
+        self.optimizer = OPTIMIZERS[cfg.optimizer](self.params, **kwargs)
+        self.begin_epoch([cfg.seed, 0])
+
+    # --- the learner protocol ---------------------------------------------------------------
+
+    def begin_epoch(self, entropy: list[int]) -> None:
+        """Reseed dropout and noise from ``entropy`` (e.g. [seed, epoch]); every rank draws the same stream."""
+        seed = int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0] >> 1)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.net.set_generator(self.generator)
+
+    def set_lr(self, lr: float) -> None:
+        self.optimizer.lr = lr
+
+    def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One update on the global batch of windows (B, W) with targets (B,); returns its loss and predicted classes."""
+        n_global = y.shape[0]
+        codes, y = codes[self.rank::self.world], y[self.rank::self.world]
+        x = self.net.encode(torch.from_numpy(np.ascontiguousarray(codes)).to(self.device))
+        yt = torch.from_numpy(np.ascontiguousarray(y)).to(self.device)
+        loss, logits = self.forward_backward(x, yt, n_global)
+        self.optimizer.step(self.params)
+        return loss, self._gather(logits.argmax(dim=1), n_global)
+
+    def forward_backward(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None) -> tuple[float, torch.Tensor]:
+        """Loss (with penalties) and logits of input rows (B, n_inputs); fills each parameter's ``.grad``."""
+        cfg = self.cfg
+        n_global = n_global or y.shape[0]
+        self.model.train()
+        for p in self.params.values():
+            p.grad = None
+        if cfg.input_noise:
+            x = x + cfg.input_noise * torch.randn(x.shape, generator=self.generator, device=x.device, dtype=x.dtype)
+        clean = {}
+        if cfg.weight_noise:
+            with torch.no_grad():
+                for name, p in self.params.items():
+                    if is_weight(name):
+                        clean[name] = p.clone()
+                        p.add_(cfg.weight_noise * torch.randn(p.shape, generator=self.generator,
+                                                              device=p.device, dtype=p.dtype))
+        logits = self.model(x)  # (b, K)
+        logp = torch.log_softmax(logits, dim=1)
+        t = smoothed_targets(y, logits.shape[1], cfg.smoothing, logits.dtype)
+        ce_sum = -(t * logp).sum()
+        # Sum over this rank's rows / global batch, times world: DDP's mean over ranks is then the global mean.
+        (ce_sum * (self.world / n_global)).backward()
+        with torch.no_grad():
+            for name, w in clean.items():
+                self.params[name].copy_(w)
+        loss = self._all_sum(ce_sum.detach()) / n_global + self._penalty()
+        return float(loss), logits.detach()
+
+    def _penalty(self) -> torch.Tensor:
+        """Add the gradient of l2 * 1/2 * sum(W^2) + l1 * sum(|W|) (clean weights) to .grad; return its value.
+
+        torch.autograd.grad does not fire DDP's hooks, and every rank adds the same term, so replicas stay equal.
+        """
+        cfg = self.cfg
+        weights = [p for name, p in self.params.items() if is_weight(name)]
+        if not (cfg.l1 or cfg.l2) or not weights:
+            return torch.zeros((), dtype=self.dtype, device=self.device)
+        value = sum(0.5 * cfg.l2 * (w * w).sum() + cfg.l1 * w.abs().sum() for w in weights)
+        for w, g in zip(weights, torch.autograd.grad(value, weights)):
+            w.grad.add_(g)
+        return value.detach()
+
+    def _all_sum(self, t: torch.Tensor) -> torch.Tensor:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            t = t.clone()
+            dist.all_reduce(t)
+        return t
+
+    def _gather(self, pred: torch.Tensor, n_global: int) -> np.ndarray:
+        """Predicted classes of the global batch from every rank's rank::world share."""
+        if self.world == 1:
+            return pred.cpu().numpy()
+        import torch.distributed as dist
+
+        per_rank = -(-n_global // self.world)
+        padded = torch.full((per_rank,), -1, dtype=pred.dtype, device=pred.device)
+        padded[:pred.shape[0]] = pred
+        parts = [torch.empty_like(padded) for _ in range(self.world)]
+        dist.all_gather(parts, padded)
+        # Row j of rank r is global row j * world + r.
+        return torch.stack(parts, dim=1).reshape(-1)[:n_global].cpu().numpy()  # (per_rank, world) -> (n,)
+
+    @torch.no_grad()
+    def logits(self, codes: np.ndarray) -> torch.Tensor:
+        self.net.eval()
+        return self.net(self.net.encode(torch.from_numpy(np.ascontiguousarray(codes)).to(self.device)))
+
+    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+        return torch.softmax(self.logits(codes), dim=1).cpu().numpy()
+
+    def get_params(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer as NumPy arrays (what a model file stores)."""
+        return self.net.arrays()
+
+    def set_params(self, params: dict[str, np.ndarray]) -> None:
+        self.net.load_arrays(params)
+
+    def get_optimizer_state(self) -> dict:
+        return _to_numpy(self.optimizer.state)
+
+    def set_optimizer_state(self, state: dict) -> None:
+        _assign(self.optimizer.state, state)
+
+
+def _to_numpy(tree):
+    return {k: _to_numpy(v) for k, v in tree.items()} if isinstance(tree, dict) else tree.detach().cpu().numpy().copy()
+
+
+@torch.no_grad()
+def _assign(into: dict, tree: dict) -> None:
+    for k, v in into.items():
+        if isinstance(v, dict):
+            _assign(v, tree[k])
+        else:
+            v.copy_(torch.as_tensor(np.asarray(tree[k])))
