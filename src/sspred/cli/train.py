@@ -139,8 +139,9 @@ def train(
                       checkpoint=str(checkpoint) if checkpoint and main else None, resume=state,
                       meta={"data": data, "model": mcfg.to_dict(), "layers": mcfg.layers()})
     except TrainingDiverged as exc:
-        typer.echo(f"sspred: error: {exc}; no model written", err=True)
-        raise typer.Exit(2)
+        from sspred.cli import fail
+
+        fail(f"{exc}; no model written")
     if distributed:
         spread = ddp.replica_spread(learner.net)
         ddp.shutdown()
