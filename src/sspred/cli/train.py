@@ -144,6 +144,7 @@ def train(
         fail(f"{exc}; no model written")
     if distributed:
         spread = ddp.replica_spread(learner.net)
+        learner.model = learner.net  # drop the DDP wrapper before its process group goes
         ddp.shutdown()
         if main:
             typer.echo(f"replicas: {world} ranks, largest parameter difference between ranks {spread:.3g}", err=True)
@@ -153,4 +154,5 @@ def train(
                                                         "engine": learner.engine, "history": history.to_dict()})
     save_model(out, header, learner.get_params())
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
-    typer.echo(f"saved {out} (best epoch {history.best_epoch}: valid Q {best.get('valid_q3', float('nan')):.2f})")
+    score = f": valid Q {best['valid_q3']:.2f}" if "valid_q3" in best else ""
+    typer.echo(f"saved {out} (best epoch {history.best_epoch}{score})")

@@ -2,6 +2,12 @@
 
 torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT; this
 module only reads them through torch.distributed's env:// initialisation.
+
+Batch norm under DDP normalises by each rank's share of the batch (torch's
+plain DDP behaviour, not SyncBatchNorm), and DDP broadcasts rank 0's running
+statistics at every forward pass; rank 0 writes the model, so its statistics
+are the ones saved. Without batch norm a run over N ranks follows the
+one-process run with the same global batch, up to summation order.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ def init(device: str) -> tuple[int, int, str]:
 
 
 def replica_spread(net: torch.nn.Module) -> float:
-    """Largest difference of any parameter or buffer between ranks (0.0 when the replicas are identical)."""
+    """Largest difference of any learned parameter between ranks (0.0 when the replicas are identical)."""
     worst = 0.0
-    for t in net.state_dict().values():
+    for t in net.parameters():
         hi, lo = t.detach().clone(), t.detach().clone()
         dist.all_reduce(hi, op=dist.ReduceOp.MAX)
         dist.all_reduce(lo, op=dist.ReduceOp.MIN)
