@@ -27,15 +27,17 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--out-dir", type=Path, default=Path("runs/engines_1988"))
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--torch-threads", default="0", help="--threads for the torch engine (0: torch's default).")
     args = ap.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     extra = ["--data-dir", args.data_dir] if args.data_dir else []
     rows = []
-    for engine in ("numpy", "torch"):
+    engine_flags = {"numpy": [], "torch": ["--device", "cpu", "--threads", args.torch_threads]}
+    for engine, flags in engine_flags.items():
         model = args.out_dir / f"qs1988_w13_h40_{engine}.npz"
         start = time.perf_counter()
         sspred("train", "--data", "qs1988", "--window", "13", "--hidden", "40", "--activation", "sigmoid",
-               "--seed", str(args.seed), "--epochs", str(args.epochs), "--engine", engine, "--device", "cpu",
+               "--seed", str(args.seed), "--epochs", str(args.epochs), "--engine", engine, *flags,
                "-o", str(model), "--quiet", *extra)
         seconds = time.perf_counter() - start
         q3 = float(re.search(r"^Q3 ([0-9.]+)$", sspred("evaluate", "--data", "qs1988", "--split", "test",

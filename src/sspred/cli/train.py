@@ -67,6 +67,7 @@ def train(
     lr_min: float = typer.Option(TrainConfig.lr_min, "--lr-min", help="cosine: rate at the last epoch."),
     engine: str = typer.Option(TrainConfig.engine, "--engine", help=f"One of {', '.join(ENGINES)}."),
     device: str = typer.Option("auto", "--device", help="torch engine: cpu, cuda or auto."),
+    threads: int = typer.Option(0, "--threads", help="torch engine: CPU threads (0: torch's default, one per core)."),
     distributed: bool = typer.Option(False, "--distributed", help="torch engine under torchrun: DistributedDataParallel (gloo on CPU, NCCL on GPU)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Write the run state here after every epoch (atomically)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in this checkpoint (its configuration is used)."),
@@ -103,8 +104,9 @@ def train(
     cls = learner_class(tcfg.engine)
     kwargs, rank = {}, 0
     if tcfg.engine == "torch":
-        from sspred.engines.torch.learner import resolve_device
+        from sspred.engines.torch.learner import resolve_device, set_cpu_threads
 
+        set_cpu_threads(threads)
         try:
             kwargs["device"] = resolve_device(device)
         except ValueError as exc:

@@ -27,6 +27,16 @@ def resolve_device(name: str) -> str:
     return device
 
 
+def set_cpu_threads(n: int) -> None:
+    """Intra-op threads torch uses on CPU (process-wide; the CLI calls this, library code does not).
+
+    Window networks are small: on a busy 2-core machine torch's default of one thread
+    per core made an epoch 25x slower than one thread (BENCHMARKS.md).
+    """
+    if n > 0:
+        torch.set_num_threads(n)
+
+
 def smoothed_targets(y: torch.Tensor, k: int, smoothing: float, dtype) -> torch.Tensor:
     """(B, K): 1 - rho on the true class and rho / (K - 1) elsewhere, as the NumPy SoftmaxCrossEntropy.
 
