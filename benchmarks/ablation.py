@@ -81,6 +81,8 @@ def main() -> None:
     ap.add_argument("--engine", default="numpy")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--only", nargs="*", help="Run only these configurations (names as printed).")
+    ap.add_argument("--combo", action="append", default=[],
+                    help="Also run this combination, tricks joined by '+', e.g. 'L2+dropout' (repeatable).")
     ap.add_argument("--json", default=None, help="Also write the rows here.")
     args = ap.parse_args()
 
@@ -113,6 +115,13 @@ def main() -> None:
         helpful = [n for n in TRICKS if n in by_name and by_name[n]["valid_q3"] > by_name["none"]["valid_q3"]]
         label = "best: " + " + ".join(helpful) if helpful else "best: none helped"
         rows.append(run(label, *configure(base_m, base_t, helpful), sets, args.engine))
+        show(rows[-1])
+    for combo in args.combo:
+        tricks = [t.strip() for t in combo.split("+")]
+        unknown = [t for t in tricks if t not in TRICKS]
+        if unknown:
+            raise SystemExit(f"unknown trick(s) {unknown}; known: {', '.join(TRICKS)}")
+        rows.append(run(" + ".join(tricks), *configure(base_m, base_t, tricks), sets, args.engine))
         show(rows[-1])
     if args.json:
         with open(args.json, "w") as fh:
