@@ -28,7 +28,9 @@ HORIZ_WIDTH = 60
 def confidence_digits(probs: np.ndarray) -> str:
     """PSIPRED-style confidence 0-9: floor(10 * (top probability - second)), capped at 9."""
     top2 = np.sort(probs, axis=1)[:, -2:]  # (L, 2)
-    digits = np.clip(np.floor(10.0 * (top2[:, 1] - top2[:, 0])), 0, 9).astype(int)
+    # float64 and a tolerance of 1e-6 so a gap of exactly 0.5 stored in float32 gives 5, not 4
+    gap = top2[:, 1].astype(np.float64) - top2[:, 0]
+    digits = np.clip(np.floor(10.0 * gap + 1e-6), 0, 9).astype(int)
     return "".join(map(str, digits))
 
 
