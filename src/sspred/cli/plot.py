@@ -50,7 +50,8 @@ def _truth_labels(chain, states: str) -> np.ndarray:
 
 @plot_app.command("prediction")
 def prediction(
-    input: str = typer.Argument(..., help="FASTA file with the chain (plain or gzipped)."),
+    input: Optional[str] = typer.Argument(None, help="FASTA file with the chain (plain or gzipped); "
+                                          "leave out to draw --record from the --truth set."),
     out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
     model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name or model file."),
     record: Optional[str] = typer.Option(None, "--record", "-r", help="Record id to draw (default: the first)."),
@@ -64,26 +65,35 @@ def prediction(
 
     if per_row < 10:
         raise typer.BadParameter("at least 10", param_hint="--per-row")
+    if input is None and (truth is None or record is None):
+        raise typer.BadParameter("give a FASTA file, or --truth and --record to draw a chain of a labelled set")
     m = load_model(model)
-    rec = next((r for r in parse_fasta(input, warn=warn) if record is None or r.id == record), None)
-    if rec is None:
-        raise InputError(f"no record {record!r}", path=input)
-    probs = m.predict_proba(rec.codes)
+    if input is not None:
+        rec = next((r for r in parse_fasta(input, warn=warn) if record is None or r.id == record), None)
+        if rec is None:
+            raise InputError(f"no record {record!r}", path=input)
+        rec_id, sequence, codes = rec.id, rec.sequence, rec.codes
+    else:
+        rec_id = record
     labels, title_extra = None, ""
     if truth is not None:
         chains = datasets.load(truth, split, data_dir)
-        chain = next((c for c in chains if c.id == rec.id), None)
+        chain = next((c for c in chains if c.id == rec_id), None)
         if chain is None:
-            raise InputError(f"record {rec.id!r} not found in the labelled set", path=truth)
-        if chain.sequence.upper() != rec.sequence.upper():
-            raise InputError(f"record {rec.id!r}: the sequence differs from the labelled set's", path=truth)
+            raise InputError(f"record {rec_id!r} not found in the labelled set", path=truth)
+        if input is None:
+            sequence, codes = chain.sequence, chain.codes
+        elif chain.sequence.upper() != sequence.upper():
+            raise InputError(f"record {rec_id!r}: the sequence differs from the labelled set's", path=truth)
+    probs = m.predict_proba(codes)
+    if truth is not None:
         labels = _truth_labels(chain, m.states)
         keep = labels >= 0
         if keep.any():
             q = 100 * np.mean(probs.argmax(axis=1)[keep] == labels[keep])
             title_extra = f"  ·  {'Q8' if m.states == STATES8 else 'Q3'} {q:.1f}% on {int(keep.sum())} labelled residues"
-    fig_title = f"{rec.id} ({len(rec)} residues), model {m.name}{title_extra}"
-    _draw(plots.plot_prediction, rec.sequence, probs, m.states, truth=labels, confidence=confidence_levels(probs),
+    fig_title = f"{rec_id} ({len(sequence)} residues), model {m.name}{title_extra}"
+    _draw(plots.plot_prediction, sequence, probs, m.states, truth=labels, confidence=confidence_levels(probs),
           title=fig_title, per_row=per_row, out=out)
 
 
