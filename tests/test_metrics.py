@@ -139,7 +139,7 @@ def test_sov_rejects_bad_input():
 def test_chain_mean_sov_skips_states_a_chain_lacks():
     a = metrics.sov_strings("CCEEEECC", "CCCCCCCC")
     b = metrics.sov_strings("CHHHHHHHHHHC", "CHHHHHHHHHHC")
-    m = metrics.chain_mean_sov([a, b])
+    m = metrics.chain_mean_sov([a, b], 3)
     assert m["overall"] == pytest.approx((a.overall + b.overall) / 2)
     assert m["per_state"][2] == pytest.approx(a.per_state[2])  # only chain a observes a strand
     assert m["per_state"][1] == pytest.approx(100.0)            # only chain b observes a helix
@@ -185,6 +185,9 @@ def test_reliability_bins_are_right_closed():
     curve = metrics.reliability(probs, np.array([0, 0, 0]), n_bins=2)
     # 0.5 belongs to (0, 0.5], 0.6 and 1.0 to (0.5, 1].
     assert curve["count"].tolist() == [1, 2]
+    # With 10 bins, a top probability of exactly 0.3 (float rounding: 0.3 * 10 > 3) is in (0.2, 0.3].
+    curve = metrics.reliability(np.array([[0.3, 0.25, 0.25, 0.2]]), np.array([0]), n_bins=10)
+    assert curve["count"][2] == 1
 
 
 def test_accuracy_by_level_by_hand():

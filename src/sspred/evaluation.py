@@ -51,7 +51,7 @@ def _state_block(y_true: list[np.ndarray], y_pred: list[np.ndarray], states: str
     correct, total = metrics.chain_counts(y_true, y_pred)
     sov99 = [metrics.sov(a, b, k, "sov99") for a, b in zip(y_true, y_pred)]
     refine = [metrics.sov(a, b, k, "sov_refine") for a, b in zip(y_true, y_pred)]
-    m99, mref = metrics.chain_mean_sov(sov99), metrics.chain_mean_sov(refine)
+    m99, mref = metrics.chain_mean_sov(sov99, k), metrics.chain_mean_sov(refine, k)
     part = {
         "residues": int(cm.sum()),
         "accuracy": metrics.pooled_accuracy(correct, total),

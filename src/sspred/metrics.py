@@ -203,10 +203,13 @@ def sov_strings(observed: str, predicted: str, states: str = "CHE", kind: str = 
     return sov(encode_states(observed, states), encode_states(predicted, states), len(states), kind, lam)
 
 
-def chain_mean_sov(scores: Sequence[SovScore]) -> dict:
-    """Mean over chains of the overall SOV, and of each state's SOV over the chains where that state is observed."""
+def chain_mean_sov(scores: Sequence[SovScore], k: int) -> dict:
+    """Mean over chains of the overall SOV, and of each state's SOV over the chains where that state is observed.
+
+    NaN where no chain qualifies (e.g. a state that no chain observes).
+    """
     overall = np.array([s.overall for s in scores], dtype=np.float64)
-    per_state = np.array([s.per_state for s in scores], dtype=np.float64) if scores else np.zeros((0, 0))
+    per_state = np.array([s.per_state for s in scores], dtype=np.float64).reshape(len(scores), k)  # (chains, K)
     with np.errstate(invalid="ignore"):
         return {"overall": float(np.nanmean(overall)) if np.isfinite(overall).any() else float("nan"),
                 "per_state": [float(np.nanmean(col)) if np.isfinite(col).any() else float("nan")
@@ -249,8 +252,9 @@ def reliability(probs: np.ndarray, y_true: np.ndarray, n_bins: int = 10) -> dict
     conf = p.max(axis=1)  # (N,)
     correct = (p.argmax(axis=1) == y).astype(np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    # Right-closed bins: ceil(conf * M) - 1, so conf = 0.3 falls into (0.2, 0.3].
-    which = np.clip(np.ceil(conf * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
+    # Right-closed bins found against the same edges that are reported (not ceil(conf * M), where
+    # 0.3 * 10 = 3.0000000000000004 would put 0.3 into (0.3, 0.4]).
+    which = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
     count = np.bincount(which, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.bincount(which, weights=conf, minlength=n_bins) / count
