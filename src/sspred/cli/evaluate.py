@@ -25,7 +25,8 @@ def _ci(r: dict, key: str, fmt: str = ".2f") -> str:
 
 
 def _num(x, fmt: str = ".2f") -> str:
-    return "n/a" if x is None else format(x, fmt)
+    """A number, or 'n/a' (e.g. the precision of a state never predicted) padded to the same width."""
+    return format("n/a", ">" + fmt.split(".")[0]) if x is None else format(x, fmt)
 
 
 def _print_block(block: dict, states: str) -> None:
