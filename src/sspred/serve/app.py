@@ -101,6 +101,8 @@ def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limit
                     f"{limits.max_sequences:,} sequences.",
         docs_url="/docs", redoc_url=None)
 
+    app.state.model, app.state.limits = model, limits
+
     async def in_worker(func: Callable, *args):
         if not slots:
             slots.append(anyio.CapacityLimiter(PREDICT_SLOTS))

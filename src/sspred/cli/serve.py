@@ -1,0 +1,42 @@
+"""sspred serve: the prediction web service and page (FastAPI + uvicorn, the ``serve`` extra)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from sspred.cli import app
+from sspred.cli.common import warn
+
+#: Hosts that only this machine can reach; anything else is announced as exposed.
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; the default is reachable from this machine only."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port."),
+    model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name (default, fast) or a model file."),
+    max_request_bytes: int = typer.Option(None, "--max-request-bytes", min=1, help="Largest request body, in bytes."),
+    max_residues: int = typer.Option(None, "--max-residues", min=1, help="Most residues in one request."),
+    max_sequences: int = typer.Option(None, "--max-sequences", min=1, help="Most sequences in one request."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: critical, error, warning, info, debug."),
+) -> None:
+    """Serve predictions over HTTP: a page at / and a JSON/FASTA API at /api/predict (docs at /docs)."""
+    try:
+        import uvicorn
+
+        from sspred.serve import Limits, create_app
+    except ImportError as exc:
+        raise typer.BadParameter(f"the web service needs the serve extra: pip install 'sspred[serve]' ({exc})",
+                                 param_hint="serve") from None
+    given = {"max_request_bytes": max_request_bytes, "max_residues": max_residues, "max_sequences": max_sequences}
+    limits = Limits(**{k: v for k, v in given.items() if v is not None})
+    application = create_app(model=model, limits=limits)
+    if host not in LOOPBACK:
+        warn(f"binding to {host}: the service is reachable from other machines")
+    typer.echo(f"sspred: serving model {application.state.model.name!r} on http://{host}:{port}/ "
+               f"(limits: {limits.max_request_bytes:,} bytes, {limits.max_residues:,} residues, "
+               f"{limits.max_sequences:,} sequences per request)", err=True)
+    uvicorn.run(application, host=host, port=port, log_level=log_level, server_header=False)
