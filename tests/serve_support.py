@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import socket
 import subprocess
 import sys
@@ -16,10 +17,14 @@ import httpx
 
 from sspred.model import resolve
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @functools.lru_cache(maxsize=None)
 def model_path(data_dir: Path) -> str:
-    """The shipped default model when present; otherwise one trained here on Qian & Sejnowski's set (2 epochs)."""
+    """$SSPRED_SERVE_MODEL, else the shipped default model, else one trained here on Qian & Sejnowski's set (2 epochs)."""
+    if os.environ.get("SSPRED_SERVE_MODEL"):
+        return os.environ["SSPRED_SERVE_MODEL"]
     if resolve("default").exists():
         return "default"
     out = Path(tempfile.mkdtemp(prefix="sspred-serve-")) / "qs1988.npz"

@@ -17,6 +17,7 @@ import anyio
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -57,8 +58,8 @@ PREDICT_200 = {200: {"model": schemas.PredictResponse, "content": TEXT_CONTENT,
 FASTA_EXAMPLE = ">1ubq_A ubiquitin\nMQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG\n"
 
 
-def _error(status: int, detail: dict) -> JSONResponse:
-    return JSONResponse({"error": detail}, status_code=status, headers={"Cache-Control": "no-store"})
+def _error(status: int, detail: dict, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": detail}, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 def _validation_message(errors) -> str:
@@ -255,7 +256,15 @@ def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limit
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request, exc: StarletteHTTPException):
-        return _error(exc.status_code, {"type": "invalid_request", "message": str(exc.detail)})
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Allow must list every method of the path; GET and POST are separate routes here, and the
+            # router names only the first one it tried.
+            path = request.url.path
+            methods = {m for route in app.routes if isinstance(route, APIRoute) and route.path_regex.match(path)
+                       for m in route.methods}
+            headers["Allow"] = ", ".join(sorted(methods))
+        return _error(exc.status_code, {"type": "invalid_request", "message": str(exc.detail)}, headers)
 
     @app.exception_handler(Exception)
     async def on_bug(request, exc: Exception):
