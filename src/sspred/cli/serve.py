@@ -13,6 +13,18 @@ from sspred.cli.common import warn
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
+def single_threaded_blas() -> None:
+    """One BLAS thread per prediction: requests already run in parallel worker threads, and each forward pass is
+    small, so a multi-threaded BLAS per call only oversubscribes the cores (measured on a busy 2-core machine:
+    24 ms instead of 0.5 ms for one 185-residue chain)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        warn("threadpoolctl is not installed; BLAS may use many threads per request")
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; the default is reachable from this machine only."),
@@ -23,7 +35,7 @@ def serve(
     max_sequences: int = typer.Option(None, "--max-sequences", min=1, help="Most sequences in one request."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level: critical, error, warning, info, debug."),
 ) -> None:
-    """Serve predictions over HTTP: a page at / and a JSON/FASTA API at /api/predict (docs at /docs)."""
+    """Serve predictions over HTTP: a page at / and a JSON/FASTA API at /api/predict (schema at /openapi.json)."""
     try:
         import uvicorn
 
@@ -34,6 +46,7 @@ def serve(
     given = {"max_request_bytes": max_request_bytes, "max_residues": max_residues, "max_sequences": max_sequences}
     limits = Limits(**{k: v for k, v in given.items() if v is not None})
     application = create_app(model=model, limits=limits)
+    single_threaded_blas()
     if host not in LOOPBACK:
         warn(f"binding to {host}: the service is reachable from other machines")
     typer.echo(f"sspred: serving model {application.state.model.name!r} on http://{host}:{port}/ "

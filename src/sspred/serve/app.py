@@ -100,7 +100,8 @@ def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limit
         description="Protein secondary-structure prediction (H/E/C) with feed-forward neural networks. "
                     f"Limits per request: {limits.max_request_bytes:,} bytes, {limits.max_residues:,} residues, "
                     f"{limits.max_sequences:,} sequences.",
-        docs_url="/docs", redoc_url=None)
+        # No /docs: FastAPI's Swagger UI loads its script from a CDN, and the service uses no outside network.
+        docs_url=None, redoc_url=None)
 
     app.state.model, app.state.limits = model, limits
 
