@@ -347,3 +347,10 @@ def test_schema_json_round_trip_is_plain_json(client, chains):
     # The JSON answer is exactly what json.loads reads: no NaN/Infinity, no numpy types.
     r = client.get("/api/predict", params={"sequence": chains[0].sequence})
     assert json.loads(r.text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == r.json()
+
+
+def test_cli_refuses_bad_options_in_one_line(cli, tmp_path):
+    r = cli("serve", "--log-level", "loud")
+    assert r.returncode == 2 and "--log-level" in r.stderr and "Traceback" not in r.stderr
+    r = cli("serve", "-m", str(tmp_path / "missing.npz"))
+    assert r.returncode == 2 and "model file not found" in r.stderr and "Traceback" not in r.stderr
