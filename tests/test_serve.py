@@ -80,9 +80,10 @@ def test_fasta_body_equals_json_body(client, chains):
     # Wrapped lines, lower case, CRLF: as users paste it.
     text = "".join(f">{c.id} x\r\n" + "\r\n".join(c.sequence[i:i + 50].lower() for i in range(0, len(c.sequence), 50))
                    + "\r\n" for c in chains)
-    as_fasta = client.post("/api/predict", content=text, headers={"Content-Type": "text/plain"})
-    assert as_fasta.status_code == 200, as_fasta.text
-    assert as_fasta.json()["predictions"] == as_json.json()["predictions"]
+    for media in ("text/plain", "text/x-fasta", "application/x-fasta; charset=utf-8"):
+        as_fasta = client.post("/api/predict", content=text, headers={"Content-Type": media})
+        assert as_fasta.status_code == 200, as_fasta.text
+        assert as_fasta.json()["predictions"] == as_json.json()["predictions"]
 
 
 def test_plain_sequence_without_header_is_one_record(client, model, chains):
@@ -260,7 +261,7 @@ def test_openapi_describes_the_routes(client):
         assert {"200", "413", "415", "422"} <= set(responses)
         assert responses["413"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorResponse"
     body = paths["/api/predict"]["post"]["requestBody"]["content"]
-    assert set(body) == {"application/json", "text/plain"}
+    assert set(body) == {"application/json", "text/plain", "text/x-fasta", "application/x-fasta"}
     assert schema["components"]["schemas"]["PredictRequest"]["properties"]["sequences"]["maxItems"] == 1000
     assert "/healthz" in paths and "/" not in paths
 

@@ -33,8 +33,6 @@ from sspred.serve.service import Limits, LimitExceeded, Predictor
 FORMATS = {"json": "application/json", "ss2": "text/plain; charset=utf-8", "horiz": "text/plain; charset=utf-8"}
 #: Accept-header media types that choose a text format (the answer itself is text/plain).
 ACCEPT_FORMATS = {"text/x-psipred-ss2": "ss2", "text/x-psipred-horiz": "horiz", "application/json": "json"}
-#: Request media types and how each body becomes records.
-FASTA_TYPES = ("text/plain", "text/x-fasta", "application/x-fasta")
 #: The page's files: URL path -> (package file, media type). Served from memory; nothing else is.
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -68,6 +66,20 @@ def _validation_message(errors) -> str:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
         parts.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else err.get("msg", "invalid"))
     return "The request is not valid: " + "; ".join(parts) + "."
+
+
+def records_from_json(text: str, limits: Limits) -> tuple[list[Record], list[str]]:
+    try:
+        request = schemas.PredictRequest.model_validate_json(text)
+    except ValidationError as exc:
+        raise _BadRequest(_validation_message(exc.errors(include_url=False))) from None
+    pairs = [(s.id or f"seq{i}", s.sequence) for i, s in enumerate(request.sequences, start=1)]
+    return service.records_from_pairs(pairs, limits), []
+
+
+#: Request media types and how each body becomes records (a missing Content-Type reads as FASTA text).
+BODY_READERS = {"application/json": records_from_json, "text/plain": service.records_from_text,
+                "text/x-fasta": service.records_from_text, "application/x-fasta": service.records_from_text}
 
 
 def choose_format(param: Optional[str], accept: str) -> str:
@@ -128,15 +140,7 @@ def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limit
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError("not UTF-8 text; is this a FASTA file?", path=service.SOURCE) from None
-        if media == "application/json":
-            try:
-                request = schemas.PredictRequest.model_validate_json(text)
-            except ValidationError as exc:
-                raise _BadRequest(_validation_message(exc.errors(include_url=False))) from None
-            pairs = [(s.id or f"seq{i}", s.sequence) for i, s in enumerate(request.sequences, start=1)]
-            records, warnings = service.records_from_pairs(pairs, limits), []
-        else:
-            records, warnings = service.records_from_text(text, limits)
+        records, warnings = BODY_READERS[media](text, limits)
         return answer(fmt, records, warnings)
 
     async def read_body(request: Request) -> bytes:
@@ -159,7 +163,7 @@ def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limit
     async def predict_body(request: Request, fmt: str) -> Response:
         check_format(fmt)
         media = request.headers.get("content-type", "text/plain").split(";")[0].strip().lower()
-        if media != "application/json" and media not in FASTA_TYPES:
+        if media not in BODY_READERS:
             raise _Unsupported("unsupported_media_type", f"Send JSON (application/json) or FASTA text "
                                f"(text/plain), not {media[:60]!r}.", 415)
         body = await read_body(request)
@@ -202,10 +206,11 @@ def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limit
             return await predict_query(choose_format(format, request.headers.get("accept", "")), id, sequence)
         return predict_get
 
+    fasta_body = {"schema": {"type": "string", "format": "FASTA", "maxLength": limits.max_request_bytes},
+                  "example": FASTA_EXAMPLE}
     request_body = {"required": True, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}},
-        "text/plain": {"schema": {"type": "string", "format": "FASTA", "maxLength": limits.max_request_bytes},
-                       "example": FASTA_EXAMPLE}}}
+        media: {"schema": {"$ref": "#/components/schemas/PredictRequest"}} if reader is records_from_json
+        else fasta_body for media, reader in BODY_READERS.items()}}
     for suffix, fixed in [("", None)] + [(f".{f}", f) for f in FORMATS]:
         what = f"as {fixed}" if fixed else "as JSON, or as ss2/horiz text by `format` or the Accept header"
         app.add_api_route(f"/api/predict{suffix}", post_route(fixed), methods=["POST"], response_model=None,
