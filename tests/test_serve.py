@@ -264,6 +264,7 @@ def test_openapi_describes_the_routes(client):
     assert set(body) == {"application/json", "text/plain", "text/x-fasta", "application/x-fasta"}
     assert schema["components"]["schemas"]["PredictRequest"]["properties"]["sequences"]["maxItems"] == 1000
     assert "/healthz" in paths and "/" not in paths
+    assert client.get("/docs").status_code == 404  # no Swagger UI: it would load a CDN script
 
 
 def test_page_and_assets_are_served_from_package_data_only(client):
