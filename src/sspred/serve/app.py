@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import partial
 from importlib import resources
-from typing import Callable, Optional
+from typing import Callable, Optional, get_args
 
 import anyio
 from fastapi import FastAPI, Query, Request
@@ -31,6 +31,7 @@ from sspred.serve.service import Limits, LimitExceeded, Predictor
 
 #: Answer formats: name -> media type of the answer. Text formats are PSIPRED's, written by sspred.io.formats.
 FORMATS = {"json": "application/json", "ss2": "text/plain; charset=utf-8", "horiz": "text/plain; charset=utf-8"}
+assert set(FORMATS) == set(get_args(schemas.FormatName)), "the schema lists the formats served"
 #: Accept-header media types that choose a text format (the answer itself is text/plain).
 ACCEPT_FORMATS = {"text/x-psipred-ss2": "ss2", "text/x-psipred-horiz": "horiz", "application/json": "json"}
 #: The page's files: URL path -> (package file, media type). Served from memory; nothing else is.

@@ -18,7 +18,8 @@ MAX_ID_CHARS = 100
 LETTERS = AMINO_ACIDS + "".join(AMBIGUOUS)
 #: What a sequence string may hold: at least one residue letter, whitespace, gap characters (removed) and
 #: one trailing '*'. Documented in the schema; enforced by sspred.features.encode, whose errors name the position.
-SEQUENCE_PATTERN = rf"^[\s{re.escape(GAP_CHARS)}]*[{LETTERS}{LETTERS.lower()}][{LETTERS}{LETTERS.lower()}\s{re.escape(GAP_CHARS)}]*\*?\s*$"
+_RES, _SKIP = LETTERS + LETTERS.lower(), r"\s" + re.escape(GAP_CHARS)
+SEQUENCE_PATTERN = rf"^[{_SKIP}]*[{_RES}][{_RES}{_SKIP}]*\*?\s*$"
 
 
 class SequenceIn(BaseModel):
