@@ -104,6 +104,15 @@ def test_gaps_are_removed_with_a_warning(client, chains):
     assert "removed 4 gap" in body["warnings"][0]
 
 
+def test_nucleotide_sequences_are_predicted_with_a_warning(client, chains):
+    dna = "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTT"
+    r = client.post("/api/predict", json={"sequences": [{"id": "gfp_cds", "sequence": dna},
+                                                        {"id": chains[0].id, "sequence": chains[0].sequence}]})
+    assert r.status_code == 200
+    (warning,) = r.json()["warnings"]
+    assert "'gfp_cds' looks like DNA/RNA" in warning
+
+
 @pytest.mark.parametrize("fmt", ["ss2", "horiz"])
 def test_psipred_text_by_path_parameter_accept_and_get(client, model, chains, fmt):
     want_all = library_text(fmt, model, chains)

@@ -127,7 +127,7 @@ def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limit
         """Predict and render; runs in a worker thread."""
         probs = service.predict(model, records)
         if fmt == "json":
-            body = service.render_json(model, records, probs, warnings)
+            body = service.render_json(model, records, probs, warnings + service.nucleotide_warnings(records))
         else:
             body = service.render_text(fmt, model, records, probs)
         headers = {"Cache-Control": "no-store"}

