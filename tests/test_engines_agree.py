@@ -11,6 +11,7 @@ import pytest
 
 from sspred.alphabet import N_SYMBOLS
 from sspred.config import ModelConfig, TrainConfig
+from sspred.engines.numpy.gradcheck import numeric_grad
 from sspred.engines.numpy.learner import NumpyLearner, penalty
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
@@ -130,20 +131,6 @@ def test_learners_agree_with_penalties_smoothing_and_masks(dtype):
 
 
 # --- finite differences for the NumPy engine's new pieces --------------------------------------
-
-def numeric_grad(f, arr: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar f() with respect to every entry of ``arr`` (perturbed in place)."""
-    g = np.zeros_like(arr)
-    for idx in np.ndindex(arr.shape):
-        keep = arr[idx]
-        arr[idx] = keep + h
-        up = f()
-        arr[idx] = keep - h
-        down = f()
-        arr[idx] = keep
-        g[idx] = (up - down) / (2 * h)
-    return g
-
 
 @pytest.mark.parametrize("batchnorm,train", [(False, True), (True, True), (True, False)])
 def test_numpy_gradients_match_finite_differences(batchnorm, train):

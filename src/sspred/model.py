@@ -19,7 +19,7 @@ from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
 from sspred.engines.numpy.losses import softmax
 from sspred.errors import ModelFileError
-from sspred.features import check_window, one_hot, windows
+from sspred.features import check_window, one_hot, stage2_rows, windows
 
 #: Built-in models, by the name given to -m.
 BUILTIN = {"default": "default.npz", "fast": "fast.npz"}
@@ -29,10 +29,55 @@ CHUNK_RESIDUES = 16384
 
 
 @dataclass
+class Stage:
+    """One window network: a window width and the network that reads it."""
+
+    window: int
+    net: Network
+
+
+@dataclass
+class Member:
+    """A first-stage network over residues and, optionally, a second stage over its probabilities."""
+
+    stage1: Stage
+    stage2: Stage | None = None
+
+    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+        """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
+        win = windows(codes, self.stage1.window)  # (L, W) view
+        out = np.empty((codes.size, self.stage1.net.specs[-1]["out"]), dtype=np.float32)
+        for start in range(0, codes.size, CHUNK_RESIDUES):
+            x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
+            out[start:start + CHUNK_RESIDUES] = softmax(self.stage1.net.forward(x))
+        if self.stage2 is not None:
+            out = softmax(self.stage2.net.forward(stage2_rows(out, self.stage2.window)))
+        return out
+
+
+def _network(layers: list[dict], params: dict[str, np.ndarray], prefix: str) -> Network:
+    net = Network(layers, dtype=np.float32)
+    net.load_params({k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)})
+    return net
+
+
+def _member(desc: dict, params: dict[str, np.ndarray], prefix: str) -> Member:
+    """A member from its header entry: 'layers' and 'model.window', and an optional 'stage2'."""
+    stage1 = Stage(int(desc["model"]["window"]), _network(desc["layers"], params, prefix))
+    stage2 = None
+    if desc.get("stage2"):
+        stage2 = Stage(int(desc["stage2"]["window"]), _network(desc["stage2"]["layers"], params, prefix + "stage2."))
+    return Member(stage1, stage2)
+
+
+@dataclass
 class Model:
+    """A loaded model file. An ensemble file lists ``members`` (parameters prefixed ``members.{k}.``),
+    whose probabilities are averaged; a single network is one member."""
+
     header: dict
     params: dict[str, np.ndarray]
-    _net: Network | None = field(default=None, repr=False)
+    _members: list[Member] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -51,21 +96,23 @@ class Model:
         return self.header["layers"]
 
     @property
+    def members(self) -> list[Member]:
+        if self._members is None:
+            if "members" in self.header:
+                self._members = [_member(d, self.params, f"members.{k}.") for k, d in enumerate(self.header["members"])]
+            else:
+                self._members = [_member(self.header, self.params, "")]
+        return self._members
+
+    @property
     def network(self) -> Network:
-        if self._net is None:
-            net = Network(self.layers, dtype=np.float32)
-            net.load_params(self.params)
-            self._net = net
-        return self._net
+        """The first-stage network of a single-network model."""
+        return self.members[0].stage1.net
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
-        win = windows(codes, self.window)  # (L, W) view
-        out = np.empty((codes.size, len(self.states)), dtype=np.float32)
-        for start in range(0, codes.size, CHUNK_RESIDUES):
-            x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
-            out[start:start + CHUNK_RESIDUES] = softmax(self.network.forward(x))
-        return out
+        """(L,) symbol codes -> (L, K) probabilities, averaged over members."""
+        probs = [m.predict_proba(codes) for m in self.members]
+        return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:
@@ -93,7 +140,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         raise ModelFileError(f"{path}: model was trained with a different residue alphabet")
     model = Model(header, params)
     try:
-        model.network
-    except (ValueError, KeyError) as exc:
+        model.members
+    except (ValueError, KeyError, TypeError) as exc:
         raise ModelFileError(f"{path}: weights do not fit the layer list ({exc})") from None
     return model

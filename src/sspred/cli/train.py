@@ -17,7 +17,8 @@ from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.errors import InputError
 from sspred.features import WindowIndex, check_window
 from sspred.io import datasets
-from sspred.model import build_header, save_model
+from sspred.cascade import cascade, stage2_data, stage2_layers
+from sspred.model import build_header, load_model, save_model
 from sspred.train import SCHEDULES, TrainingDiverged, fit
 
 
@@ -73,6 +74,8 @@ def train(
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in this checkpoint (its configuration is used)."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name written into the file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines."),
+    stage1: Optional[str] = typer.Option(None, "--stage1", help="Train a second stage over this model's probabilities "
+                                         "(--window and --hidden then describe the second stage)."),
 ) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default) and save it."""
     state = None
@@ -123,9 +126,17 @@ def train(
 
     train_chains = datasets.load(data, "train", data_dir)
     valid_chains = datasets.load(valid_data or data, "valid", data_dir) if (valid_data or data in datasets.DATASETS) else []
-    train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
-    valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
-    learner = cls(mcfg.layers(), tcfg, np.random.default_rng(tcfg.seed), **kwargs)
+    stage1 = state["meta"].get("stage1") if state is not None else stage1
+    first = load_model(stage1) if stage1 else None
+    if first is not None:
+        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.states))
+        train_idx = stage2_data(first, train_chains, mcfg.window, mcfg.states)
+        valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+    else:
+        layers = mcfg.layers()
+        train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
+        valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+    learner = cls(layers, tcfg, np.random.default_rng(tcfg.seed), **kwargs)
 
     def report(stats: dict) -> None:
         if not quiet:
@@ -139,7 +150,7 @@ def train(
     try:
         history = fit(learner, train_idx, valid_idx, tcfg, callback=report,
                       checkpoint=str(checkpoint) if checkpoint and main else None, resume=state,
-                      meta={"data": data, "model": mcfg.to_dict(), "layers": mcfg.layers()})
+                      meta={"data": data, "model": mcfg.to_dict(), "layers": layers, "stage1": stage1})
     except TrainingDiverged as exc:
         from sspred.cli import fail
 
@@ -152,9 +163,13 @@ def train(
             typer.echo(f"replicas: {world} ranks, largest parameter difference between ranks {spread:.3g}", err=True)
     if not main:
         return
-    header = build_header(mcfg, name or out.stem, train={"data": data, "config": tcfg.to_dict(),
-                                                        "engine": learner.engine, "history": history.to_dict()})
-    save_model(out, header, learner.get_params())
+    info = {"data": data, "config": tcfg.to_dict(), "engine": learner.engine, "history": history.to_dict()}
+    if first is not None:
+        header, params = cascade(first, mcfg.window, layers, learner.get_params(), name or out.stem,
+                                 stage2_train=info)
+    else:
+        header, params = build_header(mcfg, name or out.stem, train=info), learner.get_params()
+    save_model(out, header, params)
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
     score = f": valid Q {best['valid_q3']:.2f}" if "valid_q3" in best else ""
     typer.echo(f"saved {out} (best epoch {history.best_epoch}{score})")

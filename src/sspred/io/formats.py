@@ -25,11 +25,17 @@ from sspred.alphabet import STATE_SETS, STATES3
 HORIZ_WIDTH = 60
 
 
-def confidence_digits(probs: np.ndarray) -> str:
-    """PSIPRED-style confidence 0-9: floor(10 * (top probability - second)), capped at 9."""
+def confidence_levels(probs: np.ndarray) -> np.ndarray:
+    """PSIPRED-style confidence 0-9 per residue: floor(10 * (top probability - second)), capped at 9; shape (L,)."""
     top2 = np.sort(probs, axis=1)[:, -2:]  # (L, 2)
-    digits = np.clip(np.floor(10.0 * (top2[:, 1] - top2[:, 0])), 0, 9).astype(int)
-    return "".join(map(str, digits))
+    # float64 and a tolerance of 1e-6 so a gap of exactly 0.5 stored in float32 gives 5, not 4
+    gap = top2[:, 1].astype(np.float64) - top2[:, 0]
+    return np.clip(np.floor(10.0 * gap + 1e-6), 0, 9).astype(int)
+
+
+def confidence_digits(probs: np.ndarray) -> str:
+    """The .horiz 'Conf:' digits of ``confidence_levels``."""
+    return "".join(map(str, confidence_levels(probs)))
 
 
 def states_of(probs: np.ndarray, states: str) -> str:

@@ -9,7 +9,7 @@ from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import initial_state, is_weight
-from sspred.features import one_hot
+from sspred.features import network_inputs
 
 
 def penalty(params: dict[str, np.ndarray], l1: float, l2: float) -> tuple[float, dict[str, np.ndarray]]:
@@ -75,15 +75,15 @@ class NumpyLearner:
         return loss + extra, logits
 
     def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One update on windows (B, W) with targets (B,); returns the loss and the batch's predicted classes."""
+        """One update on windows (B, W) (or stage-2 float rows) with targets (B,); returns the loss and the batch's predicted classes."""
         # A diverging run overflows; the fit loop reports the non-finite loss itself, so no warnings here.
         with np.errstate(over="ignore", invalid="ignore"):
-            loss, logits = self.forward_backward(one_hot(codes, self.dtype), y)
+            loss, logits = self.forward_backward(network_inputs(codes, self.dtype), y)
             self.optimizer.step(self.net.params, self.net.grads)
         return loss, logits.argmax(axis=1)
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        return softmax(self.net.forward(one_hot(codes, self.dtype), train=False))
+        return softmax(self.net.forward(network_inputs(codes, self.dtype), train=False))
 
     def get_params(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer (what a model file stores)."""
