@@ -94,7 +94,7 @@ class TorchLearner:
         """One update on the global batch of windows (B, W) with targets (B,); returns its loss and predicted classes."""
         n_global = y.shape[0]
         codes, y = codes[self.rank::self.world], y[self.rank::self.world]
-        x = self.net.encode(torch.from_numpy(np.ascontiguousarray(codes)).to(self.device))
+        x = self.inputs(codes)
         yt = torch.from_numpy(np.ascontiguousarray(y)).to(self.device)
         loss, logits = self.forward_backward(x, yt, n_global)
         self.optimizer.step(self.params)
@@ -165,10 +165,15 @@ class TorchLearner:
         # Row j of rank r is global row j * world + r.
         return torch.stack(parts, dim=1).reshape(-1)[:n_global].cpu().numpy()  # (per_rank, world) -> (n,)
 
+    def inputs(self, batch: np.ndarray) -> torch.Tensor:
+        """Network input rows: one-hot for residue codes (uint8), else the float rows themselves (stage 2)."""
+        t = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+        return self.net.encode(t).to(self.dtype) if batch.dtype == np.uint8 else t.to(self.dtype)
+
     @torch.no_grad()
     def logits(self, codes: np.ndarray) -> torch.Tensor:
         self.net.eval()
-        return self.net(self.net.encode(torch.from_numpy(np.ascontiguousarray(codes)).to(self.device)))
+        return self.net(self.inputs(codes))
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
         return torch.softmax(self.logits(codes), dim=1).cpu().numpy()
