@@ -220,3 +220,20 @@ def test_a_model_from_either_engine_predicts_in_the_other(tmp_path, data_dir):
     np.testing.assert_allclose(p_numpy, p_torch, atol=1e-5)
     np.testing.assert_allclose(p_numpy, learner.predict_proba(WindowIndex([chains[0]], 13).batch(np.arange(codes.size))),
                                atol=1e-5)
+
+
+def test_learners_agree_on_stage2_float_rows():
+    """A second stage reads float rows (probability windows), not residue codes: both engines take them as they are."""
+    from sspred.cascade import stage2_layers
+
+    rng = np.random.default_rng(8)
+    specs = stage2_layers(7, [5], "sigmoid", 3)
+    cfg = TrainConfig(dtype="float64", lr=0.01)
+    a = NumpyLearner(specs, cfg, np.random.default_rng(1))
+    b = TorchLearner(specs, cfg, np.random.default_rng(1))
+    rows, y = rng.random((12, specs[0]["in"])), rng.integers(0, 3, 12)
+    for _ in range(3):
+        la, _ = a.step(rows, y)
+        lb, _ = b.step(rows, y)
+        assert la == pytest.approx(lb, rel=1e-10)
+    np.testing.assert_allclose(a.predict_proba(rows), b.predict_proba(rows), rtol=1e-10)
