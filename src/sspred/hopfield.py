@@ -66,13 +66,17 @@ def async_sweep(w: np.ndarray, s: np.ndarray, rng: np.random.Generator) -> tuple
     """
     s = np.array(s, dtype=np.int8, copy=True)
     batch = s.reshape(-1, s.shape[-1])  # (B, N) view of the copy
-    flips = 0
-    for i in rng.permutation(batch.shape[1]):
-        h = batch @ w[:, i]  # (B, N) @ (N,) -> (B,): local field of unit i
-        new = _sign(h, batch[:, i])
-        flips += int((new != batch[:, i]).sum())
-        batch[:, i] = new
+    flips = sum(update_unit(w, batch, i) for i in rng.permutation(batch.shape[1]))
     return s, flips
+
+
+def update_unit(w: np.ndarray, s: np.ndarray, i: int) -> int:
+    """Set unit i of every state in ``s`` (B, N) to sign(W_i s), in place; returns how many flipped."""
+    h = s @ w[:, i]  # (B, N) @ (N,) -> (B,): local field of unit i
+    new = _sign(h, s[:, i])
+    flips = int((new != s[:, i]).sum())
+    s[:, i] = new
+    return flips
 
 
 def sync_step(w: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -275,7 +279,7 @@ class OneStepResult:
     flips: tuple  # fractions of the cue's units flipped
     modern: np.ndarray  # (F, C) fraction of cues retrieved exactly (sign of the update = stored pattern)
     classical: np.ndarray  # (F, C) the same for one synchronous step of the Hebbian network
-    capacity: dict = field(default_factory=dict)  # flip -> largest count still retrieved >= 99%
+    capacity: dict = field(default_factory=dict)  # flip -> largest count up to which every count retrieves >= 99%
 
     def to_dict(self) -> dict:
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
@@ -298,8 +302,9 @@ def one_step_experiment(dim: int, counts, rng: np.random.Generator, beta: float 
             classical[f, c] = np.all(sync_step(w, cue) == targets, axis=1).mean()
     capacity = {}
     for f, flip in enumerate(flips):
-        ok = np.flatnonzero(modern[f] >= 0.99)
-        capacity[flip] = int(counts[ok].max()) if ok.size else 0
+        bad = np.flatnonzero(modern[f] < 0.99)
+        first_bad = bad[0] if bad.size else counts.size
+        capacity[flip] = int(counts[first_bad - 1]) if first_bad else 0
     return OneStepResult(dim, beta, counts, tuple(flips), modern, classical, capacity)
 
 

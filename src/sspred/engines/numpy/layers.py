@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sspred.engines.numpy.hopfield import Hopfield
+
 #: Init gain per following activation: variance of W is gain / fan_in
 #: (He et al. 2015 for ReLU; LeCun 1998 for the saturating ones).
 INIT_GAIN = {"relu": 2.0, "tanh": 1.0, "sigmoid": 1.0, None: 1.0}
@@ -97,6 +99,7 @@ LAYERS: dict[str, type[Layer]] = {
     "sigmoid": Sigmoid,
     "tanh": Tanh,
     "relu": ReLU,
+    "hopfield": Hopfield,
 }
 #: The activations a user can name (a subset of LAYERS).
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
