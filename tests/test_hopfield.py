@@ -137,6 +137,7 @@ def test_three_kinds_of_fixed_point():
 
 
 def test_cli_writes_figure_and_data(cli, tmp_path):
+    pytest.importorskip("matplotlib")
     out = tmp_path / "figs"
     proc = cli("hopfield", "capacity", "--out-dir", str(out), "--units", "100", "--max-load", "0.3",
                "--step", "0.1", "--starts", "10")
@@ -146,3 +147,9 @@ def test_cli_writes_figure_and_data(cli, tmp_path):
     data = json.loads((out / "capacity.json").read_text())
     assert data["n_units"] == 100 and len(data["loads"]) == 3
     assert "half of the stored patterns recalled" in proc.stdout
+
+
+def test_cli_rejects_a_bad_flip(cli, tmp_path):
+    proc = cli("hopfield", "capacity", "--out-dir", str(tmp_path), "--flip", "1.5")
+    assert proc.returncode == 2
+    assert "--flip" in proc.stderr and not (tmp_path / "capacity.png").exists()

@@ -10,6 +10,7 @@ import typer
 
 from sspred import hopfield as hf
 from sspred.cli import app
+from sspred.errors import InputError
 from sspred.io.textfile import atomic_output
 
 hopfield_app = typer.Typer(no_args_is_help=True, help="Classical and modern Hopfield networks: capacity, beta, fixed points.")
@@ -19,11 +20,23 @@ OUT_DIR = typer.Option(Path("docs/hopfield"), "--out-dir", help="Folder for the 
 SEED = typer.Option(0, "--seed", help="Seed of the random patterns and update orders.")
 
 
+def check(flag: str, value: float, low: float, high: float = float("inf")) -> None:
+    if not low <= value <= high:
+        bounds = f"between {low:g} and {high:g}" if np.isfinite(high) else f"at least {low:g}"
+        raise InputError(f"{flag} must be {bounds}, got {value:g}")
+
+
 def save(out_dir: Path, stem: str, result, plot) -> Path:
     """Write <stem>.png and <stem>.json into out_dir; returns the PNG's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{stem}.png"
-    plot(result, png)
+    try:
+        plot(result, png)
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        # Reported like bad input (one line, exit 2): the user's environment, not our bug.
+        raise InputError("the figures need matplotlib: pip install 'sspred[plot]'") from None
     with atomic_output(out_dir / f"{stem}.json", "w") as handle:
         json.dump(result.to_dict(), handle, indent=1, default=str)
     return png
@@ -41,6 +54,10 @@ def capacity(
     flip: float = typer.Option(0.1, "--flip", help="Fraction of units flipped in the corrupted cue."),
 ) -> None:
     """Classical network: recall against load P/N, and where it breaks down (theory: 0.138)."""
+    for flag, value, low in (("--units", units, 2), ("--max-load", max_load, 1e-3), ("--step", step, 1e-3),
+                             ("--trials", trials, 1), ("--starts", starts, 1)):
+        check(flag, value, low)
+    check("--flip", flip, 0.0, 1.0)
     loads = np.arange(step, max_load + step / 2, step)
     result = hf.capacity_experiment(units, loads, np.random.default_rng(seed), trials=trials, flip=flip,
                                     max_starts=starts)
@@ -62,6 +79,10 @@ def modern_capacity(
     cues: int = typer.Option(200, "--cues", help="Corrupted cues scored per pattern count."),
 ) -> None:
     """Modern network: one-update retrieval of many more patterns than dimensions, against the classical one."""
+    check("--dim", dim, 2)
+    check("--max-log2", max_log2, 3, 20)  # 2**20 patterns of d = 64 is already 0.5 GiB of float64
+    check("--beta", beta, 1e-12)
+    check("--cues", cues, 1)
     counts = 2 ** np.arange(3, max_log2 + 1)
     result = hf.one_step_experiment(dim, counts, np.random.default_rng(seed), beta=beta, n_cues=cues)
     png = save(out_dir, "modern_capacity", result, hf.plot_one_step)
@@ -83,6 +104,9 @@ def beta(
     noise: float = typer.Option(0.1, "--noise", help="Cue noise, relative to the pattern norm."),
 ) -> None:
     """Modern network: one-update retrieval error against beta for more and less separated patterns."""
+    check("--dim", dim, 2)
+    check("--patterns", patterns, 2)
+    check("--noise", noise, 0.0)
     betas = np.logspace(-2, 1, 31)
     correlations = np.array([0.0, 0.3, 0.6, 0.85])
     result = hf.beta_experiment(dim, patterns, betas, correlations, np.random.default_rng(seed), noise=noise)
