@@ -60,7 +60,8 @@ class Hopfield:
 
         Used to initialise the memory from training windows; values copy the inputs only when out == in.
         """
-        assert x.shape == (self.m, self.d), (x.shape, (self.m, self.d))
+        if x.shape != (self.m, self.d):
+            raise ValueError(f"store needs {self.m} rows of width {self.d}, one per pattern; got shape {x.shape}")
         self.params["K"][...] = x @ self.params["Wq"]  # (M, d) @ (d, k) -> (M, k)
         if self.out == self.d:
             self.params["V"][...] = x
