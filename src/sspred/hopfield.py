@@ -17,7 +17,7 @@ Conventions: patterns and states are ROWS, as everywhere else in sspred, so the
 paper's X (d, N) of column patterns is our ``patterns`` (N, d) and the paper's
 X softmax(beta X^T xi) becomes softmax(beta xi X^T) X for a batch of row
 queries. The ``*_experiment`` functions return plain data; the ``plot_*``
-functions draw it (matplotlib is imported only inside them).
+functions draw it into a PNG (matplotlib is imported only inside them).
 """
 
 from __future__ import annotations
@@ -25,6 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from sspred import plots
+
+
+def _figure(width: float, height: float):
+    """A matplotlib Figure without pyplot (no global state, no display backend), as sspred.plots draws."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise plots.PlotUnavailable("plotting needs matplotlib: pip install 'sspred[plot]'") from None
+    return Figure(figsize=(width, height), dpi=plots.DPI, layout="constrained")
+
 
 # --- classical: binary units, Hebbian storage ----------------------------------------------
 
@@ -179,11 +191,8 @@ def capacity_experiment(n_units: int, loads, rng: np.random.Generator, trials: i
 
 
 def plot_capacity(result: CapacityResult, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = _figure(11, 4.2)
+    axes = fig.subplots(1, 2)
     cue = f"cue with {result.flip:.0%} of units flipped"
     axes[0].plot(result.loads, result.overlap_clean, "o-", label="cue = stored pattern")
     axes[0].plot(result.loads, result.overlap_cued, "s-", label=cue)
@@ -200,9 +209,7 @@ def plot_capacity(result: CapacityResult, path) -> None:
         ax.set_ylim(-0.02, 1.02)
         ax.legend(fontsize=7, loc="upper right")
     fig.suptitle(f"Classical Hopfield network, N = {result.n_units} units, Hebbian weights, asynchronous recall")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    plots.save(fig, path)
 
 
 # --- modern continuous Hopfield network (Ramsauer et al. 2020) -------------------------------
@@ -309,11 +316,8 @@ def one_step_experiment(dim: int, counts, rng: np.random.Generator, beta: float 
 
 
 def plot_one_step(result: OneStepResult, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig = _figure(6.4, 4.2)
+    ax = fig.subplots()
     for f, flip in enumerate(result.flips):
         ax.plot(result.counts, result.modern[f], "o-", color=f"C{f}", label=f"modern, β = {result.beta:g}, {flip:.0%} flipped")
         ax.plot(result.counts, result.classical[f], "x--", color=f"C{f}", alpha=0.7, label=f"classical, {flip:.0%} flipped")
@@ -323,10 +327,8 @@ def plot_one_step(result: OneStepResult, path) -> None:
     ax.set_ylabel("fraction retrieved exactly after one update")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"One-step retrieval of ±1 patterns in d = {result.dim} dimensions")
-    ax.legend(fontsize=7, loc="center left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    ax.legend(fontsize=7, loc="center right")
+    plots.save(fig, path)
 
 
 @dataclass
@@ -364,11 +366,8 @@ def beta_experiment(dim: int, n_patterns: int, betas, correlations, rng: np.rand
 
 
 def plot_beta(result: BetaResult, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig = _figure(10, 4.2)
+    axes = fig.subplots(1, 2)
     for r, rho in enumerate(result.correlations):
         label = f"pair cosine {rho:.2f}: Δ ≈ {result.separations[r]:.1f}"
         axes[0].plot(result.betas, result.errors[r], "o-", ms=3, label=label)
@@ -384,9 +383,7 @@ def plot_beta(result: BetaResult, path) -> None:
         ax.legend(fontsize=7)
     fig.suptitle(f"Modern Hopfield, one update: N = {result.n_patterns} patterns in d = {result.dim}, "
                  f"cue noise {result.noise:.0%}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    plots.save(fig, path)
 
 
 @dataclass
@@ -446,12 +443,9 @@ def fixed_point_experiment(betas, rng: np.random.Generator, n_clusters: int = 4,
 
 
 def plot_fixed_points(result: FixedPointResult, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     names = ("global average", "metastable: cluster averages", "single patterns")
-    fig, axes = plt.subplots(1, len(result.shown_betas) + 1, figsize=(15, 3.9))
+    fig = _figure(15, 3.9)
+    axes = fig.subplots(1, len(result.shown_betas) + 1)
     r = np.abs(result.patterns).max() * 1.15
     for ax, beta, pts, name in zip(axes, result.shown_betas, result.shown_points, names):
         ax.scatter(*result.patterns.T, c=result.clusters, cmap="tab10", vmax=9, s=18, label="stored patterns")
@@ -474,7 +468,5 @@ def plot_fixed_points(result: FixedPointResult, path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("β")
     ax.set_title(f"{n} patterns in {k} clusters", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    ax.legend(fontsize=7, loc="center left")
+    plots.save(fig, path)

@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from sspred import hopfield as hf
+from sspred import plots
 from sspred.cli import app
 from sspred.errors import InputError
 from sspred.io.textfile import atomic_output
@@ -32,11 +33,9 @@ def save(out_dir: Path, stem: str, result, plot) -> Path:
     png = out_dir / f"{stem}.png"
     try:
         plot(result, png)
-    except ModuleNotFoundError as exc:
-        if exc.name != "matplotlib":
-            raise
-        # Reported like bad input (one line, exit 2): the user's environment, not our bug.
-        raise InputError("the figures need matplotlib: pip install 'sspred[plot]'") from None
+    except plots.PlotUnavailable as exc:
+        typer.echo(f"sspred: error: {exc}", err=True)
+        raise typer.Exit(2)
     with atomic_output(out_dir / f"{stem}.json", "w") as handle:
         json.dump(result.to_dict(), handle, indent=1, default=str)
     return png
