@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.engines.spec import INIT_GAIN, batchnorm_init, linear_init  # noqa: F401  (INIT_GAIN re-exported)
+from sspred.engines.numpy.hopfield import Hopfield
 
 
 class Layer:
@@ -176,6 +177,7 @@ LAYERS: dict[str, type[Layer]] = {
     "relu": ReLU,
     "dropout": Dropout,
     "batchnorm": BatchNorm,
+    "hopfield": Hopfield,
 }
 #: The activations a user can name (a subset of LAYERS).
 ACTIVATIONS = ("sigmoid", "tanh", "relu")

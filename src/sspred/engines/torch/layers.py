@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sspred.engines.torch.hopfield import Hopfield
+
 
 class Linear(nn.Module):
     """y = x W + b with W stored (in, out), as in the NumPy engine and the model file (not torch's (out, in))."""
@@ -76,6 +78,7 @@ LAYERS = {
     "relu": lambda spec: Activation(torch.relu),
     "dropout": Dropout,
     "batchnorm": BatchNorm,
+    "hopfield": Hopfield,
 }
 
 
