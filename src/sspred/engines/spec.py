@@ -35,7 +35,27 @@ def batchnorm_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays,
 
 
 #: Initial (parameters, buffers) of the layer types that have any, keyed by spec type.
-INITIALIZERS = {"linear": linear_init, "batchnorm": batchnorm_init}
+def hopfield_dims(spec: dict) -> tuple[int, int, int, int, float, bool]:
+    """(in, patterns, dim, out, beta, residual) of a hopfield spec, with the defaults filled in."""
+    d, m, k = int(spec["in"]), int(spec["patterns"]), int(spec["dim"])
+    out = int(spec.get("out", d))
+    beta = float(spec.get("beta", 1.0 / np.sqrt(k)))
+    residual = bool(spec.get("residual", False))
+    if residual and out != d:
+        raise ValueError(f"a residual hopfield layer needs out == in, got in={d}, out={out}")
+    return d, m, k, out, beta, residual
+
+
+def hopfield_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[dict, dict]:
+    """Wq keeps the query's scale that of the input (LeCun); unit-variance keys then give scores
+    beta * q.k of order 1 at beta = 1/sqrt(k), so the softmax starts neither flat nor one-hot."""
+    d, m, k, out, _, _ = hopfield_dims(spec)
+    return {"Wq": (rng.standard_normal((d, k)) / np.sqrt(d)).astype(dtype),
+            "K": rng.standard_normal((m, k)).astype(dtype),
+            "V": rng.standard_normal((m, out)).astype(dtype)}, {}
+
+
+INITIALIZERS = {"linear": linear_init, "batchnorm": batchnorm_init, "hopfield": hopfield_init}
 
 
 def is_weight(name: str) -> bool:

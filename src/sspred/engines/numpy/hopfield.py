@@ -18,16 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def hopfield_dims(spec: dict) -> tuple[int, int, int, int, float, bool]:
-    """(in, patterns, dim, out, beta, residual) of a spec, with the defaults filled in."""
-    d, m, k = int(spec["in"]), int(spec["patterns"]), int(spec["dim"])
-    out = int(spec.get("out", d))
-    beta = float(spec.get("beta", 1.0 / np.sqrt(k)))
-    residual = bool(spec.get("residual", False))
-    if residual and out != d:
-        raise ValueError(f"a residual hopfield layer needs out == in, got in={d}, out={out}")
-    return d, m, k, out, beta, residual
+from sspred.engines.spec import hopfield_dims, hopfield_init
 
 
 class Hopfield:
@@ -41,7 +32,13 @@ class Hopfield:
         self.spec = spec
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        # no running statistics: the Layer protocol's buffers stay empty
+        self.buffers: dict[str, np.ndarray] = {}
         self.d, self.m, self.k, self.out, self.beta, self.residual = hopfield_dims(spec)
+
+    @staticmethod
+    def buffer_shapes(spec):
+        return {}
 
     @staticmethod
     def param_shapes(spec):
@@ -49,11 +46,7 @@ class Hopfield:
         return {"Wq": (d, k), "K": (m, k), "V": (m, out)}
 
     def init(self, rng, dtype):
-        # Wq keeps the query's scale that of the input (LeCun); unit-variance keys then give scores
-        # beta * q.k of order 1 at beta = 1/sqrt(k), so the softmax starts neither flat nor one-hot.
-        self.params = {"Wq": (rng.standard_normal((self.d, self.k)) / np.sqrt(self.d)).astype(dtype),
-                       "K": rng.standard_normal((self.m, self.k)).astype(dtype),
-                       "V": rng.standard_normal((self.m, self.out)).astype(dtype)}
+        self.params, _ = hopfield_init(self.spec, rng, dtype)
 
     def store(self, x: np.ndarray) -> None:
         """Make the stored patterns M real inputs (M, in): keys are their queries, values the inputs themselves.

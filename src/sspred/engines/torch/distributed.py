@@ -47,4 +47,7 @@ def replica_spread(net: torch.nn.Module) -> float:
 
 def shutdown() -> None:
     if dist.is_initialized():
+        # every rank reaches this point before any tears the group down; gloo aborts a rank whose
+        # peer vanished mid-teardown ("terminate called without an active exception")
+        dist.barrier()
         dist.destroy_process_group()
