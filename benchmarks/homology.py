@@ -1,0 +1,166 @@
+"""Homology-aware evaluation on the real sets: the pairwise leakage audit and the globin lesson.
+
+    nice -n 10 python benchmarks/homology.py audit-table --work /tmp/sspred-audit
+    nice -n 10 python benchmarks/homology.py globin --work /tmp/sspred-audit
+
+``audit-table`` searches every chain of every set against each set with MMseqs2
+(sspred.splits settings: -s 7.5, E <= 1e-3) and prints, for each (test set,
+training set) pair, how many test chains have a training chain at >= 25%
+identity over >= 80% of the shorter chain. It also writes the netsurfp2
+leak list (src/sspred/data/leaks_netsurfp2.txt).
+
+``globin`` trains the same network on a random chain-level split and on a
+25% cluster split of the same pool and prints both test accuracies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sspred import splits
+from sspred.io import datasets
+
+REPO = Path(__file__).resolve().parents[1]
+LEAK_FILE = REPO / "src/sspred/data/leaks_netsurfp2.txt"
+
+
+def named_sets(d: Path) -> dict[str, list]:
+    nsp = datasets.read_netsurfp2(d / "netsurfp2")
+    qs = datasets.DATASETS["qs1988"](d)
+    sets = {"qs1988/train": qs["train"] + qs["valid"], "qs1988/test": qs["test"],
+            "netsurfp2/train": nsp["train"], "netsurfp2/valid": nsp["valid"], "netsurfp2/test": nsp["test"],
+            "cb513": datasets.load("cb513", "test", d), "ts115": datasets.load("ts115", "test", d)}
+    for f in datasets.DSSP8_FILES:
+        sets["dssp8/" + f.split(".")[0]] = datasets.read_three_line(d / "dssp8-pdb-sets" / f)
+    return sets
+
+
+def hits_against(target: str, sets: dict, work: Path, settings: splits.SearchSettings) -> list[splits.Hit]:
+    """Every chain of the other sets searched against ``target``; cached as TSV under ``work``."""
+    cache = work / (target.replace("/", "__") + ".tsv")
+    if not cache.exists():
+        queries = [(f"{name}|{c.id}", c.sequence) for name, chains in sets.items() if name != target
+                   for c in chains]
+        t0 = time.perf_counter()
+        hits = splits.search(queries, [(c.id, c.sequence) for c in sets[target]], settings)
+        print(f"  searched {len(queries)} chains against {target} ({len(sets[target])}): "
+              f"{len(hits)} hits in {time.perf_counter() - t0:.0f}s", flush=True)
+        with open(cache, "w") as h:
+            for x in hits:
+                h.write("\t".join(map(str, (x.query, x.target, x.identity, x.qcov, x.tcov, x.evalue, x.bits,
+                                            x.qlen, x.tlen))) + "\n")
+    out = []
+    for line in open(cache):
+        q, t, i, qc, tc, e, b, ql, tl = line.rstrip("\n").split("\t")
+        out.append(splits.Hit(q, t, float(i), float(qc), float(tc), float(e), float(b), int(ql), int(tl)))
+    return out
+
+
+def audit_table(args) -> None:
+    sets = named_sets(datasets.data_dir(args.data_dir))
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    settings = splits.SearchSettings(threads=args.threads)
+    names = list(sets)
+    # leaks[(test, train)] = set of test ids with a leak-strength hit; leak_pairs for the netsurfp2 list.
+    leaks: dict[tuple[str, str], set[str]] = {}
+    leak_pairs = []
+    for target in names:
+        for h in hits_against(target, sets, work, settings):
+            if h.leaks(args.identity, args.coverage):
+                qset, qid = h.query.split("|", 1)
+                leaks.setdefault((qset, target), set()).add(qid)
+                if target.startswith("netsurfp2/") and target != "netsurfp2/test" and qset in LEAK_TESTS:
+                    leak_pairs.append((h.target, target, qset, qid, h.identity, h.coverage))
+    short = {n: n.replace("dssp8/", "").replace("netsurfp2/", "nsp2/").replace("qs1988/", "qs/")
+             .replace("_valid", "").replace("_Valid", "") for n in names}
+    print(f"\nTest chains (rows) with a chain of the training set (columns) at >= {args.identity:.0%} identity "
+          f"over >= {args.coverage:.0%} of the shorter chain (MMseqs2 -s {settings.sensitivity}, "
+          f"E <= {settings.evalue}):\n")
+    print("| test set (chains) | " + " | ".join(short[n] for n in names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for q in names:
+        cells = ["—" if q == t else str(len(leaks.get((q, t), ()))) for t in names]
+        print(f"| {short[q]} ({len(sets[q])}) | " + " | ".join(cells) + " |")
+    write_leak_file(leak_pairs, args)
+
+
+#: Test sets whose netsurfp2 training homologs go into the leak list.
+LEAK_TESTS = ("cb513", "ts115", "netsurfp2/test", "dssp8/Test2016")
+
+
+def write_leak_file(pairs, args) -> None:
+    pairs = sorted(set((t, ts, qs, qid, round(i, 3), round(c, 3)) for t, ts, qs, qid, i, c in pairs))
+    LEAK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with open(LEAK_FILE, "w") as h:
+        h.write("# netsurfp2 training/validation chains with a homolog in a test set, found by\n"
+                "#   python benchmarks/homology.py audit-table   (sspred.splits: MMseqs2 easy-search -s 7.5,\n"
+                f"#   E <= 1e-3, identity >= {args.identity}, alignment over >= {args.coverage} of the shorter chain)\n"
+                "# Drop the chains of column 1 (filtered by column 3) before testing on that set.\n"
+                "# netsurfp2_id\tnetsurfp2_split\ttest_set\ttest_id\tidentity\tcoverage\n")
+        for row in pairs:
+            h.write("\t".join(map(str, row)) + "\n")
+    by_test = {}
+    for t, _, qs, _, _, _ in pairs:
+        by_test.setdefault(qs, set()).add(t)
+    print(f"\nwrote {LEAK_FILE.relative_to(REPO)}: " + ", ".join(f"{len(v)} netsurfp2 chains leak into {k}"
+                                                              for k, v in sorted(by_test.items())))
+
+
+def globin(args) -> None:
+    from sspred.config import ModelConfig, TrainConfig
+    from sspred.engines.numpy.learner import NumpyLearner
+    from sspred.features import WindowIndex
+    from sspred.train import evaluate_split, fit
+
+    d = datasets.data_dir(args.data_dir)
+    pool = datasets.read_netsurfp2(d / "netsurfp2")["train"]
+    rng = np.random.default_rng(args.seed)
+    pool = [pool[i] for i in sorted(rng.choice(len(pool), size=min(args.chains, len(pool)), replace=False))]
+    t0 = time.perf_counter()
+    labels = splits.cluster([(c.id, c.sequence) for c in pool], args.identity, args.coverage,
+                            splits.SearchSettings(threads=args.threads))
+    n_clusters = len(np.unique(labels))
+    print(f"pool: {len(pool)} netsurfp2 training chains (seed {args.seed}), {n_clusters} clusters at "
+          f"{args.identity:.0%}/{args.coverage:.0%} (largest {np.bincount(labels).max()}), "
+          f"{time.perf_counter() - t0:.0f}s")
+    fractions = (0.8, 0.1, 0.1)
+    mcfg = ModelConfig(window=13, hidden=[40])
+    tcfg = TrainConfig(epochs=args.epochs, patience=0, seed=args.seed)
+    rows = []
+    for kind, assign in (("random chain split", splits.random_splits(len(pool), fractions, np.random.default_rng(args.seed))),
+                         (f"cluster split at {args.identity:.0%}", splits.assign_splits(labels, fractions, np.random.default_rng(args.seed)))):
+        part = {s: [c for c, a in zip(pool, assign) if a == s] for s in splits.SPLITS}
+        # How many test chains have a homolog in train: the leak the cluster split removes.
+        leaked = sum(labels[i] in set(labels[assign == "train"]) for i in np.flatnonzero(assign == "test"))
+        learner = NumpyLearner(mcfg.layers(), tcfg, np.random.default_rng(args.seed))
+        fit(learner, WindowIndex(part["train"], 13), None, tcfg)
+        _, q_train, _ = evaluate_split(learner, WindowIndex(part["train"], 13))
+        _, q_test, _ = evaluate_split(learner, WindowIndex(part["test"], 13))
+        rows.append((kind, len(part["train"]), len(part["test"]), leaked, q_train, q_test))
+        print(f"{kind}: train {len(part['train'])} chains, test {len(part['test'])} chains "
+              f"({leaked} with a train homolog); Q3 train {q_train:.2f}, test {q_test:.2f}", flush=True)
+    print(f"\ngap (random - cluster) in test Q3: {rows[0][5] - rows[1][5]:+.2f} points")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=("audit-table", "globin"))
+    p.add_argument("--work", default="/tmp/sspred-audit", help="Cache of MMseqs2 hits.")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--identity", type=float, default=splits.IDENTITY)
+    p.add_argument("--coverage", type=float, default=splits.COVERAGE)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--chains", type=int, default=3000, help="globin: chains drawn from netsurfp2 train.")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    {"audit-table": audit_table, "globin": globin}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
