@@ -126,14 +126,15 @@ def globin(args) -> None:
     from sspred.train import evaluate_split, fit
 
     d = datasets.data_dir(args.data_dir)
-    pool = datasets.read_netsurfp2(d / "netsurfp2")["train"]
+    pool = (datasets.read_netsurfp2(d / "netsurfp2")["train"] if args.pool == "netsurfp2" else
+            [c for f in datasets.DSSP8_FILES for c in datasets.read_three_line(d / "dssp8-pdb-sets" / f)])
     rng = np.random.default_rng(args.seed)
     pool = [pool[i] for i in sorted(rng.choice(len(pool), size=min(args.chains, len(pool)), replace=False))]
     t0 = time.perf_counter()
     labels = splits.cluster([(c.id, c.sequence) for c in pool], args.identity, args.coverage,
                             splits.SearchSettings(threads=args.threads))
     n_clusters = len(np.unique(labels))
-    print(f"pool: {len(pool)} netsurfp2 training chains (seed {args.seed}), {n_clusters} clusters at "
+    print(f"pool: {len(pool)} {args.pool} chains (seed {args.seed}), {n_clusters} clusters at "
           f"{args.identity:.0%}/{args.coverage:.0%} (largest {np.bincount(labels).max()}), "
           f"{time.perf_counter() - t0:.0f}s")
     fractions = (0.8, 0.1, 0.1)
@@ -163,7 +164,9 @@ def main() -> None:
     p.add_argument("--identity", type=float, default=splits.IDENTITY)
     p.add_argument("--coverage", type=float, default=splits.COVERAGE)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--chains", type=int, default=3000, help="globin: chains drawn from netsurfp2 train.")
+    p.add_argument("--chains", type=int, default=2000, help="globin: chains drawn from the pool.")
+    p.add_argument("--pool", choices=("netsurfp2", "dssp8"), default="netsurfp2",
+                   help="globin: netsurfp2 training chains, or all four dssp8 files.")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
