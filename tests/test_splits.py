@@ -154,3 +154,23 @@ def test_audit_cli_writes_filtered_sets_without_leaks(cli, data_dir, tmp_path):
     r2 = cli("audit", "--train", "cb513", "--test", str(tmp_path / "test.txt"), "--data-dir", str(data_dir),
              "--threads", "1", "--fail-on-leak")
     assert r2.returncode == 0, r2.stderr
+
+
+@needs_mmseqs
+def test_packaged_leak_list_pairs_are_real_homologs(data_dir):
+    cb = splits.known_leaks("cb513")
+    nsp = datasets.read_netsurfp2(data_dir / "netsurfp2")
+    pool = {c.id: c for c in nsp["train"] + nsp["valid"]}
+    assert cb and cb <= set(pool) and cb <= splits.known_leaks()
+    assert not splits.known_leaks("netsurfp2/test")  # NetSurfP-2.0 removed NEW364's homologs itself
+    # Recompute the first listed pair from scratch.
+    from importlib import resources
+    rows = [l.split("\t") for l in (resources.files("sspred.data") / splits.LEAK_LIST).read_text().splitlines()
+            if l and not l.startswith("#") and "\tcb513\t" in l]
+    nsp_id, _, _, cb_id, identity, _ = rows[0]
+    cb513 = {c.id: c for c in datasets.load("cb513", "test", data_dir)}
+    hits = splits.search([(cb_id, cb513[cb_id].sequence)], [(nsp_id, pool[nsp_id].sequence)],
+                         splits.SearchSettings(threads=1))
+    best = splits.best_hits(hits, splits.COVERAGE)[cb_id]
+    assert best.leaks(splits.IDENTITY, splits.COVERAGE)
+    assert best.identity == pytest.approx(float(identity), abs=0.002)

@@ -67,7 +67,7 @@ def uci(data_dir, seed: int, **_) -> Setting:
                                f"({count_scored(qs['test'])} residues).")
 
 
-def netsurfp2(data_dir, seed: int, chains: int = 1000, test_fraction: float = 0.2, threads: int = 0,
+def netsurfp2(data_dir, seed: int, chains: int = 600, test_fraction: float = 0.2, threads: int = 0,
               **_) -> Setting:
     d = datasets.data_dir(data_dir)
     pool = datasets.read_netsurfp2(d / "netsurfp2")["train"]
@@ -78,7 +78,7 @@ def netsurfp2(data_dir, seed: int, chains: int = 1000, test_fraction: float = 0.
     assign = splits.assign_splits(labels, (1 - test_fraction, 0.0, test_fraction), rng)
     train = [c for c, a in zip(pool, assign) if a == "train"]
     test = [c for c, a in zip(pool, assign) if a == "test"]
-    return Setting("netsurfp2", train, test, epochs=4, long_epochs=12, optim={"lr": 1e-3, "batch_size": 256},
+    return Setting("netsurfp2", train, test, epochs=3, long_epochs=8, optim={"lr": 1e-3, "batch_size": 256},
                    description=f"netsurfp2 subsample: {len(pool)} training chains drawn with seed {seed}, "
                                f"clustered with MMseqs2 at {splits.IDENTITY:.0%} identity over "
                                f"{splits.COVERAGE:.0%} of the shorter chain ({len(np.unique(labels))} clusters), "
