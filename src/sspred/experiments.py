@@ -67,7 +67,7 @@ def uci(data_dir, seed: int, **_) -> Setting:
                                f"({count_scored(qs['test'])} residues).")
 
 
-def netsurfp2(data_dir, seed: int, chains: int = 600, test_fraction: float = 0.2, threads: int = 0,
+def netsurfp2(data_dir, seed: int, chains: int = 400, test_fraction: float = 0.2, threads: int = 0,
               **_) -> Setting:
     d = datasets.data_dir(data_dir)
     pool = datasets.read_netsurfp2(d / "netsurfp2")["train"]

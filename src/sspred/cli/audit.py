@@ -71,4 +71,4 @@ def audit(
                f"over >= {coverage:.0%} of the shorter chain ({len(result.leaking_train)} of {len(train_chains)} "
                "training chains involved)", err=True)
     if fail_on_leak and n_leak:
-        raise SystemExit(1)  # not typer.Exit: main() runs click with standalone_mode=False
+        raise typer.Exit(1)

@@ -54,4 +54,4 @@ def label(
         warn(message)
     if failures:
         typer.echo(f"sspred: error: {len(failures)} file(s) or chain(s) failed; see the warnings above", err=True)
-        raise SystemExit(EXIT_BAD_INPUT)  # not typer.Exit: main() runs click with standalone_mode=False
+        raise typer.Exit(EXIT_BAD_INPUT)
