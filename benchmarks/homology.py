@@ -153,6 +153,15 @@ def globin(args) -> None:
         rows.append((kind, len(part["train"]), len(part["test"]), leaked, q_train, q_test))
         print(f"{kind}: train {len(part['train'])} chains, test {len(part['test'])} chains "
               f"({leaked} with a train homolog); Q3 train {q_train:.2f}, test {q_test:.2f}", flush=True)
+        # Within one test set: chains with a training homolog against those without.
+        train_clusters = set(labels[assign == "train"])
+        test_ids = np.flatnonzero(assign == "test")
+        for name, pick in (("with a train homolog", [i for i in test_ids if labels[i] in train_clusters]),
+                           ("without", [i for i in test_ids if labels[i] not in train_clusters])):
+            if pick:
+                idx = WindowIndex([pool[i] for i in pick], 13)
+                print(f"    test chains {name}: {len(pick)} chains, {len(idx)} residues, "
+                      f"Q3 {evaluate_split(learner, idx)[1]:.2f}", flush=True)
     print(f"\ngap (random - cluster) in test Q3: {rows[0][5] - rows[1][5]:+.2f} points")
 
 

@@ -67,7 +67,7 @@ def uci(data_dir, seed: int, **_) -> Setting:
                                f"({count_scored(qs['test'])} residues).")
 
 
-def netsurfp2(data_dir, seed: int, chains: int = 400, test_fraction: float = 0.2, threads: int = 0,
+def netsurfp2(data_dir, seed: int, chains: int = 1500, test_fraction: float = 0.2, threads: int = 0,
               **_) -> Setting:
     d = datasets.data_dir(data_dir)
     pool = datasets.read_netsurfp2(d / "netsurfp2")["train"]
@@ -78,7 +78,7 @@ def netsurfp2(data_dir, seed: int, chains: int = 400, test_fraction: float = 0.2
     assign = splits.assign_splits(labels, (1 - test_fraction, 0.0, test_fraction), rng)
     train = [c for c, a in zip(pool, assign) if a == "train"]
     test = [c for c, a in zip(pool, assign) if a == "test"]
-    return Setting("netsurfp2", train, test, epochs=3, long_epochs=8, optim={"lr": 1e-3, "batch_size": 256},
+    return Setting("netsurfp2", train, test, epochs=5, long_epochs=15, optim={"lr": 1e-3, "batch_size": 256},
                    description=f"netsurfp2 subsample: {len(pool)} training chains drawn with seed {seed}, "
                                f"clustered with MMseqs2 at {splits.IDENTITY:.0%} identity over "
                                f"{splits.COVERAGE:.0%} of the shorter chain ({len(np.unique(labels))} clusters), "
@@ -139,7 +139,9 @@ class Runner:
     def run(self, window: int, hidden: list[int], fraction: float = 1.0, per_epoch: bool = False) -> dict:
         epochs = self.setting.long_epochs if per_epoch else self.setting.epochs
         optim = " ".join(f"{k}{v:g}" for k, v in sorted(self.setting.optim.items()))
-        key = f"w{window} h{'-'.join(map(str, hidden)) or 0} f{fraction} e{epochs} s{self.seed} {optim}" + \
+        # The key names the data too (training residues), so a cache from another subsample is never reused.
+        key = f"n{count_scored(self.setting.train)} w{window} h{'-'.join(map(str, hidden)) or 0} f{fraction} " \
+              f"e{epochs} s{self.seed} {optim}" + \
               (" curve" if per_epoch else "")
         if key not in self.results:
             train = self.setting.train

@@ -20,7 +20,7 @@ def experiment(
     data: str = typer.Option("uci", "--data", help=f"Setting: {', '.join(experiments.SETTINGS)}."),
     out_dir: Path = typer.Option(Path("docs/experiments"), "--out-dir", help="Folder for the PNG, report and run cache."),
     seed: int = typer.Option(0, "--seed", help="Seed of the subsample, the split, the weights and the shuffles."),
-    chains: int = typer.Option(400, "--chains", help="netsurfp2: chains drawn from its training set."),
+    chains: int = typer.Option(1500, "--chains", help="netsurfp2: chains drawn from its training set."),
     threads: int = typer.Option(0, "--threads", help="MMseqs2 threads for the netsurfp2 split (0: all cores)."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV})."),
 ) -> None:
