@@ -100,3 +100,9 @@ def test_bad_files_are_reported_and_the_batch_goes_on(cli, data_dir, tmp_path):
     assert [c.id for c in datasets.read_file(out)] == ["caonly_A", "1l2y_A"]
     with pytest.raises(InputError, match="not a PDB or mmCIF"):
         dssp.label_structure(bad)
+
+
+def test_missing_mkdssp_stops_before_any_file(cli, data_dir, tmp_path):
+    out = tmp_path / "x.txt"
+    r = cli("label", str(data_dir / "structures/1aki.cif"), "--out", str(out), env={"SSPRED_MKDSSP": "no-such-mkdssp"})
+    assert r.returncode == 2 and "mkdssp not found" in r.stderr and not out.exists()

@@ -49,3 +49,10 @@ def test_hidden_experiment_writes_figure_report_and_reuses_its_cache(tiny, tmp_p
     assert len(cache.results) == len(experiments.HIDDEN)
     again = experiments.hidden_runs(cache)
     assert [r["test_q3"] for r in again] == [cache.results[k]["test_q3"] for k in cache.results]
+
+
+def test_unknown_experiment_or_setting_is_a_usage_error(cli):
+    r = cli("experiment", "nope")
+    assert r.returncode == 2 and "window" in r.stderr
+    r = cli("experiment", "window", "--data", "nope")
+    assert r.returncode == 2 and "netsurfp2" in r.stderr
