@@ -16,6 +16,7 @@ leak list (src/sspred/data/leaks_netsurfp2.txt).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
 from pathlib import Path
 
@@ -131,7 +132,8 @@ def globin(args) -> None:
     rng = np.random.default_rng(args.seed)
     pool = [pool[i] for i in sorted(rng.choice(len(pool), size=min(args.chains, len(pool)), replace=False))]
     t0 = time.perf_counter()
-    cache = Path(args.work) / f"clusters-{args.pool}-{len(pool)}-{args.seed}-{args.identity}-{args.coverage}.npy"
+    digest = hashlib.sha1("\n".join(c.id for c in pool).encode()).hexdigest()[:12]  # the pool, not the seed
+    cache = Path(args.work) / f"clusters-{args.pool}-{digest}-{args.identity}-{args.coverage}.npy"
     if cache.exists():
         labels = np.load(cache)
     else:

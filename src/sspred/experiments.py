@@ -209,6 +209,8 @@ def plot_train_test(rows: list[dict], x: str, xlabel: str, title: str, path: Pat
     ax.plot(xs, [row["test_q3"] for row in rows], "s-", label="test set")
     if log_x:
         ax.set_xscale("log")
+    elif all(float(v).is_integer() for v in xs) and len(xs) <= 12 and max(xs) <= 40:
+        ax.set_xticks(xs)  # whole-number sweeps (windows) read better at their own values
     ax.legend()
     _save(fig, path)
 
