@@ -174,3 +174,20 @@ def test_packaged_leak_list_pairs_are_real_homologs(data_dir):
     best = splits.best_hits(hits, splits.COVERAGE)[cb_id]
     assert best.leaks(splits.IDENTITY, splits.COVERAGE)
     assert best.identity == pytest.approx(float(identity), abs=0.002)
+
+
+@needs_mmseqs
+def test_min_searchable_is_where_identical_fragments_start_to_be_found(data_dir):
+    chain = datasets.load("qs1988", "test", data_dir)[0].sequence
+    loose = splits.SearchSettings(threads=1, evalue=10)
+    found = {n: bool(splits.search([("f", chain[40:40 + n])], [("c", chain)], loose))
+             for n in (splits.MIN_SEARCHABLE - 2, splits.MIN_SEARCHABLE)}
+    assert found == {splits.MIN_SEARCHABLE - 2: False, splits.MIN_SEARCHABLE: True}
+
+
+@needs_mmseqs
+def test_audit_warns_about_chains_too_short_to_search(cli, data_dir):
+    r = cli("audit", "--train", "qs1988:test", "--test", str(data_dir / QS_TRAIN), "--data-dir", str(data_dir),
+            "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    assert "shorter than 12 residues" in r.stderr and "train061" in r.stderr

@@ -9,7 +9,7 @@ import typer
 
 from sspred import splits
 from sspred.cli import app
-from sspred.cli.common import output
+from sspred.cli.common import output, warn
 from sspred.cli.split import check_fraction
 from sspred.io import datasets
 
@@ -51,6 +51,10 @@ def audit(
     check_fraction(coverage, "--coverage")
     train_chains = load_side(train, "train", data_dir)
     test_chains = load_side(test, "test", data_dir)
+    short = [c.id for c in test_chains if len(c.sequence) < splits.MIN_SEARCHABLE]
+    if short:
+        warn(f"{len(short)} chain(s) shorter than {splits.MIN_SEARCHABLE} residues, which MMseqs2 cannot match "
+             f"even when identical: {', '.join(short[:5])}{' ...' if len(short) > 5 else ''}")
     settings = splits.SearchSettings(sensitivity=sensitivity, evalue=evalue, threads=threads)
     result = splits.audit([(c.id, c.sequence) for c in train_chains], [(c.id, c.sequence) for c in test_chains],
                           identity, coverage, settings)

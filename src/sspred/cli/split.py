@@ -10,7 +10,7 @@ import typer
 
 from sspred import splits
 from sspred.cli import app
-from sspred.cli.common import output
+from sspred.cli.common import output, warn
 from sspred.errors import InputError
 from sspred.io import datasets
 
@@ -56,6 +56,10 @@ def split(
     chains = load_all(data, data_dir)
     if not chains:
         raise InputError("no chains to split", path=data)
+    short = [c.id for c in chains if len(c.sequence) < splits.MIN_SEARCHABLE]
+    if short:
+        warn(f"{len(short)} chain(s) shorter than {splits.MIN_SEARCHABLE} residues, which MMseqs2 cannot match "
+             f"even when identical: {', '.join(short[:5])}{' ...' if len(short) > 5 else ''}")
     settings = splits.SearchSettings(sensitivity=sensitivity, evalue=evalue, threads=threads)
     labels = splits.cluster([(c.id, c.sequence) for c in chains], identity, coverage, settings)
     fractions = (1.0 - valid_fraction - test_fraction, valid_fraction, test_fraction)
