@@ -208,7 +208,13 @@ def plot_train_test(rows: list[dict], x: str, xlabel: str, title: str, path: Pat
     ax.plot(xs, [row["train_q3"] for row in rows], "o-", label="training set")
     ax.plot(xs, [row["test_q3"] for row in rows], "s-", label="test set")
     if log_x:
+        from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(xs))  # label the measured sizes, not crowded minor decades
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.tick_params(axis="x", labelrotation=30)
     elif all(float(v).is_integer() for v in xs) and len(xs) <= 12 and max(xs) <= 40:
         ax.set_xticks(xs)  # whole-number sweeps (windows) read better at their own values
     ax.legend()
