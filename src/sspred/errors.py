@@ -28,3 +28,7 @@ class InputError(ValueError):
 
 class ModelFileError(ValueError):
     """A model file that is missing, truncated, corrupt, foreign or of an unknown version."""
+
+
+class ToolError(RuntimeError):
+    """An external program (mmseqs, mkdssp) is missing or failed."""

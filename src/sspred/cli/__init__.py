@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from sspred.errors import InputError, ModelFileError
+from sspred.errors import InputError, ModelFileError, ToolError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Protein secondary-structure prediction with feed-forward neural networks.")
@@ -19,10 +19,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-from sspred.cli import evaluate, hopfield, plot, predict, serve, train  # noqa: E402,F401  (commands register on import)
+from sspred.cli import audit, evaluate, experiment, hopfield, label, plot, predict, serve, split, train  # noqa: E402,F401  (commands register on import)
 
 #: Errors that are the user's input, not our bug: printed as one line.
-USER_ERRORS = (InputError, ModelFileError)
+USER_ERRORS = (InputError, ModelFileError, ToolError)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:

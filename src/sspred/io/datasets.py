@@ -194,8 +194,18 @@ def read_ps4_csv(path: str | os.PathLike, use_cb513_mask: bool) -> list[Chain]:
 
 # --- three-line DSSP sets (LIFT_SS) ------------------------------------------------------
 
+#: Header token of a three-line record whose labels are 3-state (H/E/C), not DSSP's 8 states.
+THREE_STATE_TAG = "states=3"
+#: Label letter of an unobserved or unscored residue in the three-line format.
+UNOBSERVED = "X"
+
+
 def read_three_line(path: str | os.PathLike) -> list[Chain]:
-    """'>ID', sequence, 8-state labels per chain; 'X' marks an unobserved residue."""
+    """'>ID', sequence, 8-state labels per chain; 'X' marks an unobserved residue.
+
+    A header carrying ``states=3`` (written by ``write_three_line`` for sets
+    with only 3-state labels) holds H/E/C labels instead.
+    """
     path = str(path)
     chains = []
     with open_text(path) as handle:
@@ -206,8 +216,32 @@ def read_three_line(path: str | os.PathLike) -> list[Chain]:
         (ln, head), (_, seq), (_, ss) = lines[k:k + 3]
         if not head.startswith(">"):
             raise InputError(f"expected a '>' header, got {head[:40]!r}", path=path, line=ln)
-        chains.append(make_chain(head[1:].split()[0], seq, ss, eight=True, path=path, unobserved="X"))
+        words = head[1:].split()
+        if not words:
+            raise InputError("header has no id", path=path, line=ln)
+        chains.append(make_chain(words[0], seq, ss, eight=THREE_STATE_TAG not in words[1:], path=path,
+                                 unobserved=UNOBSERVED))
     return chains
+
+
+def three_line_record(chain: Chain) -> str:
+    """One chain in the three-line format; masked residues are written 'X' so a reader masks them again."""
+    if chain.y8 is not None:
+        letters, y, tag = STATES8, chain.y8, ""
+    else:
+        letters, y, tag = STATES3, chain.y3, " " + THREE_STATE_TAG
+    table = np.array(list(letters + UNOBSERVED))
+    ss = "".join(table[np.where(y >= 0, y, len(letters))])  # MASKED (-1) -> the UNOBSERVED letter
+    return f">{chain.id}{tag}\n{chain.sequence}\n{ss}\n"
+
+
+def write_three_line(chains: Iterable[Chain], handle) -> int:
+    """Write chains to a text handle in the format ``read_three_line`` reads; returns the count."""
+    n = 0
+    for chain in chains:
+        handle.write(three_line_record(chain))
+        n += 1
+    return n
 
 
 # --- the registry of named sets ----------------------------------------------------------
