@@ -33,6 +33,7 @@ class Model:
     header: dict
     params: dict[str, np.ndarray]
     _net: Network | None = field(default=None, repr=False)
+    _fast: object = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -66,6 +67,26 @@ class Model:
             x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
             out[start:start + CHUNK_RESIDUES] = softmax(self.network.forward(x))
         return out
+
+
+    @property
+    def fast(self):
+        """The lookup-table form of the network (engines.numpy.fastpath), or None if its layers have none."""
+        if self._fast is None:
+            from sspred.engines.numpy.fastpath import FastForward, Unsupported
+
+            try:
+                self._fast = FastForward.from_layers(self.layers, self.params, self.window)
+            except Unsupported:
+                self._fast = False
+        return self._fast or None
+
+    def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
+        """Probabilities for several chains in one pass, [(L, K)] in order; the fast path when it applies."""
+        fast = self.fast
+        if fast is None:
+            return [self.predict_proba(c) for c in chains]
+        return fast.predict_many(chains)
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:

@@ -1,7 +1,11 @@
-"""sspred predict: FASTA in, predictions out, record by record."""
+"""sspred predict: FASTA in, predictions out, streamed batch by batch."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -9,10 +13,31 @@ import typer
 
 from sspred.cli import app
 from sspred.cli.common import output, warn
+from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
 from sspred.model import load_model
-from sspred.predict import predict_records
+from sspred.predict import predict_batches
+
+
+@contextlib.contextmanager
+def _input(path: str):
+    """(source for parse_fasta, size in bytes or None, position function or None).
+
+    A regular file is opened here, in binary, so the progress bar can read how far into
+    it (compressed bytes, for gzip) the parser has got; stdin and pipes have no size.
+    """
+    if path != "-":
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            with open(path, "rb") as raw:
+                # The parser's text wrapper closes the file when it is done with it: all read.
+                yield raw, st.st_size, lambda: st.st_size if raw.closed else raw.tell()
+            return
+    yield path, None, None
 
 
 @app.command()
@@ -21,23 +46,47 @@ def predict(
     model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name (default, fast) or a model file."),
     format: str = typer.Option("horiz", "--format", "-f", help=f"Output format: {', '.join(WRITERS)}."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output file (default stdout); written atomically."),
+    show_progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                                 help="Progress on stderr (default: only when stderr is a terminal)."),
+    dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", metavar="ADDRESS",
+                                                 help="Shard over a Dask cluster: scheduler address or scheduler JSON file."),
+    dask_local: Optional[int] = typer.Option(None, "--dask-local", metavar="N", min=1,
+                                             help="Shard over a new local Dask cluster of N worker processes."),
 ) -> None:
     """Predict secondary structure for every record of a FASTA file."""
     if format not in WRITERS:
         raise typer.BadParameter(f"unknown format {format!r}; choose from {', '.join(WRITERS)}", param_hint="--format")
+    if dask_scheduler and dask_local:
+        raise typer.BadParameter("give --dask-scheduler or --dask-local, not both", param_hint="--dask-local")
     m = load_model(model)
     seen: set[str] = set()
 
-    def records():
-        for rec in parse_fasta(input, warn=warn):
-            if rec.id in seen:
-                warn(f"{input}: duplicate record id {rec.id!r}; both are predicted")
-            seen.add(rec.id)
-            yield rec
+    with contextlib.ExitStack() as stack:
+        source, size, position = stack.enter_context(_input(input))
 
-    with output(out) as handle:
+        def records():
+            for rec in parse_fasta(source, warn=warn, path=input):
+                if rec.id in seen:
+                    warn(f"{input}: duplicate record id {rec.id!r}; both are predicted")
+                seen.add(rec.id)
+                yield rec
+
+        if dask_scheduler or dask_local:
+            try:
+                from sspred.dask_predict import connect, predict_records_dask
+            except ImportError:  # pragma: no cover - dask is an optional extra
+                raise typer.BadParameter("Dask is not installed; pip install 'sspred[dask]'", param_hint="--dask-scheduler")
+            client = stack.enter_context(connect(dask_scheduler, dask_local))
+            stream = predict_records_dask(m, records(), client)
+        else:
+            stream = predict_batches(m, records())
+        enabled = sys.stderr.isatty() if show_progress is None else show_progress
+        handle = stack.enter_context(output(out))
+        bar = stack.enter_context(progress(enabled, size, position))
         writer = WRITERS[format](handle, model_name=f"sspred {m.name}", states=m.states)
         writer.begin()
-        for rec, probs in predict_records(m, records()):
-            writer.record(rec.id, rec.sequence, probs)
+        for batch in stream:
+            for rec, probs in batch:
+                writer.record(rec.id, rec.sequence, probs)
+            bar.update(len(batch), sum(len(rec.codes) for rec, _ in batch))
         writer.end()
