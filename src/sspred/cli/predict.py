@@ -17,7 +17,7 @@ from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
 from sspred.model import load_model
-from sspred.predict import predict_batches
+from sspred.predict import BATCH_RESIDUES, predict_batches
 
 
 @contextlib.contextmanager
@@ -52,12 +52,16 @@ def predict(
                                                  help="Shard over a Dask cluster: scheduler address or scheduler JSON file."),
     dask_local: Optional[int] = typer.Option(None, "--dask-local", metavar="N", min=1,
                                              help="Shard over a new local Dask cluster of N worker processes."),
+    batch_residues: int = typer.Option(BATCH_RESIDUES, "--batch-residues", min=1,
+                                       help="Residues predicted per pass (and per Dask shard); records are never split."),
 ) -> None:
     """Predict secondary structure for every record of a FASTA file."""
     if format not in WRITERS:
         raise typer.BadParameter(f"unknown format {format!r}; choose from {', '.join(WRITERS)}", param_hint="--format")
     if dask_scheduler and dask_local:
-        raise typer.BadParameter("give --dask-scheduler or --dask-local, not both", param_hint="--dask-local")
+        from sspred.cli import fail
+
+        fail("give --dask-scheduler or --dask-local, not both")
     m = load_model(model)
     seen: set[str] = set()
 
@@ -75,11 +79,13 @@ def predict(
             try:
                 from sspred.dask_predict import connect, predict_records_dask
             except ImportError:  # pragma: no cover - dask is an optional extra
-                raise typer.BadParameter("Dask is not installed; pip install 'sspred[dask]'", param_hint="--dask-scheduler")
+                from sspred.cli import fail
+
+                fail("Dask is not installed; pip install 'sspred[dask]'")
             client = stack.enter_context(connect(dask_scheduler, dask_local))
-            stream = predict_records_dask(m, records(), client)
+            stream = predict_records_dask(m, records(), client, batch_residues)
         else:
-            stream = predict_batches(m, records())
+            stream = predict_batches(m, records(), batch_residues)
         enabled = sys.stderr.isatty() if show_progress is None else show_progress
         handle = stack.enter_context(output(out))
         bar = stack.enter_context(progress(enabled, size, position))

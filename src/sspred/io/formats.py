@@ -37,7 +37,9 @@ def confidence_digits(probs: np.ndarray) -> str:
     rest = probs.copy()
     rest[rows, best] = -np.inf
     second = rest.max(axis=1) if probs.shape[1] > 1 else np.zeros_like(top)
-    digits = np.clip(np.floor(10.0 * (top - second)), 0, 9).astype(np.uint8)
+    # float64 and a tolerance of 1e-6 so a gap of exactly 0.5 stored in float32 gives 5, not 4
+    gap = top.astype(np.float64) - second
+    digits = np.clip(np.floor(10.0 * gap + 1e-6), 0, 9).astype(np.uint8)
     return (digits + ord("0")).tobytes().decode("ascii")  # one C-level pass, not a str per residue
 
 
