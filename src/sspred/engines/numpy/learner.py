@@ -24,9 +24,16 @@ class NumpyLearner:
         if cfg.optimizer == "sgd":
             kwargs["momentum"] = cfg.momentum
         self.optimizer = OPTIMIZERS[cfg.optimizer](self.net.params, **kwargs)
+        # The 1988 shape with Adam trains through one compiled step from window codes (index_train).
+        from sspred.engines.numpy.index_train import FusedStep
+
+        self.fused = (FusedStep(specs[1]["type"]) if FusedStep.applies(specs, cfg.optimizer, self.dtype, self.loss.smoothing)
+                      else None)
 
     def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One update on windows (B, W) with targets (B,); returns the loss and the batch's predicted classes."""
+        if self.fused is not None:
+            return self.fused.step(self.net, self.optimizer, codes, y)
         logits = self.net.forward(one_hot(codes, self.dtype), train=True)  # (B, K)
         loss = self.loss.forward(logits, y)
         self.net.backward(self.loss.backward())
