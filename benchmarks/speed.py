@@ -78,19 +78,25 @@ def model_path(name: str, explicit: str | None, workdir: Path) -> tuple[str, str
     return str(path), f"random weights, shape of '{name}' (w{cfg.window} h{cfg.hidden} {cfg.activation})"
 
 
-def run_predict(args: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Run `sspred predict ARGS` in a subprocess; (wall seconds, peak RSS in MB)."""
+TIME = "/usr/bin/time"
+
+
+def run_predict(args: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Run `sspred predict ARGS` in a subprocess; (wall seconds, peak RSS in MB, user+sys CPU seconds).
+
+    Peak RSS comes from GNU time (%M): a forked child's own ru_maxrss would count the pages it
+    shared with this (large) benchmark process before exec.
+    """
     cmd = [sys.executable, "-m", "sspred", "predict", *args]
     full_env = {**os.environ, "PYTHONPATH": str(REPO / "src"), **(env or {})}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([TIME, "-f", "@@ %M %U %S", *cmd], env=full_env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    if status != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err}")
-    return wall, usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr}")
+    kb, user, sys_ = proc.stderr.rsplit("@@", 1)[1].split()
+    return wall, int(kb) / 1024.0, float(user) + float(sys_)
 
 
 def median_of(fn, repeats: int):
@@ -187,6 +193,20 @@ def _sklearn_twin(model, n_in: int):
     return clf
 
 
+def in_process(models: dict, codes: list[np.ndarray], n: int, args) -> None:
+    for name, (path, _) in models.items():
+        model = load_model(path)
+        rates = kernel_rates(model, codes, args.repeats)
+        refs = reference_rates(model, codes if name == "fast" else codes[: len(codes) // 4], args.repeats,
+                               args.sklearn_residues if name == "fast" else args.sklearn_residues // 4)
+        for k, v in {**rates, **refs}.items():
+            print(f"  {name:8s} {k:70s} {v / 1e6:8.2f} M residues/s")
+        sk = [v for k, v in refs.items() if k.startswith("scikit")]
+        if sk:
+            print(f"  {name:8s} fast path (numba, wall) / scikit-learn predict_proba: {rates.get('numba', rates['numpy']) / sk[0]:.1f}x"
+                  f"; / plain forward: {rates.get('numba', rates['numpy']) / refs['plain forward (one-hot chunks)']:.1f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sequences", type=int, default=20_000)
@@ -202,6 +222,9 @@ def main() -> None:
                     help="copies of the proteome file concatenated for the memory-vs-size check")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--skip-default-e2e", action="store_true")
+    ap.add_argument("--skip-in-process", action="store_true", help="only the end-to-end runs")
+    ap.add_argument("--blas-threads", type=int, default=0,
+                    help="pin BLAS threads in the in-process section (0: library default)")
     args = ap.parse_args()
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="sspred-speed-"))
@@ -228,19 +251,13 @@ def main() -> None:
         n += rec.codes.size
         if n >= 1_000_000:
             break
-    print(f"\nin-process throughput on {n:,} residues (median of {args.repeats}):")
-    for name, (path, _) in models.items():
-        model = load_model(path)
-        rates = kernel_rates(model, codes, args.repeats)
-        refs = reference_rates(model, codes if name == "fast" else codes[: len(codes) // 4], args.repeats,
-                               args.sklearn_residues if name == "fast" else args.sklearn_residues // 4)
-        for k, v in {**rates, **refs}.items():
-            print(f"  {name:8s} {k:70s} {v / 1e6:8.2f} M residues/s")
-        sk = [v for k, v in refs.items() if k.startswith("scikit")]
-        if sk:
-            print(f"  {name:8s} fast path (numba, wall) / scikit-learn predict_proba: {rates.get('numba', rates['numpy']) / sk[0]:.1f}x"
-                  f"; / plain forward: {rates.get('numba', rates['numpy']) / refs['plain forward (one-hot chunks)']:.1f}x")
-
+    print(f"\nin-process throughput on {n:,} residues (median of {args.repeats}; BLAS threads "
+          f"{args.blas_threads or 'default'}):")
+    import contextlib
+    from threadpoolctl import threadpool_limits
+    limit = threadpool_limits(args.blas_threads, user_api="blas") if args.blas_threads else contextlib.nullcontext()
+    with limit:
+        in_process(models if not args.skip_in_process else {}, codes, n, args)
     print(f"\nend to end, file to file (`sspred predict -f {args.format} -o FILE`), median of {args.repeats}:")
     out = work / "out.txt"
     for name, (path, _) in models.items():
@@ -248,9 +265,9 @@ def main() -> None:
             if name == "default" and args.skip_default_e2e and label == "proteome":
                 continue
             reps = args.repeats if name == "fast" else args.repeats_default
-            wall, rss = median_of(lambda: run_predict([str(fa), "-m", path, "-f", args.format, "-o", str(out)]), reps)
+            wall, rss, cpu = median_of(lambda: run_predict([str(fa), "-m", path, "-f", args.format, "-o", str(out)]), reps)
             print(f"  -m {name:8s} {label:11s} {wall:7.2f} s  {res / wall / 1e6:6.2f} M residues/s  peak RSS {rss:6.0f} MB"
-                  f"  (median of {reps}; load average now {os.getloadavg()[0]:.1f})")
+                  f"  CPU {cpu:6.2f} s  (median of {reps}; load average now {os.getloadavg()[0]:.1f})")
 
     if args.memory_slope:
         print("\npeak memory against input size (-m fast, streaming):")
@@ -259,8 +276,8 @@ def main() -> None:
             with open(big, "wb") as f:
                 for _ in range(copies):
                     f.write(proteome.read_bytes())
-            wall, rss = run_predict([str(big), "-m", models["fast"][0], "-f", "fasta", "-o", str(out)])
-            print(f"  {big.stat().st_size / 1e6:8.0f} MB input: {wall:6.2f} s, peak RSS {rss:5.0f} MB")
+            wall, rss, cpu = run_predict([str(big), "-m", models["fast"][0], "-f", "fasta", "-o", str(out)])
+            print(f"  {big.stat().st_size / 1e6:8.0f} MB input: {wall:6.2f} s, CPU {cpu:6.2f} s, peak RSS {rss:5.0f} MB")
             big.unlink()
 
 
