@@ -114,6 +114,31 @@ def test_unknown_layers_fall_back_to_the_plain_pass():
     codes = np.random.default_rng(0).integers(0, N_SYMBOLS, size=30).astype(np.uint8)
     assert model.fast is not None
     np.testing.assert_allclose(model.predict_many([codes])[0], model.predict_proba(codes), atol=TOL)
-    model._fast = False  # as after Unsupported
+    model._fast = []  # as after Unsupported
     assert model.fast is None
     np.testing.assert_array_equal(model.predict_many([codes])[0], model.predict_proba(codes))
+
+
+def test_ensembles_and_cascades_take_the_fast_path_for_their_first_stages():
+    """predict_many of a 2-member ensemble, one member with a second stage, equals predict_proba."""
+    rng = np.random.default_rng(11)
+    members, params = [], {}
+    for k, (window, stage2_window) in enumerate([(13, 7), (9, None)]):
+        cfg = ModelConfig(window=window, hidden=[12], activation="tanh")
+        net = Network(cfg.layers(), np.float32, rng)
+        desc = {"model": cfg.to_dict(), "layers": cfg.layers()}
+        params.update({f"members.{k}.{n}": v for n, v in net.params.items()})
+        if stage2_window:
+            s2 = ModelConfig(window=stage2_window, hidden=[6], activation="sigmoid")
+            s2_layers = s2.layers()
+            s2_layers[0]["in"] = stage2_window * 4 + 1  # K + 1 units per position, and the log-length input
+            net2 = Network(s2_layers, np.float32, rng)
+            desc["stage2"] = {"window": stage2_window, "layers": s2_layers}
+            params.update({f"members.{k}.stage2.{n}": v for n, v in net2.params.items()})
+        members.append(desc)
+    header = build_header(ModelConfig(window=13, hidden=[12], activation="tanh"), "ens", members=members)
+    model = Model(header, params)
+    assert model.fast is not None and len(model.fast) == 2
+    chains = chains_with_everything(rng)
+    for codes, probs in zip(chains, model.predict_many(chains)):
+        np.testing.assert_allclose(probs, model.predict_proba(codes), atol=TOL, rtol=0)

@@ -86,3 +86,78 @@ class WindowIndex:
     def batch(self, rows: np.ndarray) -> np.ndarray:
         """Codes of the windows of examples ``rows``: (B,) -> (B, window) uint8."""
         return self.codes[self.centres[rows, None] + self.offsets[None, :]]
+
+
+# --- stage-2 (structure-to-structure) inputs -----------------------------------------------
+#
+# The second network of a cascade (Qian & Sejnowski's second net, PSIPRED's second pass) reads a
+# window of the first stage's probabilities. Each position has the K probabilities plus a spacer
+# unit that is on past either end of the chain, and the whole window gets chain-level inputs.
+
+#: log10 of a typical chain length, subtracted so the log-length input is centred near 0.
+LOG_LENGTH_CENTRE = 2.3
+
+
+def chain_inputs(length: int) -> np.ndarray:
+    """Chain-level inputs of the second stage, shape (1,): centred log10 of the chain length."""
+    return np.array([np.log10(max(length, 1)) - LOG_LENGTH_CENTRE], dtype=np.float32)
+
+
+def stage2_units(n_states: int) -> int:
+    return n_states + 1
+
+
+def stage2_rows(probs: np.ndarray, window: int) -> np.ndarray:
+    """Inputs of the second stage for one chain: (L, K) probabilities -> (L, window*(K+1) + 1)."""
+    length, k = probs.shape
+    half = window // 2
+    padded = np.zeros((length + 2 * half, k + 1), dtype=np.float32)  # (L + W - 1, K + 1)
+    padded[:half, k] = padded[length + half:, k] = 1.0
+    padded[half:half + length, :k] = probs
+    win = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)  # (L, K+1, W)
+    rows = win.transpose(0, 2, 1).reshape(length, window * (k + 1))  # (L, W*(K+1)), position-major
+    extra = np.broadcast_to(chain_inputs(length), (length, 1))
+    return np.concatenate([rows, extra], axis=1)
+
+
+class DenseWindowIndex:
+    """Like WindowIndex, over per-residue float features (L, F) instead of residue codes.
+
+    Batches come out as float rows (B, window*(F+1) + 1) laid out exactly as ``stage2_rows``, so
+    training and prediction see the same inputs.
+    """
+
+    def __init__(self, features: list[np.ndarray], labels: list[np.ndarray], window: int):
+        check_window(window)
+        self.window = window
+        half = window // 2
+        f = features[0].shape[1] if features else 0
+        pad = np.zeros((half, f + 1), np.float32)
+        pad[:, f] = 1.0
+        parts, centres, ys, extras, start = [pad], [], [], [], half
+        for feat, y in zip(features, labels):
+            block = np.zeros((feat.shape[0], f + 1), np.float32)
+            block[:, :f] = feat
+            parts += [block, pad]
+            keep = np.flatnonzero(y >= 0)
+            centres.append(keep + start)
+            ys.append(y[keep])
+            extras.append(np.broadcast_to(chain_inputs(feat.shape[0]), (keep.size, 1)))
+            start += feat.shape[0] + half
+        self.rows = np.concatenate(parts)
+        self.centres = np.concatenate(centres).astype(np.int64)
+        self.labels = np.concatenate(ys).astype(np.int64)
+        self.extras = np.concatenate(extras).astype(np.float32)
+        self.offsets = np.arange(-half, half + 1, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self.centres.size
+
+    def batch(self, rows: np.ndarray) -> np.ndarray:
+        win = self.rows[self.centres[rows, None] + self.offsets[None, :]]  # (B, W, F+1)
+        return np.concatenate([win.reshape(rows.size, -1), self.extras[rows]], axis=1)
+
+
+def network_inputs(batch: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """What a network reads from a batch: one-hot rows for residue codes, the floats themselves otherwise."""
+    return one_hot(batch, dtype) if batch.dtype == np.uint8 else batch.astype(dtype, copy=False)

@@ -1,11 +1,23 @@
 """Scores of predicted against true states: pure functions of integer label arrays.
 
-Masked residues (label < 0) are dropped before anything is counted.
+Masked residues (label < 0, ``MASKED``) are unobserved or outside the scored
+segment. They are dropped before anything is counted by the residue scores
+(Q3/Q8, confusion, precision/recall/MCC, calibration). The segment scores
+(SOV'99, SOV_refine) keep the chain's geometry instead: a masked residue is a
+gap that ends a segment in the observed *and* in the predicted string, and gaps
+themselves are never scored (see ``sov``).
+
+Every percentage is in percent (0-100); ECE and probabilities are fractions.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
 import numpy as np
+
+from sspred.alphabet import MASKED
 
 
 def scored(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,3 +52,231 @@ def per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
         # Matthews (1975); the 1988 paper's C_alpha, C_beta, C_coil are this coefficient.
         mcc = np.where(denom > 0, (tp * tn - fp * fn) / denom, 0.0)
     return {"precision": precision, "recall": recall, "mcc": mcc}
+
+
+# --- per-chain accuracy ---------------------------------------------------------------------
+
+def chain_counts(y_true: Sequence[np.ndarray], y_pred: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Correct and scored residues of each chain, two arrays of shape (n_chains,)."""
+    correct = np.array([int(((t >= 0) & (t == p)).sum()) for t, p in zip(y_true, y_pred)], dtype=np.int64)
+    total = np.array([int((t >= 0).sum()) for t in y_true], dtype=np.int64)
+    return correct, total
+
+
+def pooled_accuracy(correct: np.ndarray, total: np.ndarray) -> float:
+    """Percent correct over all scored residues of all chains (long chains weigh more)."""
+    n = total.sum()
+    return float(100.0 * correct.sum() / n) if n else float("nan")
+
+
+def chain_mean_accuracy(correct: np.ndarray, total: np.ndarray) -> float:
+    """Mean over chains of each chain's percent correct; chains with no scored residue are left out."""
+    keep = total > 0
+    return float(100.0 * np.mean(correct[keep] / total[keep])) if keep.any() else float("nan")
+
+
+# --- segment overlap: SOV'99 and SOV_refine -------------------------------------------------
+
+#: Code of a masked residue inside ``sov``: it belongs to no state, so it ends segments and is never scored.
+GAP = MASKED
+
+
+def runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximal runs of equal codes: (start, end inclusive, code), each shape (n_runs,)."""
+    codes = np.asarray(codes)
+    if codes.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change - 1, [codes.size - 1]])
+    return starts, ends, codes[starts]
+
+
+@dataclass
+class SovScore:
+    """SOV of one chain: per-state sums, so that chains and states can be combined later.
+
+    ``numer[k]`` is the sum over overlapping pairs of (minov + delta) / maxov * len(s1)
+    for state k; ``norm[k]`` is N(k). SOV(k) = 100 * numer[k] / norm[k], and the
+    overall SOV = 100 * sum(numer) / sum(norm) (Zemla et al. 1999, eq. 3 and 4).
+    """
+
+    numer: np.ndarray
+    norm: np.ndarray
+
+    @property
+    def overall(self) -> float:
+        n = self.norm.sum()
+        return float(100.0 * self.numer.sum() / n) if n else float("nan")
+
+    @property
+    def per_state(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.norm > 0, 100.0 * self.numer / np.maximum(self.norm, 1), np.nan)
+
+
+def _delta_sov99(minov, maxov, len1, len2, ctx) -> np.ndarray:
+    # Zemla et al. (1999): delta = min(maxov - minov, minov, int(len(s1)/2), int(len(s2)/2)).
+    return np.minimum.reduce([maxov - minov, minov, len1 // 2, len2 // 2]).astype(np.float64)
+
+
+def _delta_refine(minov, maxov, len1, len2, ctx) -> np.ndarray:
+    # Liu & Wang (2018): delta = min(maxov - minov, delta_all * len(s1)/L * minov/maxov),
+    # delta_all = lambda * (number of states in the reference) / sum_j (len(s_j) / L)^2
+    # over every segment s_j of the reference, whatever its state.
+    return np.minimum(maxov - minov, ctx["delta_all"] * (len1 / ctx["length"]) * (minov / maxov))
+
+
+#: Allowance rules keyed by the name used in reports.
+SOV_DELTAS: dict[str, Callable] = {"sov99": _delta_sov99, "sov_refine": _delta_refine}
+
+
+def sov(y_true: np.ndarray, y_pred: np.ndarray, k: int, kind: str = "sov99", lam: float = 1.0) -> SovScore:
+    """SOV'99 (Zemla et al. 1999) or SOV_refine (Liu & Wang 2018) of one chain, states 0..k-1.
+
+    For every state i and every observed segment s1 of i, each predicted segment s2
+    of i that overlaps s1 adds (minov + delta) / maxov * len(s1) to the sum, and
+    len(s1) to N(i); an s1 that no s2 overlaps adds only len(s1) to N(i).
+
+    Masked residues (y_true < 0) are gaps in both strings: a segment never spans
+    one, in the observed or the predicted string, and gaps are not scored. For
+    SOV_refine, L and the segments in delta_all are those of the scored residues.
+    A chain without masked residues gets exactly the published definitions.
+    """
+    if kind not in SOV_DELTAS:
+        raise ValueError(f"unknown SOV kind {kind!r}; choose from {', '.join(SOV_DELTAS)}")
+    t = np.asarray(y_true, dtype=np.int64)
+    p = np.where(t >= 0, np.asarray(y_pred, dtype=np.int64), GAP)
+    ts, te, tc = runs(t)
+    ps, pe, pc = runs(p)
+    observed = tc >= 0
+    length = int((t >= 0).sum())
+    ctx = {"length": max(length, 1)}
+    if kind == "sov_refine" and length:
+        seg_len = (te - ts + 1)[observed]
+        n_states = np.unique(tc[observed]).size
+        ctx["delta_all"] = lam * n_states / np.sum((seg_len / length) ** 2)
+    numer = np.zeros(k, dtype=np.float64)
+    norm = np.zeros(k, dtype=np.float64)
+    for state in range(k):
+        a, b = ts[tc == state], te[tc == state]  # observed segments of this state, sorted
+        c, d = ps[pc == state], pe[pc == state]  # predicted segments, sorted
+        if a.size == 0:
+            continue
+        # Segments of one string never overlap each other, so the predicted segments that
+        # overlap s1 = [a, b] form one contiguous index range: end >= a and start <= b.
+        lo = np.searchsorted(d, a, side="left")
+        hi = np.searchsorted(c, b, side="right")
+        n_pairs = np.maximum(hi - lo, 0)
+        len1_all = b - a + 1
+        # N(i): len(s1) once per overlapping pair, and once for an s1 with no overlap.
+        norm[state] = float(np.sum(len1_all * np.maximum(n_pairs, 1)))
+        if n_pairs.sum() == 0:
+            continue
+        i1 = np.repeat(np.arange(a.size), n_pairs)  # (P,) observed segment of each pair
+        i2 = np.concatenate([np.arange(l, h) for l, h in zip(lo, hi) if h > l])  # (P,) predicted segment
+        s1a, s1b, s2a, s2b = a[i1], b[i1], c[i2], d[i2]
+        minov = np.minimum(s1b, s2b) - np.maximum(s1a, s2a) + 1
+        maxov = np.maximum(s1b, s2b) - np.minimum(s1a, s2a) + 1
+        len1, len2 = s1b - s1a + 1, s2b - s2a + 1
+        delta = SOV_DELTAS[kind](minov, maxov, len1, len2, ctx)
+        numer[state] = float(np.sum((minov + delta) / maxov * len1))
+    return SovScore(numer, norm)
+
+
+def encode_states(text: str, states: str, masked: str = "X") -> np.ndarray:
+    """A state string (e.g. 'CHHHEEC') as indices into ``states``; ``masked`` letters become MASKED."""
+    lookup = {s: i for i, s in enumerate(states)}
+    lookup.update({m: MASKED for m in masked})
+    try:
+        return np.array([lookup[ch] for ch in text], dtype=np.int64)
+    except KeyError as exc:
+        raise ValueError(f"state letter {exc.args[0]!r} is not one of {states!r} or the mask {masked!r}") from None
+
+
+def sov_strings(observed: str, predicted: str, states: str = "CHE", kind: str = "sov99",
+                lam: float = 1.0) -> SovScore:
+    """SOV of two state strings of equal length, e.g. sov_strings('CHHHC', 'CHHCC'). 'X' in ``observed`` is masked."""
+    if len(observed) != len(predicted):
+        raise ValueError(f"observed has {len(observed)} states but predicted has {len(predicted)}")
+    return sov(encode_states(observed, states), encode_states(predicted, states), len(states), kind, lam)
+
+
+def chain_mean_sov(scores: Sequence[SovScore], k: int) -> dict:
+    """Mean over chains of the overall SOV, and of each state's SOV over the chains where that state is observed.
+
+    NaN where no chain qualifies (e.g. a state that no chain observes).
+    """
+    overall = np.array([s.overall for s in scores], dtype=np.float64)
+    per_state = np.array([s.per_state for s in scores], dtype=np.float64).reshape(len(scores), k)  # (chains, K)
+    with np.errstate(invalid="ignore"):
+        return {"overall": float(np.nanmean(overall)) if np.isfinite(overall).any() else float("nan"),
+                "per_state": [float(np.nanmean(col)) if np.isfinite(col).any() else float("nan")
+                              for col in per_state.T]}
+
+
+# --- bootstrap over chains --------------------------------------------------------------------
+
+def bootstrap_ci(per_chain: dict[str, np.ndarray], statistic: Callable[[dict[str, np.ndarray]], float],
+                 rng: np.random.Generator, n_boot: int = 1000, level: float = 0.95) -> tuple[float, float]:
+    """Percentile confidence interval of ``statistic`` under resampling chains with replacement.
+
+    ``per_chain`` maps names to arrays whose first axis is the chain; ``statistic``
+    takes such a dict (a resample) and returns one number. Chains, not residues,
+    are resampled because residues of one chain are not independent.
+    """
+    n = len(next(iter(per_chain.values())))
+    if n == 0 or n_boot <= 0:
+        return float("nan"), float("nan")
+    values = np.empty(n_boot, dtype=np.float64)
+    for b in range(n_boot):
+        idx = rng.integers(0, n, size=n)
+        values[b] = statistic({k: v[idx] for k, v in per_chain.items()})
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.nanquantile(values, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+# --- calibration -------------------------------------------------------------------------------
+
+def reliability(probs: np.ndarray, y_true: np.ndarray, n_bins: int = 10) -> dict[str, np.ndarray]:
+    """Reliability curve of the top-label confidence (Guo et al. 2017).
+
+    ``probs`` (N, K) rows sum to one; ``y_true`` (N,) with masked residues dropped.
+    Bin m holds residues whose top probability lies in ((m-1)/M, m/M]. Returns per
+    bin: edges (M+1,), count, mean confidence and accuracy (fractions; NaN when empty).
+    """
+    keep = y_true >= 0
+    p, y = probs[keep], y_true[keep]
+    conf = p.max(axis=1)  # (N,)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # Right-closed bins found against the same edges that are reported (not ceil(conf * M), where
+    # 0.3 * 10 = 3.0000000000000004 would put 0.3 into (0.3, 0.4]).
+    which = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    count = np.bincount(which, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(which, weights=conf, minlength=n_bins) / count
+        acc = np.bincount(which, weights=correct, minlength=n_bins) / count
+    return {"edges": edges, "count": count, "confidence": mean_conf, "accuracy": acc}
+
+
+def expected_calibration_error(curve: dict[str, np.ndarray]) -> float:
+    """ECE = sum over bins of (n_b / N) * |accuracy_b - confidence_b|, a fraction (Naeini et al. 2015)."""
+    count = curve["count"]
+    n = count.sum()
+    if n == 0:
+        return float("nan")
+    used = count > 0
+    return float(np.sum(count[used] / n * np.abs(curve["accuracy"][used] - curve["confidence"][used])))
+
+
+def accuracy_by_level(levels: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, n_levels: int) -> dict[str, np.ndarray]:
+    """Residue count and percent correct at each integer level 0..n_levels-1 (e.g. the .horiz confidence digit)."""
+    keep = y_true >= 0
+    lv, ok = levels[keep], (y_true[keep] == y_pred[keep]).astype(np.float64)
+    count = np.bincount(lv, minlength=n_levels)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = 100.0 * np.bincount(lv, weights=ok, minlength=n_levels) / count
+    return {"count": count, "accuracy": acc}

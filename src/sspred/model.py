@@ -19,7 +19,7 @@ from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
 from sspred.engines.numpy.losses import softmax
 from sspred.errors import ModelFileError
-from sspred.features import check_window, one_hot, windows
+from sspred.features import check_window, one_hot, stage2_rows, windows
 
 #: Built-in models, by the name given to -m.
 BUILTIN = {"default": "default.npz", "fast": "fast.npz"}
@@ -29,11 +29,56 @@ CHUNK_RESIDUES = 16384
 
 
 @dataclass
+class Stage:
+    """One window network: a window width and the network that reads it."""
+
+    window: int
+    net: Network
+
+
+@dataclass
+class Member:
+    """A first-stage network over residues and, optionally, a second stage over its probabilities."""
+
+    stage1: Stage
+    stage2: Stage | None = None
+
+    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+        """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
+        win = windows(codes, self.stage1.window)  # (L, W) view
+        out = np.empty((codes.size, self.stage1.net.specs[-1]["out"]), dtype=np.float32)
+        for start in range(0, codes.size, CHUNK_RESIDUES):
+            x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
+            out[start:start + CHUNK_RESIDUES] = softmax(self.stage1.net.forward(x))
+        if self.stage2 is not None:
+            out = softmax(self.stage2.net.forward(stage2_rows(out, self.stage2.window)))
+        return out
+
+
+def _network(layers: list[dict], params: dict[str, np.ndarray], prefix: str) -> Network:
+    net = Network(layers, dtype=np.float32)
+    net.load_params({k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)})
+    return net
+
+
+def _member(desc: dict, params: dict[str, np.ndarray], prefix: str) -> Member:
+    """A member from its header entry: 'layers' and 'model.window', and an optional 'stage2'."""
+    stage1 = Stage(int(desc["model"]["window"]), _network(desc["layers"], params, prefix))
+    stage2 = None
+    if desc.get("stage2"):
+        stage2 = Stage(int(desc["stage2"]["window"]), _network(desc["stage2"]["layers"], params, prefix + "stage2."))
+    return Member(stage1, stage2)
+
+
+@dataclass
 class Model:
+    """A loaded model file. An ensemble file lists ``members`` (parameters prefixed ``members.{k}.``),
+    whose probabilities are averaged; a single network is one member."""
+
     header: dict
     params: dict[str, np.ndarray]
-    _net: Network | None = field(default=None, repr=False)
-    _fast: object = field(default=None, repr=False)
+    _members: list[Member] | None = field(default=None, repr=False)
+    _fast: list | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -52,41 +97,52 @@ class Model:
         return self.header["layers"]
 
     @property
-    def network(self) -> Network:
-        if self._net is None:
-            net = Network(self.layers, dtype=np.float32)
-            net.load_params(self.params)
-            self._net = net
-        return self._net
-
-    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
-        win = windows(codes, self.window)  # (L, W) view
-        out = np.empty((codes.size, len(self.states)), dtype=np.float32)
-        for start in range(0, codes.size, CHUNK_RESIDUES):
-            x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
-            out[start:start + CHUNK_RESIDUES] = softmax(self.network.forward(x))
-        return out
-
+    def members(self) -> list[Member]:
+        if self._members is None:
+            if "members" in self.header:
+                self._members = [_member(d, self.params, f"members.{k}.") for k, d in enumerate(self.header["members"])]
+            else:
+                self._members = [_member(self.header, self.params, "")]
+        return self._members
 
     @property
-    def fast(self):
-        """The lookup-table form of the network (engines.numpy.fastpath), or None if its layers have none."""
+    def network(self) -> Network:
+        """The first-stage network of a single-network model."""
+        return self.members[0].stage1.net
+
+    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+        """(L,) symbol codes -> (L, K) probabilities, averaged over members."""
+        probs = [m.predict_proba(codes) for m in self.members]
+        return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+
+    @property
+    def fast(self) -> list | None:
+        """Each member's first stage as lookup tables (engines.numpy.fastpath), or None if one has no such form."""
         if self._fast is None:
             from sspred.engines.numpy.fastpath import FastForward, Unsupported
 
             try:
-                self._fast = FastForward.from_layers(self.layers, self.params, self.window)
+                self._fast = [FastForward.from_layers(m.stage1.net.specs, m.stage1.net.params, m.stage1.window)
+                              for m in self.members]
             except Unsupported:
-                self._fast = False
+                self._fast = []
         return self._fast or None
 
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
-        """Probabilities for several chains in one pass, [(L, K)] in order; the fast path when it applies."""
+        """Probabilities for several chains in one pass, [(L, K)] in order: ``predict_proba`` of each,
+        with every member's first stage on the fast path when it has one."""
         fast = self.fast
         if fast is None:
             return [self.predict_proba(c) for c in chains]
-        return fast.predict_many(chains)
+        per_member = []
+        for member, ff in zip(self.members, fast):
+            probs = ff.predict_many(chains)
+            if member.stage2 is not None:
+                probs = [softmax(member.stage2.net.forward(stage2_rows(p, member.stage2.window))) for p in probs]
+            per_member.append(probs)
+        if len(per_member) == 1:
+            return per_member[0]
+        return [np.mean([m[i] for m in per_member], axis=0, dtype=np.float32) for i in range(len(chains))]
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:
@@ -114,7 +170,7 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         raise ModelFileError(f"{path}: model was trained with a different residue alphabet")
     model = Model(header, params)
     try:
-        model.network
-    except (ValueError, KeyError) as exc:
+        model.members
+    except (ValueError, KeyError, TypeError) as exc:
         raise ModelFileError(f"{path}: weights do not fit the layer list ({exc})") from None
     return model

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from sspred.errors import InputError, ModelFileError
@@ -20,7 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-from sspred.cli import evaluate, predict, train  # noqa: E402,F401  (commands register on import)
+from sspred.cli import evaluate, plot, predict, serve, train  # noqa: E402,F401  (commands register on import)
 
 #: Errors that are the user's input, not our bug: printed as one line.
 USER_ERRORS = (InputError, ModelFileError)
@@ -32,18 +31,14 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 
 
 def main() -> None:
+    # Standalone mode lets typer report its own usage errors (exit 2); our error types pass through to here.
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        typer.echo("sspred: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        app()
     except USER_ERRORS as exc:
         fail(str(exc).replace("\n", " "))
+    except KeyboardInterrupt:
+        typer.echo("sspred: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 
 from sspred.alphabet import STATES3
 from sspred.cli import app
-from sspred.evaluation import evaluate_model
+from sspred.evaluation import N_BOOTSTRAP, evaluate_model
 from sspred.io import datasets
+from sspred.io.textfile import atomic_output
 from sspred.model import load_model
+
+
+def _ci(r: dict, key: str, fmt: str = ".2f") -> str:
+    ci = r.get("ci", {}).get(key)
+    if not ci or ci[0] is None:
+        return ""
+    return f"  [95% CI {ci[0]:{fmt}}-{ci[1]:{fmt}}]"
+
+
+def _num(x, fmt: str = ".2f") -> str:
+    """A number, or 'n/a' (e.g. the precision of a state never predicted) padded to the same width."""
+    return format("n/a", ">" + fmt.split(".")[0]) if x is None else format(x, fmt)
+
+
+def _print_block(block: dict, states: str) -> None:
+    typer.echo("class  precision  recall   MCC     SOV'99  SOV_refine")
+    pc, s99, sref = block["per_class"], block["sov99"]["per_state"], block["sov_refine"]["per_state"]
+    for s in states:
+        typer.echo(f"  {s}    {_num(pc['precision'][s], '8.3f')}  {_num(pc['recall'][s], '6.3f')}  "
+                   f"{_num(pc['mcc'][s], '6.3f')}  {_num(s99[s], '6.2f')}  {_num(sref[s], '6.2f')}")
+    typer.echo("confusion (rows true, columns predicted): " + "  ".join(states))
+    for s, row in zip(states, block["confusion"]):
+        typer.echo(f"  {s} " + " ".join(f"{v:8d}" for v in row))
 
 
 @app.command()
@@ -19,18 +46,43 @@ def evaluate(
     model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name or model file."),
     split: str = typer.Option("test", "--split", help="test, valid or train."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV}, then ../shared/data)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report (all scores, intervals, calibration bins) as JSON here."),
+    bootstrap: int = typer.Option(N_BOOTSTRAP, "--bootstrap", help="Resamples of the chains for the 95% intervals; 0 for none."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
 ) -> None:
-    """Print Q3, per-class Matthews correlation and the confusion matrix. The last line is 'Q3 <percent>'."""
+    """Print Q3 (and Q8), per-class MCC, SOV, calibration and the confusion matrix. The last line is 'Q3 <percent>'."""
+    if bootstrap < 0:
+        raise typer.BadParameter("must be >= 0", param_hint="--bootstrap")
     m = load_model(model)
     chains = datasets.load(data, split, data_dir)
-    r = evaluate_model(m, chains)
+    r = evaluate_model(m, chains, rng=np.random.default_rng(seed), n_boot=bootstrap)
+    r["data"] = {"name": data, "split": split}
     typer.echo(f"model {r['model']}  data {data}/{split}  chains {r['chains']}  scored residues {r['residues']}")
-    typer.echo("class  precision  recall   MCC")
-    for s in STATES3:
-        typer.echo(f"  {s}    {r['per_class']['precision'][s]:8.3f}  {r['per_class']['recall'][s]:6.3f}  {r['per_class']['mcc'][s]:6.3f}")
-    typer.echo("confusion (rows true, columns predicted): " + "  ".join(STATES3))
-    for s, row in zip(STATES3, r["confusion"]):
-        typer.echo(f"  {s} " + " ".join(f"{v:8d}" for v in row))
+    block3 = {"per_class": r["per_class"], "sov99": r["sov99"], "sov_refine": r["sov_refine"], "confusion": r["confusion"]}
+    _print_block(block3, STATES3)
+    if "eight_state" in r:
+        typer.echo("8-state:")
+        _print_block(r["eight_state"], r["states"])
+        e = r["eight_state"]
+        typer.echo(f"SOV'99 (8-state) {_num(e['sov99']['overall'])}{_ci(r, 'sov99_8')}  "
+                   f"SOV_refine (8-state) {_num(e['sov_refine']['overall'])}{_ci(r, 'sov_refine_8')}")
+    cal = r["calibration"]
+    digits = "  ".join(f"{d}:{_num(a, '.0f')}%" for d, (a, n) in
+                       enumerate(zip(cal["confidence_digit"]["accuracy"], cal["confidence_digit"]["count"])) if n)
+    typer.echo(f"accuracy by .horiz confidence digit ({cal['states']}): {digits}")
+    typer.echo(f"ECE {_num(cal['ece'], '.4f')}{_ci(r, 'ece', '.4f')}  (top-label, {len(cal['bins']['count'])} bins)")
+    typer.echo(f"SOV'99 {_num(r['sov99']['overall'])}{_ci(r, 'sov99')}  SOV_refine {_num(r['sov_refine']['overall'])}{_ci(r, 'sov_refine')}"
+               "  (chain means)")
+    typer.echo(f"Q3 per-chain mean {_num(r['q3_chain_mean'])}{_ci(r, 'q3_chain_mean')}")
     if "q8" in r:
-        typer.echo(f"Q8 {r['q8']:.2f}")
+        typer.echo(f"Q8 per-chain mean {_num(r['q8_chain_mean'])}{_ci(r, 'q8_chain_mean')}")
+        typer.echo(f"Q8 {r['q8']:.2f}{_ci(r, 'q8')}")
+    if "ci" in r:
+        typer.echo(f"Q3 95% CI{_ci(r, 'q3')[len('  [95% CI'):-1]}  (bootstrap over chains, {r['bootstrap']['resamples']} resamples)")
+    if json_out is not None:
+        with atomic_output(json_out, "w") as handle:
+            json.dump(r, handle, indent=1)
+            handle.write("\n")
+        typer.echo(f"report written to {json_out}")
+    # The contract: the last line is exactly "Q3 <percent>".
     typer.echo(f"Q3 {r['q3']:.2f}")

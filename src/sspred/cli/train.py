@@ -14,7 +14,8 @@ from sspred.engines.numpy.layers import ACTIVATIONS
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.features import WindowIndex, check_window
 from sspred.io import datasets
-from sspred.model import build_header, save_model
+from sspred.cascade import cascade, stage2_data, stage2_layers
+from sspred.model import build_header, load_model, save_model
 from sspred.train import TrainingDiverged, fit
 
 
@@ -46,6 +47,8 @@ def train(
     dtype: str = typer.Option(TrainConfig.dtype, "--dtype", help="float32 or float64."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name written into the file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines."),
+    stage1: Optional[str] = typer.Option(None, "--stage1", help="Train a second stage over this model's probabilities "
+                                         "(--window and --hidden then describe the second stage)."),
 ) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default) and save it."""
     if activation not in ACTIVATIONS:
@@ -63,11 +66,18 @@ def train(
                        patience=patience, seed=seed, dtype=dtype)
     train_chains = datasets.load(data, "train", data_dir)
     valid_chains = datasets.load(valid_data or data, "valid", data_dir) if (valid_data or data in datasets.DATASETS) else []
-    train_idx = WindowIndex(train_chains, window, states)
-    valid_idx = WindowIndex(valid_chains, window, states) if valid_chains else None
+    first = load_model(stage1) if stage1 else None
+    if first is not None:
+        layers = stage2_layers(window, mcfg.hidden, activation, len(first.states))
+        train_idx = stage2_data(first, train_chains, window, states)
+        valid_idx = stage2_data(first, valid_chains, window, states) if valid_chains else None
+    else:
+        layers = mcfg.layers()
+        train_idx = WindowIndex(train_chains, window, states)
+        valid_idx = WindowIndex(valid_chains, window, states) if valid_chains else None
     from sspred.engines.numpy.learner import NumpyLearner
 
-    learner = NumpyLearner(mcfg.layers(), tcfg, np.random.default_rng(seed))
+    learner = NumpyLearner(layers, tcfg, np.random.default_rng(seed))
 
     def report(stats: dict) -> None:
         if not quiet:
@@ -82,8 +92,12 @@ def train(
     except TrainingDiverged as exc:
         typer.echo(f"sspred: error: {exc}; no model written", err=True)
         raise typer.Exit(2)
-    header = build_header(mcfg, name or out.stem, train={"data": data, "config": tcfg.to_dict(),
-                                                        "engine": learner.engine, "history": history.to_dict()})
-    save_model(out, header, learner.get_params())
+    info = {"data": data, "config": tcfg.to_dict(), "engine": learner.engine, "history": history.to_dict()}
+    if first is not None:
+        header, params = cascade(first, window, layers, learner.get_params(), name or out.stem,
+                                 stage2_train=info)
+    else:
+        header, params = build_header(mcfg, name or out.stem, train=info), learner.get_params()
+    save_model(out, header, params)
     best = history.epochs[history.best_epoch - 1]
     typer.echo(f"saved {out} (best epoch {history.best_epoch}: valid Q {best.get('valid_q3', float('nan')):.2f})")

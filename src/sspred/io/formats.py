@@ -27,8 +27,8 @@ HORIZ_WIDTH = 60
 _FULL_RULER = "%10d" * (HORIZ_WIDTH // 10)
 
 
-def confidence_digits(probs: np.ndarray) -> str:
-    """PSIPRED-style confidence 0-9: floor(10 * (top probability - second)), capped at 9."""
+def confidence_levels(probs: np.ndarray) -> np.ndarray:
+    """PSIPRED-style confidence 0-9 per residue: floor(10 * (top probability - second)), capped at 9; shape (L,)."""
     # The top two without sorting each row (a per-row sort costs more than the prediction):
     # take the maximum, mask it out, take the maximum again.
     rows = np.arange(probs.shape[0])
@@ -39,8 +39,13 @@ def confidence_digits(probs: np.ndarray) -> str:
     second = rest.max(axis=1) if probs.shape[1] > 1 else np.zeros_like(top)
     # float64 and a tolerance of 1e-6 so a gap of exactly 0.5 stored in float32 gives 5, not 4
     gap = top.astype(np.float64) - second
-    digits = np.clip(np.floor(10.0 * gap + 1e-6), 0, 9).astype(np.uint8)
-    return (digits + ord("0")).tobytes().decode("ascii")  # one C-level pass, not a str per residue
+    return np.clip(np.floor(10.0 * gap + 1e-6), 0, 9).astype(int)
+
+
+def confidence_digits(probs: np.ndarray) -> str:
+    """The .horiz 'Conf:' digits of ``confidence_levels``."""
+    digits = confidence_levels(probs).astype(np.uint8) + ord("0")
+    return digits.tobytes().decode("ascii")  # one C-level pass, not a str per residue
 
 
 def states_of(probs: np.ndarray, states: str) -> str:

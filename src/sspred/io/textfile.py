@@ -57,6 +57,8 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    # mkstemp creates the file 0600; give the result the permissions a plain open() would.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -67,3 +69,9 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

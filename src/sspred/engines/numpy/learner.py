@@ -8,7 +8,7 @@ from sspred.config import TrainConfig
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
-from sspred.features import one_hot
+from sspred.features import network_inputs
 
 
 class NumpyLearner:
@@ -32,16 +32,16 @@ class NumpyLearner:
 
     def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One update on windows (B, W) with targets (B,); returns the loss and the batch's predicted classes."""
-        if self.fused is not None:
+        if self.fused is not None and codes.dtype == np.uint8:  # residue codes, not stage-2 float rows
             return self.fused.step(self.net, self.optimizer, codes, y)
-        logits = self.net.forward(one_hot(codes, self.dtype), train=True)  # (B, K)
+        logits = self.net.forward(network_inputs(codes, self.dtype), train=True)  # (B, K)
         loss = self.loss.forward(logits, y)
         self.net.backward(self.loss.backward())
         self.optimizer.step(self.net.params, self.net.grads)
         return loss, logits.argmax(axis=1)
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        return softmax(self.net.forward(one_hot(codes, self.dtype), train=False))
+        return softmax(self.net.forward(network_inputs(codes, self.dtype), train=False))
 
     def get_params(self) -> dict[str, np.ndarray]:
         return {k: v.copy() for k, v in self.net.params.items()}

@@ -1,0 +1,181 @@
+"""sspred plot: pictures of a prediction, of training history, of a confusion matrix and of calibration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+import typer
+
+from sspred.alphabet import STATES3, STATES8
+from sspred.cli import app
+from sspred.cli.common import warn
+from sspred.errors import InputError
+from sspred.io import datasets
+from sspred.io.fasta import parse_fasta
+from sspred.io.formats import confidence_levels
+from sspred.io.textfile import open_text
+from sspred.model import load_model
+
+plot_app = typer.Typer(no_args_is_help=True, help="Draw PNG (or SVG/PDF) figures: prediction, history, confusion, calibration.")
+app.add_typer(plot_app, name="plot")
+
+OUT_HELP = "Figure file; the extension picks the format (.png, .svg, .pdf)."
+
+
+def _draw(fn, *args, out: Path, **kwargs) -> None:
+    from sspred import plots
+
+    try:
+        fig = fn(*args, **kwargs)
+    except plots.PlotUnavailable as exc:
+        typer.echo(f"sspred: error: {exc}", err=True)
+        raise typer.Exit(2)
+    plots.save(fig, out)
+    typer.echo(f"wrote {out}")
+
+
+def _truth_labels(chain, states: str) -> np.ndarray:
+    """The chain's true states as indices into ``states`` (an 8-state model shown against 3-state labels
+    draws H, E and C in their 8-state colours)."""
+    if states == STATES8:
+        if chain.y8 is not None:
+            return chain.y8
+        as8 = np.array([STATES8.index(s) for s in STATES3])
+        return np.where(chain.y3 >= 0, as8[np.maximum(chain.y3, 0)], chain.y3)
+    return chain.y3
+
+
+@plot_app.command("prediction")
+def prediction(
+    input: Optional[str] = typer.Argument(None, help="FASTA file with the chain (plain or gzipped); "
+                                          "leave out to draw --record from the --truth set."),
+    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
+    model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name or model file."),
+    record: Optional[str] = typer.Option(None, "--record", "-r", help="Record id to draw (default: the first)."),
+    truth: Optional[str] = typer.Option(None, "--truth", help=f"Labelled set ({', '.join(datasets.DATASETS)}) or file holding the record's true states."),
+    split: str = typer.Option("test", "--split", help="Split of --truth when it is a named set."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV}, then ../shared/data)."),
+    per_row: int = typer.Option(100, "--per-row", help="Residues per row of the figure."),
+) -> None:
+    """A protein's predicted states and per-residue probabilities along the sequence, with a confidence track."""
+    from sspred import plots
+
+    if per_row < 10:
+        raise typer.BadParameter("at least 10", param_hint="--per-row")
+    if input is None and (truth is None or record is None):
+        raise typer.BadParameter("give a FASTA file, or --truth and --record to draw a chain of a labelled set")
+    m = load_model(model)
+    if input is not None:
+        rec = next((r for r in parse_fasta(input, warn=warn) if record is None or r.id == record), None)
+        if rec is None:
+            raise InputError(f"no record {record!r}", path=input)
+        rec_id, sequence, codes = rec.id, rec.sequence, rec.codes
+    else:
+        rec_id = record
+    labels, title_extra = None, ""
+    if truth is not None:
+        chains = datasets.load(truth, split, data_dir)
+        chain = next((c for c in chains if c.id == rec_id), None)
+        if chain is None:
+            raise InputError(f"record {rec_id!r} not found in the labelled set", path=truth)
+        if input is None:
+            sequence, codes = chain.sequence, chain.codes
+        elif chain.sequence.upper() != sequence.upper():
+            raise InputError(f"record {rec_id!r}: the sequence differs from the labelled set's", path=truth)
+    probs = m.predict_proba(codes)
+    if truth is not None:
+        labels = _truth_labels(chain, m.states)
+        keep = labels >= 0
+        if keep.any():
+            q = 100 * np.mean(probs.argmax(axis=1)[keep] == labels[keep])
+            title_extra = f"  ·  {'Q8' if m.states == STATES8 else 'Q3'} {q:.1f}% on {int(keep.sum())} labelled residues"
+    fig_title = f"{rec_id} ({len(sequence)} residues), model {m.name}{title_extra}"
+    _draw(plots.plot_prediction, sequence, probs, m.states, truth=labels, confidence=confidence_levels(probs),
+          title=fig_title, per_row=per_row, out=out)
+
+
+@plot_app.command("history")
+def history(
+    models: List[str] = typer.Argument(..., help="Model files whose training history to draw (one colour each)."),
+    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
+) -> None:
+    """Learning curves (loss and accuracy per epoch, training and validation) from model files."""
+    from sspred import plots
+
+    items, states = [], set()
+    for path in models:
+        m = load_model(path)
+        hist = m.header.get("train", {}).get("history")
+        if not hist or not hist.get("epochs"):
+            raise InputError("model file holds no training history", path=path)
+        items.append((m.name, hist))
+        states.add(m.states)
+    accuracy_name = "Q8" if states == {STATES8} else ("Q3" if states == {STATES3} else "Q3 or Q8")
+    _draw(plots.plot_history, items, accuracy_name, out=out)
+
+
+def _report(report: Optional[Path], model: Optional[str], data: Optional[str], split: str,
+            data_dir: Optional[str]) -> dict:
+    """An evaluate report: read from JSON, or computed from a model and a data set."""
+    if report is not None:
+        with open_text(report) as handle:
+            try:
+                return json.load(handle)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not a JSON report: {exc.msg}", path=str(report), line=exc.lineno) from None
+    if data is None:
+        raise typer.BadParameter("give an evaluate JSON report, or --data (with -m) to evaluate now")
+    from sspred.evaluation import evaluate_model
+
+    r = evaluate_model(load_model(model), datasets.load(data, split, data_dir))
+    r["data"] = {"name": data, "split": split}
+    return r
+
+
+def _where(r: dict) -> str:
+    d = r.get("data") or {}
+    return f"model {r.get('model', '?')} on {d.get('name', '?')}/{d.get('split', '?')}"
+
+
+@plot_app.command("confusion")
+def confusion(
+    report: Optional[Path] = typer.Argument(None, help="JSON report from 'sspred evaluate --json'."),
+    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
+    model: Optional[str] = typer.Option(None, "-m", "--model", help="Model to evaluate when no report is given."),
+    data: Optional[str] = typer.Option(None, "--data", help="Data set to evaluate on when no report is given."),
+    split: str = typer.Option("test", "--split"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir"),
+    states: str = typer.Option("3", "--states", help="3, or 8 for an 8-state model's 8x8 matrix."),
+) -> None:
+    """Confusion-matrix heatmap (rows true, columns predicted; counts and row percentages)."""
+    from sspred import plots
+
+    r = _report(report, model, data, split, data_dir)
+    if states == "8":
+        if "eight_state" not in r:
+            raise InputError("the report has no 8-state scores (an 8-state model on a set with 8-state labels)")
+        cm, names, acc = r["eight_state"]["confusion"], STATES8, f"Q8 {r['q8']:.2f}%"
+    elif states == "3":
+        cm, names, acc = r["confusion"], STATES3, f"Q3 {r['q3']:.2f}%"
+    else:
+        raise typer.BadParameter("3 or 8", param_hint="--states")
+    _draw(plots.plot_confusion, np.array(cm), names, title=f"{_where(r)}\n{acc}", out=out)
+
+
+@plot_app.command("calibration")
+def calibration(
+    report: Optional[Path] = typer.Argument(None, help="JSON report from 'sspred evaluate --json'."),
+    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
+    model: Optional[str] = typer.Option(None, "-m", "--model", help="Model to evaluate when no report is given."),
+    data: Optional[str] = typer.Option(None, "--data", help="Data set to evaluate on when no report is given."),
+    split: str = typer.Option("test", "--split"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir"),
+) -> None:
+    """Reliability diagram and accuracy by .horiz confidence digit."""
+    from sspred import plots
+
+    r = _report(report, model, data, split, data_dir)
+    _draw(plots.plot_calibration, r["calibration"], title=_where(r), out=out)
