@@ -223,6 +223,7 @@ def main() -> None:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--skip-default-e2e", action="store_true")
     ap.add_argument("--skip-in-process", action="store_true", help="only the end-to-end runs")
+    ap.add_argument("--skip-e2e", action="store_true", help="only the in-process measurements")
     ap.add_argument("--blas-threads", type=int, default=0,
                     help="pin BLAS threads in the in-process section (0: library default)")
     args = ap.parse_args()
@@ -260,7 +261,7 @@ def main() -> None:
         in_process(models if not args.skip_in_process else {}, codes, n, args)
     print(f"\nend to end, file to file (`sspred predict -f {args.format} -o FILE`), median of {args.repeats}:")
     out = work / "out.txt"
-    for name, (path, _) in models.items():
+    for name, (path, _) in ({} if args.skip_e2e else models).items():
         for label, fa, res in (("proteome", proteome, n_res), ("100k chain", long_fa, args.long)):
             if name == "default" and args.skip_default_e2e and label == "proteome":
                 continue
