@@ -145,12 +145,14 @@ def reference_rates(model, codes: list[np.ndarray], repeats: int, sklearn_residu
         for c in codes:
             model.predict_proba(c)
 
-    t = []
+    t, c = [], []
     for _ in range(repeats):
-        s = time.perf_counter()
+        s, p = time.perf_counter(), time.process_time()
         plain()
         t.append(time.perf_counter() - s)
+        c.append(time.process_time() - p)
     out["plain forward (one-hot chunks)"] = total / statistics.median(t)
+    out["plain forward per CPU-second"] = total / statistics.median(c)
     try:
         from sklearn.neural_network import MLPClassifier
     except ImportError:
@@ -163,12 +165,14 @@ def reference_rates(model, codes: list[np.ndarray], repeats: int, sklearn_residu
         n += c.size
     x = np.concatenate([one_hot(windows(c, model.window)) for c in sub])  # (n, W*21) materialised
     clf = _sklearn_twin(model, x.shape[1])
-    t = []
+    t, c = [], []
     for _ in range(repeats):
-        s = time.perf_counter()
+        s, p = time.perf_counter(), time.process_time()
         clf.predict_proba(x)
         t.append(time.perf_counter() - s)
+        c.append(time.process_time() - p)
     out[f"scikit-learn predict_proba ({n:,} residues, windows materialised)"] = n / statistics.median(t)
+    out["scikit-learn predict_proba per CPU-second"] = n / statistics.median(c)
     return out
 
 
@@ -202,6 +206,8 @@ def in_process(models: dict, codes: list[np.ndarray], n: int, args) -> None:
         for k, v in {**rates, **refs}.items():
             print(f"  {name:8s} {k:70s} {v / 1e6:8.2f} M residues/s")
         sk = [v for k, v in refs.items() if k.startswith("scikit")]
+        if len(sk) == 2:
+            print(f"  {name:8s} per CPU-second: fast path (numba) / scikit-learn: {rates.get('numba per CPU-second', 0) / sk[1]:.1f}x")
         if sk:
             print(f"  {name:8s} fast path (numba, wall) / scikit-learn predict_proba: {rates.get('numba', rates['numpy']) / sk[0]:.1f}x"
                   f"; / plain forward: {rates.get('numba', rates['numpy']) / refs['plain forward (one-hot chunks)']:.1f}x")
