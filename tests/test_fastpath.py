@@ -84,14 +84,24 @@ def test_layout_separates_chains_with_spacers():
 
 
 @pytest.mark.parametrize("backend", available_backends())
-def test_batched_result_does_not_depend_on_the_batch(backend):
-    """A chain's probabilities are bit-identical alone or among others (needed for sharded output)."""
-    cfg, _, params = random_net(19, [32, 16], "relu", seed=5)
+@pytest.mark.parametrize("hidden", [[40], [32, 16]])
+def test_batched_result_does_not_depend_on_the_batch(backend, hidden):
+    """A chain's probabilities are the same alone or among others.
+
+    Bit for bit where no BLAS call is involved (numba, one hidden layer: the fused kernel treats
+    every row alike). A BLAS product may round a row differently depending on its place in the
+    matrix (OpenBLAS takes other code paths for edge rows), so elsewhere only to float32 rounding;
+    that is why Dask shards reuse the single-process batches exactly.
+    """
+    cfg, _, params = random_net(19, hidden, "relu", seed=5)
     ff = FastForward.from_layers(cfg.layers(), params, 19, backend)
     chains = chains_with_everything(np.random.default_rng(9))
     together = ff.predict_many(chains)
     for codes, probs in zip(chains, together):
-        assert np.array_equal(ff.predict(codes), probs)
+        if backend == "numba" and len(hidden) == 1:
+            assert np.array_equal(ff.predict(codes), probs)
+        else:
+            np.testing.assert_allclose(ff.predict(codes), probs, atol=1e-6, rtol=0)
 
 
 def test_backends_agree_on_a_long_chain():

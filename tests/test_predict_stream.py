@@ -35,12 +35,17 @@ def real_fasta(data_dir, tmp_path_factory):
 
 
 def test_batching_does_not_change_probabilities(model_file, real_fasta):
+    """One record per batch or hundreds: the same probabilities (bit for bit on the fused numba kernel)."""
     model = load_model(model_file)
     one = [p for _, p in predict_records(model, parse_fasta(str(real_fasta)), max_residues=1)]
     many = [p for _, p in predict_records(model, parse_fasta(str(real_fasta)), max_residues=50_000)]
     assert len(one) == len(many) == 300
+    exact = model.fast[0].backend == "numba"
     for a, b in zip(one, many):
-        assert np.array_equal(a, b)
+        if exact:
+            assert np.array_equal(a, b)
+        else:  # the NumPy fallback's output layer is a BLAS product: see test_fastpath
+            np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
     recs = list(parse_fasta(str(real_fasta)))
     for rec, p in zip(recs[:20], many[:20]):  # and the plain one-hot forward pass agrees
         np.testing.assert_allclose(p, model.predict_proba(rec.codes), atol=1e-5, rtol=0)
@@ -66,9 +71,10 @@ def test_stream_reads_only_what_it_needs(model_file, real_fasta):
 
 def test_cli_progress_goes_to_stderr_only(model_file, real_fasta, tmp_path):
     quiet = run_cli("predict", str(real_fasta), "-m", str(model_file), "-f", "tsv", "--batch-residues", "5000")
-    shown = run_cli("predict", str(real_fasta), "-m", str(model_file), "-f", "tsv", "--progress")
+    shown = run_cli("predict", str(real_fasta), "-m", str(model_file), "-f", "tsv", "--batch-residues", "5000",
+                    "--progress")
     assert quiet.returncode == shown.returncode == 0, shown.stderr
-    assert quiet.stdout == shown.stdout  # batch size and progress never change the output
+    assert quiet.stdout == shown.stdout  # progress never changes the output
     assert "residues" not in quiet.stderr and "300 records" in shown.stderr and "res/s" in shown.stderr
     assert "res/s" not in shown.stdout
 
