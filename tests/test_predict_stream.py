@@ -97,3 +97,20 @@ def test_cli_states_equal_the_plain_forward_pass(model_file, real_fasta):
     for rec, head, pred in itertools.islice(zip(parse_fasta(str(real_fasta)), lines[::2], lines[1::2]), 50):
         assert head == f">{rec.id}"
         assert pred == states_of(model.predict_proba(rec.codes), model.states)
+
+
+def test_seen_ids_are_exact_across_merges_and_warnings_are_capped(tmp_path, model_file):
+    from sspred.cli.predict import MAX_DUPLICATE_WARNINGS, SeenIds
+
+    seen = SeenIds()
+    seen.FLUSH = 100  # force many merges into the sorted array
+    ids = [f"sp|P{i:05d}|X_HUMAN" for i in range(1000)]
+    assert [seen.add(i) for i in ids] == [False] * 1000
+    assert [seen.add(i) for i in ids[::7]] == [True] * len(ids[::7])
+    assert seen.old.size >= 900 and not seen.add("new")
+    fa = tmp_path / "dups.fa"
+    fa.write_text("".join(f">r{i % 5}\nMKVLA\n" for i in range(40)))
+    r = run_cli("predict", str(fa), "-m", str(model_file), "-f", "fasta")
+    assert r.returncode == 0 and r.stdout.count(">") == 40
+    named = [l for l in r.stderr.splitlines() if "duplicate record id '" in l]
+    assert len(named) == MAX_DUPLICATE_WARNINGS and "35 duplicate record ids in all" in r.stderr
