@@ -102,12 +102,11 @@ def test_cli_states_equal_the_plain_forward_pass(model_file, real_fasta):
 def test_seen_ids_are_exact_across_merges_and_warnings_are_capped(tmp_path, model_file):
     from sspred.cli.predict import MAX_DUPLICATE_WARNINGS, SeenIds
 
-    seen = SeenIds()
-    seen.FLUSH = 100  # force many merges into the sorted array
+    seen = SeenIds(capacity=16)  # small, so the table doubles several times
     ids = [f"sp|P{i:05d}|X_HUMAN" for i in range(1000)]
     assert [seen.add(i) for i in ids] == [False] * 1000
     assert [seen.add(i) for i in ids[::7]] == [True] * len(ids[::7])
-    assert seen.old.size >= 900 and not seen.add("new")
+    assert seen.count == 1000 and seen.table.size == 2048 and not seen.add("new")
     fa = tmp_path / "dups.fa"
     fa.write_text("".join(f">r{i % 5}\nMKVLA\n" for i in range(40)))
     r = run_cli("predict", str(fa), "-m", str(model_file), "-f", "fasta")
