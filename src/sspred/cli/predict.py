@@ -57,8 +57,9 @@ class SeenIds:
         if 2 * self.count > self.table.size:  # keep probe runs short
             held = self.table[self.table != 0]
             self.table, self.count = np.zeros(2 * self.table.size, np.uint64), 0
-            for d in held.tolist():
-                self._insert(d)
+            for start in range(0, held.size, 65536):  # as Python ints a slice at a time, not all at once
+                for d in held[start:start + 65536].tolist():
+                    self._insert(d)
         return False
 
 
