@@ -62,3 +62,23 @@ def test_other_shapes_keep_the_plain_path():
     assert not FusedStep.applies(ModelConfig().layers(), "sgd", np.float32)
     assert not FusedStep.applies(ModelConfig().layers(), "adam", np.float64)
     assert FusedStep.applies(ModelConfig().layers(), "adam", np.float32)
+
+
+def test_fused_step_follows_replaced_arrays():
+    """Loading parameters or optimizer state as new arrays (a resumed run) must not leave the step on stale ones."""
+    cfg = ModelConfig(window=5, hidden=[6], activation="relu")
+    a = NumpyLearner(cfg.layers(), TrainConfig(), np.random.default_rng(0))
+    b = NumpyLearner(cfg.layers(), TrainConfig(), np.random.default_rng(0))
+    b.fused = None
+    rng = np.random.default_rng(2)
+    codes, y = batch(rng, 32, 5)
+    a.step(codes, y)
+    b.step(codes, y)
+    fresh = {k: v.copy() for k, v in b.net.params.items()}
+    a.net.load_params(fresh)  # new arrays, as load_params makes
+    for key in ("m", "v"):
+        a.optimizer.state[key] = {k: v.copy() for k, v in b.optimizer.state[key].items()}
+    a.step(codes, y)
+    b.step(codes, y)
+    for name, p in b.get_params().items():
+        np.testing.assert_allclose(a.get_params()[name], p, atol=2e-6, err_msg=name)

@@ -153,6 +153,15 @@ if numba is not None:
                 p[i] -= lr * (m[i] / c1) / (np.sqrt(v[i] / c2) + eps)
 
 
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def _train_step(codes, y, w1, b1, w2, b2, act, g_w1, g_b1, g_w2, g_b2, pred, flat_p, flat_g, flat_m, flat_v,
+                    lr, beta1, beta2, eps, c1, c2):
+        """Gradients and the Adam update in one call (one dispatch per minibatch, not two)."""
+        loss = _grads(codes, y, w1, b1, w2, b2, act, g_w1, g_b1, g_w2, g_b2, pred)
+        _adam(flat_p, flat_g, flat_m, flat_v, lr, beta1, beta2, eps, c1, c2)
+        return loss
+
+
 class FusedStep:
     """A compiled training step for [linear, activation, linear] networks with Adam, float32."""
 
@@ -181,16 +190,35 @@ class FusedStep:
                       first.grads["W"], first.grads["b"], last.grads["W"], last.grads["b"], self.pred)
         return float(loss), self.pred.copy()
 
+    def _arrays(self, net, adam) -> tuple:
+        """The step's arrays, gathered once: rebuilt only if a parameter array was replaced."""
+        first, last = net.layers[0], net.layers[2]
+        key = (first.params["W"], first.params["b"], last.params["W"], last.params["b"])
+        state = adam.state
+        owners = key + tuple(state["m"].values()) + tuple(state["v"].values())  # e.g. a resumed checkpoint
+        cached = getattr(self, "_cache", None)
+        if cached is None or any(a is not b for a, b in zip(cached[3], owners)):
+            for layer in (first, last):
+                for name, p in layer.params.items():
+                    if layer.grads.get(name) is None or layer.grads[name].shape != p.shape:
+                        layer.grads[name] = np.empty_like(p)
+            names = list(net.params)
+            params, grads, s = net.params, net.grads, adam.state
+            flat = tuple(tuple(d[n].reshape(-1) for n in names) for d in (params, grads, s["m"], s["v"]))
+            grad_arrays = (first.grads["W"], first.grads["b"], last.grads["W"], last.grads["b"])
+            self._cache = cached = (key, grad_arrays, flat, owners)
+        return cached
+
     def step(self, net, adam, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Gradients, then optim.Adam's update with its own state (so the plain path can take over)."""
-        loss, pred = self.grads(net, codes, y)
+        key, grad_arrays, flat, _ = self._arrays(net, adam)
+        if self.pred.size != codes.shape[0]:
+            self.pred = np.empty(codes.shape[0], np.int64)
         s = adam.state
         s["t"] += 1
         t = int(s["t"])
         c1, c2 = 1 - adam.beta1 ** t, 1 - adam.beta2 ** t
-        params, grads = net.params, net.grads
-        names = list(params)
-        _adam(tuple(params[n].reshape(-1) for n in names), tuple(grads[n].reshape(-1) for n in names),
-              tuple(s["m"][n].reshape(-1) for n in names), tuple(s["v"][n].reshape(-1) for n in names),
-              adam.lr, adam.beta1, adam.beta2, adam.eps, c1, c2)
-        return loss, pred
+        loss = _train_step(np.ascontiguousarray(codes, dtype=np.uint8), np.ascontiguousarray(y, dtype=np.int64),
+                           *key, self.act, *grad_arrays, self.pred, *flat,
+                           adam.lr, adam.beta1, adam.beta2, adam.eps, c1, c2)
+        return float(loss), self.pred.copy()
