@@ -78,6 +78,7 @@ class Model:
     header: dict
     params: dict[str, np.ndarray]
     _members: list[Member] | None = field(default=None, repr=False)
+    _fast: list | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -113,6 +114,35 @@ class Model:
         """(L,) symbol codes -> (L, K) probabilities, averaged over members."""
         probs = [m.predict_proba(codes) for m in self.members]
         return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+
+    @property
+    def fast(self) -> list | None:
+        """Each member's first stage as lookup tables (engines.numpy.fastpath), or None if one has no such form."""
+        if self._fast is None:
+            from sspred.engines.numpy.fastpath import FastForward, Unsupported
+
+            try:
+                self._fast = [FastForward.from_layers(m.stage1.net.specs, m.stage1.net.params, m.stage1.window)
+                              for m in self.members]
+            except Unsupported:
+                self._fast = []
+        return self._fast or None
+
+    def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
+        """Probabilities for several chains in one pass, [(L, K)] in order: ``predict_proba`` of each,
+        with every member's first stage on the fast path when it has one."""
+        fast = self.fast
+        if fast is None:
+            return [self.predict_proba(c) for c in chains]
+        per_member = []
+        for member, ff in zip(self.members, fast):
+            probs = ff.predict_many(chains)
+            if member.stage2 is not None:
+                probs = [softmax(member.stage2.net.forward(stage2_rows(p, member.stage2.window))) for p in probs]
+            per_member.append(probs)
+        if len(per_member) == 1:
+            return per_member[0]
+        return [np.mean([m[i] for m in per_member], axis=0, dtype=np.float32) for i in range(len(chains))]
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:

@@ -1,7 +1,14 @@
-"""Prediction over a stream of records: one record in, one prediction out, memory bounded by the longest chain."""
+"""Prediction over a stream of records, in input order, with memory bounded by the longest chain.
+
+Records are gathered into batches of about ``BATCH_RESIDUES`` residues and each
+batch is predicted in one pass of the fast path, so thousands of short records
+cost one kernel call, not thousands; a record is never split, so a batch holds
+at most ``BATCH_RESIDUES`` plus one chain.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -9,13 +16,58 @@ import numpy as np
 from sspred.io.fasta import Record
 from sspred.model import Model
 
+#: Residues per pass: enough to keep both cores busy and amortise per-call costs over many
+#: short records, small enough that a batch (codes, probabilities, lookup scratch) stays a few MB.
+BATCH_RESIDUES = 1 << 18
 
-def predict_records(model: Model, records: Iterable[Record]) -> Iterator[tuple[Record, np.ndarray]]:
-    """Yield (record, probabilities of shape (L, K)) in input order."""
+
+def batches(records: Iterable[Record], max_residues: int = BATCH_RESIDUES) -> Iterator[list[Record]]:
+    """Consecutive records, grouped until a group holds at least ``max_residues`` residues."""
+    batch, size = [], 0
     for record in records:
-        yield record, model.predict_proba(record.codes)
+        batch.append(record)
+        size += len(record.codes)
+        if size >= max_residues:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def predict_batch(model: Model, records: list[Record]) -> list[np.ndarray]:
+    """Probabilities of one batch, [(L, K)] in order."""
+    return model.predict_many([r.codes for r in records])
+
+
+def predict_batches(model: Model, records: Iterable[Record],
+                    max_residues: int = BATCH_RESIDUES) -> Iterator[list[tuple[Record, np.ndarray]]]:
+    """Yield each batch as [(record, probabilities (L, K))], in input order.
+
+    Batch k + 1 is predicted on a worker thread while the caller formats batch k and the
+    parser reads on: the kernels release the GIL, so reading and writing (Python) overlap
+    with the arithmetic. Two batches are alive at a time, so memory stays bounded.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sspred-predict") as pool:
+        pending = None
+        for batch in batches(records, max_residues):
+            future = pool.submit(predict_batch, model, batch)
+            if pending is not None:
+                yield list(zip(pending[0], pending[1].result()))
+            pending = (batch, future)
+        if pending is not None:
+            yield list(zip(pending[0], pending[1].result()))
+
+
+def predict_records(model: Model, records: Iterable[Record],
+                    max_residues: int = BATCH_RESIDUES) -> Iterator[tuple[Record, np.ndarray]]:
+    """Yield (record, probabilities of shape (L, K)) in input order."""
+    for batch in predict_batches(model, records, max_residues):
+        yield from batch
 
 
 def predict_chains(model: Model, chains) -> list[np.ndarray]:
     """Probabilities for labelled chains, in order."""
-    return [model.predict_proba(c.codes) for c in chains]
+    out: list[np.ndarray] = []
+    for start in range(0, len(chains), 512):
+        out += model.predict_many([c.codes for c in chains[start:start + 512]])
+    return out

@@ -50,20 +50,20 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
             line = line.rstrip("\n")
             if line.startswith(">"):
                 if header is not None:
-                    yield header, "".join(chunks), header_line
+                    yield header, _STRIP_SPACE.sub("", "".join(chunks)), header_line
                 header, chunks, header_line = line[1:].strip(), [], lineno
             elif header is None:
                 if line.strip():
                     raise InputError(f"text before the first '>' header: {line[:40]!r}", path=path, line=lineno)
             else:
-                chunks.append(_STRIP_SPACE.sub("", line.strip()))
+                chunks.append(line.strip())  # inner spaces go once per record, below
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r}); is this a FASTA file?",
                          path=path, line=lineno + 1) from None
     except (EOFError, OSError) as exc:  # truncated or corrupt gzip stream
         raise InputError(f"cannot read: {exc}", path=path, line=lineno + 1) from None
     if header is not None:
-        yield header, "".join(chunks), header_line
+        yield header, _STRIP_SPACE.sub("", "".join(chunks)), header_line
     elif lineno == 0:
         raise InputError("empty file: no FASTA records", path=path)
     else:

@@ -23,23 +23,34 @@ from sspred.alphabet import STATE_SETS, STATES3
 
 #: Residues per HFORMAT block, as PSIPRED.
 HORIZ_WIDTH = 60
+#: The ruler of a full block, one format operation instead of one per number.
+_FULL_RULER = "%10d" * (HORIZ_WIDTH // 10)
 
 
 def confidence_levels(probs: np.ndarray) -> np.ndarray:
     """PSIPRED-style confidence 0-9 per residue: floor(10 * (top probability - second)), capped at 9; shape (L,)."""
-    top2 = np.sort(probs, axis=1)[:, -2:]  # (L, 2)
+    # The top two without sorting each row (a per-row sort, or a reduction along the short
+    # axis, costs more than the prediction): a running top-two over the K columns.
+    top = probs[:, 0].copy()  # (L,)
+    second = np.full_like(top, -np.inf) if probs.shape[1] > 1 else np.zeros_like(top)
+    for k in range(1, probs.shape[1]):
+        col = probs[:, k]
+        np.maximum(second, np.minimum(top, col), out=second)
+        np.maximum(top, col, out=top)
     # float64 and a tolerance of 1e-6 so a gap of exactly 0.5 stored in float32 gives 5, not 4
-    gap = top2[:, 1].astype(np.float64) - top2[:, 0]
+    gap = top.astype(np.float64) - second
     return np.clip(np.floor(10.0 * gap + 1e-6), 0, 9).astype(int)
 
 
 def confidence_digits(probs: np.ndarray) -> str:
     """The .horiz 'Conf:' digits of ``confidence_levels``."""
-    return "".join(map(str, confidence_levels(probs)))
+    digits = confidence_levels(probs).astype(np.uint8) + ord("0")
+    return digits.tobytes().decode("ascii")  # one C-level pass, not a str per residue
 
 
 def states_of(probs: np.ndarray, states: str) -> str:
-    return "".join(np.array(list(states))[probs.argmax(axis=1)])
+    letters = np.frombuffer(states.encode("ascii"), dtype=np.uint8)
+    return letters[probs.argmax(axis=1)].tobytes().decode("ascii")
 
 
 class Writer:
@@ -76,7 +87,8 @@ class HorizWriter(Writer):
         parts = [f"# PSIPRED HFORMAT ({self.model_name})\n\n"]
         for start in range(0, len(sequence), HORIZ_WIDTH):
             stop = min(start + HORIZ_WIDTH, len(sequence))
-            ruler = "".join("%10d" % n for n in range(start + 10, stop + 1, 10))
+            ruler = (_FULL_RULER % tuple(range(start + 10, stop + 1, 10)) if stop - start == HORIZ_WIDTH
+                     else "".join("%10d" % n for n in range(start + 10, stop + 1, 10)))
             parts.append(f"Conf: {conf[start:stop]}\nPred: {pred[start:stop]}\n  AA: {sequence[start:stop]}\n"
                          f"      {ruler}\n\n\n")
         self.out.write("".join(parts))

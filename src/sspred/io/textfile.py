@@ -24,7 +24,9 @@ def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
     Bytes that are not UTF-8 raise an InputError when they are read.
     """
     if not isinstance(path, (str, os.PathLike)):
-        yield path
+        # A binary handle (e.g. one whose tell() drives a progress bar) is decoded like a path's
+        # bytes but left for its owner to close; a text handle is used as it is.
+        yield _decode(path) if isinstance(path, (io.RawIOBase, io.BufferedIOBase)) else path
         return
     if str(path) == "-":
         raw = sys.stdin.buffer
@@ -34,12 +36,16 @@ def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror}", path=str(path)) from None
     try:
-        buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
-        binary = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
-        yield io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
+        yield _decode(raw)
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+def _decode(raw: IO[bytes]) -> IO[str]:
+    buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
+    binary = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
 
 
 @contextlib.contextmanager

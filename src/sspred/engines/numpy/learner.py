@@ -41,6 +41,13 @@ class NumpyLearner:
             kwargs["momentum"] = cfg.momentum
         self.optimizer = OPTIMIZERS[cfg.optimizer](self.net.params, **kwargs)
         self.begin_epoch([cfg.seed, 0])
+        # The 1988 shape with Adam and no penalties or noise trains through one compiled step from
+        # window codes (index_train); every other setting takes the plain path below.
+        from sspred.engines.numpy.index_train import FusedStep
+
+        plain = not (cfg.l1 or cfg.l2 or cfg.input_noise or cfg.weight_noise)
+        self.fused = (FusedStep(specs[1]["type"])
+                      if plain and FusedStep.applies(specs, cfg.optimizer, self.dtype, self.loss.smoothing) else None)
 
     def begin_epoch(self, entropy: list[int]) -> None:
         """Reseed the training noise (dropout, input and weight noise) from ``entropy``, e.g. [seed, epoch]."""
@@ -76,6 +83,8 @@ class NumpyLearner:
 
     def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One update on windows (B, W) (or stage-2 float rows) with targets (B,); returns the loss and the batch's predicted classes."""
+        if self.fused is not None and codes.dtype == np.uint8:  # residue codes, not stage-2 float rows
+            return self.fused.step(self.net, self.optimizer, codes, y)
         # A diverging run overflows; the fit loop reports the non-finite loss itself, so no warnings here.
         with np.errstate(over="ignore", invalid="ignore"):
             loss, logits = self.forward_backward(network_inputs(codes, self.dtype), y)
