@@ -8,6 +8,7 @@ import io
 import os
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -37,6 +38,11 @@ def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
         buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
         binary = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
         yield io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
+    # Readers that do not report these themselves (with a line number) still give an InputError naming the file.
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r})", path=str(path)) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(f"corrupt or truncated gzip data ({exc})", path=str(path)) from None
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
