@@ -35,6 +35,8 @@ GAP_CHARS = "-."
 _STRIP_SPACE = re.compile(r"[ \t\v\f]+")
 #: C0 control characters other than tab, and DEL: never part of a real header, and unsafe to echo into outputs.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: How open_text(errors="surrogateescape") hands over a byte that is not UTF-8.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -59,6 +61,10 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
             line = line.rstrip("\n")
             if "\x00" in line:
                 raise InputError("binary data (a NUL byte), not a FASTA file", path=path, line=lineno)
+            if not line.isascii() and (bad := _UNDECODABLE.search(line)):
+                byte = bytes([ord(bad.group()) - 0xDC00])
+                raise InputError(f"not UTF-8 text (byte {byte!r}, column {bad.start() + 1}); is this a FASTA file?",
+                                 path=path, line=lineno)
             if line.startswith(">"):
                 if header is not None:
                     yield header, "".join(chunks), header_line
@@ -105,7 +111,7 @@ def parse_fasta(source: str | os.PathLike | IO[str], warn: Callable[[str], None]
     File-level errors always raise.
     """
     name = path or (str(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<input>"))
-    with open_text(source) as handle:
+    with open_text(source, errors="surrogateescape") as handle:
         for header, raw, line in read_fasta(handle, name):
             try:
                 yield _record(header, raw, line, name, warn)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import gzip
 import io
 import os
+import socket
 import sys
 import tempfile
 import zlib
@@ -18,11 +20,14 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 @contextlib.contextmanager
-def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
+def open_text(path: str | os.PathLike | IO, errors: str = "strict") -> Iterator[IO[str]]:
     """Open a path ("-" is stdin) as text, gunzipping by content, not by name.
 
     Universal newlines turn CRLF and lone CR into "\\n"; a UTF-8 byte-order mark is dropped.
-    Bytes that are not UTF-8 raise an InputError when they are read.
+    Bytes that are not UTF-8 raise an InputError when they are read; with
+    ``errors="surrogateescape"`` they arrive as lone surrogates instead, for a
+    reader that reports them with their line (decoding runs ahead in 8 kB chunks,
+    so a strict decoder cannot say which line held the byte).
     """
     if not isinstance(path, (str, os.PathLike)):
         yield path
@@ -37,7 +42,7 @@ def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
     try:
         buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
         binary = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
-        yield io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
+        yield io.TextIOWrapper(binary, encoding="utf-8-sig", errors=errors, newline=None)
     # Readers that do not report these themselves (with a line number) still give an InputError naming the file.
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r})", path=str(path)) from None
@@ -52,11 +57,15 @@ def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
 def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
-    On any exception (or KeyboardInterrupt) the temporary file is removed, so a
-    truncated file never appears under the final name.
+    On any exception (or KeyboardInterrupt, or SIGTERM through the CLI) the
+    temporary file is removed, so a truncated file never appears under the final
+    name. Only SIGKILL or a power cut can leave the hidden temporary file
+    ``.NAME.HOST.PID.XXXXXXXX.part`` behind; the next write to the same name on
+    the same host removes it once no process PID is running.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    _remove_stale_parts(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".part", dir=path.parent or ".")
     # mkstemp creates the file 0600; give the result the permissions a plain open() would.
     os.chmod(tmp, 0o666 & ~_umask())
     try:
@@ -69,6 +78,30 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+#: Written into temporary names so a later run can tell its own host's dead writers from live ones.
+_HOST = socket.gethostname().replace(".", "_") or "host"
+
+
+def _remove_stale_parts(path: Path) -> None:
+    """Remove temporary files of earlier writes to ``path`` whose process (on this host) has died."""
+    prefix = f".{path.name}.{_HOST}."
+    for stale in glob.glob(os.path.join(glob.escape(str(path.parent or ".")), glob.escape(prefix) + "*.part")):
+        pid = os.path.basename(stale)[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _umask() -> int:
