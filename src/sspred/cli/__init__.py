@@ -46,6 +46,10 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("sspred: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into a silent exit 130
+            typer.echo("sspred: interrupted", err=True)
+        raise
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)
