@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -37,7 +38,10 @@ PICKLE_MAGIC = b"\x80"
 #: What a corrupt archive can raise from zipfile, zlib, the .npy reader or the JSON parser; all become ModelFileError.
 _CORRUPT = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
             IndexError, AttributeError, NotImplementedError, RuntimeError, RecursionError, OverflowError,
-            MemoryError, struct.error, zlib.error)
+            MemoryError, struct.error, zlib.error,
+            # NumPy's .npy header parser tokenizes the header as Python: a stray NUL gives TokenError (found by
+            # tests/test_properties.py), malformed literals SyntaxError.
+            tokenize.TokenError, SyntaxError)
 
 
 def checksum(params: dict[str, np.ndarray]) -> str:
