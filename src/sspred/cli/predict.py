@@ -33,9 +33,13 @@ def predict(
     skipped = SkippedRecords()
 
     def records():
+        told_full = False
         for rec in parse_fasta(input, warn=warn, on_error=skipped.add if keep_going else None):
             if seen.add(rec.id):
                 warn(f"{input}: duplicate record id {rec.id!r}; both are predicted")
+            elif seen.saturated and not told_full:
+                told_full = True
+                warn(f"{input}: more than {seen.size} records; later ids are not checked for duplicates")
             yield rec
 
     with output(out) as handle:

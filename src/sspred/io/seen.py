@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Table slots at most: 2**23 slots * 8 bytes = 64 MiB, for 4,194,304 ids at load factor 1/2.
-MAX_SLOTS = 1 << 23
+#: Table slots at most: 2**22 slots * 8 bytes = 32 MiB, for 2,097,152 ids at load factor 1/2
+#: (growing to it briefly holds about twice that).
+MAX_SLOTS = 1 << 22
 _INITIAL_SLOTS = 1 << 10
 _MASK64 = (1 << 64) - 1
 
@@ -79,10 +80,27 @@ class SeenIds:
         return False
 
     def _grow(self) -> None:
-        old = self._table[self._table != 0]
-        self._set_table(np.zeros(self._table.size * 2, dtype=np.uint64))
-        for h in old.tolist():
-            self._slots[self._probe(h)[0]] = h
+        """Double the table, reinserting every hash with vectorized linear probing.
+
+        Each round writes every pending hash into the slot it points at, if that slot is empty;
+        where several point at one slot, one write wins and reads back. All the others move one
+        slot on (the slot they point at is now full). That keeps the invariant of linear probing
+        (no empty slot between a hash's home and its place) and needs no Python int per id: a
+        list of them would cost more memory than the table itself.
+        """
+        pending = self._table[self._table != 0]  # (n,) uint64
+        n_slots = self._table.size * 2
+        self._slots.release()
+        self._table = self._slots = None  # free the old table before the new one is allocated
+        table = np.zeros(n_slots, dtype=np.uint64)
+        mask = np.uint64(n_slots - 1)
+        slot = pending & mask
+        while pending.size:
+            empty = table[slot] == 0
+            table[slot[empty]] = pending[empty]
+            placed = table[slot] == pending  # hashes are distinct, so this is exactly the winners
+            pending, slot = pending[~placed], (slot[~placed] + np.uint64(1)) & mask
+        self._set_table(table)
 
     @property
     def nbytes(self) -> int:
