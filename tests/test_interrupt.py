@@ -88,3 +88,44 @@ def test_failure_mid_run_keeps_the_previous_output(tmp_path):
     assert r.returncode == 2 and "record 'bad', position 3" in r.stderr
     assert out.read_text() == ">old\nCCC\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.fa", "pred.fa"]
+
+
+def _writes_outside_atomic_output(tree) -> list[int]:
+    """Lines of calls that write a file, outside a ``with atomic_output(...)``/``with output(...)`` block."""
+    import ast
+
+    guarded: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and any(
+                isinstance(item.context_expr, ast.Call) and getattr(item.context_expr.func, "id", None)
+                in ("atomic_output", "output") for item in node.items):
+            guarded.update(range(node.lineno, node.end_lineno + 1))
+    bad = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        mode = next((a.value for a in node.args[1:2] if isinstance(a, ast.Constant)), None)
+        mode = next((k.value.value for k in node.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)), mode)
+        writes = (name == "open" and isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+            name in ("write_text", "write_bytes", "savez", "savez_compressed", "save", "savefig", "to_csv", "dump")
+        # modelfile.save and plots.save are themselves audited here: calling them is safe.
+        delegated = isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", None) in ("modelfile", "plots")
+        if writes and not delegated and node.lineno not in guarded:
+            bad.append(node.lineno)
+    return bad
+
+
+def test_every_writer_in_the_package_goes_through_atomic_output():
+    """Static audit: predictions, models, checkpoints, reports and figures are all written via atomic_output."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "sspred"
+    offenders = {}
+    for path in src.rglob("*.py"):
+        if path.name == "textfile.py":  # atomic_output itself
+            continue
+        bad = _writes_outside_atomic_output(ast.parse(path.read_text()))
+        if bad:
+            offenders[str(path.relative_to(src))] = bad
+    assert offenders == {}, f"file writes outside atomic_output: {offenders}"
