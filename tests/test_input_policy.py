@@ -333,3 +333,12 @@ def test_training_mask_of_the_wrong_length_netsurfp2_folder(tmp_path):
 def test_training_bad_residue_in_labelled_file(tmp_path):
     r, out = train(tmp_path, "set.txt", THREE_LINE_OK + ">res\nMKT9YIAKQR\nCCHHHHHHCC\n")
     rejected(r, out, "set.txt", "record 'res'", "position 4", "unknown residue symbol '9'")
+
+
+def test_positions_are_counted_after_gaps_are_removed(tmp_path):
+    for text, what in ((b">a\nMK--V.*L\n", "'*' (stop) inside"), (b">a\nMK--V.7L\n", "unknown residue symbol '7'")):
+        r, out = predict(tmp_path, text)
+        assert r.returncode == 2 and not out.exists() and not list(tmp_path.glob(".*.part"))
+        warning, error = r.stderr.splitlines()  # the gap warning comes as the record is read, then the error
+        assert "removed 3 gap character(s)" in warning
+        assert error.startswith("sspred: error: ") and "record 'a', position 4" in error and what in error

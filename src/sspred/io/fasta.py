@@ -88,17 +88,22 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
 
 
 def clean(raw: str, *, path: str, record: str, warn: Callable[[str], None] | None = None) -> str:
-    """Strip a trailing stop '*' and gap characters from a raw sequence; reject an inner '*'."""
-    seq = raw[:-1] if raw.endswith("*") else raw
-    star = seq.find("*")
-    if star >= 0:
-        raise InputError("'*' (stop) inside the sequence; only a trailing '*' is allowed",
-                         path=path, record=record, position=star + 1)
+    """Remove gap characters and a trailing stop '*' from a raw sequence; reject an inner '*'.
+
+    Gaps go first, so every position reported later is a position in the cleaned
+    sequence: the numbering of the predictions.
+    """
+    seq = raw
     if any(g in seq for g in GAP_CHARS):
         n_gaps = sum(seq.count(g) for g in GAP_CHARS)
         seq = seq.replace("-", "").replace(".", "")
         if warn is not None:
             warn(f"{path}: record {record!r}: removed {n_gaps} gap character(s) '-'/'.'")
+    seq = seq[:-1] if seq.endswith("*") else seq
+    star = seq.find("*")
+    if star >= 0:
+        raise InputError("'*' (stop) inside the sequence; only a trailing '*' is allowed",
+                         path=path, record=record, position=star + 1)
     return seq
 
 
