@@ -1,0 +1,210 @@
+"""Load test of `sspred serve` on loopback: a fixed number of requests from concurrent clients, every answer checked.
+
+Starts `python -m sspred serve` on a free loopback port in a subprocess, then sends --requests requests from
+--clients concurrent httpx clients (asyncio) under an overall --time-limit. Inputs are real CB513 chains. The
+mix, fixed by --seed:
+
+    70%  POST /api/predict, JSON body, one chain        -> states and probabilities equal the library's
+    10%  POST /api/predict, FASTA body, three chains    -> states equal the library's, ids in order
+    10%  GET  /api/predict.ss2?sequence=...             -> text equal to sspred.io.formats' .ss2 for the chain
+    10%  POST a chain with one residue replaced by '1'  -> 422 naming the record and the position
+
+Prints throughput and latency percentiles; exits 1 if any answer is wrong, any is 5xx, or the time limit hits.
+
+    PYTHONPATH=src python benchmarks/load.py -m default --requests 3000 --clients 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from sspred.io import datasets
+from sspred.io.formats import WRITERS, states_of
+from sspred.model import load_model
+
+#: Share of each request kind, in the order of KINDS.
+KINDS = ("json", "fasta", "ss2", "bad")
+SHARES = (0.7, 0.1, 0.1, 0.1)
+#: Chains sampled from; longer ones are cut so a request's size stays typical of a single protein.
+N_CHAINS, MAX_LEN = 200, 600
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def expected(model, chain) -> dict:
+    probs = model.predict_proba(chain.codes)
+    out = io.StringIO()
+    writer = WRITERS["ss2"](out, model_name=f"sspred {model.name}", states=model.states)
+    writer.record(chain.id, chain.sequence, probs)
+    return {"states": states_of(probs, model.states), "probs": probs, "ss2": out.getvalue()}
+
+
+def plan(n: int, chains: list, rng: np.random.Generator) -> list[tuple[str, list[int], int]]:
+    """(kind, chain indices, bad position) for each request."""
+    kinds = rng.choice(len(KINDS), size=n, p=SHARES)
+    out = []
+    for k in kinds:
+        kind = KINDS[k]
+        picks = rng.choice(len(chains), size=3 if kind == "fasta" else 1, replace=False).tolist()
+        bad = int(rng.integers(len(chains[picks[0]].sequence))) if kind == "bad" else -1
+        out.append((kind, picks, bad))
+    return out
+
+
+async def one(client: httpx.AsyncClient, job, chains, want) -> tuple[bool, int, str]:
+    """Send one request; (answer correct, status, what was wrong)."""
+    kind, picks, bad = job
+    c = chains[picks[0]]
+    if kind == "json":
+        r = await client.post("/api/predict", json={"sequences": [{"id": c.id, "sequence": c.sequence}]})
+        if r.status_code != 200:
+            return False, r.status_code, r.text[:200]
+        pred = r.json()["predictions"][0]
+        ok = pred["states"] == want[picks[0]]["states"] and np.allclose(pred["probabilities"], want[picks[0]]["probs"],
+                                                                      atol=1e-4)
+        return ok, r.status_code, "" if ok else f"{c.id}: wrong prediction"
+    if kind == "fasta":
+        text = "".join(f">{chains[i].id}\n{chains[i].sequence}\n" for i in picks)
+        r = await client.post("/api/predict", content=text, headers={"Content-Type": "text/plain"})
+        if r.status_code != 200:
+            return False, r.status_code, r.text[:200]
+        preds = r.json()["predictions"]
+        ok = [(p["id"], p["states"]) for p in preds] == [(chains[i].id, want[i]["states"]) for i in picks]
+        return ok, r.status_code, "" if ok else "wrong FASTA batch"
+    if kind == "ss2":
+        r = await client.get("/api/predict.ss2", params={"sequence": c.sequence, "id": c.id})
+        ok = r.status_code == 200 and r.text == want[picks[0]]["ss2"]
+        return ok, r.status_code, "" if ok else f"{c.id}: wrong .ss2"
+    seq = c.sequence[:bad] + "1" + c.sequence[bad + 1:]
+    r = await client.post("/api/predict", json={"sequences": [{"id": c.id, "sequence": seq}]})
+    err = r.json().get("error", {}) if r.headers.get("content-type") == "application/json" else {}
+    ok = r.status_code == 422 and err.get("record") == c.id and err.get("position") == bad + 1
+    return ok, r.status_code, "" if ok else f"{c.id}: bad input not refused as expected ({r.status_code})"
+
+
+async def run(base: str, jobs, chains, want, clients: int, time_limit: float):
+    queue: asyncio.Queue = asyncio.Queue()
+    for j in jobs:
+        queue.put_nowait(j)
+    latencies, statuses, wrong = [], [], []
+
+    async def worker():
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            while True:
+                try:
+                    job = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    ok, status, why = await one(client, job, chains, want)
+                except httpx.HTTPError as exc:
+                    ok, status, why = False, 0, f"transport error: {exc!r}"
+                latencies.append(time.perf_counter() - t0)
+                statuses.append(status)
+                if not ok:
+                    wrong.append(why)
+
+    health: list[float] = []
+    finished = asyncio.Event()
+
+    async def probe():
+        """/healthz every 50 ms while the load runs: shows whether predictions stall the event loop."""
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            while not finished.is_set():
+                t0 = time.perf_counter()
+                r = await client.get("/healthz")
+                health.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    wrong.append(f"/healthz answered {r.status_code}")
+                await asyncio.sleep(0.05)
+
+    async def load():
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        finished.set()
+
+    start = time.perf_counter()
+    timed_out = False
+    try:
+        await asyncio.wait_for(asyncio.gather(load(), probe()), time_limit)
+    except asyncio.TimeoutError:
+        timed_out = True
+    return time.perf_counter() - start, np.array(latencies), np.array(statuses), wrong, timed_out, np.array(health)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-m", "--model", default="default", help="model name or file served")
+    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--time-limit", type=float, default=300.0, help="seconds for the whole run")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    model = load_model(args.model)
+    chains = []
+    for c in datasets.load("cb513", "test", args.data_dir)[:N_CHAINS]:
+        c.sequence, c.codes = c.sequence[:MAX_LEN], c.codes[:MAX_LEN]
+        chains.append(c)
+    want = [expected(model, c) for c in chains]
+    jobs = plan(args.requests, chains, np.random.default_rng(args.seed))
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1] / "src"),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    server = subprocess.Popen([sys.executable, "-m", "sspred", "serve", "--port", str(port), "-m", str(args.model),
+                               "--log-level", "warning"], env=env, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                print("server did not start", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        elapsed, lat, status, wrong, timed_out, health = asyncio.run(
+            run(base, jobs, chains, want, args.clients, args.time_limit))
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    done = lat.size
+    residues = sum(sum(len(chains[i].sequence) for i in job[1]) for job in jobs[:done])
+    counts = {k: sum(1 for j in jobs[:done] if j[0] == k) for k in KINDS}
+    p50, p90, p99 = (np.percentile(lat, q) * 1000 for q in (50, 90, 99)) if done else (float("nan"),) * 3
+    print(f"model {model.name}; {args.clients} clients; {done}/{args.requests} requests in {elapsed:.1f} s "
+          f"(mix {counts})")
+    print(f"throughput {done / elapsed:.0f} requests/s, {residues / elapsed:,.0f} residues/s")
+    print(f"latency ms: p50 {p50:.1f}  p90 {p90:.1f}  p99 {p99:.1f}  max {lat.max() * 1000:.1f}")
+    print(f"/healthz during the load ({health.size} probes) ms: p50 {np.percentile(health, 50) * 1000:.1f}  "
+          f"p99 {np.percentile(health, 99) * 1000:.1f}  max {health.max() * 1000:.1f}")
+    print(f"status codes: { {int(s): int((status == s).sum()) for s in np.unique(status)} }")
+    print(f"5xx: {int((status >= 500).sum())}; wrong answers: {len(wrong)}; timed out: {timed_out}")
+    for w in wrong[:5]:
+        print("  wrong:", w)
+    return 1 if wrong or (status >= 500).any() or timed_out or done < args.requests else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
