@@ -89,28 +89,43 @@ def test_failure_mid_run_keeps_the_previous_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.fa", "pred.fa"]
 
 
+#: Methods that write a file when called on a path, array module, figure or serializer.
+WRITE_METHODS = ("write_text", "write_bytes", "savez", "savez_compressed", "save", "savefig", "to_csv", "dump")
+
+
 def _writes_outside_atomic_output(tree) -> list[int]:
-    """Lines of calls that write a file, outside a ``with atomic_output(...)``/``with output(...)`` block."""
+    """Lines of calls that write a file, outside a ``with atomic_output(...)``/``with output(...)`` block.
+
+    A call on one of sspred's own modules (``modelfile.save``, ``plots.save``, a checkpoint module's ``save``) is
+    delegation, not a write: that module's body is audited by the same test.
+    """
     import ast
 
     guarded: set[int] = set()
+    own_modules: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(
                 isinstance(item.context_expr, ast.Call) and getattr(item.context_expr.func, "id", None)
                 in ("atomic_output", "output") for item in node.items):
             guarded.update(range(node.lineno, node.end_lineno + 1))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sspred"):
+            own_modules.update(a.asname or a.name for a in node.names)
+        if isinstance(node, ast.Import):
+            own_modules.update(a.asname for a in node.names if a.asname and a.name.startswith("sspred"))
     bad = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-        mode = next((a.value for a in node.args[1:2] if isinstance(a, ast.Constant)), None)
-        mode = next((k.value.value for k in node.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)), mode)
-        writes = (name == "open" and isinstance(mode, str) and any(c in mode for c in "wax+")) or \
-            name in ("write_text", "write_bytes", "savez", "savez_compressed", "save", "savefig", "to_csv", "dump")
-        # modelfile.save and plots.save are themselves audited here: calling them is safe.
-        delegated = isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", None) in ("modelfile", "plots")
-        if writes and not delegated and node.lineno not in guarded:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "open":
+            mode = next((a.value for a in node.args[1:2] if isinstance(a, ast.Constant)), None)
+            mode = next((k.value.value for k in node.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)),
+                        mode)
+            writes = isinstance(mode, str) and any(c in mode for c in "wax+")
+        else:
+            writes = (isinstance(func, ast.Attribute) and func.attr in WRITE_METHODS
+                      and getattr(func.value, "id", None) not in own_modules)
+        if writes and node.lineno not in guarded:
             bad.append(node.lineno)
     return bad
 
