@@ -170,7 +170,11 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         raise ModelFileError(f"{path}: model was trained with a different residue alphabet")
     model = Model(header, params)
     try:
-        model.members
-    except (ValueError, KeyError, TypeError) as exc:
+        # One residue through every member: a layer list that does not fit its window or its states fails here,
+        # at load time, as a ModelFileError, rather than as a crash in the middle of a prediction run.
+        probe = model.predict_proba(np.zeros(1, dtype=np.uint8))
+        if probe.shape != (1, len(model.states)):
+            raise ValueError(f"output of {probe.shape[-1]} states for a {len(model.states)}-state model")
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ModelFileError(f"{path}: weights do not fit the layer list ({exc})") from None
     return model

@@ -6,6 +6,12 @@ array; every other member is a parameter named ``layers.{i}.{name}``. The
 header carries the format name and version, the model config, its explicit
 layer list, and a SHA-256 checksum of the parameters, so a truncated,
 bit-flipped or foreign file is refused before any weight is used.
+
+Before NumPy reads anything, every member is checked against the file itself:
+it must be stored uncompressed (as ``save`` writes it, so no member can
+inflate beyond the file), be an ``.npy`` array of a plain (non-object) dtype,
+and declare no more bytes than it holds. A hostile file therefore cannot make
+``load`` allocate more memory than its own size, nor run code.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +35,13 @@ FORMAT_VERSION = 1
 HEADER_KEY = "__header__"
 #: First bytes of a pickle stream (protocol 2+), refused outright.
 PICKLE_MAGIC = b"\x80"
+#: What a corrupt archive can raise from zipfile, zlib, the .npy reader or the JSON parser; all become ModelFileError.
+_CORRUPT = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
+            IndexError, AttributeError, NotImplementedError, RuntimeError, RecursionError, OverflowError,
+            MemoryError, struct.error, zlib.error,
+            # NumPy's .npy header parser tokenizes the header as Python: a stray NUL gives TokenError (found by
+            # tests/test_properties.py), malformed literals SyntaxError.
+            tokenize.TokenError, SyntaxError)
 
 
 def checksum(params: dict[str, np.ndarray]) -> str:
@@ -62,6 +78,7 @@ def load(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     if head[:2] != b"PK":
         raise ModelFileError(f"{path}: not an sspred model file (not an .npz archive)")
     try:
+        _check_members(path)
         with np.load(path, allow_pickle=False) as npz:
             names = set(npz.files)
             if HEADER_KEY not in names:
@@ -71,7 +88,7 @@ def load(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
             params = {n: npz[n] for n in names - {HEADER_KEY}}
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.LargeZipFile) as exc:
+    except _CORRUPT as exc:
         raise ModelFileError(f"{path}: corrupt or truncated model file ({type(exc).__name__}: {exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not an sspred model file (format {header.get('format') if isinstance(header, dict) else None!r})")
@@ -80,6 +97,29 @@ def load(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     if header.get("checksum") != checksum(params):
         raise ModelFileError(f"{path}: weights do not match their checksum; the file is corrupt")
     return header, params
+
+
+def _check_members(path: Path) -> None:
+    """Refuse members that NumPy would allocate beyond the file's own size, or could unpickle."""
+    size = path.stat().st_size
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        if sum(i.file_size for i in infos) > size:
+            raise ModelFileError(f"{path}: corrupt model file (members declare more bytes than the file holds)")
+        for info in infos:
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise ModelFileError(f"{path}: not an sspred model file (member {info.filename!r} is compressed)")
+            if not info.filename.endswith(".npy"):
+                continue  # reported below as a foreign archive, or ignored by np.load
+            with z.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(member, max_header_size=10000)
+                if dtype.hasobject:
+                    raise ModelFileError(f"{path}: member {info.filename!r} holds Python objects; never loaded")
+                if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
+                    raise ModelFileError(f"{path}: corrupt model file (member {info.filename!r} is truncated)")
 
 
 def _zip_names(path: Path) -> list[str]:

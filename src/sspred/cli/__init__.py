@@ -6,6 +6,7 @@ Bad input ends in one line on stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -30,7 +31,13 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     raise SystemExit(code)
 
 
+def _terminated(signum, frame) -> None:
+    # SIGTERM (kill, a batch scheduler's time limit) unwinds like Ctrl-C, so atomic outputs remove their temp files.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     # Standalone mode lets typer report its own usage errors (exit 2); our error types pass through to here.
     try:
         app()
@@ -39,6 +46,10 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("sspred: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into a silent exit 130
+            typer.echo("sspred: interrupted", err=True)
+        raise
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)

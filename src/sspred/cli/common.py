@@ -9,7 +9,11 @@ from typing import IO, Iterator
 
 import typer
 
+from sspred.errors import InputError
 from sspred.io.textfile import atomic_output
+
+#: Bad records listed at the end of a --keep-going run; further ones are only counted, so memory stays bounded.
+MAX_LISTED_SKIPS = 1000
 
 
 def warn(message: str) -> None:
@@ -25,3 +29,28 @@ def output(path: Path | None) -> Iterator[IO[str]]:
     else:
         with atomic_output(path, "w") as handle:
             yield handle
+
+
+class SkippedRecords:
+    """The bad records of a --keep-going run, for the list printed once the good ones are written."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.count = 0
+
+    def add(self, error: InputError) -> None:
+        self.count += 1
+        if len(self.messages) < MAX_LISTED_SKIPS:
+            self.messages.append(str(error).replace("\n", " "))
+
+    def report(self) -> None:
+        """List the skipped records on stderr and exit with code 2, if there were any."""
+        if not self.count:
+            return
+        for message in self.messages:
+            typer.echo(f"sspred: skipped: {message}", err=True)
+        if self.count > len(self.messages):
+            typer.echo(f"sspred: skipped: ... and {self.count - len(self.messages)} more", err=True)
+        from sspred.cli import fail  # the package imports this module while it is being built
+
+        fail(f"{self.count} bad record(s) skipped (listed above); every other record was written")

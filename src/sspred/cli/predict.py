@@ -3,64 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 import sys
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 
 from sspred.cli import app
-from sspred.cli.common import output, warn
+from sspred.cli.common import SkippedRecords, output, warn
 from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
+from sspred.io.seen import SeenIds
 from sspred.model import load_model
 from sspred.predict import BATCH_RESIDUES, predict_batches
-
-
-class SeenIds:
-    """Record ids met so far, for the duplicate-id warning, in 8-16 bytes per record.
-
-    A set of the id strings costs ~110 bytes per record (177 MB for the 1.6M records of a 1 GB
-    FASTA). We keep 64-bit BLAKE2 digests in an open-addressing table (linear probing, a uint64
-    array doubled at half load; 0 marks an empty slot). Two different ids collide with
-    probability about n^2 / 2^64 (1e-7 for 1.6M records), and then one warning is wrong.
-    """
-
-    def __init__(self, capacity: int = 1 << 16):
-        assert capacity & (capacity - 1) == 0
-        self.table = np.zeros(capacity, np.uint64)
-        self.count = 0
-
-    def _insert(self, digest: int) -> bool:
-        table, mask = self.table, self.table.size - 1
-        i = digest & mask
-        while True:
-            held = int(table[i])
-            if held == 0:
-                table[i] = digest
-                self.count += 1
-                return False
-            if held == digest:
-                return True
-            i = (i + 1) & mask
-
-    def add(self, rec_id: str) -> bool:
-        """Remember ``rec_id``; True if it was seen before."""
-        digest = int.from_bytes(hashlib.blake2b(rec_id.encode(), digest_size=8).digest(), "little") or 1
-        if self._insert(digest):
-            return True
-        if 2 * self.count > self.table.size:  # keep probe runs short
-            held = self.table[self.table != 0]
-            self.table, self.count = np.zeros(2 * self.table.size, np.uint64), 0
-            for start in range(0, held.size, 65536):  # as Python ints a slice at a time, not all at once
-                for d in held[start:start + 65536].tolist():
-                    self._insert(d)
-        return False
 
 
 #: Duplicate-id warnings printed before the rest are only counted.
@@ -101,6 +59,8 @@ def predict(
                                              help="Shard over a new local Dask cluster of N worker processes."),
     batch_residues: int = typer.Option(BATCH_RESIDUES, "--batch-residues", min=1,
                                        help="Residues predicted per pass (and per Dask shard); records are never split."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Skip bad records, write every good one, list the bad "
+                                    "ones on stderr at the end; exit code 2 if any was bad."),
 ) -> None:
     """Predict secondary structure for every record of a FASTA file."""
     if format not in WRITERS:
@@ -110,18 +70,23 @@ def predict(
 
         fail("give --dask-scheduler or --dask-local, not both")
     m = load_model(model)
-    seen = SeenIds()
+    seen = SeenIds()  # bounded memory on a million-record file (docs/input-policy.md)
+    skipped = SkippedRecords()
     duplicates = [0]
 
     with contextlib.ExitStack() as stack:
         source, size, position = stack.enter_context(_input(input))
 
         def records():
-            for rec in parse_fasta(source, warn=warn, path=input):
+            told_full = False
+            for rec in parse_fasta(source, warn=warn, path=input, on_error=skipped.add if keep_going else None):
                 if seen.add(rec.id):
                     duplicates[0] += 1
                     if duplicates[0] <= MAX_DUPLICATE_WARNINGS:
                         warn(f"{input}: duplicate record id {rec.id!r}; both are predicted")
+                elif seen.saturated and not told_full:
+                    told_full = True
+                    warn(f"{input}: more than {seen.size} records; later ids are not checked for duplicates")
                 yield rec
             if duplicates[0] > MAX_DUPLICATE_WARNINGS:
                 warn(f"{input}: {duplicates[0]} duplicate record ids in all; only the first "
@@ -148,3 +113,4 @@ def predict(
                 writer.record(rec.id, rec.sequence, probs)
             bar.update(len(batch), sum(len(rec.codes) for rec, _ in batch))
         writer.end()
+    skipped.report()

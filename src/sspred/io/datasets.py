@@ -67,10 +67,13 @@ def make_chain(chain_id: str, sequence: str, ss: str, *, eight: bool, mask: np.n
     ``unobserved`` letters in ``ss`` (e.g. 'X') mask their residue; ``mask`` is a
     boolean array, True where the residue is scored.
     """
+    # The position is where the shorter of the two runs out: the first residue (or label) without a partner.
     if len(ss) != len(sequence):
-        raise InputError(f"{len(sequence)} residues but {len(ss)} labels", path=path, record=chain_id)
+        raise InputError(f"{len(sequence)} residues but {len(ss)} labels", path=path, record=chain_id,
+                         position=min(len(ss), len(sequence)) + 1)
     if mask is not None and mask.size != len(sequence):
-        raise InputError(f"{len(sequence)} residues but a mask of {mask.size}", path=path, record=chain_id)
+        raise InputError(f"{len(sequence)} residues but a mask of {mask.size}", path=path, record=chain_id,
+                         position=min(mask.size, len(sequence)) + 1)
     codes = encode(sequence, path=path, record=chain_id)
     observed = np.array([c not in unobserved for c in ss], dtype=bool) if unobserved else np.ones(len(ss), bool)
     if mask is not None:
@@ -172,24 +175,54 @@ def read_ps4_csv(path: str | os.PathLike, use_cb513_mask: bool) -> list[Chain]:
     stem = Path(path).stem.split("_")[0].lower()
     with open_text(path) as handle:
         reader = csv.reader(handle)
-        header = [h.strip() for h in next(reader)]
-        col = {name: header.index(name) for name in ("input", "dssp3", "dssp8", "disorder", "cb513_mask")
-               if name in header}
-        for row_no, row in enumerate(reader, start=1):
-            if not row:
-                continue
-            cid = f"{stem}-{row_no:03d}"
-            seq = "".join(row[col["input"]].split())
-            ss8 = "".join(row[col["dssp8"]].split())
-            n = len(seq)
-            mask = np.array([float(v) == 1.0 for v in row[col["disorder"]].split()], dtype=bool)
-            if use_cb513_mask:
-                cb = np.array([float(v) == 1.0 for v in row[col["cb513_mask"]].split()], dtype=bool)
-                if cb.size != n:
-                    raise InputError(f"{n} residues but a cb513_mask of {cb.size}", path=path, record=cid)
-                mask &= cb
-            chains.append(make_chain(cid, seq, ss8, eight=True, mask=mask, path=path))
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            missing = [name for name in ("input", "dssp8", "disorder") + (("cb513_mask",) if use_cb513_mask else ())
+                       if name not in header]
+            if missing:
+                raise InputError(f"CSV header lacks column(s) {', '.join(missing)}", path=path, line=1)
+            col = {name: header.index(name) for name in ("input", "dssp3", "dssp8", "disorder", "cb513_mask")
+                   if name in header}
+            for row_no, row in enumerate(reader, start=1):
+                if not row:
+                    continue
+                cid = f"{stem}-{row_no:03d}"
+                if len(row) < len(header):
+                    raise InputError(f"{len(row)} columns, the header has {len(header)}", path=path, record=cid,
+                                     line=reader.line_num)
+                seq = "".join(row[col["input"]].split())
+                ss8 = "".join(row[col["dssp8"]].split())
+                n = len(seq)
+                mask = _flags(row[col["disorder"]], path=path, record=cid, column="disorder")
+                if use_cb513_mask:
+                    cb = _flags(row[col["cb513_mask"]], path=path, record=cid, column="cb513_mask")
+                    if cb.size != n:
+                        raise InputError(f"{n} residues but a cb513_mask of {cb.size}", path=path, record=cid,
+                                         position=min(cb.size, n) + 1)
+                    if mask.size == n:
+                        mask &= cb
+                chains.append(make_chain(cid, seq, ss8, eight=True, mask=mask, path=path))
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
     return chains
+
+
+def _flags(text: str, *, path: str, record: str, column: str) -> np.ndarray:
+    """A space-separated column of 0/1 (written as numbers) as booleans, True where 1."""
+    try:
+        return np.array([float(v) == 1.0 for v in text.split()], dtype=bool)
+    except ValueError:
+        bad = next(k for k, v in enumerate(text.split()) if not _is_number(v))
+        raise InputError(f"{column} value {text.split()[bad][:20]!r} is not a number", path=path, record=record,
+                         position=bad + 1) from None
+
+
+def _is_number(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
 
 
 # --- three-line DSSP sets (LIFT_SS) ------------------------------------------------------

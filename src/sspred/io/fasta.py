@@ -4,7 +4,14 @@ Accepted: wrapped lines, lower case, blank lines, CRLF or CR line endings, a
 UTF-8 byte-order mark, gzip (detected by content), spaces inside sequence
 lines, a trailing ``*``, and the gap characters ``-`` and ``.`` (removed, with
 a warning, since they stand for no residue). Everything else is an InputError
-that names the file, the record and the position.
+that names the file, the record and the position. docs/input-policy.md is the
+full table of what is accepted, warned about and rejected.
+
+Errors come in two kinds. A bad *record* (no id, a control character in its
+header, no residues, an unknown symbol, an inner ``*``) can be skipped: pass
+``on_error`` and parsing goes on with the next record. A bad *file* (empty, no
+header, text before the first header, binary data, bytes that are not UTF-8, a
+broken gzip stream) always raises, since nothing after the fault can be trusted.
 
 ``read_fasta`` is the lowest layer: it yields (header, sequence) tuples from a
 text handle, so it tests easily with ``io.StringIO``.
@@ -26,6 +33,10 @@ from sspred.io.textfile import open_text
 #: Characters that stand for an alignment gap, not a residue.
 GAP_CHARS = "-."
 _STRIP_SPACE = re.compile(r"[ \t\v\f]+")
+#: C0 control characters other than tab, and DEL: never part of a real header, and unsafe to echo into outputs.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: How open_text(errors="surrogateescape") hands over a byte that is not UTF-8.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -48,6 +59,12 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
     try:
         for lineno, line in enumerate(handle, start=1):
             line = line.rstrip("\n")
+            if "\x00" in line:
+                raise InputError("binary data (a NUL byte), not a FASTA file", path=path, line=lineno)
+            if not line.isascii() and (bad := _UNDECODABLE.search(line)):
+                byte = bytes([ord(bad.group()) - 0xDC00])
+                raise InputError(f"not UTF-8 text (byte {byte!r}, column {bad.start() + 1}); is this a FASTA file?",
+                                 path=path, line=lineno)
             if line.startswith(">"):
                 if header is not None:
                     yield header, _STRIP_SPACE.sub("", "".join(chunks)), header_line
@@ -71,30 +88,54 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
 
 
 def clean(raw: str, *, path: str, record: str, warn: Callable[[str], None] | None = None) -> str:
-    """Strip a trailing stop '*' and gap characters from a raw sequence; reject an inner '*'."""
-    seq = raw[:-1] if raw.endswith("*") else raw
-    star = seq.find("*")
-    if star >= 0:
-        raise InputError("'*' (stop) inside the sequence; only a trailing '*' is allowed",
-                         path=path, record=record, position=star + 1)
+    """Remove gap characters and a trailing stop '*' from a raw sequence; reject an inner '*'.
+
+    Gaps go first, so every position reported later is a position in the cleaned
+    sequence: the numbering of the predictions.
+    """
+    seq = raw
     if any(g in seq for g in GAP_CHARS):
         n_gaps = sum(seq.count(g) for g in GAP_CHARS)
         seq = seq.replace("-", "").replace(".", "")
         if warn is not None:
             warn(f"{path}: record {record!r}: removed {n_gaps} gap character(s) '-'/'.'")
+    seq = seq[:-1] if seq.endswith("*") else seq
+    star = seq.find("*")
+    if star >= 0:
+        raise InputError("'*' (stop) inside the sequence; only a trailing '*' is allowed",
+                         path=path, record=record, position=star + 1)
     return seq
 
 
 def parse_fasta(source: str | os.PathLike | IO[str], warn: Callable[[str], None] | None = None,
-                path: str | None = None) -> Iterator[Record]:
-    """Yield validated Records from a path ("-" for stdin) or a text handle, one at a time."""
+                path: str | None = None, on_error: Callable[[InputError], None] | None = None) -> Iterator[Record]:
+    """Yield validated Records from a path ("-" for stdin) or a text handle, one at a time.
+
+    The id is the first whitespace-separated word of the header, however long the header.
+    With ``on_error``, a bad record is handed to it and skipped; without, it raises.
+    File-level errors always raise.
+    """
     name = path or (str(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<input>"))
-    with open_text(source) as handle:
+    with open_text(source, errors="surrogateescape") as handle:
         for header, raw, line in read_fasta(handle, name):
-            rec_id = header.split(maxsplit=1)[0] if header.split() else ""
-            if not rec_id:
-                raise InputError("header has no id", path=name, line=line)
-            seq = clean(raw, path=name, record=rec_id, warn=warn)
-            if not seq:
-                raise InputError("empty sequence", path=name, record=rec_id, line=line)
-            yield Record(rec_id, header, seq, encode(seq, path=name, record=rec_id))
+            try:
+                yield _record(header, raw, line, name, warn)
+            except InputError as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
+
+
+def _record(header: str, raw: str, line: int, name: str, warn: Callable[[str], None] | None) -> Record:
+    words = header.split(maxsplit=1)
+    rec_id = words[0] if words else ""
+    if not rec_id:
+        raise InputError("header has no id", path=name, line=line)
+    control = _CONTROL.search(header)
+    if control:
+        raise InputError(f"control character {control.group()!r} in the header, column {control.start() + 1}",
+                         path=name, line=line, record=rec_id)
+    seq = clean(raw, path=name, record=rec_id, warn=warn)
+    if not seq:
+        raise InputError("empty sequence", path=name, record=rec_id, line=line)
+    return Record(rec_id, header, seq, encode(seq, path=name, record=rec_id))

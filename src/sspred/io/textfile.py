@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import gzip
 import io
 import os
+import socket
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -17,16 +20,19 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 @contextlib.contextmanager
-def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
+def open_text(path: str | os.PathLike | IO, errors: str = "strict") -> Iterator[IO[str]]:
     """Open a path ("-" is stdin) as text, gunzipping by content, not by name.
 
     Universal newlines turn CRLF and lone CR into "\\n"; a UTF-8 byte-order mark is dropped.
-    Bytes that are not UTF-8 raise an InputError when they are read.
+    Bytes that are not UTF-8 raise an InputError when they are read; with
+    ``errors="surrogateescape"`` they arrive as lone surrogates instead, for a
+    reader that reports them with their line (decoding runs ahead in 8 kB chunks,
+    so a strict decoder cannot say which line held the byte).
     """
     if not isinstance(path, (str, os.PathLike)):
         # A binary handle (e.g. one whose tell() drives a progress bar) is decoded like a path's
         # bytes but left for its owner to close; a text handle is used as it is.
-        yield _decode(path) if isinstance(path, (io.RawIOBase, io.BufferedIOBase)) else path
+        yield _decode(path, errors) if isinstance(path, (io.RawIOBase, io.BufferedIOBase)) else path
         return
     if str(path) == "-":
         raw = sys.stdin.buffer
@@ -36,27 +42,36 @@ def open_text(path: str | os.PathLike | IO) -> Iterator[IO[str]]:
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror}", path=str(path)) from None
     try:
-        yield _decode(raw)
+        yield _decode(raw, errors)
+    # Readers that do not report these themselves (with a line number) still give an InputError naming the file.
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r})", path=str(path)) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(f"corrupt or truncated gzip data ({exc})", path=str(path)) from None
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
 
 
-def _decode(raw: IO[bytes]) -> IO[str]:
+def _decode(raw: IO[bytes], errors: str) -> IO[str]:
     buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
     binary = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors=errors, newline=None)
 
 
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
-    On any exception (or KeyboardInterrupt) the temporary file is removed, so a
-    truncated file never appears under the final name.
+    On any exception (or KeyboardInterrupt, or SIGTERM through the CLI) the
+    temporary file is removed, so a truncated file never appears under the final
+    name. Only SIGKILL or a power cut can leave the hidden temporary file
+    ``.NAME.HOST.PID.XXXXXXXX.part`` behind; the next write to the same name on
+    the same host removes it once no process PID is running.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    _remove_stale_parts(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".part", dir=path.parent or ".")
     # mkstemp creates the file 0600; give the result the permissions a plain open() would.
     os.chmod(tmp, 0o666 & ~_umask())
     try:
@@ -69,6 +84,30 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+#: Written into temporary names so a later run can tell its own host's dead writers from live ones.
+_HOST = socket.gethostname().replace(".", "_") or "host"
+
+
+def _remove_stale_parts(path: Path) -> None:
+    """Remove temporary files of earlier writes to ``path`` whose process (on this host) has died."""
+    prefix = f".{path.name}.{_HOST}."
+    for stale in glob.glob(os.path.join(glob.escape(str(path.parent or ".")), glob.escape(prefix) + "*.part")):
+        pid = os.path.basename(stale)[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _umask() -> int:

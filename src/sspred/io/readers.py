@@ -1,0 +1,158 @@
+"""Readers for the prediction formats that ``formats.py`` writes: .ss2, .horiz, JSON and TSV.
+
+They read exactly the layouts written there (FASTA output reads back with
+``fasta.read_fasta``), so every writer round-trips, and they let other tools'
+PSIPRED-style files be checked. Each returns a list of ``Prediction``; a line
+that does not fit the layout is an InputError naming the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import IO, Callable
+
+import numpy as np
+
+from sspred.errors import InputError
+from sspred.io.textfile import open_text
+
+VFORMAT = "# PSIPRED VFORMAT"
+HFORMAT = "# PSIPRED HFORMAT"
+
+
+@dataclass
+class Prediction:
+    """One record of a prediction file; fields a format does not carry are None."""
+
+    id: str | None
+    sequence: str
+    prediction: str
+    probabilities: np.ndarray | None = None  # (L, K)
+    confidence: str | None = None
+    model: str | None = None
+
+
+def _model_name(line: str, tag: str) -> str:
+    rest = line[len(tag):].strip()
+    return rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest
+
+
+def read_ss2(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+    """VFORMAT: a header per record, then '%4d %c %c  %6.3f %6.3f %6.3f' per residue (P(C), P(H), P(E))."""
+    out: list[Prediction] = []
+    rows: list[tuple[str, str, list[float]]] = []
+    model = None
+
+    def flush() -> None:
+        if model is not None:
+            probs = np.array([r[2] for r in rows], dtype=np.float64).reshape(len(rows), 3)  # (L, 3)
+            out.append(Prediction(None, "".join(r[0] for r in rows), "".join(r[1] for r in rows), probs, model=model))
+
+    for lineno, line in enumerate(handle, start=1):
+        if line.startswith(VFORMAT):
+            flush()
+            model, rows = _model_name(line, VFORMAT), []
+            continue
+        if not line.strip():
+            continue
+        parts = line.split()
+        if model is None or len(parts) != 6 or len(parts[1]) != 1 or len(parts[2]) != 1:
+            raise InputError(f"not a VFORMAT residue line: {line.rstrip()[:40]!r}", path=path, line=lineno)
+        try:
+            pos, probs = int(parts[0]), [float(v) for v in parts[3:]]
+        except ValueError:
+            raise InputError(f"bad number in {line.rstrip()[:40]!r}", path=path, line=lineno) from None
+        if pos != len(rows) + 1:
+            raise InputError(f"residue number {pos}, expected {len(rows) + 1}", path=path, line=lineno)
+        rows.append((parts[1], parts[2], probs))
+    flush()
+    return out
+
+
+def read_horiz(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+    """HFORMAT: a header per record, then blocks of 'Conf:', 'Pred:', '  AA:' lines and a ruler."""
+    out: list[Prediction] = []
+    fields: dict[str, list[str]] = {}
+    model = None
+    tags = {"Conf:": "conf", "Pred:": "pred", "  AA:": "aa"}
+
+    def flush() -> None:
+        if model is not None:
+            conf, pred, aa = ("".join(fields[k]) for k in ("conf", "pred", "aa"))
+            if not len(conf) == len(pred) == len(aa):
+                raise InputError(f"Conf, Pred and AA lengths differ ({len(conf)}, {len(pred)}, {len(aa)})",
+                                 path=path, record=model)
+            out.append(Prediction(None, aa, pred, confidence=conf, model=model))
+
+    for lineno, line in enumerate(handle, start=1):
+        text = line.rstrip("\n")
+        if text.startswith(HFORMAT):
+            flush()
+            model, fields = _model_name(text, HFORMAT), {"conf": [], "pred": [], "aa": []}
+        elif text[:5] in tags and model is not None:
+            fields[tags[text[:5]]].append(text[6:] if text[5:6] == " " else text[5:])
+        elif text.strip() and not (model is not None and text.strip().replace(" ", "").isdigit()):
+            raise InputError(f"not an HFORMAT line: {text[:40]!r}", path=path, line=lineno)
+    flush()
+    return out
+
+
+def read_json(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+    """The JSON document of JsonWriter: {"model", "states", "predictions": [{id, sequence, prediction, probabilities}]}."""
+    try:
+        doc = json.load(handle)
+        model = doc["model"]
+        return [Prediction(p["id"], p["sequence"], p["prediction"],
+                           np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
+                           model=model) for p in doc["predictions"]]
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+        raise InputError(f"not an sspred JSON prediction file ({type(exc).__name__}: {exc})", path=path) from None
+
+
+def read_tsv(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+    """TsvWriter rows: id, pos, aa, pred, p_<state>...; a record starts where pos restarts at 1."""
+    header = handle.readline().rstrip("\n").split("\t")
+    if header[:4] != ["id", "pos", "aa", "pred"] or not all(h.startswith("p_") for h in header[4:]):
+        raise InputError("not an sspred TSV prediction file (header)", path=path, line=1)
+    n_states = len(header) - 4
+    out: list[Prediction] = []
+    cur: list[list[str]] = []
+
+    def flush() -> None:
+        if cur:
+            probs = np.array([[float(v) for v in r[4:]] for r in cur], dtype=np.float64).reshape(len(cur), n_states)
+            out.append(Prediction(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs))
+
+    for lineno, line in enumerate(handle, start=2):
+        row = line.rstrip("\n").split("\t")
+        try:
+            pos = int(row[1]) if len(row) == len(header) else -1
+            [float(v) for v in row[4:]]
+        except ValueError:
+            pos = -1
+        if pos < 1 or len(row[2]) != 1 or len(row[3]) != 1 or (pos > 1 and (not cur or row[0] != cur[0][0]
+                                                                                or pos != len(cur) + 1)):
+            raise InputError(f"not an sspred TSV row: {line.rstrip()[:40]!r}", path=path, line=lineno)
+        if pos == 1:
+            flush()
+            cur = []
+        cur.append(row)
+    flush()
+    return out
+
+
+#: Readers keyed by the --format name of the writer they read.
+READERS: dict[str, Callable[[IO[str], str], list[Prediction]]] = {
+    "ss2": read_ss2,
+    "horiz": read_horiz,
+    "json": read_json,
+    "tsv": read_tsv,
+}
+
+
+def read_predictions(path: str | os.PathLike, format: str) -> list[Prediction]:
+    """Read a prediction file (plain or gzipped) written in ``format``."""
+    with open_text(path) as handle:
+        return READERS[format](handle, str(path))
