@@ -35,6 +35,7 @@ from pathlib import Path
 
 from sspred.alphabet import DSSP8_ALIASES, STATES8
 from sspred.errors import InputError, ToolError
+from sspred.io.textfile import atomic_output
 
 #: The first line of the per-residue table in a classic DSSP file.
 TABLE_HEADER = "  #  RESIDUE"
@@ -86,7 +87,8 @@ def _sanitised_pdb(path: Path, out: Path) -> None:
     kept = [line for line in lines if line.startswith(PDB_KEEP)]
     cryst = [line for line in lines if line.startswith("CRYST1")][:1] or [CRYST1_P1]
     header = f"HEADER    {'':40}{'':9}   {path.stem[:4].upper():4}"
-    out.write_text("\n".join([header, *cryst, *kept, "END"]) + "\n")
+    with atomic_output(out) as handle:
+        handle.write("\n".join([header, *cryst, *kept, "END"]) + "\n")
 
 
 def run_mkdssp(path: str | os.PathLike) -> str:

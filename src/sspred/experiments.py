@@ -31,6 +31,7 @@ from sspred import splits
 from sspred.config import ModelConfig, TrainConfig
 from sspred.io import datasets
 from sspred.io.datasets import Chain, count_scored
+from sspred.io.textfile import atomic_output
 
 #: The paper's window sweep (Table 1 of Qian & Sejnowski: 1 to 21 residues).
 WINDOWS = list(range(1, 22, 2))
@@ -154,7 +155,8 @@ class Runner:
             self.results[key] = train_and_score(train, self.setting.test, window, hidden, epochs, self.seed,
                                                 per_epoch, self.setting.optim)
             self.results[key]["fraction"] = fraction
-            self.cache.write_text(json.dumps(self.results, indent=1))
+            with atomic_output(self.cache) as handle:
+                handle.write(json.dumps(self.results, indent=1))
         return self.results[key]
 
 
@@ -196,7 +198,8 @@ def _axes(title: str, xlabel: str, ylabel: str = "Q3 accuracy (% of residues)"):
 
 def _save(fig, path: Path) -> None:
     fig.tight_layout()
-    fig.savefig(path)
+    with atomic_output(path, "wb") as handle:
+        fig.savefig(handle, format=Path(path).suffix.lstrip(".") or "png")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -305,5 +308,6 @@ def run_experiment(name: str, setting: Setting, out_dir: Path, seed: int, comman
     lines += ["", f"Best test Q3: {best['test_q3']:.2f} at " +
               ", ".join(f"{c} {_cell(best[c])}" for c in exp.columns if c not in ('train_q3', 'test_q3')) + ".",
               "", f"Made by: `{command}`", ""]
-    md.write_text("\n".join(lines))
+    with atomic_output(md) as handle:
+        handle.write("\n".join(lines))
     return png, md

@@ -45,6 +45,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from sspred.errors import ToolError
+from sspred.io.textfile import atomic_output
 
 #: Identity at which NetSurfP-2.0 removed homologs (and at which the field reports).
 IDENTITY = 0.25
@@ -111,7 +112,7 @@ def mmseqs_binary() -> str:
 
 def _write_fasta(path: Path, sequences: Sequence[str], prefix: str) -> None:
     # Ids are positions, not the user's ids: those may repeat or hold characters MMseqs2 splits on.
-    with open(path, "w") as handle:
+    with atomic_output(path) as handle:
         for i, seq in enumerate(sequences):
             handle.write(f">{prefix}{i}\n{seq}\n")
 
