@@ -70,6 +70,53 @@ class ModelConfig:
 
 
 @dataclass
+class ConvConfig:
+    """A stack of 1-D convolutions over whole chains (sspred.chains): a one-hot conv as wide as a
+    window network's window, then residual dilated convs that widen what each residue sees."""
+
+    arch: str = "conv"
+    #: "3" for H/E/C, "8" for the DSSP states.
+    states: str = "3"
+    #: Channels of every conv layer.
+    channels: int = 128
+    #: Kernel of the first conv, over one-hot residues (a window network's window).
+    first_kernel: int = 15
+    #: Kernel of each residual conv.
+    kernel: int = 3
+    #: One residual conv per entry, with that dilation.
+    dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8])
+    #: Inverted-dropout rate after every conv; 0: no dropout layers.
+    dropout: float = 0.2
+
+    @property
+    def n_states(self) -> int:
+        return len(STATE_SETS[self.states])
+
+    @property
+    def window(self) -> int:
+        """Residues that can change one output (the receptive field)."""
+        return self.first_kernel + sum((self.kernel - 1) * d for d in self.dilations)
+
+    def layers(self) -> list[dict]:
+        c = self.channels
+        drop = [{"type": "dropout", "rate": self.dropout}] if self.dropout else []
+        specs = [{"type": "conv", "in": N_UNITS, "out": c, "kernel": self.first_kernel, "mask": False,
+                  "init_for": "relu"}, {"type": "relu"}, *drop]
+        for d in self.dilations:
+            specs += [{"type": "conv", "in": c, "out": c, "kernel": self.kernel, "dilation": d, "residual": True,
+                       "init_for": "relu"}, {"type": "relu"}, *drop]
+        return specs + [{"type": "linear", "in": c, "out": self.n_states}]
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "window": self.window}
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
 class TrainConfig:
     #: Optimizer name: "adam" or "sgd".
     optimizer: str = "adam"

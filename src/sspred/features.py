@@ -87,6 +87,15 @@ class WindowIndex:
         """Codes of the windows of examples ``rows``: (B,) -> (B, window) uint8."""
         return self.codes[self.centres[rows, None] + self.offsets[None, :]]
 
+    def examples(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What a learner steps on: the windows of ``rows`` and their labels."""
+        return self.batch(rows), self.labels[rows]
+
+    def eval_batches(self, size: int):
+        """(inputs, labels) of every example in order, ``size`` at a time."""
+        for s in range(0, len(self), size):
+            yield self.examples(np.arange(s, min(s + size, len(self))))
+
 
 # --- stage-2 (structure-to-structure) inputs -----------------------------------------------
 #
@@ -156,6 +165,9 @@ class DenseWindowIndex:
     def batch(self, rows: np.ndarray) -> np.ndarray:
         win = self.rows[self.centres[rows, None] + self.offsets[None, :]]  # (B, W, F+1)
         return np.concatenate([win.reshape(rows.size, -1), self.extras[rows]], axis=1)
+
+    examples = WindowIndex.examples
+    eval_batches = WindowIndex.eval_batches
 
 
 def network_inputs(batch: np.ndarray, dtype=np.float32) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sspred import modelfile
+from sspred.chains import is_conv, predict_chains
 from sspred.alphabet import STATE_SETS, SYMBOLS
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
@@ -45,14 +46,20 @@ class Member:
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
         """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
+        if is_conv(self.stage1.net.specs):
+            return self.finish(predict_chains(self.stage1.net, [codes])[0])
         win = windows(codes, self.stage1.window)  # (L, W) view
         out = np.empty((codes.size, self.stage1.net.specs[-1]["out"]), dtype=np.float32)
         for start in range(0, codes.size, CHUNK_RESIDUES):
             x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
             out[start:start + CHUNK_RESIDUES] = softmax(self.stage1.net.forward(x))
-        if self.stage2 is not None:
-            out = softmax(self.stage2.net.forward(stage2_rows(out, self.stage2.window)))
-        return out
+        return self.finish(out)
+
+    def finish(self, probs: np.ndarray) -> np.ndarray:
+        """The second stage over first-stage probabilities, when there is one: (L, K) -> (L, K)."""
+        if self.stage2 is None:
+            return probs
+        return softmax(self.stage2.net.forward(stage2_rows(probs, self.stage2.window)))
 
 
 def _network(layers: list[dict], params: dict[str, np.ndarray], prefix: str) -> Network:
@@ -117,29 +124,33 @@ class Model:
 
     @property
     def fast(self) -> list | None:
-        """Each member's first stage as lookup tables (engines.numpy.fastpath), or None if one has no such form."""
+        """Each window member's first stage as lookup tables (engines.numpy.fastpath), or None if one has
+        no such form. Conv members have their own batched path (sspred.chains) and are left out."""
         if self._fast is None:
             from sspred.engines.numpy.fastpath import FastForward, Unsupported
 
             try:
                 self._fast = [FastForward.from_layers(m.stage1.net.specs, m.stage1.net.params, m.stage1.window)
-                              for m in self.members]
+                              for m in self.members if not is_conv(m.stage1.net.specs)]
             except Unsupported:
                 self._fast = []
         return self._fast or None
 
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
         """Probabilities for several chains in one pass, [(L, K)] in order: ``predict_proba`` of each,
-        with every member's first stage on the fast path when it has one."""
-        fast = self.fast
-        if fast is None:
+        with conv first stages over many chains per pass and window first stages on the fast path
+        when every window member has one."""
+        window_members = [m for m in self.members if not is_conv(m.stage1.net.specs)]
+        fast = iter(self.fast or []) if window_members else iter([])
+        if window_members and self.fast is None:
             return [self.predict_proba(c) for c in chains]
         per_member = []
-        for member, ff in zip(self.members, fast):
-            probs = ff.predict_many(chains)
-            if member.stage2 is not None:
-                probs = [softmax(member.stage2.net.forward(stage2_rows(p, member.stage2.window))) for p in probs]
-            per_member.append(probs)
+        for member in self.members:
+            if is_conv(member.stage1.net.specs):
+                probs = predict_chains(member.stage1.net, chains)
+            else:
+                probs = next(fast).predict_many(chains)
+            per_member.append([member.finish(p) for p in probs])
         if len(per_member) == 1:
             return per_member[0]
         return [np.mean([m[i] for m in per_member], axis=0, dtype=np.float32) for i in range(len(chains))]

@@ -23,7 +23,6 @@ import numpy as np
 
 from sspred import checkpoint as ckpt
 from sspred.config import TrainConfig
-from sspred.features import WindowIndex
 
 #: Windows per forward pass when scoring a whole split (memory, not accuracy).
 EVAL_BATCH = 8192
@@ -77,13 +76,17 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def evaluate_split(learner, data: WindowIndex) -> tuple[float, float, np.ndarray]:
-    """Mean cross-entropy, Q3 (%) and probabilities over every window of ``data``."""
-    probs = np.concatenate([learner.predict_proba(data.batch(np.arange(s, min(s + EVAL_BATCH, len(data)))))
-                            for s in range(0, len(data), EVAL_BATCH)]) if len(data) else np.zeros((0, 3))
-    p_true = probs[np.arange(len(data)), data.labels]
-    loss = float(-np.log(np.maximum(p_true, 1e-12)).mean()) if len(data) else math.nan
-    acc = float((probs.argmax(axis=1) == data.labels).mean() * 100) if len(data) else math.nan
+def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
+    """Mean cross-entropy, Q3 (%) and probabilities over every scored residue of ``data``
+    (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
+    parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
+    if not parts:
+        return math.nan, math.nan, np.zeros((0, 3))
+    probs = np.concatenate([p for p, _ in parts])
+    labels = np.concatenate([y for _, y in parts])
+    p_true = probs[np.arange(labels.size), labels]
+    loss = float(-np.log(np.maximum(p_true, 1e-12)).mean())
+    acc = float((probs.argmax(axis=1) == labels).mean() * 100)
     return loss, acc, probs
 
 
@@ -93,11 +96,12 @@ def fresh_state(cfg: TrainConfig) -> dict:
             "schedule": {"lr": cfg.lr, "best": math.inf, "bad": 0}}
 
 
-def fit(learner, train: WindowIndex, valid: WindowIndex | None, cfg: TrainConfig,
+def fit(learner, train, valid, cfg: TrainConfig,
         callback: Callable[[dict], None] | None = None,
         batch_callback: Callable[[int, int], None] | None = None,
         checkpoint: str | None = None, resume: dict | None = None, meta: dict | None = None) -> History:
-    """Train ``learner``; with a validation set and patience > 0, stop early and restore the best weights.
+    """Train ``learner`` on ``train`` (a WindowIndex, DenseWindowIndex or chains.ChainIndex: examples
+    are windows, or whole chains for conv networks); with a validation set and patience > 0, stop early and restore the best weights.
 
     ``checkpoint``: path written atomically after every epoch (``meta`` is stored in it too).
     ``resume``: a loaded checkpoint (``sspred.checkpoint.load``) to continue from.
@@ -125,19 +129,20 @@ def fit(learner, train: WindowIndex, valid: WindowIndex | None, cfg: TrainConfig
         if hasattr(learner, "begin_epoch"):
             learner.begin_epoch([cfg.seed, epoch])
         order = epoch_order(len(train), cfg.seed, epoch)
-        total_loss, correct = 0.0, 0
+        total_loss, correct, seen = 0.0, 0, 0
         for b in range(n_batches):
             rows = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            y = train.labels[rows]
-            loss, pred = learner.step(train.batch(rows), y)
+            inputs, y = train.examples(rows)
+            loss, pred = learner.step(inputs, y)
             if not math.isfinite(loss):
                 kept = f"; {checkpoint} keeps epoch {state['epoch']}" if checkpoint and state["epoch"] else ""
                 raise TrainingDiverged(f"loss became {loss} at epoch {epoch}, batch {b + 1}{kept}")
-            total_loss += loss * rows.size
+            total_loss += loss * y.size
             correct += int((pred == y).sum())
+            seen += y.size
             if batch_callback is not None:
                 batch_callback(b + 1, n_batches)
-        stats = {"epoch": epoch, "train_loss": total_loss / len(train), "train_q3": 100.0 * correct / len(train),
+        stats = {"epoch": epoch, "train_loss": total_loss / max(seen, 1), "train_q3": 100.0 * correct / max(seen, 1),
                  "lr": lr}
         if valid is not None and len(valid):
             stats["valid_loss"], stats["valid_q3"], _ = evaluate_split(learner, valid)

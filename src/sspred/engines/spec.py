@@ -34,7 +34,6 @@ def batchnorm_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays,
             {"running_mean": np.zeros(n, dtype), "running_var": np.ones(n, dtype)})
 
 
-#: Initial (parameters, buffers) of the layer types that have any, keyed by spec type.
 def hopfield_dims(spec: dict) -> tuple[int, int, int, int, float, bool]:
     """(in, patterns, dim, out, beta, residual) of a hopfield spec, with the defaults filled in."""
     d, m, k = int(spec["in"]), int(spec["patterns"]), int(spec["dim"])
@@ -55,7 +54,33 @@ def hopfield_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[dict, di
             "V": rng.standard_normal((m, out)).astype(dtype)}, {}
 
 
-INITIALIZERS = {"linear": linear_init, "batchnorm": batchnorm_init, "hopfield": hopfield_init}
+def conv_dims(spec: dict) -> tuple[int, int, int, int, bool, bool]:
+    """(in, out, kernel, dilation, residual, masked) of a conv spec, with the defaults filled in."""
+    c_in, c_out, k = int(spec["in"]), int(spec["out"]), int(spec["kernel"])
+    d = int(spec.get("dilation", 1))
+    residual, masked = bool(spec.get("residual", False)), bool(spec.get("mask", True))
+    if k < 1 or k % 2 == 0 or d < 1:
+        raise ValueError(f"a conv layer needs an odd kernel and a positive dilation, got kernel={k}, dilation={d}")
+    if residual and c_in != c_out:
+        raise ValueError(f"a residual conv layer needs out == in, got in={c_in}, out={c_out}")
+    return c_in, c_out, k, d, residual, masked
+
+
+def conv_half(spec: dict) -> int:
+    """Positions a conv layer reads on each side of its centre: (kernel // 2) * dilation."""
+    _, _, k, d, _, _ = conv_dims(spec)
+    return (k // 2) * d
+
+
+def conv_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arrays]:
+    """A conv layer is a linear map of its window, W of shape (kernel*in, out) position-major, so it
+    takes the linear init with fan_in = kernel * in."""
+    c_in, c_out, k, _, _, _ = conv_dims(spec)
+    return linear_init({"in": k * c_in, "out": c_out, "init_for": spec.get("init_for")}, rng, dtype)
+
+
+#: Initial (parameters, buffers) of the layer types that have any, keyed by spec type.
+INITIALIZERS = {"linear": linear_init, "batchnorm": batchnorm_init, "hopfield": hopfield_init, "conv": conv_init}
 
 
 def is_weight(name: str) -> bool:

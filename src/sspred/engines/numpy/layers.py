@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.engines.spec import INIT_GAIN, batchnorm_init, linear_init  # noqa: F401  (INIT_GAIN re-exported)
+from sspred.engines.numpy.conv import Conv1d
 from sspred.engines.numpy.hopfield import Hopfield
 
 
@@ -178,6 +179,7 @@ LAYERS: dict[str, type[Layer]] = {
     "dropout": Dropout,
     "batchnorm": BatchNorm,
     "hopfield": Hopfield,
+    "conv": Conv1d,
 }
 #: The activations a user can name (a subset of LAYERS).
 ACTIVATIONS = ("sigmoid", "tanh", "relu")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from sspred.chains import Layout
 from sspred.config import TrainConfig
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import initial_state, is_weight
-from sspred.features import network_inputs
+from sspred.features import network_inputs, one_hot
 
 
 def penalty(params: dict[str, np.ndarray], l1: float, l2: float) -> tuple[float, dict[str, np.ndarray]]:
@@ -57,8 +58,11 @@ class NumpyLearner:
     def set_lr(self, lr: float) -> None:
         self.optimizer.lr = lr
 
-    def forward_backward(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """Loss (with penalties) and logits of one-hot rows (B, n_inputs); fills ``self.net.grads``."""
+    def forward_backward(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """Loss (with penalties) and logits of one-hot rows (B, n_inputs); fills ``self.net.grads``.
+
+        ``rows``: only these rows of the output have targets ``y`` (a chain layout's scored residues).
+        """
         cfg = self.cfg
         if cfg.input_noise:
             x = x + (cfg.input_noise * self.rng.standard_normal(x.shape)).astype(self.dtype)
@@ -71,8 +75,15 @@ class NumpyLearner:
                     clean[name] = w.copy()
                     w += (cfg.weight_noise * self.rng.standard_normal(w.shape)).astype(self.dtype)
         logits = self.net.forward(x, train=True)  # (B, K)
-        loss = self.loss.forward(logits, y)
-        self.net.backward(self.loss.backward())
+        if rows is None:
+            loss = self.loss.forward(logits, y)
+            self.net.backward(self.loss.backward())
+        else:
+            loss = self.loss.forward(logits[rows], y)
+            dlogits = np.zeros_like(logits)
+            dlogits[rows] = self.loss.backward()
+            self.net.backward(dlogits)
+            logits = logits[rows]
         for name, w in clean.items():
             params[name][...] = w
         extra, pgrads = penalty(params, cfg.l1, cfg.l2)
@@ -81,8 +92,11 @@ class NumpyLearner:
             grads[name] += g
         return loss + extra, logits
 
-    def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One update on windows (B, W) (or stage-2 float rows) with targets (B,); returns the loss and the batch's predicted classes."""
+    def step(self, codes, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One update on windows (B, W) (or stage-2 float rows, or a chain Layout) with targets (B,);
+        returns the loss and the batch's predicted classes."""
+        if isinstance(codes, Layout):
+            return self._step_layout(codes, y)
         if self.fused is not None and codes.dtype == np.uint8:  # residue codes, not stage-2 float rows
             return self.fused.step(self.net, self.optimizer, codes, y)
         # A diverging run overflows; the fit loop reports the non-finite loss itself, so no warnings here.
@@ -91,7 +105,26 @@ class NumpyLearner:
             self.optimizer.step(self.net.params, self.net.grads)
         return loss, logits.argmax(axis=1)
 
-    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+    def _step_layout(self, layout: Layout, y: np.ndarray) -> tuple[float, np.ndarray]:
+        self.net.set_valid(layout.valid)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, logits = self.forward_backward(one_hot(layout.codes[:, None], self.dtype), y,
+                                                     rows=np.flatnonzero(layout.labels >= 0))
+                self.optimizer.step(self.net.params, self.net.grads)
+        finally:
+            self.net.set_valid(None)
+        return loss, logits.argmax(axis=1)
+
+    def predict_proba(self, codes) -> np.ndarray:
+        """Probabilities of windows (B, K), or of a chain Layout's scored rows."""
+        if isinstance(codes, Layout):
+            self.net.set_valid(codes.valid)
+            try:
+                logits = self.net.forward(one_hot(codes.codes[:, None], self.dtype), train=False)  # (N, K)
+            finally:
+                self.net.set_valid(None)
+            return softmax(logits[codes.labels >= 0])
         return softmax(self.net.forward(network_inputs(codes, self.dtype), train=False))
 
     def get_params(self) -> dict[str, np.ndarray]:

@@ -54,6 +54,12 @@ class Network:
             if hasattr(layer, "rng"):
                 layer.rng = rng
 
+    def set_valid(self, valid: np.ndarray | None) -> None:
+        """Which rows of the next inputs are residues (conv layers zero the rest); None: all of them."""
+        for layer in self.layers:
+            if hasattr(layer, "valid"):
+                layer.valid = valid
+
     @property
     def grads(self) -> dict[str, np.ndarray]:
         return {f"layers.{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sspred.engines.torch.conv import Conv1d
 from sspred.engines.torch.hopfield import Hopfield
 
 
@@ -79,6 +80,7 @@ LAYERS = {
     "dropout": Dropout,
     "batchnorm": BatchNorm,
     "hopfield": Hopfield,
+    "conv": Conv1d,
 }
 
 

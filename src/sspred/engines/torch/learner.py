@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from sspred.chains import Layout
 from sspred.config import TrainConfig
 from sspred.engines.spec import initial_state, is_weight
 from sspred.engines.torch.network import DTYPES, TorchNetwork
@@ -90,8 +91,11 @@ class TorchLearner:
     def set_lr(self, lr: float) -> None:
         self.optimizer.lr = lr
 
-    def step(self, codes: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One update on the global batch of windows (B, W) with targets (B,); returns its loss and predicted classes."""
+    def step(self, codes, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One update on the global batch of windows (B, W) (or a chain Layout) with targets (B,);
+        returns its loss and predicted classes."""
+        if isinstance(codes, Layout):
+            return self._step_layout(codes, y)
         n_global = y.shape[0]
         codes, y = codes[self.rank::self.world], y[self.rank::self.world]
         x = self.inputs(codes)
@@ -100,8 +104,30 @@ class TorchLearner:
         self.optimizer.step(self.params)
         return loss, self._gather(logits.argmax(dim=1), n_global)
 
-    def forward_backward(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None) -> tuple[float, torch.Tensor]:
-        """Loss (with penalties) and logits of input rows (B, n_inputs); fills each parameter's ``.grad``."""
+    def _step_layout(self, layout: Layout, y: np.ndarray) -> tuple[float, np.ndarray]:
+        if self.world > 1:
+            raise ValueError("conv networks train on one process (no --distributed)")
+        x, rows = self._layout_inputs(layout)
+        self.net.set_valid(torch.from_numpy(layout.valid).to(self.device))
+        try:
+            loss, logits = self.forward_backward(x, torch.from_numpy(y).to(self.device), rows=rows)
+        finally:
+            self.net.set_valid(None)
+        self.optimizer.step(self.params)
+        return loss, logits.argmax(dim=1).cpu().numpy()
+
+    def _layout_inputs(self, layout: Layout) -> tuple[torch.Tensor, torch.Tensor]:
+        """One-hot rows (N, 21) of a layout and the indices of its scored rows, on the device."""
+        codes = torch.from_numpy(layout.codes[:, None]).to(self.device)
+        rows = torch.from_numpy(np.flatnonzero(layout.labels >= 0)).to(self.device)
+        return self.net.encode(codes).to(self.dtype), rows
+
+    def forward_backward(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None,
+                         rows: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
+        """Loss (with penalties) and logits of input rows (B, n_inputs); fills each parameter's ``.grad``.
+
+        ``rows``: only these rows of the output have targets ``y`` (a chain layout's scored residues).
+        """
         cfg = self.cfg
         n_global = n_global or y.shape[0]
         self.model.train()
@@ -118,6 +144,8 @@ class TorchLearner:
                         p.add_(cfg.weight_noise * torch.randn(p.shape, generator=self.generator,
                                                               device=p.device, dtype=p.dtype))
         logits = self.model(x)  # (b, K)
+        if rows is not None:
+            logits = logits[rows]
         logp = torch.log_softmax(logits, dim=1)
         t = smoothed_targets(y, logits.shape[1], cfg.smoothing, logits.dtype)
         ce_sum = -(t * logp).sum()
@@ -175,7 +203,18 @@ class TorchLearner:
         self.net.eval()
         return self.net(self.inputs(codes))
 
-    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+    def predict_proba(self, codes) -> np.ndarray:
+        """Probabilities of windows (B, K), or of a chain Layout's scored rows."""
+        if isinstance(codes, Layout):
+            x, rows = self._layout_inputs(codes)
+            self.net.set_valid(torch.from_numpy(codes.valid).to(self.device))
+            try:
+                with torch.no_grad():
+                    self.net.eval()
+                    logits = self.net(x)[rows]
+            finally:
+                self.net.set_valid(None)
+            return torch.softmax(logits, dim=1).cpu().numpy()
         return torch.softmax(self.logits(codes), dim=1).cpu().numpy()
 
     def get_params(self) -> dict[str, np.ndarray]:

@@ -39,6 +39,12 @@ class TorchNetwork(nn.Module):
             if hasattr(layer, "generator"):
                 layer.generator = generator
 
+    def set_valid(self, valid: torch.Tensor | None) -> None:
+        """Which rows of the next inputs are residues (conv layers zero the rest); None: all of them."""
+        for layer in self.layers:
+            if hasattr(layer, "valid"):
+                layer.valid = valid
+
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy parameters and buffers in from NumPy arrays named as in a model file; all must be present."""
         own = self.state_dict()

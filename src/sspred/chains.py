@@ -1,0 +1,164 @@
+"""Whole chains as network inputs, for the conv layers: chains end to end, with gaps between them.
+
+A window network reads one window per residue (features.WindowIndex). A stack of conv layers
+reads whole chains instead: several chains are laid in one array of rows with ``gap`` spacer rows
+before, between and after them, and ``valid`` marks the residue rows. With ``gap`` at least the
+widest layer's half-width, no residue ever reads a neighbouring chain, so a chain's outputs are the
+same alone or in any batch (tests/test_conv.py holds this).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sspred.alphabet import ENCODING, SPACER
+from sspred.engines.numpy.losses import softmax
+from sspred.engines.spec import conv_half
+
+#: Residue rows per forward pass at prediction (bounds memory: each layer holds (rows, channels) floats).
+PREDICT_ROWS = 32768
+
+
+def is_conv(specs: list[dict]) -> bool:
+    """True for a layer list that reads whole chains (its first layer is a conv)."""
+    return bool(specs) and specs[0]["type"] == "conv"
+
+
+def gap(specs: list[dict]) -> int:
+    """Spacer rows between chains: the widest half-width of any conv layer."""
+    return max((conv_half(s) for s in specs if s["type"] == "conv"), default=0)
+
+
+def context(specs: list[dict]) -> int:
+    """Residues on each side that can change one output: the sum of the conv half-widths."""
+    return sum(conv_half(s) for s in specs if s["type"] == "conv")
+
+
+@dataclass
+class Layout:
+    """Chains end to end: ``codes`` (N,) uint8 with spacer gaps, ``valid`` (N,) bool, ``labels`` (N,)
+    int64 (-1 on gaps and unscored residues), and each chain's first row in ``starts``."""
+
+    codes: np.ndarray
+    valid: np.ndarray
+    labels: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    def split(self, rows: np.ndarray) -> list[np.ndarray]:
+        """Per-chain slices of per-row outputs (N, ...) -> [(L_i, ...)]."""
+        return [rows[s:s + n] for s, n in zip(self.starts, self.lengths)]
+
+
+def lay_out(codes: list[np.ndarray], gap_rows: int, labels: list[np.ndarray] | None = None) -> Layout:
+    lengths = np.array([c.size for c in codes], dtype=np.int64)
+    starts = gap_rows + np.concatenate([[0], np.cumsum(lengths + gap_rows)[:-1]]).astype(np.int64)
+    n = int(lengths.sum() + gap_rows * (len(codes) + 1))
+    out = np.full(n, SPACER, dtype=np.uint8)
+    valid = np.zeros(n, dtype=bool)
+    y = np.full(n, -1, dtype=np.int64)
+    for i, (s, c) in enumerate(zip(starts, codes)):
+        out[s:s + c.size] = c
+        valid[s:s + c.size] = True
+        if labels is not None:
+            y[s:s + c.size] = labels[i]
+    return Layout(out, valid, y, starts, lengths)
+
+
+def batches(lengths: np.ndarray, max_rows: int, order: np.ndarray | None = None) -> list[np.ndarray]:
+    """Chain indices grouped in ``order`` so that each group holds at most ``max_rows`` residues
+    (a longer chain goes alone)."""
+    order = np.arange(lengths.size) if order is None else order
+    groups, current, rows = [], [], 0
+    for i in order:
+        if current and rows + lengths[i] > max_rows:
+            groups.append(np.array(current))
+            current, rows = [], 0
+        current.append(i)
+        rows += int(lengths[i])
+    if current:
+        groups.append(np.array(current))
+    return groups
+
+
+def _first_layer(net, codes: np.ndarray) -> np.ndarray:
+    """The first conv layer over one-hot codes, by table lookup: (N,) codes -> (N, C_out).
+
+    W_j's rows for a one-hot input are ENCODING @ W_j, a (symbols, C_out) table, so the layer is
+    ``kernel`` gathers and adds instead of a (N, kernel*21) @ (kernel*21, C_out) product.
+    """
+    layer = net.layers[0]
+    w, b = layer.params["W"], layer.params["b"]
+    n, h = codes.size, layer.half
+    padded = np.full(n + 2 * h, SPACER, dtype=np.uint8)  # the spacer past both ends, as the one-hot input has
+    padded[h:h + n] = codes
+    y = np.broadcast_to(b, (n, b.size)).copy()
+    for j in range(layer.k):
+        table = ENCODING.astype(w.dtype) @ w[j * layer.c_in:(j + 1) * layer.c_in]  # (27, 21) @ (21, C) -> (27, C)
+        y += table[padded[j * layer.d:j * layer.d + n]]
+    return y
+
+
+def forward_layout(net, layout: Layout) -> np.ndarray:
+    """Probabilities of every row of a layout: (N, K). The first layer is the table form of the
+    one-hot conv; the rest run as the NumPy engine's layers."""
+    net.set_valid(layout.valid)
+    try:
+        x = _first_layer(net, layout.codes)
+        for layer in net.layers[1:]:
+            x = layer.forward(x, False)
+    finally:
+        net.set_valid(None)
+    return softmax(x)
+
+
+def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS) -> list[np.ndarray]:
+    """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass.
+
+    A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
+    neighbours on both sides, so every kept output sees exactly what it would see in one pass.
+    """
+    g, ctx = gap(net.specs), context(net.specs)
+    out: list[np.ndarray | None] = [None] * len(chains)
+    short = [i for i, c in enumerate(chains) if c.size <= max_rows]
+    for group in batches(np.array([chains[i].size for i in short], dtype=np.int64), max_rows):
+        idx = [short[k] for k in group]
+        layout = lay_out([chains[i] for i in idx], g)
+        for i, p in zip(idx, layout.split(forward_layout(net, layout))):
+            out[i] = p
+    for i, c in enumerate(chains):
+        if c.size > max_rows:
+            parts = []
+            for s in range(0, c.size, max_rows):
+                e = min(s + max_rows, c.size)
+                lo, hi = max(s - ctx, 0), min(e + ctx, c.size)
+                layout = lay_out([c[lo:hi]], g)
+                parts.append(layout.split(forward_layout(net, layout))[0][s - lo:e - lo])
+            out[i] = np.concatenate(parts)
+    return out
+
+
+class ChainIndex:
+    """Labelled chains as training examples for a conv network: ``examples(rows)`` lays out the
+    chains ``rows`` (the fit loop's batch size is then chains per step)."""
+
+    def __init__(self, chains, specs: list[dict], states: str = "3"):
+        self.gap = gap(specs)
+        self.codes = [c.codes for c in chains]
+        self.labels = [c.labels(states) for c in chains]
+        self.lengths = np.array([c.size for c in self.codes], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def examples(self, rows: np.ndarray) -> tuple[Layout, np.ndarray]:
+        """The layout of chains ``rows`` and the labels of its scored rows, in row order."""
+        layout = lay_out([self.codes[i] for i in rows], self.gap, [self.labels[i] for i in rows])
+        return layout, layout.labels[layout.labels >= 0]
+
+    def eval_batches(self, size: int):
+        """(layout, labels) over every chain in order, about ``size`` residues at a time."""
+        for group in batches(self.lengths, size):
+            yield self.examples(group)
