@@ -14,7 +14,7 @@ from sspred.model import Model
 
 def stage2_data(stage1: Model, chains, window: int, states: str = "3") -> DenseWindowIndex:
     """The second stage's training windows: first-stage probabilities of every chain, labels kept."""
-    probs = [stage1.predict_proba(c.codes) for c in chains]
+    probs = stage1.predict_many([c.codes for c in chains])
     return DenseWindowIndex(probs, [c.labels(states) for c in chains], window)
 
 
@@ -49,7 +49,7 @@ def ensemble(models: list[Model], name: str, **extra) -> tuple[dict, dict[str, n
         for desc, prefix in zip(descs, prefixes):
             j = len(members)
             members.append({"name": desc.get("name", m.name), "model": desc["model"], "layers": desc["layers"],
-                            **({"stage2": desc["stage2"]} if desc.get("stage2") else {})})
+                            **{k: desc[k] for k in ("stage2", "training", "train") if desc.get(k)}})
             params.update({f"members.{j}.{key[len(prefix):]}": v for key, v in m.params.items() if key.startswith(prefix)})
     first = models[0].header
     header = {"name": name, "alphabet": first["alphabet"], "model": first["model"], "layers": first["layers"],

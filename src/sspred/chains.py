@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sspred.alphabet import ENCODING, SPACER
+from sspred.engines.numpy.conv_infer import ConvInference, Unsupported
 from sspred.engines.numpy.losses import softmax
 from sspred.engines.spec import conv_half
 
@@ -101,9 +102,19 @@ def _first_layer(net, codes: np.ndarray) -> np.ndarray:
     return y
 
 
-def forward_layout(net, layout: Layout) -> np.ndarray:
-    """Probabilities of every row of a layout: (N, K). The first layer is the table form of the
-    one-hot conv; the rest run as the NumPy engine's layers."""
+def inference(net) -> ConvInference | None:
+    """The buffered inference path of a conv network, or None where its layers have none."""
+    try:
+        return ConvInference(net.specs, net.params)
+    except Unsupported:
+        return None
+
+
+def forward_layout(net, layout: Layout, runner: ConvInference | None = None) -> np.ndarray:
+    """Probabilities of every row of a layout: (N, K). With a ``runner`` (``inference(net)``) the
+    buffered path; else the first layer in table form and the rest as the NumPy engine's layers."""
+    if runner is not None:
+        return softmax(runner.logits(layout.codes, layout.valid))
     net.set_valid(layout.valid)
     try:
         x = _first_layer(net, layout.codes)
@@ -114,11 +125,13 @@ def forward_layout(net, layout: Layout) -> np.ndarray:
     return softmax(x)
 
 
-def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS) -> list[np.ndarray]:
+def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
+                   runner: ConvInference | None = None) -> list[np.ndarray]:
     """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass.
 
     A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
     neighbours on both sides, so every kept output sees exactly what it would see in one pass.
+    ``runner``: see ``forward_layout``.
     """
     g, ctx = gap(net.specs), context(net.specs)
     out: list[np.ndarray | None] = [None] * len(chains)
@@ -126,7 +139,7 @@ def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS) 
     for group in batches(np.array([chains[i].size for i in short], dtype=np.int64), max_rows):
         idx = [short[k] for k in group]
         layout = lay_out([chains[i] for i in idx], g)
-        for i, p in zip(idx, layout.split(forward_layout(net, layout))):
+        for i, p in zip(idx, layout.split(forward_layout(net, layout, runner))):
             out[i] = p
     for i, c in enumerate(chains):
         if c.size > max_rows:
@@ -135,7 +148,7 @@ def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS) 
                 e = min(s + max_rows, c.size)
                 lo, hi = max(s - ctx, 0), min(e + ctx, c.size)
                 layout = lay_out([c[lo:hi]], g)
-                parts.append(layout.split(forward_layout(net, layout))[0][s - lo:e - lo])
+                parts.append(layout.split(forward_layout(net, layout, runner))[0][s - lo:e - lo])
             out[i] = np.concatenate(parts)
     return out
 
@@ -146,6 +159,8 @@ class ChainIndex:
 
     def __init__(self, chains, specs: list[dict], states: str = "3"):
         self.gap = gap(specs)
+        # A chain with no scored residue would give a batch of its own nothing to learn from (a NaN mean).
+        chains = [c for c in chains if (c.labels(states) >= 0).any()]
         self.codes = [c.codes for c in chains]
         self.labels = [c.labels(states) for c in chains]
         self.lengths = np.array([c.size for c in self.codes], dtype=np.int64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from sspred.alphabet import N_UNITS, STATE_SETS
+from sspred.engines.spec import conv_dims
 
 
 @dataclass
@@ -105,7 +106,11 @@ class ConvConfig:
         for d in self.dilations:
             specs += [{"type": "conv", "in": c, "out": c, "kernel": self.kernel, "dilation": d, "residual": True,
                        "init_for": "relu"}, {"type": "relu"}, *drop]
-        return specs + [{"type": "linear", "in": c, "out": self.n_states}]
+        specs.append({"type": "linear", "in": c, "out": self.n_states})
+        for spec in specs:
+            if spec["type"] == "conv":
+                conv_dims(spec)  # an even kernel or a bad dilation fails here, before any layer is built
+        return specs
 
     def to_dict(self) -> dict:
         return {**asdict(self), "window": self.window}

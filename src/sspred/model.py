@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sspred import modelfile
-from sspred.chains import is_conv, predict_chains
+from sspred.chains import inference, is_conv, predict_chains
 from sspred.alphabet import STATE_SETS, SYMBOLS
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
@@ -43,11 +43,19 @@ class Member:
 
     stage1: Stage
     stage2: Stage | None = None
+    _runner: object = field(default=None, repr=False)
+
+    @property
+    def runner(self):
+        """The buffered inference path of a conv first stage (chains.inference), built once."""
+        if self._runner is None:
+            self._runner = inference(self.stage1.net) or False
+        return self._runner or None
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
         """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
         if is_conv(self.stage1.net.specs):
-            return self.finish(predict_chains(self.stage1.net, [codes])[0])
+            return self.finish(predict_chains(self.stage1.net, [codes], runner=self.runner)[0])
         win = windows(codes, self.stage1.window)  # (L, W) view
         out = np.empty((codes.size, self.stage1.net.specs[-1]["out"]), dtype=np.float32)
         for start in range(0, codes.size, CHUNK_RESIDUES):
@@ -147,7 +155,7 @@ class Model:
         per_member = []
         for member in self.members:
             if is_conv(member.stage1.net.specs):
-                probs = predict_chains(member.stage1.net, chains)
+                probs = predict_chains(member.stage1.net, chains, runner=member.runner)
             else:
                 probs = next(fast).predict_many(chains)
             per_member.append([member.finish(p) for p in probs])

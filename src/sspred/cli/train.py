@@ -10,7 +10,8 @@ import typer
 
 from sspred import checkpoint as ckpt
 from sspred.cli import app
-from sspred.config import ModelConfig, TrainConfig
+from sspred.chains import ChainIndex
+from sspred.config import ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import ENGINES, learner_class
 from sspred.engines.numpy.layers import ACTIVATIONS
 from sspred.engines.numpy.optim import OPTIMIZERS
@@ -19,6 +20,7 @@ from sspred.features import WindowIndex, check_window
 from sspred.io import datasets
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.model import build_header, load_model, save_model
+from sspred.splits import known_leaks
 from sspred.train import SCHEDULES, TrainingDiverged, fit
 
 
@@ -76,15 +78,25 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines."),
     stage1: Optional[str] = typer.Option(None, "--stage1", help="Train a second stage over this model's probabilities "
                                          "(--window and --hidden then describe the second stage)."),
+    arch: str = typer.Option("window", "--arch", help="window: a window network; conv: a conv stack over whole chains "
+                             "(--channels, --first-kernel, --kernel, --dilations; --batch-size is then chains per step)."),
+    channels: int = typer.Option(ConvConfig.channels, "--channels", help="conv: channels of every conv layer."),
+    first_kernel: int = typer.Option(ConvConfig.first_kernel, "--first-kernel", help="conv: kernel of the one-hot conv (odd)."),
+    kernel: int = typer.Option(ConvConfig.kernel, "--kernel", help="conv: kernel of each residual conv (odd)."),
+    dilations: List[str] = typer.Option(["1,2,4,8"], "--dilations", help="conv: one residual conv per dilation, comma list."),
+    exclude_leaks: bool = typer.Option(False, "--exclude-leaks/--keep-leaks", help="Drop the netsurfp2 chains that have a "
+                                       "homolog in a test set (the shipped MMseqs2 leak list, sspred.splits.known_leaks)."),
 ) -> None:
-    """Train a window network (Qian & Sejnowski 1988 by default) and save it."""
+    """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it."""
     state = None
     if resume is not None:
         state = ckpt.load(resume)
         meta = state["meta"]
         if meta.get("data") != data:
             raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {data!r}", path=str(resume))
-        mcfg, tcfg = ModelConfig.from_dict(meta["model"]), TrainConfig.from_dict(meta["train_config"])
+        config_class = ConvConfig if meta["model"].get("arch") == "conv" else ModelConfig
+        mcfg, tcfg = config_class.from_dict(meta["model"]), TrainConfig.from_dict(meta["train_config"])
+        exclude_leaks = bool(meta.get("exclude_leaks", False))
         checkpoint = checkpoint or resume
     else:
         for value, choices, hint in ((activation, ACTIVATIONS, "--activation"), (optimizer, OPTIMIZERS, "--optimizer"),
@@ -98,8 +110,21 @@ def train(
             check_window(window)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--window") from None
-        mcfg = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
-                           bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at), batchnorm=batchnorm)
+        if arch not in ("window", "conv"):
+            raise typer.BadParameter("choose from window, conv", param_hint="--arch")
+        if arch == "conv":
+            if stage1:
+                raise typer.BadParameter("a second stage is a window network", param_hint="--arch")
+            mcfg = ConvConfig(states=states, channels=channels, first_kernel=first_kernel, kernel=kernel,
+                              dilations=parse_ints(dilations), dropout=dropout)
+            try:
+                mcfg.layers()
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--kernel/--first-kernel/--dilations") from None
+        else:
+            mcfg = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
+                               bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at),
+                               batchnorm=batchnorm)
         tcfg = TrainConfig(optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
                            patience=patience, seed=seed, dtype=dtype, l2=l2, l1=l1, input_noise=input_noise,
                            weight_noise=weight_noise, smoothing=smoothing, schedule=schedule, lr_step=lr_step,
@@ -126,12 +151,20 @@ def train(
 
     train_chains = datasets.load(data, "train", data_dir)
     valid_chains = datasets.load(valid_data or data, "valid", data_dir) if (valid_data or data in datasets.DATASETS) else []
+    if exclude_leaks:
+        leaks = known_leaks()
+        train_chains = [c for c in train_chains if c.id not in leaks]
+        valid_chains = [c for c in valid_chains if c.id not in leaks]
     stage1 = state["meta"].get("stage1") if state is not None else stage1
     first = load_model(stage1) if stage1 else None
     if first is not None:
         layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.states))
         train_idx = stage2_data(first, train_chains, mcfg.window, mcfg.states)
         valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+    elif isinstance(mcfg, ConvConfig):
+        layers = mcfg.layers()
+        train_idx = ChainIndex(train_chains, layers, mcfg.states)
+        valid_idx = ChainIndex(valid_chains, layers, mcfg.states) if valid_chains else None
     else:
         layers = mcfg.layers()
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
@@ -145,12 +178,14 @@ def train(
                        f"  lr {stats['lr']:.3g}  ({stats['seconds']:.1f}s)", err=True)
 
     if main:
-        typer.echo(f"training on {len(train_idx)} residues of {len(train_chains)} chains with the {tcfg.engine} engine; "
+        unit = "chains" if isinstance(train_idx, ChainIndex) else "residues"
+        typer.echo(f"training on {len(train_idx)} {unit} of {len(train_chains)} chains with the {tcfg.engine} engine; "
                    f"validating on {len(valid_idx) if valid_idx else 0}", err=True)
     try:
         history = fit(learner, train_idx, valid_idx, tcfg, callback=report,
                       checkpoint=str(checkpoint) if checkpoint and main else None, resume=state,
-                      meta={"data": data, "model": mcfg.to_dict(), "layers": layers, "stage1": stage1})
+                      meta={"data": data, "model": mcfg.to_dict(), "layers": layers, "stage1": stage1,
+                            "exclude_leaks": exclude_leaks})
     except TrainingDiverged as exc:
         from sspred.cli import fail
 
@@ -163,7 +198,9 @@ def train(
             typer.echo(f"replicas: {world} ranks, largest parameter difference between ranks {spread:.3g}", err=True)
     if not main:
         return
-    info = {"data": data, "config": tcfg.to_dict(), "engine": learner.engine, "history": history.to_dict()}
+    info = {"data": data, "config": tcfg.to_dict(), "engine": learner.engine, "history": history.to_dict(),
+            "chains": len(train_chains), "valid_chains": len(valid_chains),
+            "leak_filter": "sspred.splits.known_leaks()" if exclude_leaks else None}
     if first is not None:
         header, params = cascade(first, mcfg.window, layers, learner.get_params(), name or out.stem,
                                  stage2_train=info)

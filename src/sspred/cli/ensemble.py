@@ -1,0 +1,32 @@
+"""sspred ensemble: one model file that averages the probabilities of several."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from sspred.cascade import ensemble as build_ensemble
+from sspred.cli import app
+from sspred.errors import InputError
+from sspred.model import load_model, save_model
+
+
+@app.command()
+def ensemble(
+    models: List[str] = typer.Argument(..., help="Model files or built-in names (two or more), all with the same states."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model file to write."),
+    name: Optional[str] = typer.Option(None, "--name", help="Model name written into the file."),
+) -> None:
+    """Average several models: each member keeps its own layers (window, conv or cascade) in one file."""
+    if len(models) < 2:
+        raise typer.BadParameter("give two or more models", param_hint="MODELS")
+    loaded = [load_model(m) for m in models]
+    try:
+        header, params = build_ensemble(loaded, name or out.stem, sources=[m.name for m in loaded])
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    save_model(out, header, params)
+    load_model(out)  # the written file loads and predicts, or this fails before anyone relies on it
+    typer.echo(f"saved {out}: {len(header['members'])} members")
