@@ -6,9 +6,12 @@ selected on netsurfp2's validation split with the same filter. Test sets are not
 
   train   one candidate and seed -> a model file and its history (JSON)
   sweep   every (candidate, seed) of --jobs as parallel processes on one GPU, into --out
+  select  (CPU, NumPy engine) validation Q3 and prediction speed of every model file in --out, then a
+          greedy ensemble on validation: the member that most raises the average's Q3, --members times
 
 Usage (GPU machine):  PYTHONPATH=src python benchmarks/conv_accuracy.py sweep --data-dir DIR --out OUT \
                           --jobs c128d4:0,c96d4:0 --epochs 25 --minutes 6
+      (any machine):  OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/conv_accuracy.py select --out OUT
 """
 
 from __future__ import annotations
@@ -117,9 +120,38 @@ def sweep(args) -> None:
     print("exit codes", codes, flush=True)
 
 
+def select(args) -> None:
+    from sspred.model import load_model
+
+    valid, _ = filtered(args.data_dir, "valid")
+    codes = [c.codes for c in valid]
+    y = np.concatenate([c.labels("3") for c in valid])
+    scored = y >= 0
+    probs = {}
+    print(f"{'model':24s} {'parameters':>10s} {'valid Q3':>8s} {'residues/s':>10s}")
+    for path in sorted(Path(args.out).glob("*.npz")):
+        model = load_model(path)
+        start = time.perf_counter()
+        p = np.concatenate(model.predict_many(codes))[scored]
+        speed = sum(c.size for c in codes) / (time.perf_counter() - start)
+        probs[model.name] = p
+        params = sum(n_parameters(m.stage1.net.specs) for m in model.members)
+        print(f"{model.name:24s} {params:10d} {q3(p, y[scored]):8.2f} {speed:10.0f}", flush=True)
+    chosen: list[str] = []
+    for _ in range(min(args.members, len(probs))):
+        best = max(probs, key=lambda k: q3(np.mean([probs[m] for m in chosen + [k]], axis=0), y[scored]))
+        chosen.append(best)
+        print(f"greedy +{best}: valid Q3 {q3(np.mean([probs[m] for m in chosen], axis=0), y[scored]):.2f}")
+
+
+def q3(probs: np.ndarray, labels: np.ndarray) -> float:
+    return float((probs.argmax(axis=1) == labels).mean() * 100)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["train", "sweep"])
+    ap.add_argument("command", choices=["train", "sweep", "select"])
+    ap.add_argument("--members", type=int, default=4, help="select: members of the greedy ensemble")
     ap.add_argument("--candidate", choices=sorted(CANDIDATES))
     ap.add_argument("--jobs", default="c128d4:0")
     ap.add_argument("--seed", type=int, default=0)
@@ -133,7 +165,7 @@ def main() -> None:
     ap.add_argument("--smoothing", type=float, default=0.0)
     ap.add_argument("--batch-chains", type=int, default=16)
     args = ap.parse_args()
-    (train_one if args.command == "train" else sweep)(args)
+    {"train": train_one, "sweep": sweep, "select": select}[args.command](args)
 
 
 if __name__ == "__main__":

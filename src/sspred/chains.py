@@ -9,9 +9,13 @@ same alone or in any batch (tests/test_conv.py holds this).
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from sspred.alphabet import ENCODING, SPACER
 from sspred.engines.numpy.conv_infer import ConvInference, Unsupported
@@ -20,6 +24,14 @@ from sspred.engines.spec import conv_half
 
 #: Residue rows per forward pass at prediction (bounds memory: each layer holds (rows, channels) floats).
 PREDICT_ROWS = 32768
+#: Threads that run forward passes at once: the CPUs this process may use, at most 8.
+PREDICT_THREADS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 8)
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once (finding them costs 0.3 ms; limiting them then costs 10 us)."""
+    return ThreadpoolController()
 
 
 def is_conv(specs: list[dict]) -> bool:
@@ -126,30 +138,52 @@ def forward_layout(net, layout: Layout, runner: ConvInference | None = None) -> 
 
 
 def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
-                   runner: ConvInference | None = None) -> list[np.ndarray]:
+                   runner: ConvInference | None = None, threads: int | None = None) -> list[np.ndarray]:
     """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass.
 
     A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
     neighbours on both sides, so every kept output sees exactly what it would see in one pass.
-    ``runner``: see ``forward_layout``.
+    ``runner``: see ``forward_layout``. Passes run on ``threads`` threads (default PREDICT_THREADS),
+    each with one BLAS thread: the products are small, and BLAS's own threads only contend
+    (BENCHMARKS.md: 131k against 228k residues/s on one busy core).
     """
     g, ctx = gap(net.specs), context(net.specs)
     out: list[np.ndarray | None] = [None] * len(chains)
+    # (layout, [(chain index, first kept row, kept rows)]) for every pass
+    tasks: list[tuple[Layout, list[tuple[int, int, int]]]] = []
     short = [i for i, c in enumerate(chains) if c.size <= max_rows]
     for group in batches(np.array([chains[i].size for i in short], dtype=np.int64), max_rows):
         idx = [short[k] for k in group]
-        layout = lay_out([chains[i] for i in idx], g)
-        for i, p in zip(idx, layout.split(forward_layout(net, layout, runner))):
-            out[i] = p
+        tasks.append((lay_out([chains[i] for i in idx], g), [(i, 0, chains[i].size) for i in idx]))
+    pieces: dict[int, list[np.ndarray]] = {}
     for i, c in enumerate(chains):
         if c.size > max_rows:
-            parts = []
+            pieces[i] = []
             for s in range(0, c.size, max_rows):
                 e = min(s + max_rows, c.size)
                 lo, hi = max(s - ctx, 0), min(e + ctx, c.size)
-                layout = lay_out([c[lo:hi]], g)
-                parts.append(layout.split(forward_layout(net, layout, runner))[0][s - lo:e - lo])
-            out[i] = np.concatenate(parts)
+                tasks.append((lay_out([c[lo:hi]], g), [(i, s - lo, e - s)]))
+
+    def run(task):
+        layout, keep = task
+        return [p[first:first + n] for p, (_, first, n) in zip(layout.split(forward_layout(net, layout, runner)), keep)]
+
+    # The layer-by-layer path keeps state in the network's layers (masks, caches): one thread only.
+    workers = max(1, min(threads or PREDICT_THREADS, len(tasks))) if runner is not None else 1
+    with _blas().limit(limits=1, user_api="blas"):
+        if workers == 1:
+            results = [run(t) for t in tasks]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sspred-conv") as pool:
+                results = list(pool.map(run, tasks))
+    for (_, keep), probs in zip(tasks, results):
+        for (i, _, _), p in zip(keep, probs):
+            if i in pieces:
+                pieces[i].append(p)
+            else:
+                out[i] = p
+    for i, parts in pieces.items():
+        out[i] = np.concatenate(parts)
     return out
 
 
