@@ -394,3 +394,46 @@ def test_cli_refuses_an_even_kernel_in_one_line(cli):
     done = cli("train", "--data", "qs1988", "-o", "/tmp/never.npz", "--arch", "conv", "--kernel", "4", "--epochs", "1")
     assert done.returncode == 2
     assert "odd kernel" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- distillation -------------------------------------------------------------------------------------
+
+def test_distillation_targets_mix_teacher_and_labels_and_both_engines_agree(qs_train):
+    """A teacher's probabilities become (n, K) targets w * teacher + (1 - w) * one-hot, rows summing to 1;
+    one-hot targets give the integer-label loss exactly; and both learners step alike on soft targets."""
+    pytest.importorskip("torch")
+    from sspred.engines.torch.learner import TorchLearner
+
+    specs = small_conv(dropout=0).layers()
+    chains = qs_train[:12]
+    teacher = [np.random.default_rng(i).dirichlet(np.ones(3), size=c.codes.size) for i, c in enumerate(chains)]
+    hard = ChainIndex(chains, specs)
+    soft = ChainIndex(chains, specs, teacher=teacher, teacher_weight=0.3)
+    layout, y = hard.examples(np.arange(4))
+    _, t = soft.examples(np.arange(4))
+    assert t.shape == (y.size, 3)
+    np.testing.assert_allclose(t.sum(axis=1), 1.0, rtol=1e-6)
+    expected = 0.3 * np.concatenate([p[c.y3 >= 0] for p, c in zip(teacher[:4], chains[:4])]) + 0.7 * np.eye(3)[y]
+    np.testing.assert_allclose(t, expected, rtol=1e-6)
+
+    logits = np.random.default_rng(0).normal(size=(y.size, 3))
+    assert SoftmaxCrossEntropy().forward(logits, np.eye(3)[y]) == pytest.approx(SoftmaxCrossEntropy().forward(logits, y))
+
+    cfg = TrainConfig(dtype="float64", lr=1e-2, seed=5)
+    a = NumpyLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    b = TorchLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    for k in range(3):
+        layout, t = soft.examples(np.arange(4 * k, 4 * k + 4))
+        la, pa = a.step(layout, t)
+        lb, pb = b.step(layout, t)
+        assert la == pytest.approx(lb, rel=1e-6), k
+        np.testing.assert_array_equal(pa, pb)
+    for k, v in a.get_params().items():
+        assert relative_error(v, b.get_params()[k]) < 1e-6, k
+
+
+def test_a_teacher_of_the_wrong_length_is_refused(qs_train):
+    chains = qs_train[:2]
+    teacher = [np.full((c.codes.size + 1, 3), 1 / 3) for c in chains]
+    with pytest.raises(ValueError, match="teacher probabilities"):
+        ChainIndex(chains, small_conv().layers(), teacher=teacher)

@@ -189,25 +189,48 @@ def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
 
 class ChainIndex:
     """Labelled chains as training examples for a conv network: ``examples(rows)`` lays out the
-    chains ``rows`` (the fit loop's batch size is then chains per step)."""
+    chains ``rows`` (the fit loop's batch size is then chains per step).
 
-    def __init__(self, chains, specs: list[dict], states: str = "3"):
+    With ``teacher`` (each chain's (L, K) probabilities from another model) the targets are
+    distributions, ``teacher_weight`` of the teacher's and the rest the one-hot label: distillation
+    (Hinton et al. 2015) at temperature 1.
+    """
+
+    def __init__(self, chains, specs: list[dict], states: str = "3", teacher: list[np.ndarray] | None = None,
+                 teacher_weight: float = 0.5):
         self.gap = gap(specs)
+        keep = [i for i, c in enumerate(chains) if (c.labels(states) >= 0).any()]
         # A chain with no scored residue would give a batch of its own nothing to learn from (a NaN mean).
-        chains = [c for c in chains if (c.labels(states) >= 0).any()]
+        chains = [chains[i] for i in keep]
         self.codes = [c.codes for c in chains]
         self.labels = [c.labels(states) for c in chains]
         self.lengths = np.array([c.size for c in self.codes], dtype=np.int64)
+        self.targets = None
+        if teacher is not None:
+            if not 0 <= teacher_weight <= 1:
+                raise ValueError(f"teacher weight must lie in [0, 1], got {teacher_weight}")
+            self.targets = []
+            for i, y in zip(keep, self.labels):
+                probs = np.asarray(teacher[i], dtype=np.float32)
+                if probs.shape[0] != y.size:
+                    raise ValueError(f"teacher probabilities for chain {i} have {probs.shape[0]} rows, not {y.size}")
+                scored = y >= 0
+                onehot = np.eye(probs.shape[1], dtype=np.float32)[y[scored]]  # (scored, K)
+                self.targets.append(teacher_weight * probs[scored] + (1 - teacher_weight) * onehot)
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def examples(self, rows: np.ndarray) -> tuple[Layout, np.ndarray]:
-        """The layout of chains ``rows`` and the labels of its scored rows, in row order."""
+        """The layout of chains ``rows`` and the targets of its scored rows, in row order: labels (n,),
+        or (n, K) distributions with a teacher."""
         layout = lay_out([self.codes[i] for i in rows], self.gap, [self.labels[i] for i in rows])
+        if self.targets is not None:
+            return layout, np.concatenate([self.targets[i] for i in rows])
         return layout, layout.labels[layout.labels >= 0]
 
     def eval_batches(self, size: int):
-        """(layout, labels) over every chain in order, about ``size`` residues at a time."""
+        """(layout, labels) over every chain in order, about ``size`` residues at a time (labels, not a teacher's)."""
         for group in batches(self.lengths, size):
-            yield self.examples(group)
+            layout = lay_out([self.codes[i] for i in group], self.gap, [self.labels[i] for i in group])
+            yield layout, layout.labels[layout.labels >= 0]

@@ -137,9 +137,10 @@ def fit(learner, train, valid, cfg: TrainConfig,
             if not math.isfinite(loss):
                 kept = f"; {checkpoint} keeps epoch {state['epoch']}" if checkpoint and state["epoch"] else ""
                 raise TrainingDiverged(f"loss became {loss} at epoch {epoch}, batch {b + 1}{kept}")
-            total_loss += loss * y.size
-            correct += int((pred == y).sum())
-            seen += y.size
+            hard = y if y.ndim == 1 else y.argmax(axis=1)  # soft targets (a teacher's) count by their top class
+            total_loss += loss * hard.size
+            correct += int((pred == hard).sum())
+            seen += hard.size
             if batch_callback is not None:
                 batch_callback(b + 1, n_batches)
         stats = {"epoch": epoch, "train_loss": total_loss / max(seen, 1), "train_q3": 100.0 * correct / max(seen, 1),

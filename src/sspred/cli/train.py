@@ -84,6 +84,9 @@ def train(
     first_kernel: int = typer.Option(ConvConfig.first_kernel, "--first-kernel", help="conv: kernel of the one-hot conv (odd)."),
     kernel: int = typer.Option(ConvConfig.kernel, "--kernel", help="conv: kernel of each residual conv (odd)."),
     dilations: List[str] = typer.Option(["1,2,4,8"], "--dilations", help="conv: one residual conv per dilation, comma list."),
+    teacher: Optional[str] = typer.Option(None, "--teacher", help="conv: distil this model (file or built-in name): "
+                                          "targets mix its probabilities with the labels."),
+    teacher_weight: float = typer.Option(0.5, "--teacher-weight", help="conv: the teacher's share of each target."),
     exclude_leaks: bool = typer.Option(False, "--exclude-leaks/--keep-leaks", help="Drop the netsurfp2 chains that have a "
                                        "homolog in a test set (the shipped MMseqs2 leak list, sspred.splits.known_leaks)."),
 ) -> None:
@@ -97,6 +100,7 @@ def train(
         config_class = ConvConfig if meta["model"].get("arch") == "conv" else ModelConfig
         mcfg, tcfg = config_class.from_dict(meta["model"]), TrainConfig.from_dict(meta["train_config"])
         exclude_leaks = bool(meta.get("exclude_leaks", False))
+        teacher, teacher_weight = meta.get("teacher"), float(meta.get("teacher_weight", 0.5))
         checkpoint = checkpoint or resume
     else:
         for value, choices, hint in ((activation, ACTIVATIONS, "--activation"), (optimizer, OPTIMIZERS, "--optimizer"),
@@ -112,6 +116,8 @@ def train(
             raise typer.BadParameter(str(exc), param_hint="--window") from None
         if arch not in ("window", "conv"):
             raise typer.BadParameter("choose from window, conv", param_hint="--arch")
+        if teacher and arch != "conv":
+            raise typer.BadParameter("distillation trains conv stacks (--arch conv)", param_hint="--teacher")
         if arch == "conv":
             if stage1:
                 raise typer.BadParameter("a second stage is a window network", param_hint="--arch")
@@ -163,7 +169,11 @@ def train(
         valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
     elif isinstance(mcfg, ConvConfig):
         layers = mcfg.layers()
-        train_idx = ChainIndex(train_chains, layers, mcfg.states)
+        teacher_probs = load_model(teacher).predict_many([c.codes for c in train_chains]) if teacher else None
+        try:
+            train_idx = ChainIndex(train_chains, layers, mcfg.states, teacher_probs, teacher_weight)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--teacher/--teacher-weight") from None
         valid_idx = ChainIndex(valid_chains, layers, mcfg.states) if valid_chains else None
     else:
         layers = mcfg.layers()
@@ -185,7 +195,7 @@ def train(
         history = fit(learner, train_idx, valid_idx, tcfg, callback=report,
                       checkpoint=str(checkpoint) if checkpoint and main else None, resume=state,
                       meta={"data": data, "model": mcfg.to_dict(), "layers": layers, "stage1": stage1,
-                            "exclude_leaks": exclude_leaks})
+                            "exclude_leaks": exclude_leaks, "teacher": teacher, "teacher_weight": teacher_weight})
     except TrainingDiverged as exc:
         from sspred.cli import fail
 
@@ -200,7 +210,8 @@ def train(
         return
     info = {"data": data, "config": tcfg.to_dict(), "engine": learner.engine, "history": history.to_dict(),
             "chains": len(train_chains), "valid_chains": len(valid_chains),
-            "leak_filter": "sspred.splits.known_leaks()" if exclude_leaks else None}
+            "leak_filter": "sspred.splits.known_leaks()" if exclude_leaks else None,
+            "teacher": {"model": teacher, "weight": teacher_weight} if teacher else None}
     if first is not None:
         header, params = cascade(first, mcfg.window, layers, learner.get_params(), name or out.stem,
                                  stage2_train=info)

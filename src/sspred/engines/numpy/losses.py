@@ -15,9 +15,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class SoftmaxCrossEntropy:
-    """Mean cross-entropy of integer targets under softmax(logits).
+    """Mean cross-entropy of integer targets (B,), or of target distributions (B, K), under softmax(logits).
 
-    ``smoothing`` = rho gives the true class 1 - rho and every other class rho / (K - 1).
+    ``smoothing`` = rho gives the true class 1 - rho and every other class rho / (K - 1); target
+    distributions (a teacher's, for distillation) are used as given.
     The gradient with respect to the logits is (softmax - target) / B, which is why the
     two are fused: it never divides by a probability.
     """
@@ -26,6 +27,8 @@ class SoftmaxCrossEntropy:
         self.smoothing = smoothing
 
     def targets(self, y: np.ndarray, k: int, dtype) -> np.ndarray:
+        if y.ndim == 2:
+            return y.astype(dtype, copy=False)
         t = np.full((y.size, k), self.smoothing / (k - 1) if k > 1 else 0.0, dtype=dtype)  # (B, K)
         t[np.arange(y.size), y] = 1.0 - self.smoothing
         return t
@@ -34,7 +37,7 @@ class SoftmaxCrossEntropy:
         logp = log_softmax(logits)  # (B, K)
         self.t = self.targets(y, logits.shape[1], logits.dtype)
         self.p = np.exp(logp)
-        return float(-(self.t * logp).sum() / y.size)
+        return float(-(self.t * logp).sum() / y.shape[0])
 
     def backward(self) -> np.ndarray:
         return (self.p - self.t) / self.t.shape[0]  # (B, K)

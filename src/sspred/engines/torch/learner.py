@@ -42,7 +42,10 @@ def smoothed_targets(y: torch.Tensor, k: int, smoothing: float, dtype) -> torch.
     """(B, K): 1 - rho on the true class and rho / (K - 1) elsewhere, as the NumPy SoftmaxCrossEntropy.
 
     torch's own ``label_smoothing`` spreads rho over all K classes, true one included, hence this.
+    Target distributions (B, K) (a teacher's, for distillation) are used as given.
     """
+    if y.ndim == 2:
+        return y.to(dtype)
     t = torch.full((y.shape[0], k), smoothing / (k - 1) if k > 1 else 0.0, dtype=dtype, device=y.device)
     return t.scatter_(1, y[:, None], 1.0 - smoothing)
 
