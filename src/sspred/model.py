@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from sspred import modelfile
-from sspred.chains import inference, is_conv, predict_chains
 from sspred.alphabet import STATE_SETS, SYMBOLS
+from sspred.chains import inference, is_conv, predict_chains
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
 from sspred.engines.numpy.losses import softmax
@@ -148,10 +148,9 @@ class Model:
         """Probabilities for several chains in one pass, [(L, K)] in order: ``predict_proba`` of each,
         with conv first stages over many chains per pass and window first stages on the fast path
         when every window member has one."""
-        window_members = [m for m in self.members if not is_conv(m.stage1.net.specs)]
-        fast = iter(self.fast or []) if window_members else iter([])
-        if window_members and self.fast is None:
+        if self.fast is None and not all(is_conv(m.stage1.net.specs) for m in self.members):
             return [self.predict_proba(c) for c in chains]
+        fast = iter(self.fast or [])
         per_member = []
         for member in self.members:
             if is_conv(member.stage1.net.specs):
