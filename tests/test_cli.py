@@ -118,3 +118,23 @@ def test_train_on_a_file_path_with_mismatched_labels(tmp_path):
 def test_unknown_format_is_a_usage_error():
     r = run_cli("predict", str(EXAMPLE), "--format", "pdf")
     assert r.returncode == 2 and "unknown format" in r.stderr
+
+
+def test_q8_model_predicts_8_states_that_reduce_to_the_default_3_state_call(tmp_path):
+    q8 = run_cli("predict", str(EXAMPLE), "--format", "fasta", "-m", "q8")
+    three = run_cli("predict", str(EXAMPLE), "--format", "fasta", "-m", "default")
+    assert q8.returncode == 0 and three.returncode == 0, q8.stderr + three.stderr
+    reduce = str.maketrans("HGIEBTSC", "HHHEECCC")  # the NetSurfP 8-to-3 rule
+    eight, calls = q8.stdout.splitlines()[1::2], three.stdout.splitlines()[1::2]
+    assert [len(p) for p in eight] == [len(seq) for _, seq in read_example()]
+    assert set("".join(eight)) <= set("HGIEBTSC") and set("".join(eight)) - set("HEC")  # more than 3 letters used
+    agree = sum(a == b for p, c in zip(eight, calls) for a, b in zip(p.translate(reduce), c))
+    assert agree / sum(map(len, calls)) > 0.75  # two independently trained models, one of them 8-state
+
+
+def test_ss2_of_an_8_state_model_is_refused_before_any_output(tmp_path):
+    out = tmp_path / "never.ss2"
+    r = run_cli("predict", str(EXAMPLE), "--format", "ss2", "-m", "q8", "-o", str(out))
+    assert r.returncode == 2
+    assert "3-state" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()

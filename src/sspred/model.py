@@ -23,7 +23,7 @@ from sspred.errors import ModelFileError
 from sspred.features import check_window, one_hot, stage2_rows, windows
 
 #: Built-in models, by the name given to -m.
-BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz"}
+BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz"}
 DEFAULT_MODEL = "default"
 #: Windows turned into one-hot floats at a time by the plain forward pass (bounds memory on long chains).
 CHUNK_RESIDUES = 16384

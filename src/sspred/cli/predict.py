@@ -70,6 +70,9 @@ def predict(
 
         fail("give --dask-scheduler or --dask-local, not both")
     m = load_model(model)
+    if getattr(WRITERS[format], "three_state_only", False) and len(m.states) != 3:
+        raise typer.BadParameter(f"the {format} format holds 3-state predictions; model {m.name!r} predicts "
+                                 f"{len(m.states)} states (use horiz, fasta, json or tsv)", param_hint="--format")
     seen = SeenIds()  # bounded memory on a million-record file (docs/input-policy.md)
     skipped = SkippedRecords()
     duplicates = [0]

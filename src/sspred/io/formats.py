@@ -70,6 +70,9 @@ class Writer:
 
 
 class SS2Writer(Writer):
+    #: PSIPRED's VFORMAT has a column per state for C, H and E only.
+    three_state_only = True
+
     def record(self, rec_id, sequence, probs):
         if self.states != STATES3:
             raise ValueError("the .ss2 format holds 3-state predictions only")
