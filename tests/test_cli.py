@@ -138,3 +138,22 @@ def test_ss2_of_an_8_state_model_is_refused_before_any_output(tmp_path):
     assert r.returncode == 2
     assert "3-state" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_ensemble_command_averages_and_refuses_mixed_states(tmp_path):
+    out = tmp_path / "ens.npz"
+    r = run_cli("ensemble", "fast", "default", "-o", str(out), "--name", "mix")
+    assert r.returncode == 0, r.stderr
+    import numpy as np
+
+    from sspred.features import encode
+    from sspred.model import load_model
+
+    codes = encode(read_example()[0][1])
+    mixed = load_model(out).predict_proba(codes)
+    parts = [load_model(m).predict_proba(codes) for m in ("fast", "default")]
+    # default is itself two members, so the three are averaged with equal weight
+    expected = (parts[0] + 2 * parts[1]) / 3
+    np.testing.assert_allclose(mixed, expected, rtol=0, atol=1e-5)
+    bad = run_cli("ensemble", "fast", "q8", "-o", str(tmp_path / "bad.npz"))
+    assert bad.returncode == 2 and "same states" in bad.stderr and not (tmp_path / "bad.npz").exists()

@@ -19,7 +19,10 @@ def ensemble(
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name written into the file."),
 ) -> None:
-    """Average several models: each member keeps its own layers (window, conv or cascade) in one file."""
+    """Average several models: each member keeps its own layers (window, conv or cascade) in one file.
+
+    An ensemble given as input adds its members one by one, so every network counts once in the average.
+    """
     if len(models) < 2:
         raise typer.BadParameter("give two or more models", param_hint="MODELS")
     loaded = [load_model(m) for m in models]
