@@ -148,9 +148,11 @@ class Model:
         """Probabilities for several chains in one pass, [(L, K)] in order: ``predict_proba`` of each,
         with conv first stages over many chains per pass and window first stages on the fast path
         when every window member has one."""
-        if self.fast is None and not all(is_conv(m.stage1.net.specs) for m in self.members):
+        # An all-conv model never asks for the fast path, whose import brings numba and LLVM (~100 MiB).
+        windowed = not all(is_conv(m.stage1.net.specs) for m in self.members)
+        if windowed and self.fast is None:
             return [self.predict_proba(c) for c in chains]
-        fast = iter(self.fast or [])
+        fast = iter(self.fast or []) if windowed else iter(())
         per_member = []
         for member in self.members:
             if is_conv(member.stage1.net.specs):
