@@ -146,13 +146,13 @@ def forward_layout(net, layout: Layout, runner: ConvInference | None = None) -> 
 
 
 def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
-                   runner: ConvInference | None = None, threads: int | None = None) -> list[np.ndarray]:
+                   runner: ConvInference | None = None) -> list[np.ndarray]:
     """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass.
 
     A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
     neighbours on both sides, so every kept output sees exactly what it would see in one pass.
-    ``runner``: see ``forward_layout``. Passes run on PREDICT_THREADS threads (``threads=1``: in this
-    one), each with one BLAS thread: the products are small, and BLAS's own threads only contend
+    ``runner``: see ``forward_layout``. With a runner, passes run on PREDICT_THREADS threads, each with
+    one BLAS thread: the products are small, and BLAS's own threads only contend
     (BENCHMARKS.md: 131k against 228k residues/s on one busy core).
     """
     g, ctx = gap(net.specs), context(net.specs)
@@ -178,7 +178,7 @@ def predict_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
         return [p[first:first + n] for p, (_, first, n) in zip(layout.split(forward_layout(net, layout, runner)), keep)]
 
     # The layer-by-layer path keeps state in the network's layers (masks, caches): one thread only.
-    workers = min(PREDICT_THREADS, len(tasks)) if runner is not None and threads != 1 else 1
+    workers = min(PREDICT_THREADS, len(tasks)) if runner is not None else 1
     with _blas().limit(limits=1, user_api="blas"):
         if workers == 1:
             results = [run(t) for t in tasks]
