@@ -17,7 +17,7 @@ from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
 from sspred.io.seen import SeenIds
-from sspred.model import load_model
+from sspred.model import BUILTIN, load_model
 from sspred.predict import BATCH_RESIDUES, predict_batches
 
 
@@ -48,7 +48,7 @@ def _input(path: str):
 @app.command()
 def predict(
     input: str = typer.Argument(..., help="Multi-FASTA file (plain or gzipped); '-' reads stdin."),
-    model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name (default, fast) or a model file."),
+    model: Optional[str] = typer.Option(None, "-m", "--model", help=f"Built-in model name ({', '.join(BUILTIN)}) or a model file."),
     format: str = typer.Option("horiz", "--format", "-f", help=f"Output format: {', '.join(WRITERS)}."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output file (default stdout); written atomically."),
     show_progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",

@@ -8,6 +8,7 @@ import typer
 
 from sspred.cli import app
 from sspred.cli.common import warn
+from sspred.model import BUILTIN
 from sspred.serve.service import Limits
 
 #: uvicorn's log levels.
@@ -32,7 +33,7 @@ def single_threaded_blas() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; the default is reachable from this machine only."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port."),
-    model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name (default, fast) or a model file."),
+    model: Optional[str] = typer.Option(None, "-m", "--model", help=f"Built-in model name ({', '.join(BUILTIN)}) or a model file."),
     max_request_bytes: int = typer.Option(Limits.max_request_bytes, "--max-request-bytes", min=1,
                                           help="Largest request body, in bytes."),
     max_residues: int = typer.Option(Limits.max_residues, "--max-residues", min=1, help="Most residues in one request."),
