@@ -121,6 +121,8 @@ def train(
         if arch == "conv":
             if stage1:
                 raise typer.BadParameter("a second stage is a window network", param_hint="--arch")
+            if distributed:
+                raise typer.BadParameter("conv stacks train on one process", param_hint="--distributed")
             mcfg = ConvConfig(states=states, channels=channels, first_kernel=first_kernel, kernel=kernel,
                               dilations=parse_ints(dilations), dropout=dropout)
             try:
