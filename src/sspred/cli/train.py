@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -209,7 +211,7 @@ def train(
         if main:
             typer.echo(f"replicas: {world} ranks, largest parameter difference between ranks {spread:.3g}", err=True)
     if not main:
-        return
+        _leave_distributed()
     info = {"data": data, "config": tcfg.to_dict(), "engine": learner.engine, "history": history.to_dict(),
             "chains": len(train_chains), "valid_chains": len(valid_chains),
             "leak_filter": "sspred.splits.known_leaks()" if exclude_leaks else None,
@@ -223,3 +225,14 @@ def train(
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
     score = f": valid Q {best['valid_q3']:.2f}" if "valid_q3" in best else ""
     typer.echo(f"saved {out} (best epoch {history.best_epoch}{score})")
+    if distributed:
+        _leave_distributed()
+
+
+def _leave_distributed() -> None:
+    """End a torchrun rank whose work is done and whose process group is destroyed, skipping C++ static
+    destructors: gloo's left a joinable thread behind now and then, and the rank died at exit with
+    "terminate called without an active exception" (SIGABRT) after a run that had succeeded."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
