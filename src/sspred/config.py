@@ -12,8 +12,21 @@ from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines.spec import conv_dims
 
 
+class Fields:
+    """A config dataclass as plain data: ``to_dict`` for model files and checkpoints, ``from_dict`` back."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """Rebuild from ``to_dict`` output, ignoring keys this version does not know."""
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
 @dataclass
-class ModelConfig:
+class ModelConfig(Fields):
     #: Residues per input window, odd; 13 is Qian & Sejnowski's best.
     window: int = 13
     #: Hidden layer sizes; [] is the single-layer softmax perceptron.
@@ -60,18 +73,9 @@ class ModelConfig:
         specs.append({"type": "linear", "in": width, "out": self.n_states})
         return specs
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict):
-        """Rebuild from ``to_dict`` output, ignoring keys this version does not know."""
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
-
 
 @dataclass
-class ConvConfig:
+class ConvConfig(Fields):
     """A stack of 1-D convolutions over whole chains (sspred.chains): a one-hot conv as wide as a
     window network's window, then residual dilated convs that widen what each residue sees."""
 
@@ -115,14 +119,9 @@ class ConvConfig:
     def to_dict(self) -> dict:
         return {**asdict(self), "window": self.window}
 
-    @classmethod
-    def from_dict(cls, d: dict):
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
-
 
 @dataclass
-class TrainConfig:
+class TrainConfig(Fields):
     #: Optimizer name: "adam" or "sgd".
     optimizer: str = "adam"
     #: Step size; 1e-3 is Adam's usual default.
@@ -161,12 +160,3 @@ class TrainConfig:
     lr_min: float = 0.0
     #: Engine: numpy or torch.
     engine: str = "numpy"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict):
-        """Rebuild from ``to_dict`` output, ignoring keys this version does not know."""
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
