@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from sspred.alphabet import ENCODING, SPACER
-from sspred.engines.numpy.conv_infer import ConvInference, Unsupported
+from sspred.alphabet import SPACER
+from sspred.engines.numpy.conv import split_taps
+from sspred.engines.numpy.conv_infer import ConvInference, Unsupported, one_hot_tables
 from sspred.engines.numpy.losses import softmax
 from sspred.engines.spec import conv_half
+from sspred.features import pad
 
 #: Rows (residues and gaps) per forward pass at prediction. Each layer's (rows, channels) activations then
 #: stay in cache: 8,192 gave 297k residues/s on one core against 238k at 32,768 (and a quarter of the memory).
@@ -105,19 +107,14 @@ def batches(lengths: np.ndarray, max_rows: int, order: np.ndarray | None = None)
 
 
 def _first_layer(net, codes: np.ndarray) -> np.ndarray:
-    """The first conv layer over one-hot codes, by table lookup: (N,) codes -> (N, C_out).
-
-    W_j's rows for a one-hot input are ENCODING @ W_j, a (symbols, C_out) table, so the layer is
-    ``kernel`` gathers and adds instead of a (N, kernel*21) @ (kernel*21, C_out) product.
-    """
+    """The first conv layer over one-hot codes, by table lookup (conv_infer.one_hot_tables):
+    (N,) codes -> (N, C_out), ``kernel`` gathers and adds instead of a (N, kernel*21) product."""
     layer = net.layers[0]
     w, b = layer.params["W"], layer.params["b"]
-    n, h = codes.size, layer.half
-    padded = np.full(n + 2 * h, SPACER, dtype=np.uint8)  # the spacer past both ends, as the one-hot input has
-    padded[h:h + n] = codes
+    n = codes.size
+    padded = pad(codes, 2 * layer.half + 1)  # the spacer past both ends, as the one-hot input has
     y = np.broadcast_to(b, (n, b.size)).copy()
-    for j in range(layer.k):
-        table = ENCODING.astype(w.dtype) @ w[j * layer.c_in:(j + 1) * layer.c_in]  # (27, 21) @ (21, C) -> (27, C)
+    for j, table in enumerate(one_hot_tables(split_taps(w, layer.c_in, layer.k))):
         y += table[padded[j * layer.d:j * layer.d + n]]
     return y
 

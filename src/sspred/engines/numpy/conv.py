@@ -23,6 +23,11 @@ import numpy as np
 from sspred.engines.spec import conv_dims, conv_init
 
 
+def split_taps(w: np.ndarray, c_in: int, k: int) -> list[np.ndarray]:
+    """W (k*C_in, C_out) as its k taps W_j (C_in, C_out), one per kernel position (views)."""
+    return [w[j * c_in:(j + 1) * c_in] for j in range(k)]
+
+
 class Conv1d:
     """Parameters: W (kernel*in, out), position-major like a window's one-hot row, and b (out,).
 
@@ -53,7 +58,7 @@ class Conv1d:
 
     def _taps(self, w: np.ndarray):
         """(offset into the padded rows, W_j) for each kernel position j."""
-        return [(j * self.d, w[j * self.c_in:(j + 1) * self.c_in]) for j in range(self.k)]
+        return [(j * self.d, w_j) for j, w_j in enumerate(split_taps(w, self.c_in, self.k))]
 
     def forward(self, x, train=False):
         if self.masked and self.valid is not None:

@@ -14,8 +14,10 @@ import threading
 
 import numpy as np
 
-from sspred.alphabet import ENCODING, SPACER
+from sspred.alphabet import ENCODING
+from sspred.engines.numpy.conv import split_taps
 from sspred.engines.spec import conv_dims
+from sspred.features import pad
 
 #: Layer types this path runs; a layer list with any other falls back to the training layers.
 SUPPORTED = {"conv", "relu", "dropout", "linear"}
@@ -23,6 +25,12 @@ SUPPORTED = {"conv", "relu", "dropout", "linear"}
 
 class Unsupported(ValueError):
     pass
+
+
+def one_hot_tables(taps: list[np.ndarray]) -> list[np.ndarray]:
+    """The taps of a conv over one-hot residues as (symbols, C_out) tables: row s of table j is what
+    symbol s at kernel position j adds, so the layer is ``kernel`` gathers, not products."""
+    return [ENCODING.astype(t.dtype) @ t for t in taps]  # (27, 21) @ (21, C) -> (27, C)
 
 
 class ConvInference:
@@ -38,7 +46,7 @@ class ConvInference:
             w, b = params.get(f"layers.{i}.W"), params.get(f"layers.{i}.b")
             if spec["type"] == "conv":
                 c_in, c_out, k, d, residual, masked = conv_dims(spec)
-                taps = [np.ascontiguousarray(w[j * c_in:(j + 1) * c_in], np.float32) for j in range(k)]
+                taps = [np.ascontiguousarray(t, np.float32) for t in split_taps(w, c_in, k)]
                 self.steps.append(("conv", taps, b.astype(np.float32), (k // 2) * d, d, residual, masked))
                 width = max(width, c_out)
             elif spec["type"] == "linear":
@@ -46,9 +54,7 @@ class ConvInference:
                 width = max(width, spec["out"])
             elif spec["type"] == "relu":
                 self.steps.append(("relu",))
-        first = self.steps[0]
-        # The first conv reads one-hot codes: each tap is a (symbols, C) table, so it is gathers, not products.
-        self.tables = [ENCODING.astype(np.float32) @ t for t in first[1]]  # (27, 21) @ (21, C) -> (27, C)
+        self.tables = one_hot_tables(self.steps[0][1])  # the first conv reads one-hot codes
         self.margin = max(s[3] for s in self.steps if s[0] == "conv")
         self.width = width
         self.local = threading.local()
@@ -72,8 +78,7 @@ class ConvInference:
         b[m + n:m + n + m] = 0
         invalid = np.flatnonzero(~valid)
         _, taps, bias, half, d, _, _ = self.steps[0]
-        padded = np.full(n + 2 * half, SPACER, dtype=np.uint8)  # spacers past both ends, as the one-hot input has
-        padded[half:half + n] = codes
+        padded = pad(codes, 2 * half + 1)  # spacers past both ends, as the one-hot input has
         c = bias.size
         x = a[m:m + n, :c]
         x[...] = bias
