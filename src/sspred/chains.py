@@ -226,16 +226,19 @@ class ChainIndex:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def examples(self, rows: np.ndarray) -> tuple[Layout, np.ndarray]:
-        """The layout of chains ``rows`` and the targets of its scored rows, in row order: labels (n,),
-        or (n, K) distributions with a teacher."""
+    def labelled(self, rows) -> tuple[Layout, np.ndarray]:
+        """The layout of chains ``rows`` and the labels of its scored rows, in row order."""
         layout = lay_out([self.codes[i] for i in rows], self.gap, [self.labels[i] for i in rows])
+        return layout, layout.labels[layout.labels >= 0]
+
+    def examples(self, rows: np.ndarray) -> tuple[Layout, np.ndarray]:
+        """What a learner steps on: ``labelled(rows)``, or with a teacher the (n, K) distributions."""
+        layout, labels = self.labelled(rows)
         if self.targets is not None:
             return layout, np.concatenate([self.targets[i] for i in rows])
-        return layout, layout.labels[layout.labels >= 0]
+        return layout, labels
 
     def eval_batches(self, size: int):
         """(layout, labels) over every chain in order, about ``size`` residues at a time (labels, not a teacher's)."""
         for group in batches(self.lengths, size):
-            layout = lay_out([self.codes[i] for i in group], self.gap, [self.labels[i] for i in group])
-            yield layout, layout.labels[layout.labels >= 0]
+            yield self.labelled(group)
