@@ -30,7 +30,7 @@ from sspred.config import ConvConfig, TrainConfig
 from sspred.engines.numpy.network import n_parameters
 from sspred.io import datasets
 from sspred.model import build_header, save_model
-from sspred.splits import known_leaks
+from sspred.splits import without_leaks
 
 #: Candidates: name -> ConvConfig fields.
 CANDIDATES = {
@@ -54,9 +54,8 @@ class OutOfTime(Exception):
 
 
 def filtered(data_dir: str, split: str):
-    leaks = known_leaks()
     chains = datasets.load("netsurfp2", split, data_dir)
-    return [c for c in chains if c.id not in leaks], len(chains)
+    return without_leaks(chains), len(chains)
 
 
 def train_one(args) -> None:

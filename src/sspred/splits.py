@@ -268,3 +268,9 @@ def known_leaks(test_set: str | None = None) -> set[str]:
     text = (resources.files("sspred.data") / LEAK_LIST).read_text()
     rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
     return {r[0] for r in rows if test_set is None or r[2] == test_set}
+
+
+def without_leaks(chains: list, test_set: str | None = None) -> list:
+    """``chains`` less those in the leak list (``known_leaks``), in order."""
+    leaks = known_leaks(test_set)
+    return [c for c in chains if c.id not in leaks]

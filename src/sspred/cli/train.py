@@ -22,7 +22,7 @@ from sspred.features import WindowIndex, check_window
 from sspred.io import datasets
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.model import build_header, load_model, save_model
-from sspred.splits import known_leaks
+from sspred.splits import without_leaks
 from sspred.train import SCHEDULES, TrainingDiverged, fit
 
 
@@ -162,9 +162,7 @@ def train(
     train_chains = datasets.load(data, "train", data_dir)
     valid_chains = datasets.load(valid_data or data, "valid", data_dir) if (valid_data or data in datasets.DATASETS) else []
     if exclude_leaks:
-        leaks = known_leaks()
-        train_chains = [c for c in train_chains if c.id not in leaks]
-        valid_chains = [c for c in valid_chains if c.id not in leaks]
+        train_chains, valid_chains = without_leaks(train_chains), without_leaks(valid_chains)
     stage1 = state["meta"].get("stage1") if state is not None else stage1
     first = load_model(stage1) if stage1 else None
     if first is not None:
