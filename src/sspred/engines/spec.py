@@ -83,6 +83,13 @@ def conv_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arra
 INITIALIZERS = {"linear": linear_init, "batchnorm": batchnorm_init, "hopfield": hopfield_init, "conv": conv_init}
 
 
+def set_on_layers(layers, name: str, value) -> None:
+    """Set attribute ``name`` on every layer that has one: dropout's random source, conv's valid rows."""
+    for layer in layers:
+        if hasattr(layer, name):
+            setattr(layer, name, value)
+
+
 def is_weight(name: str) -> bool:
     """True for a flat parameter name ``layers.{i}.W``."""
     return name.rsplit(".", 1)[-1] == WEIGHT_NAME

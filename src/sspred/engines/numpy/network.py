@@ -6,6 +6,7 @@ import numpy as np
 
 from sspred.engines.numpy.layers import LAYERS, Layer, build
 from sspred.engines.numpy.losses import softmax
+from sspred.engines.spec import set_on_layers
 
 
 class Network:
@@ -50,15 +51,11 @@ class Network:
 
     def set_rng(self, rng: np.random.Generator | None) -> None:
         """The generator dropout masks are drawn from in training."""
-        for layer in self.layers:
-            if hasattr(layer, "rng"):
-                layer.rng = rng
+        set_on_layers(self.layers, "rng", rng)
 
     def set_valid(self, valid: np.ndarray | None) -> None:
         """Which rows of the next inputs are residues (conv layers zero the rest); None: all of them."""
-        for layer in self.layers:
-            if hasattr(layer, "valid"):
-                layer.valid = valid
+        set_on_layers(self.layers, "valid", valid)
 
     @property
     def grads(self) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from sspred.alphabet import ENCODING
+from sspred.engines.spec import set_on_layers
 from sspred.engines.torch.layers import build
 
 #: numpy dtype name -> torch dtype.
@@ -35,15 +36,11 @@ class TorchNetwork(nn.Module):
         return x
 
     def set_generator(self, generator: torch.Generator | None) -> None:
-        for layer in self.layers:
-            if hasattr(layer, "generator"):
-                layer.generator = generator
+        set_on_layers(self.layers, "generator", generator)
 
     def set_valid(self, valid: torch.Tensor | None) -> None:
         """Which rows of the next inputs are residues (conv layers zero the rest); None: all of them."""
-        for layer in self.layers:
-            if hasattr(layer, "valid"):
-                layer.valid = valid
+        set_on_layers(self.layers, "valid", valid)
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy parameters and buffers in from NumPy arrays named as in a model file; all must be present."""
