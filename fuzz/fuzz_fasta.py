@@ -5,24 +5,19 @@ whitespace-free word and whose codes match the sequence, or raises InputError.
 Any other exception is a crash that libFuzzer saves as crash-<hash>.
 """
 
-import os
-import sys
-import tempfile
-
 import atheris
+from harness import run, scratch_file, write
 
 with atheris.instrument_imports(include=["sspred"]):
     from sspred.errors import InputError
     from sspred.io.fasta import parse_fasta
 
 # One file rewritten per input: parse_fasta is fuzzed through open_text, so gzip, BOM and newline handling are too.
-_FD, _PATH = tempfile.mkstemp(suffix=".fa", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-os.close(_FD)
+_PATH = scratch_file(".fa")
 
 
 def test_one_input(data: bytes) -> None:
-    with open(_PATH, "wb") as fh:
-        fh.write(data)
+    write(_PATH, data)
     try:
         for rec in parse_fasta(_PATH, warn=lambda message: None):
             assert rec.id and rec.id.split() == [rec.id], rec.id
@@ -31,13 +26,5 @@ def test_one_input(data: bytes) -> None:
         pass
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    try:
-        atheris.Fuzz()
-    finally:
-        os.unlink(_PATH)
-
-
 if __name__ == "__main__":
-    main()
+    run(test_one_input)

@@ -6,25 +6,20 @@ Any other exception (or a crash, or a run-away allocation caught by
 -rss_limit_mb) is saved by libFuzzer as crash-<hash> / oom-<hash>.
 """
 
-import os
-import sys
-import tempfile
-
 import atheris
+from harness import run, scratch_file, write
 import numpy as np
 
 with atheris.instrument_imports(include=["sspred"]):
     from sspred.errors import ModelFileError
     from sspred.model import load_model
 
-_FD, _PATH = tempfile.mkstemp(suffix=".npz", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-os.close(_FD)
+_PATH = scratch_file(".npz")
 _CHAIN = np.arange(7, dtype=np.uint8)
 
 
 def test_one_input(data: bytes) -> None:
-    with open(_PATH, "wb") as fh:
-        fh.write(data)
+    write(_PATH, data)
     try:
         model = load_model(_PATH)
     except ModelFileError:
@@ -34,13 +29,5 @@ def test_one_input(data: bytes) -> None:
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    try:
-        atheris.Fuzz()
-    finally:
-        os.unlink(_PATH)
-
-
 if __name__ == "__main__":
-    main()
+    run(test_one_input)
