@@ -21,7 +21,7 @@ from sspred.alphabet import SPACER
 from sspred.engines.numpy.conv import split_taps
 from sspred.engines.numpy.conv_infer import ConvInference, Unsupported, one_hot_tables
 from sspred.engines.numpy.losses import softmax
-from sspred.engines.spec import conv_half
+from sspred.engines.spec import conv_half, valid_rows
 from sspred.features import pad
 
 #: Rows (residues and gaps) per forward pass at prediction. Each layer's (rows, channels) activations then
@@ -132,13 +132,10 @@ def forward_layout(net, layout: Layout, runner: ConvInference | None = None) -> 
     buffered path; else the first layer in table form and the rest as the NumPy engine's layers."""
     if runner is not None:
         return softmax(runner.logits(layout.codes, layout.valid))
-    net.set_valid(layout.valid)
-    try:
+    with valid_rows(net, layout.valid):
         x = _first_layer(net, layout.codes)
         for layer in net.layers[1:]:
             x = layer.forward(x, False)
-    finally:
-        net.set_valid(None)
     return softmax(x)
 
 

@@ -6,6 +6,8 @@ so one seed gives the same initial network in either engine.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 #: Init gain per following activation: variance of W is gain / fan_in
@@ -88,6 +90,16 @@ def set_on_layers(layers, name: str, value) -> None:
     for layer in layers:
         if hasattr(layer, name):
             setattr(layer, name, value)
+
+
+@contextlib.contextmanager
+def valid_rows(net, valid):
+    """For the passes inside the block, ``net``'s conv layers take ``valid`` as its residue rows (either engine)."""
+    net.set_valid(valid)
+    try:
+        yield net
+    finally:
+        net.set_valid(None)
 
 
 def is_weight(name: str) -> bool:

@@ -9,7 +9,7 @@ from sspred.config import TrainConfig
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
-from sspred.engines.spec import initial_state, is_weight
+from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.features import network_inputs, one_hot
 
 
@@ -106,24 +106,17 @@ class NumpyLearner:
         return loss, logits.argmax(axis=1)
 
     def _step_layout(self, layout: Layout, y: np.ndarray) -> tuple[float, np.ndarray]:
-        self.net.set_valid(layout.valid)
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss, logits = self.forward_backward(one_hot(layout.codes[:, None], self.dtype), y,
-                                                     rows=np.flatnonzero(layout.labels >= 0))
-                self.optimizer.step(self.net.params, self.net.grads)
-        finally:
-            self.net.set_valid(None)
+        with valid_rows(self.net, layout.valid), np.errstate(over="ignore", invalid="ignore"):
+            loss, logits = self.forward_backward(one_hot(layout.codes[:, None], self.dtype), y,
+                                                 rows=np.flatnonzero(layout.labels >= 0))
+            self.optimizer.step(self.net.params, self.net.grads)
         return loss, logits.argmax(axis=1)
 
     def predict_proba(self, codes) -> np.ndarray:
         """Probabilities of windows (B, K), or of a chain Layout's scored rows."""
         if isinstance(codes, Layout):
-            self.net.set_valid(codes.valid)
-            try:
+            with valid_rows(self.net, codes.valid):
                 logits = self.net.forward(one_hot(codes.codes[:, None], self.dtype), train=False)  # (N, K)
-            finally:
-                self.net.set_valid(None)
             return softmax(logits[codes.labels >= 0])
         return softmax(self.net.forward(network_inputs(codes, self.dtype), train=False))
 

@@ -7,7 +7,7 @@ import torch
 
 from sspred.chains import Layout
 from sspred.config import TrainConfig
-from sspred.engines.spec import initial_state, is_weight
+from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.engines.torch.network import DTYPES, TorchNetwork
 from sspred.engines.torch.optim import OPTIMIZERS
 
@@ -110,20 +110,18 @@ class TorchLearner:
     def _step_layout(self, layout: Layout, y: np.ndarray) -> tuple[float, np.ndarray]:
         if self.world > 1:
             raise ValueError("conv networks train on one process (no --distributed)")
-        x, rows = self._layout_inputs(layout)
-        self.net.set_valid(torch.from_numpy(layout.valid).to(self.device))
-        try:
+        x, rows, valid = self._layout_inputs(layout)
+        with valid_rows(self.net, valid):
             loss, logits = self.forward_backward(x, torch.from_numpy(y).to(self.device), rows=rows)
-        finally:
-            self.net.set_valid(None)
         self.optimizer.step(self.params)
         return loss, logits.argmax(dim=1).cpu().numpy()
 
-    def _layout_inputs(self, layout: Layout) -> tuple[torch.Tensor, torch.Tensor]:
-        """One-hot rows (N, 21) of a layout and the indices of its scored rows, on the device."""
+    def _layout_inputs(self, layout: Layout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One-hot rows (N, 21) of a layout, the indices of its scored rows and its valid mask, on the device."""
         codes = torch.from_numpy(layout.codes[:, None]).to(self.device)
         rows = torch.from_numpy(np.flatnonzero(layout.labels >= 0)).to(self.device)
-        return self.net.encode(codes).to(self.dtype), rows
+        valid = torch.from_numpy(layout.valid).to(self.device)
+        return self.net.encode(codes).to(self.dtype), rows, valid
 
     def forward_backward(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None,
                          rows: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
@@ -209,14 +207,10 @@ class TorchLearner:
     def predict_proba(self, codes) -> np.ndarray:
         """Probabilities of windows (B, K), or of a chain Layout's scored rows."""
         if isinstance(codes, Layout):
-            x, rows = self._layout_inputs(codes)
-            self.net.set_valid(torch.from_numpy(codes.valid).to(self.device))
-            try:
-                with torch.no_grad():
-                    self.net.eval()
-                    logits = self.net(x)[rows]
-            finally:
-                self.net.set_valid(None)
+            x, rows, valid = self._layout_inputs(codes)
+            with valid_rows(self.net, valid), torch.no_grad():
+                self.net.eval()
+                logits = self.net(x)[rows]
             return torch.softmax(logits, dim=1).cpu().numpy()
         return torch.softmax(self.logits(codes), dim=1).cpu().numpy()
 
