@@ -134,12 +134,15 @@ class Model:
     def fast(self) -> list | None:
         """Each window member's first stage as lookup tables (engines.numpy.fastpath), or None if one has
         no such form. Conv members have their own batched path (sspred.chains) and are left out."""
+        window_members = [m for m in self.members if not is_conv(m.stage1.net.specs)]
+        if self._fast is None and not window_members:
+            self._fast = []  # nothing to compile, and the fast path's import brings numba and LLVM (~100 MiB)
         if self._fast is None:
             from sspred.engines.numpy.fastpath import FastForward, Unsupported
 
             try:
                 self._fast = [FastForward.from_layers(m.stage1.net.specs, m.stage1.net.params, m.stage1.window)
-                              for m in self.members if not is_conv(m.stage1.net.specs)]
+                              for m in window_members]
             except Unsupported:
                 self._fast = []
         return self._fast or None
@@ -148,11 +151,9 @@ class Model:
         """Probabilities for several chains in one pass, [(L, K)] in order: ``predict_proba`` of each,
         with conv first stages over many chains per pass and window first stages on the fast path
         when every window member has one."""
-        # An all-conv model never asks for the fast path, whose import brings numba and LLVM (~100 MiB).
-        windowed = not all(is_conv(m.stage1.net.specs) for m in self.members)
-        if windowed and self.fast is None:
+        if self.fast is None and not all(is_conv(m.stage1.net.specs) for m in self.members):
             return [self.predict_proba(c) for c in chains]
-        fast = iter(self.fast or []) if windowed else iter(())
+        fast = iter(self.fast or [])
         per_member = []
         for member in self.members:
             if is_conv(member.stage1.net.specs):
