@@ -210,13 +210,14 @@ def load(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Predictor:
     >>> import sspred
     >>> sspred.load("q8").states
     'HGIEBTSC'
-    >>> sspred.load("nosuch")
+    >>> sspred.load("nosuch")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sspred.errors.ModelFileError: nosuch: no such built-in model (default, fast, accurate, q8) or model file
+    sspred.errors.ModelFileError: nosuch: model file not found, and no built-in model has that name (default, ...)
     """
     if isinstance(name_or_path, str) and name_or_path not in BUILTIN and not os.path.exists(name_or_path):
-        raise ModelFileError(f"{name_or_path}: no such built-in model ({', '.join(BUILTIN)}) or model file")
+        raise ModelFileError(f"{name_or_path}: model file not found, and no built-in model has that name "
+                             f"({', '.join(BUILTIN)})")
     return Predictor(load_model(resolve(name_or_path)))
 
 

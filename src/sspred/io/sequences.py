@@ -27,10 +27,12 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from sspred.errors import InputError
 from sspred.features import encode
-from sspred.io.fasta import Record, clean, parse_fasta
+from sspred.io.fasta import GAP_CHARS, Record, clean, parse_fasta
 
 #: Id of the i-th (1-based) bare string, as the contract promises: seq1, seq2, ...
 PLAIN_ID = "seq{}"
+#: Characters of file names that no sequence keeps: gaps (removed) and path separators (rejected).
+_PATH_CHARS = GAP_CHARS + "/" + os.sep
 #: Whitespace inside a residue string is dropped, as it is inside a FASTA file's sequence lines.
 _WHITESPACE = re.compile(r"\s+")
 #: An id is written as the first word of output headers (FASTA '>', TSV column), so it must be one printable word.
@@ -66,15 +68,14 @@ def _nonempty(recs: Iterator[Record]) -> Iterator[Record]:
 
 
 def _lone_string(text: str) -> Iterator[Record]:
+    rec_id = PLAIN_ID.format(1)
     if not text.strip():
         raise InputError("empty input: no sequence given")
-    try:
-        rec = _record(PLAIN_ID.format(1), text)
-    except InputError as exc:
-        if os.path.exists(text):  # the likely mistake, worth saying
-            exc.args = (f"{exc.args[0]} (a str is a sequence; to read the file {text!r}, pass pathlib.Path({text!r}))",)
-        raise
-    yield rec
+    # "in.fa" is "INFA" once the gap '.' is removed: a file's name must not pass silently as its contents.
+    if any(c in text for c in _PATH_CHARS) and os.path.exists(text):
+        raise InputError(f"{text!r} is a file name, not a sequence: a str is always a sequence; "
+                         f"to read the file, pass pathlib.Path({text!r})", record=rec_id)
+    yield _record(rec_id, text)
 
 
 def _pairs(sequences) -> Iterator[tuple[object, object]]:
