@@ -106,6 +106,15 @@ def _ece_of(d: dict) -> float:
     return float(np.abs(d["bin_correct"].sum(axis=0) - d["bin_conf"].sum(axis=0)).sum() / n) if n else float("nan")
 
 
+def pooled_q3(model: Model, chains) -> float:
+    """Q3 (%) of ``model`` over every scored residue of labelled ``chains``: the one number a sweep needs,
+    without evaluate_model's segment scores and calibration."""
+    pred = [p.argmax(axis=1) for p in predict_chains(model, chains)]
+    if model.states == STATES8:
+        pred = [EIGHT_TO_THREE[p] for p in pred]
+    return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
+
+
 def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """The field's scores of ``model`` on labelled ``chains``.

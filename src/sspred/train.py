@@ -95,8 +95,6 @@ def fit(learner, train, valid, cfg: TrainConfig,
     A NaN or infinite loss raises TrainingDiverged naming the epoch and batch; the
     checkpoint then still holds the last completed epoch.
     """
-    if cfg.schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule {cfg.schedule!r}; known: {', '.join(SCHEDULES)}")
     if resume is not None:
         state = {k: resume["meta"][k] for k in fresh_state(cfg)}
         learner.set_params(resume["params"])
@@ -202,9 +200,10 @@ def checkpoint_config(meta: dict) -> TrainConfig:
     return TrainConfig.from_dict(d)
 
 
-def _check_resume(config: TrainConfig, meta: dict, data_label: str, path: str) -> None:
-    if meta.get("data") != data_label:
-        raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {data_label!r}", path=path)
+def _check_resume(config: TrainConfig, meta: dict, label: str, path: str) -> None:
+    """A checkpoint continues only the run it was written by: the same data and the same run fields."""
+    if meta.get("data") != label:
+        raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {label!r}", path=path)
     saved = checkpoint_config(meta).run_fields()
     given = config.run_fields()
     differ = [k for k in saved if saved[k] != given.get(k)]
@@ -225,7 +224,7 @@ class TrainingRun:
     learner: object
     train_index: object
     valid_index: object | None
-    #: Chains read for training and validation (a chain without a scored residue counts, as before).
+    #: Chains read for training and validation, after the leak filter.
     n_train_chains: int
     n_valid_chains: int
     data: str
