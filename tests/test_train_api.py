@@ -177,3 +177,13 @@ def test_evaluate_returns_the_q3_sspred_evaluate_prints(tmp_path, qs_slice, data
     holder = type("Holder", (), {"model": model})()  # anything with .model, as the Predictor
     assert evaluate(holder, "qs1988", data_dir=data_dir, bootstrap=0).q3 == scores.q3
     assert evaluate(str(path), load_data("qs1988", "test", data_dir), bootstrap=0).q3 == scores.q3
+
+
+@pytest.mark.parametrize("module", ["sspred.config", "sspred.train", "sspred.evaluation"])
+def test_the_docstring_examples_run(module):
+    """The examples in train, TrainConfig, evaluate, Scores and load_data are real runs; keep them true."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

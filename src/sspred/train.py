@@ -33,7 +33,7 @@ from sspred.features import WindowIndex
 from sspred.io import datasets
 from sspred.io.datasets import Chain
 from sspred.model import Model, build_header, load_model
-from sspred.schedules import SCHEDULES, observe_plateau  # noqa: F401  (observe_plateau re-exported)
+from sspred.schedules import SCHEDULES, observe_plateau
 from sspred.splits import without_leaks
 
 #: Windows per forward pass when scoring a whole split (memory, not accuracy).
