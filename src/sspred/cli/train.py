@@ -17,6 +17,7 @@ from sspred.engines import ENGINES
 from sspred.engines.numpy.layers import ACTIVATIONS
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.io import datasets
+from sspred.model import save_model
 from sspred.schedules import SCHEDULES
 from sspred.train import TrainingDiverged, checkpoint_config, prepare_run
 
@@ -144,7 +145,7 @@ def train(
                    err=True)
     if not run.main:
         _leave_distributed()
-    model.save(out)
+    save_model(out, model.header, model.params)  # what Model.save does
     history = run.history
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
     score = f": valid Q {best['valid_q3']:.2f}" if "valid_q3" in best else ""
