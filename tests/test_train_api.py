@@ -187,3 +187,41 @@ def test_the_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_second_stage_cascades_over_the_first_models_probabilities():
+    chains = tiny_chains()
+    first = load_model("fast")
+    model = train(TrainConfig(model=ModelConfig(window=3, hidden=[4]), stage1="fast", epochs=1), chains)
+    assert model.header["stage2"]["window"] == 3 and model.header["stage2_train"]["config"]["stage1"] == "fast"
+    for k, v in first.params.items():  # the first stage is the given model, untouched
+        np.testing.assert_array_equal(model.params[k], v)
+    probs = model.predict_proba(chains[0].codes)
+    assert probs.shape == (22, 3) and not np.allclose(probs, first.predict_proba(chains[0].codes))
+
+
+def test_distillation_and_the_leak_filter_are_recorded_in_the_header():
+    from sspred.splits import known_leaks
+
+    leak = sorted(known_leaks())[0]
+    chains = [*tiny_chains(), make_chain(leak, "MKTAYIAKQRQISF", "CCHHHHHHHHHCCC", eight=False)]
+    conv = ConvConfig(channels=4, first_kernel=3, kernel=3, dilations=[1], dropout=0.0)
+    model = train(TrainConfig(model=conv, teacher="fast", teacher_weight=0.25, exclude_leaks=True, epochs=1,
+                              batch_size=2), chains)
+    info = model.header["train"]
+    assert info["teacher"] == {"model": "fast", "weight": 0.25}
+    assert info["chains"] == 3 and info["leak_filter"] == "sspred.splits.known_leaks()"
+    assert model.header["model"]["arch"] == "conv" and model.predict_proba(chains[0].codes).shape == (22, 3)
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--optimizer", "lbfgs"], ["--optimizer", "sgd, adam"]),
+    (["--window", "12"], ["--window", "odd"]),
+    (["--arch", "conv", "--stage1", "fast"], ["--stage1", "window network"]),
+    (["--device", "cuda"], ["--device", "engine='torch'"]),
+])
+def test_a_bad_flag_is_a_usage_error_naming_the_flag(tmp_path, flags, words):
+    done = CliRunner().invoke(app, ["train", "--data", "qs1988", "-o", str(tmp_path / "m.npz"), *flags])
+    assert done.exit_code == 2 and not (tmp_path / "m.npz").exists()
+    text = " ".join(done.output.replace("│", " ").split())  # the usage box wraps long lines
+    assert all(w in text for w in words), done.output
