@@ -261,9 +261,10 @@ class TrainingRun:
                     callback(stats)
 
         checkpoint = checkpoint or self.resume_path
-        self.history = history = fit(self.learner, self.train_index, self.valid_index, cfg, callback=report,
-                      checkpoint=str(checkpoint) if checkpoint and self.main else None, resume=self.resume,
-                      meta={"data": self.data, "layers": self.layers})
+        self.history = history = fit(
+            self.learner, self.train_index, self.valid_index, cfg, callback=report,
+            checkpoint=str(checkpoint) if checkpoint and self.main else None, resume=self.resume,
+            meta={"data": self.data, "layers": self.layers})
         if cfg.distributed:
             from sspred.engines.torch import distributed as ddp
 
