@@ -59,6 +59,8 @@ def filtered(data_dir: str, split: str):
 
 
 def train_one(args) -> None:
+    # The fit loop itself, not sspred.train: a wall-clock deadline ends the run after any epoch and keeps the
+    # best weights seen so far, read from the learner in the epoch callback; train runs all epochs (or stops early).
     import torch
 
     from sspred.engines.torch.learner import TorchLearner

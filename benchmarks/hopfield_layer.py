@@ -85,6 +85,8 @@ def main() -> None:
     cfg = TrainConfig(optimizer="adam", lr=1e-3, batch_size=256, epochs=args.epochs, patience=args.patience,
                       seed=args.seed)
     results = []
+    # The fit loop itself, not sspred.train: the Hopfield variants are layer lists no ModelConfig expands to,
+    # and hopfield-win seeds the learner's memory from training windows before the first step.
     for name in args.variants.split(","):
         specs, from_windows = VARIANTS[name]
         learner = NumpyLearner(specs, cfg, np.random.default_rng(args.seed))
