@@ -25,7 +25,7 @@ from sspred.config import ModelConfig, TrainConfig
 from sspred.evaluation import pooled_q3
 from sspred.io import datasets
 from sspred.io.datasets import count_scored
-from sspred.train import train
+from sspred.training import train
 
 #: Strength of each trick when it is on. Chosen once, a priori, at common textbook values; not tuned.
 TRICKS = {

@@ -64,7 +64,7 @@ def train_one(args) -> None:
     import torch
 
     from sspred.engines.torch.learner import TorchLearner
-    from sspred.train import fit
+    from sspred.training import fit
 
     torch.set_num_threads(1)
     mcfg = ConvConfig(**CANDIDATES[args.candidate], dropout=args.dropout)

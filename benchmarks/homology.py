@@ -123,7 +123,7 @@ def write_leak_file(pairs, args) -> None:
 def globin(args) -> None:
     from sspred.config import ModelConfig, TrainConfig
     from sspred.evaluation import pooled_q3
-    from sspred.train import train
+    from sspred.training import train
 
     d = datasets.data_dir(args.data_dir)
     pool = (datasets.read_netsurfp2(d / "netsurfp2")["train"] if args.pool == "netsurfp2" else

@@ -18,7 +18,7 @@ from sspred.alphabet import STATES3
 from sspred.config import ModelConfig, TrainConfig
 from sspred.evaluation import evaluate
 from sspred.io import datasets
-from sspred.train import train
+from sspred.training import train
 
 PAPER = {"q3": 64.3, "H": 0.41, "E": 0.31, "C": 0.41}
 

@@ -31,7 +31,7 @@ from sspred.config import ModelConfig, TrainConfig  # noqa: E402
 from sspred.engines.numpy.learner import NumpyLearner  # noqa: E402
 from sspred.features import WindowIndex, one_hot  # noqa: E402
 from sspred.io import datasets  # noqa: E402
-from sspred.train import fit  # noqa: E402
+from sspred.training import fit  # noqa: E402
 
 
 def main() -> None:

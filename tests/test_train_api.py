@@ -14,7 +14,7 @@ from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.evaluation import Scores, evaluate
 from sspred.io.datasets import make_chain
 from sspred.model import Model, load_model
-from sspred.train import checkpoint_config, load_data, train
+from sspred.training import checkpoint_config, load_data, train
 
 #: (config class, field, bad value, words the error must hold: the field and what it may be).
 BAD_FIELDS = [
@@ -179,7 +179,7 @@ def test_evaluate_returns_the_q3_sspred_evaluate_prints(tmp_path, qs_slice, data
     assert evaluate(str(path), load_data("qs1988", "test", data_dir), bootstrap=0).q3 == scores.q3
 
 
-@pytest.mark.parametrize("module", ["sspred.config", "sspred.train", "sspred.evaluation"])
+@pytest.mark.parametrize("module", ["sspred.config", "sspred.training", "sspred.evaluation"])
 def test_the_docstring_examples_run(module):
     """The examples in train, TrainConfig, evaluate, Scores and load_data are real runs; keep them true."""
     import doctest

@@ -29,10 +29,16 @@ _LAZY = {
     "Prediction": "sspred.predictor",
     "write": "sspred.predictor",
     "Model": "sspred.model",
-    # --- training and evaluation: the lead adds these at merge ---
-    # "train": ..., "TrainConfig": ..., "ModelConfig": ..., "ConvConfig": ...,
-    # "evaluate": ..., "Scores": ..., "load_data": ...,
-    # --- end of the merge spot ---
+    # training and evaluation (sspred.training, sspred.config, sspred.evaluation)
+    "train": "sspred.training",
+    "load_data": "sspred.training",
+    "TrainingDiverged": "sspred.training",
+    "TrainConfig": "sspred.config",
+    "ModelConfig": "sspred.config",
+    "ConvConfig": "sspred.config",
+    "ConfigError": "sspred.config",
+    "evaluate": "sspred.evaluation",
+    "Scores": "sspred.evaluation",
 }
 
 __all__ = ["InputError", "ModelFileError", "__version__", *_LAZY]

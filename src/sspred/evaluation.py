@@ -17,7 +17,7 @@ from sspred.alphabet import EIGHT_TO_THREE, STATES3, STATES8
 from sspred.io.formats import confidence_levels
 from sspred.model import Model, load_model
 from sspred.predict import predict_chains
-from sspred.train import data_label, resolve_data
+from sspred.training import data_label, resolve_data
 
 #: Bootstrap resamples of the chains for the 95% intervals.
 N_BOOTSTRAP = 1000

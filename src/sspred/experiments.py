@@ -102,7 +102,7 @@ def train_and_score(train: list[Chain], test: list[Chain], window: int, hidden: 
                     seed: int, per_epoch: bool = False, optim: dict | None = None) -> dict:
     """Train one network; Q3 (%) of the final weights on train and test, and per epoch if asked."""
     from sspred.evaluation import pooled_q3
-    from sspred.train import train as train_run
+    from sspred.training import train as train_run
 
     cfg = TrainConfig(model=ModelConfig(window=window, hidden=hidden), epochs=epochs, patience=0, seed=seed,
                       **(optim or {}))
@@ -123,7 +123,7 @@ def per_epoch_curve(cfg: TrainConfig, train: list[Chain], test: list[Chain]) -> 
     """
     from sspred.engines.numpy.learner import NumpyLearner
     from sspred.features import WindowIndex
-    from sspred.train import evaluate_split, fit
+    from sspred.training import evaluate_split, fit
 
     learner = NumpyLearner(cfg.model.layers(), cfg, np.random.default_rng(cfg.seed))
     train_idx, test_idx = WindowIndex(train, cfg.model.window), WindowIndex(test, cfg.model.window)

@@ -1,7 +1,7 @@
 """Learning-rate schedules, keyed by the name the user types (``TrainConfig.schedule``).
 
 Their own module so that ``sspred.config`` can validate a schedule name against this table
-without importing the fit loop (``sspred.train`` imports the config).
+without importing the fit loop (``sspred.training`` imports the config).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.io import datasets
 from sspred.model import save_model
 from sspred.schedules import SCHEDULES
-from sspred.train import TrainingDiverged, checkpoint_config, prepare_run
+from sspred.training import TrainingDiverged, checkpoint_config, prepare_run
 
 #: Flags whose name is not the config field's with '-' for '_'.
 FLAG_OF_FIELD = {"model": "--arch"}
