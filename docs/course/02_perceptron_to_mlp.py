@@ -213,7 +213,7 @@ n_params = sum(v.size for v in qs.params.values())
 print(f"Qian & Sejnowski network ({n_params:,d} parameters): test Q3 {scores_qs.q3:.2f}%")
 
 # %%
-history = qs.header["train"]["history"]
+history = qs.header["train"]["history"]["epochs"]
 epochs = [h["epoch"] for h in history]
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.5))
 a1.plot(epochs, [h["train_loss"] for h in history], "o-", label="train")

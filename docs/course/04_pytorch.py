@@ -254,7 +254,7 @@ for engine in ("numpy", "torch"):
     trained[engine] = sspred.train(sspred.TrainConfig(model=model_cfg, engine=engine, **OPTIMISATION), "qs1988")
     seconds[engine] = time.perf_counter() - start
 for engine, model in trained.items():
-    history = model.header["train"]["history"]
+    history = model.header["train"]["history"]["epochs"]
     print(f"{engine:5s} engine: {len(history)} epochs in {seconds[engine]:.1f} s, "
           f"test Q3 {sspred.evaluate(model, 'qs1988').q3:.2f}%")
 weight_gap = max(np.abs(trained["numpy"].params[k] - trained["torch"].params[k]).max() for k in trained["numpy"].params)
@@ -263,7 +263,7 @@ print(f"largest difference between the two engines' final weights: {weight_gap:.
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for engine, style in (("numpy", "o-"), ("torch", "x--")):
-    history = trained[engine].header["train"]["history"]
+    history = trained[engine].header["train"]["history"]["epochs"]
     ax.plot([h["epoch"] for h in history], [h["valid_loss"] for h in history], style, label=f"{engine} engine")
 ax.set_xlabel("epoch")
 ax.set_ylabel("validation loss")
