@@ -64,6 +64,7 @@ def test_report_agrees_with_metrics_on_real_data(data_dir, model3):
     assert "q8" not in r  # a 3-state model
 
 
+@pytest.mark.slow
 def test_eight_state_report_reduces_to_three_states(data_dir, model8):
     chains = datasets.load("ts115", "test", data_dir)
     r = evaluate_model(load_model(model8), chains)
@@ -78,6 +79,7 @@ def test_eight_state_report_reduces_to_three_states(data_dir, model8):
     assert r["calibration"]["states"] == STATES8
 
 
+@pytest.mark.slow
 def test_eight_state_model_on_three_state_set(data_dir, model8):
     chains = datasets.load("qs1988", "test", data_dir)
     r = evaluate_model(load_model(model8), chains)

@@ -62,7 +62,7 @@ def test_missing_mmseqs_on_the_command_line_is_one_line_and_exit_2(cli, data_dir
 
 # --- three-line files keep labels and masks ---------------------------------------------------
 
-@pytest.mark.parametrize("name", ["cb513", "netsurfp2"])
+@pytest.mark.parametrize("name", ["cb513", pytest.param("netsurfp2", marks=pytest.mark.slow)])
 def test_three_line_round_trip_keeps_states_and_masks(data_dir, tmp_path, name):
     chains = datasets.load(name, "test", data_dir)[:40]
     buf = io.StringIO()
