@@ -390,6 +390,7 @@ def test_chains_without_a_scored_residue_are_left_out_of_training(data_dir):
     assert np.isfinite(loss) and y.size == (chains[1].y3 >= 0).sum()
 
 
+@pytest.mark.slow
 def test_cli_refuses_an_even_kernel_in_one_line(cli):
     done = cli("train", "--data", "qs1988", "-o", "/tmp/never.npz", "--arch", "conv", "--kernel", "4", "--epochs", "1")
     assert done.returncode == 2

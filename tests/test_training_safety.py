@@ -44,6 +44,7 @@ def train_args(data: Path, *extra: str) -> list[str]:
             "--schedule", "plateau", "--lr-patience", "1", "--lr-gamma", "0.5", "--quiet", *extra]
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_gives_the_uninterrupted_weights(tmp_path, data_dir, cli):
     data = uci_slice(data_dir, tmp_path / "slice.uci", 30)
     ref = cli(*train_args(data, "-o", str(tmp_path / "ref.npz")))
@@ -89,6 +90,7 @@ def test_checkpoint_round_trip_holds_the_whole_run_state(tmp_path):
     assert int(back["optimizer"]["t"]) == 7
 
 
+@pytest.mark.slow
 def test_a_diverging_run_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(tmp_path, data_dir, cli):
     """From epoch 2 the step schedule multiplies the rate by 1e30: ReLU activations overflow to inf, the loss to NaN."""
     data = uci_slice(data_dir, tmp_path / "slice.uci", 15)
@@ -104,6 +106,7 @@ def test_a_diverging_run_names_epoch_and_batch_and_keeps_the_last_good_checkpoin
     assert all(np.isfinite(v).all() for v in kept["params"].values())
 
 
+@pytest.mark.slow
 def test_mismatched_sequence_and_label_lengths_name_the_record(tmp_path, cli):
     bad = tmp_path / "bad.txt"
     bad.write_text(">good\nACDEFGHIK\nCCHHHHHCC\n>short-labels\nACDEFGHIKL\nCCHHHEEC\n")
