@@ -14,7 +14,7 @@ from sspred import metrics
 from sspred.alphabet import EIGHT_TO_THREE, STATES3, STATES8
 from sspred.io.formats import confidence_levels
 from sspred.model import Model
-from sspred.predict import predict_chains
+from sspred.predict import predict_labelled
 
 #: Bootstrap resamples of the chains for the 95% intervals.
 N_BOOTSTRAP = 1000
@@ -116,7 +116,7 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
     outputs when the chains have those labels, else on its probabilities summed
     into H/E/C. With ``rng``: 95% bootstrap intervals over chains (``ci``).
     """
-    probs = predict_chains(model, chains)
+    probs = predict_labelled(model, chains)
     eight = model.states == STATES8
     pred_native = [p.argmax(axis=1) for p in probs]
     pred3 = [EIGHT_TO_THREE[p] for p in pred_native] if eight else pred_native

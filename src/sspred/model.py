@@ -15,10 +15,11 @@ import numpy as np
 
 from sspred import modelfile
 from sspred.alphabet import STATE_SETS, SYMBOLS
-from sspred.chains import inference, is_conv, predict_chains
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
+from sspred.engines.numpy.conv_infer import inference, predict_conv_chains
 from sspred.engines.numpy.losses import softmax
+from sspred.engines.spec import is_conv
 from sspred.errors import ModelFileError
 from sspred.features import check_window, one_hot, stage2_rows, windows
 
@@ -47,7 +48,7 @@ class Member:
 
     @property
     def runner(self):
-        """The buffered inference path of a conv first stage (chains.inference), built once."""
+        """The buffered inference path of a conv first stage (conv_infer.inference), built once."""
         if self._runner is None:
             self._runner = inference(self.stage1.net) or False
         return self._runner or None
@@ -55,7 +56,7 @@ class Member:
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
         """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
         if is_conv(self.stage1.net.specs):
-            return self.finish(predict_chains(self.stage1.net, [codes], runner=self.runner)[0])
+            return self.finish(predict_conv_chains(self.stage1.net, [codes], runner=self.runner)[0])
         win = windows(codes, self.stage1.window)  # (L, W) view
         out = np.empty((codes.size, self.stage1.net.specs[-1]["out"]), dtype=np.float32)
         for start in range(0, codes.size, CHUNK_RESIDUES):
@@ -133,7 +134,7 @@ class Model:
     @property
     def fast(self) -> list | None:
         """Each window member's first stage as lookup tables (engines.numpy.fastpath), or None if one has
-        no such form. Conv members have their own batched path (sspred.chains) and are left out."""
+        no such form. Conv members have their own batched path (engines.numpy.conv_infer) and are left out."""
         window_members = [m for m in self.members if not is_conv(m.stage1.net.specs)]
         if self._fast is None and not window_members:
             self._fast = []  # nothing to compile, and the fast path's import brings numba and LLVM (~100 MiB)
@@ -157,7 +158,7 @@ class Model:
         per_member = []
         for member in self.members:
             if is_conv(member.stage1.net.specs):
-                probs = predict_chains(member.stage1.net, chains, runner=member.runner)
+                probs = predict_conv_chains(member.stage1.net, chains, runner=member.runner)
             else:
                 probs = next(fast).predict_many(chains)
             per_member.append([member.finish(p) for p in probs])

@@ -12,14 +12,15 @@ import typer
 
 from sspred import checkpoint as ckpt
 from sspred.cli import app
-from sspred.chains import ChainIndex
 from sspred.config import ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import ENGINES, learner_class
 from sspred.engines.numpy.layers import ACTIVATIONS
 from sspred.engines.numpy.optim import OPTIMIZERS
+from sspred.engines.spec import gap
 from sspred.errors import InputError
 from sspred.features import WindowIndex, check_window
 from sspred.io import datasets
+from sspred.layout import ChainIndex
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.model import build_header, load_model, save_model
 from sspred.splits import without_leaks
@@ -173,10 +174,10 @@ def train(
         layers = mcfg.layers()
         teacher_probs = load_model(teacher).predict_many([c.codes for c in train_chains]) if teacher else None
         try:
-            train_idx = ChainIndex(train_chains, layers, mcfg.states, teacher_probs, teacher_weight)
+            train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher_probs, teacher_weight)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--teacher/--teacher-weight") from None
-        valid_idx = ChainIndex(valid_chains, layers, mcfg.states) if valid_chains else None
+        valid_idx = ChainIndex(valid_chains, gap(layers), mcfg.states) if valid_chains else None
     else:
         layers = mcfg.layers()
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sspred.chains import Layout
 from sspred.config import TrainConfig
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.features import network_inputs, one_hot
+from sspred.layout import Layout
 
 
 def penalty(params: dict[str, np.ndarray], l1: float, l2: float) -> tuple[float, dict[str, np.ndarray]]:
