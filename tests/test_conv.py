@@ -334,6 +334,38 @@ def test_conv_model_file_round_trip_and_ensemble_with_a_window_model(tmp_path, e
         np.testing.assert_allclose(both.predict_proba(c), expected, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
+def test_conv_models_predict_and_train_without_importing_numba(tmp_path):
+    """engines.numpy.paths gives a conv network the buffered path and no fused step, so neither prediction
+    nor training loads numba and LLVM (~100 MiB); a window model does take the lookup tables."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from sspred.config import ConvConfig, TrainConfig
+from sspred.engines.numpy.learner import NumpyLearner
+from sspred.model import load_model
+m = load_model("default")
+assert m.layers[0]["type"] == "conv", "the built-in default is a conv stack"
+probs = m.predict_many([np.arange(20, dtype=np.uint8), np.zeros(3, np.uint8)])
+assert [p.shape for p in probs] == [(20, 3), (3, 3)] and m.fast is None
+assert {x.batched.path for x in m.members} == {"conv buffered"}
+learner = NumpyLearner(ConvConfig(channels=8, dilations=[1]).layers(), TrainConfig(optimizer="adam"),
+                       np.random.default_rng(0))
+assert learner.fused is None
+assert "numba" not in sys.modules, "numba was imported"
+fast = load_model("fast")
+assert fast.members[0].batched.path == "window tables"
+"""
+    src = Path(sspred.__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(src)})
+    assert r.returncode == 0, r.stderr
+
+
 # --- 6. training learns --------------------------------------------------------------------------------
 
 def test_three_epochs_over_chains_beat_the_majority_class(qs_train, data_dir):

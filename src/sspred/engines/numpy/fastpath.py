@@ -345,6 +345,8 @@ class FastForward:
     first_act: str | None
     dense: list[tuple[np.ndarray, np.ndarray, str | None]]
     backend: str
+    #: Its name among the prediction paths (engines.numpy.paths).
+    path = "window tables"
 
     @property
     def n_states(self) -> int:
