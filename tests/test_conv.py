@@ -21,7 +21,8 @@ from sspred.engines.numpy.conv import Conv1d
 from sspred.engines.numpy.conv_infer import forward_layout, predict_conv_chains
 from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.learner import NumpyLearner
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
+from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.spec import context, conv_dims, gap, initial_state
 from sspred.features import encode, one_hot

@@ -7,7 +7,7 @@ from sspred.alphabet import N_SYMBOLS, N_UNITS, SPACER
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
 from sspred.engines.numpy.fastpath import FastForward, Unsupported, available_backends, layout, pair_tables
-from sspred.engines.numpy.losses import softmax
+from sspred.engines.numpy.activations import softmax
 from sspred.features import one_hot, windows
 from sspred.model import Model, build_header
 

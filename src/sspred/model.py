@@ -17,7 +17,7 @@ from sspred import modelfile
 from sspred.alphabet import STATE_SETS, SYMBOLS
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network, paths
-from sspred.engines.numpy.losses import softmax
+from sspred.engines.numpy.activations import softmax
 from sspred.errors import ModelFileError
 from sspred.features import check_window, stage2_rows
 

@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from sspred.alphabet import ENCODING
-from sspred.engines.numpy.losses import softmax
+from sspred.engines.numpy.activations import softmax
 from sspred.engines.numpy.conv import split_taps
 from sspred.engines.spec import context, conv_dims, gap, valid_rows
 from sspred.features import pad
@@ -108,7 +108,7 @@ class ConvInference:
         for step in self.steps[1:]:
             kind = step[0]
             if kind == "relu":
-                np.maximum(x, 0, out=x)
+                np.maximum(x, 0, out=x)  # activations.relu's values, in place: this path's point is no new arrays
             elif kind == "linear":
                 _, w, bias = step
                 out = scratch[:, :w.shape[1]]

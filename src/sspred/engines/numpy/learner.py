@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.config import TrainConfig
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
 from sspred.engines.numpy import paths
+from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import initial_state, is_weight, valid_rows

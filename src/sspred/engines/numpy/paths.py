@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.engines.numpy.conv_infer import ConvInference, Unsupported, predict_conv_chains
-from sspred.engines.numpy.losses import softmax
+from sspred.engines.numpy.activations import softmax
 from sspred.engines.spec import is_conv
 from sspred.features import one_hot, windows
 
