@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from sspred.alphabet import STATES3
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.evaluation import N_BOOTSTRAP, evaluate_model
 from sspred.io import datasets
 from sspred.io.textfile import atomic_output

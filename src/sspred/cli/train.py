@@ -11,7 +11,7 @@ import numpy as np
 import typer
 
 from sspred import checkpoint as ckpt
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.config import ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import ENGINES, learner_class
 from sspred.engines.numpy.layers import ACTIVATIONS
@@ -200,7 +200,7 @@ def train(
                       meta={"data": data, "model": mcfg.to_dict(), "layers": layers, "stage1": stage1,
                             "exclude_leaks": exclude_leaks, "teacher": teacher, "teacher_weight": teacher_weight})
     except TrainingDiverged as exc:
-        from sspred.cli import fail
+        from sspred.cli.root import fail
 
         fail(f"{exc}; no model written")
     if distributed:
