@@ -138,7 +138,7 @@ class ModelConfig(Fields):
 
 @dataclass
 class ConvConfig(Fields):
-    """A stack of 1-D convolutions over whole chains (sspred.chains): a one-hot conv as wide as a
+    """A stack of 1-D convolutions over whole chains (sspred.layout): a one-hot conv as wide as a
     window network's window, then residual dilated convs that widen what each residue sees."""
 
     arch: str = "conv"

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.io.textfile import atomic_output
 from sspred.model import BUILTIN, load_model
 
