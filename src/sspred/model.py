@@ -98,7 +98,16 @@ def _mean(probs: list[np.ndarray]) -> np.ndarray:
 @dataclass
 class Model:
     """A loaded model file. An ensemble file lists ``members`` (parameters prefixed ``members.{k}.``),
-    whose probabilities are averaged; a single network is one member."""
+    whose probabilities are averaged; a single network is one member.
+
+    >>> import sspred
+    >>> from sspred.features import encode
+    >>> model = sspred.load("fast").model
+    >>> model.name, model.states, model.window, len(model.members)
+    ('fast', 'CHE', 13, 1)
+    >>> model.predict_many([encode("MKTAYIAKQR")])[0].shape
+    (10, 3)
+    """
 
     header: dict
     params: dict[str, np.ndarray]

@@ -42,7 +42,12 @@ EVAL_BATCH = 8192
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite; the message names the epoch and batch.
+
+    >>> import sspred
+    >>> issubclass(sspred.TrainingDiverged, RuntimeError)
+    True
+    """
 
 
 @dataclass
