@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "sspred"
 
 #: What no module under sspred.engines may import: the layers above the engines.
-ABOVE_ENGINES = ("sspred.model", "sspred.predict", "sspred.predictor", "sspred.train", "sspred.evaluation",
+ABOVE_ENGINES = ("sspred.model", "sspred.predict", "sspred.predictor", "sspred.training", "sspred.evaluation",
                  "sspred.cascade", "sspred.cli", "sspred.serve", "sspred.io.formats")
 #: The layer below the engines: these import nothing under sspred.engines.
 BELOW_ENGINES = ("sspred.alphabet", "sspred.errors", "sspred.features", "sspred.layout")
@@ -59,10 +59,16 @@ def edges(known: dict[str, Path]) -> list[Edge]:
     for name, path in known.items():
         tree = ast.parse(path.read_text(), str(path))
         lazy_lines: set[int] = set()
+        typing_only: set[int] = set()
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 lazy_lines.update(range(node.lineno, node.end_lineno + 1))
+            # `if TYPE_CHECKING:` imports never run: annotations only, no dependency at run time.
+            if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                typing_only.update(range(node.lineno, node.end_lineno + 1))
         for node in ast.walk(tree):
+            if node.__class__ in (ast.Import, ast.ImportFrom) and node.lineno in typing_only:
+                continue
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
