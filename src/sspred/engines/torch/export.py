@@ -42,6 +42,7 @@ from sspred.engines.spec import gap, is_conv
 from sspred.engines.torch.network import TorchNetwork
 from sspred.errors import InputError
 from sspred.features import LOG_LENGTH_CENTRE
+from sspred.io.textfile import atomic_output
 
 #: ONNX opset of the written graph: 17 runs on onnxruntime 1.13 (late 2022) and later, and every operator
 #: used here (Gather, Pad, Conv with dilations, Softmax over the last axis) has its present form since 13.
@@ -207,5 +208,7 @@ def onnx_bytes(model, opset: int = OPSET) -> bytes:
 def export_onnx(model, path: str | os.PathLike, opset: int = OPSET) -> Path:
     """Write ``model`` as an ONNX file (``onnx_bytes``) to ``path``; returns the path."""
     path = Path(path)
-    path.write_bytes(onnx_bytes(model, opset))
+    data = onnx_bytes(model, opset)
+    with atomic_output(path, "wb") as handle:  # a failed export never leaves half a file under ``path``
+        handle.write(data)
     return path
