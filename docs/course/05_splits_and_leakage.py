@@ -36,6 +36,12 @@
 # small enough to run here.
 
 # %%
+import os
+
+# One BLAS thread, set before NumPy loads: on a busy 2-core machine more threads spin against each other and made
+# a 1988-size epoch 25 times slower (BENCHMARKS.md, "Training toolkit ablation").
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import re
 import time
 from pathlib import Path
@@ -240,11 +246,11 @@ for network in NETWORKS:
 #           next(c.sequence[:20] for c in train_chains if c.id == h.target))
 # ```
 #
-# Nine training chains align: the α chains and a myoglobin pass the rule; several β chains and a second
-# myoglobin reach 25-27 % identity but cover only 76-78 % of the globin, so the rule does not count them as
-# leaks. The clustering still puts them in the globin's family (10 training chains), because single linkage
-# joins them through the α chains (a β chain is close to an α chain). That is why we removed the whole cluster, not only the
-# audit's hits: a leak filter should remove families, and single-linkage clusters are families.
+# Nine training chains align: the α chains and a myoglobin pass the rule; several β chains and a second myoglobin
+# reach 25-27 % identity but cover only 76-78 % of the globin, so the rule does not count them as leaks. The
+# clustering still puts them in the globin's family (10 training chains), because single linkage joins them through
+# the α chains (a β chain is close to an α chain). That is why we removed the whole cluster, not only the audit's
+# hits: a leak filter should remove families, and single-linkage clusters are families.
 # </details>
 
 # %% [markdown]

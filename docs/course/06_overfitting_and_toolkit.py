@@ -35,6 +35,12 @@
 # (`docs/experiments/results-*.json`, `BENCHMARKS.md`), not typed in.
 
 # %%
+import os
+
+# One BLAS thread, set before NumPy loads: on a busy 2-core machine more threads spin against each other and made
+# a 1988-size epoch 25 times slower (BENCHMARKS.md, "Training toolkit ablation").
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import json
 import re
 import time

@@ -30,6 +30,12 @@
 # look at one real prediction along a chain.
 
 # %%
+import os
+
+# One BLAS thread, set before NumPy loads: on a busy 2-core machine more threads spin against each other and made
+# a 1988-size epoch 25 times slower (BENCHMARKS.md, "Training toolkit ablation").
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import re
 import tempfile
 import time
@@ -213,10 +219,11 @@ print("each member alone:", np.round(single_q3, 2))
 print("average of the first m members:", np.round(ensemble_q3, 2))
 
 # %% [markdown]
-# On 3,520 test residues the individual networks spread over about one and a half points, and the average of
-# all five is above the best of them, without our having to know which one that is. The full-scale
-# measurements in BENCHMARKS.md say the same: averaging two seeds of the 64-channel conv stack gave +0.35 to +0.57 points over either alone
-# (validation 71.82), and the greedy choice of four stacks 72.46; each doubling of cost buys about half a point.
+# On 3,520 test residues the individual networks spread over about one and a half points, and the average of all
+# five is above the best of them, without our having to know which one that is. The full-scale measurements in
+# BENCHMARKS.md say the same: averaging two seeds of the 64-channel conv stack gave +0.35 to +0.57 points over
+# either alone (validation 71.82), and the greedy choice of four stacks 72.46; each doubling of cost buys about half
+# a point.
 #
 # ## 7.4 Attention: retrieval from a memory
 #
@@ -306,8 +313,8 @@ plt.show()
 #   the window network.
 #
 # The dotted lines are published anchors, each from its own paper and mostly on its own test set (the table
-# says which), so they are context rather than a comparison. The published single-sequence tools are still 1-4
-# points ahead: they use recurrent networks or
+# says which), so they are context rather than a comparison. The published single-sequence tools are still 2 to
+# 4.5 points ahead on CB513: they use recurrent networks or
 # attention over the whole chain, and S4PRED trains on pseudo-labels for millions of UniRef sequences.
 #
 # ## 7.6 The default model on a real chain

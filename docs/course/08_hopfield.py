@@ -322,7 +322,8 @@ print("distance to the stored pattern after 4 updates:", np.round(np.linalg.norm
 
 # %% [markdown]
 # The energy drops at the first update and hardly moves after it: one update has carried each state to within
-# about 0.01 of its stored pattern (whose norm is 4), and the later updates only polish the last decimals. Now the role of $\beta$, the inverse temperature. We store 1,000 patterns of norm $\sqrt{64}$ and
+# a few hundredths of its stored pattern (whose norm is 4), and the later updates change only the last decimals.
+# Now the role of $\beta$, the inverse temperature. We store 1,000 patterns of norm $\sqrt{64}$ and
 # make them more and more alike by mixing in a shared direction (pairwise cosine 0 to 0.85, so the median
 # separation $\Delta$ falls from about 39 to about 6). Each cue is a stored pattern plus 10 % noise; we apply
 # one update and measure the relative error.
@@ -473,10 +474,10 @@ print(f"with projections (eq. 10): max difference {np.abs(ours - theirs).max():.
 # %% [markdown]
 # <details><summary>Solution</summary>
 #
-# For random keys with entries of variance 1, $x_i^\top x_i \approx d_k$, and the largest of the $N-1$ cross
-# terms is about $\sqrt{2 d_k \log N}$, so $\Delta \approx d_k - \sqrt{2 d_k \log N}$ and, at
-# $\beta = 1/\sqrt{d_k}$, $\beta\Delta \approx \sqrt{d_k} - \sqrt{2\log N}$. For $d_k = 64$ and
-# $N = 1000$ keys that is about 4.3 (4.7 measured below), under $\log N \approx 6.9$: the softmax spreads over many keys.
+# For random keys with entries of variance 1, $x_i^\top x_i \approx d_k$, and the largest of the $N-1$ cross terms
+# is about $\sqrt{2 d_k \log N}$, so $\Delta \approx d_k - \sqrt{2 d_k \log N}$ and, at $\beta = 1/\sqrt{d_k}$,
+# $\beta\Delta \approx \sqrt{d_k} - \sqrt{2\log N}$. For $d_k = 64$ and $N = 1000$ keys that is about 4.3 (4.7
+# measured below), under $\log N \approx 6.9$: the softmax spreads over many keys.
 #
 # ```python
 # dk, n = 64, 1000
