@@ -169,7 +169,8 @@ plt.show()
 # ```python
 # cfg = sspred.TrainConfig(model=net_1988, epochs=40, lr=1e-2, batch_size=64, patience=5, seed=0)
 # model = sspred.train(cfg, "qs1988")            # early stopping on qs1988's "valid" split
-# print(model.header["train"]["history"][-1], sspred.evaluate(model, "qs1988").q3)
+# history = model.header["train"]["history"]   # {"epochs": [per-epoch stats], "best_epoch": ..., ...}
+# print(history["best_epoch"], len(history["epochs"]), sspred.evaluate(model, "qs1988").q3)
 # ```
 # </details>
 
