@@ -338,7 +338,7 @@ plt.show()
 # The ablation ran where overfitting is mild. On the paper's 18,105 residues it is severe (section 6.1), so the
 # tools have something to do. We rerun the Figure 8 network for 30 epochs with **L2** ($\lambda = 10^{-3}$) and
 # with **dropout** (0.2 after the hidden layer), the two that did most in the ablation, and draw their curves
-# over the unregularised one. (About 20 s each: regularised steps take the general NumPy path rather than the
+# over the unregularised one. (10-20 s each: regularised steps take the general NumPy path rather than the
 # compiled 1988 step.)
 
 # %%
