@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sspred.alphabet import SPACER, SYMBOLS
-from sspred.chains import gap, is_conv
+from sspred.engines.spec import gap, is_conv
 from sspred.engines.torch.network import TorchNetwork
 from sspred.errors import InputError
 from sspred.features import LOG_LENGTH_CENTRE
@@ -105,7 +105,7 @@ class ConvStage(nn.Module):
         x = self.net.encoding[padded.reshape(-1)]  # (B*N,) -> (B*N, 21) one-hot rows
         for i, layer in enumerate(self.net.layers):
             # As the engines' valid_rows: a masked conv reads zeros off the residue rows and adds its masked
-            # input when residual. The first conv reads the spacers, as sspred.chains's table-form first layer.
+            # input when residual. The first conv reads the spacers, as conv_infer.first_layer does.
             if i > 0 and getattr(layer, "masked", False):
                 x = x * valid  # (B*N, C)
             x = layer(x)
