@@ -156,7 +156,8 @@ def run_reprof_chain(chain_id: str, sequence: str, cache: Path) -> tuple[str, fl
         code, stderr, wall, cpu = _timed_run(["reprof", "-i", str(fasta), "-o", str(partial)])
         if code != 0 or not partial.is_file():
             tail = stderr.strip().splitlines()[-1:] or ["no message"]
-            raise PeerError(f"chain {chain_id}: reprof exited with {code}: {tail[0]}")
+            what = f"exited with {code}" if code else "wrote no output"
+            raise PeerError(f"chain {chain_id}: reprof {what}: {tail[0]}")
         partial.replace(out)
         timing.write_text(json.dumps({"wall": wall, "cpu": cpu, "id": chain_id}))
         ran = True
@@ -170,20 +171,30 @@ def run_reprof_chain(chain_id: str, sequence: str, cache: Path) -> tuple[str, fl
 def predict_reprof(chains, scratch: Path, jobs: int) -> Run:
     cache = scratch / "reprof"
     run = Run(states={}, wall=0.0, cpu=0.0)
-    fresh = 0
+    # One run per distinct sequence: CB513 repeats chains (rows with different masks), and two runs of one
+    # sequence at once would share its cache files. Each row is charged its sequence's run, as if run alone.
+    first = {}
+    for c in chains:
+        first.setdefault(c.sequence, c.id)
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # threads that each wait on one reprof process
-        futures = {c.id: pool.submit(run_reprof_chain, c.id, c.sequence, cache) for c in chains}
-        for chain_id, fut in futures.items():
+        futures = {seq: pool.submit(run_reprof_chain, chain_id, seq, cache) for seq, chain_id in first.items()}
+        done = {}
+        for seq, fut in futures.items():
             try:
-                states, wall, cpu, ran = fut.result()
+                done[seq] = fut.result()
             except (PeerError, ValueError) as exc:
-                run.refused[chain_id] = str(exc)
-                continue
-            run.states[chain_id] = states
-            run.wall += wall
-            run.cpu += cpu
-            fresh += ran
-    run.notes.append(f"{fresh} of {len(chains)} chains ran now, the rest from the cache in {cache}")
+                done[seq] = exc
+    for c in chains:
+        result = done[c.sequence]
+        if isinstance(result, Exception):
+            run.refused[c.id] = str(result)
+            continue
+        states, wall, cpu, _ = result
+        run.states[c.id] = states
+        run.wall += wall
+        run.cpu += cpu
+    fresh = sum(1 for r in done.values() if not isinstance(r, Exception) and r[3])
+    run.notes.append(f"{len(first)} distinct sequences; {fresh} ran now, the rest came from the cache in {cache}")
     return run
 
 

@@ -20,8 +20,6 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def peers():
-    if shutil.which("reprof") is None:
-        pytest.skip("reprof is not installed (Debian: apt-get install reprof)")
     spec = importlib.util.spec_from_file_location("peers_benchmark", REPO / "benchmarks" / "peers.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -38,6 +36,8 @@ def raw_row(text: str, position: int) -> dict[str, str]:
 
 
 def test_reprof_on_two_example_chains(peers, tmp_path):
+    if shutil.which("reprof") is None:
+        pytest.skip("reprof is not installed (Debian: apt-get install reprof)")
     records = list(parse_fasta(EXAMPLE))[:2]
     assert [r.id for r in records] == ["1AKI_A", "1DIX_A"]
     for rec in records:
