@@ -371,8 +371,10 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float((rx * ry).sum() / denom) if denom > 0 else float("nan")
 
 
-#: Conservation class (index 0-9) to its group: 1-3 variable (0), 4-6 intermediate (1), 7-9 conserved (2),
-#: the three-state grouping of the nine ConSurf classes (Marquet et al. 2021); 0, unknown, maps to MASKED.
+#: Conservation class (index 0-9) to its group: 1-3 variable (0), 4-6 intermediate (1), 7-9 conserved (2);
+#: 0, unknown, maps to MASKED. This is the grouping issue 14 attributes to Marquet et al. (2021); the paper's
+#: own text could not be reached to confirm it (FLIP's README defines only the 1 = very variable to 9 = very
+#: conserved scale), so check it there before comparing with published three-state numbers.
 CONSERVATION_GROUP = np.array([MASKED, 0, 0, 0, 1, 1, 1, 2, 2, 2], dtype=np.int8)
 assert CONSERVATION_GROUP.size == CONSERVATION_CLASSES + 1 and CONSERVATION_UNKNOWN == 0
 
