@@ -198,3 +198,84 @@ def test_accuracy_by_level_by_hand():
     assert r["count"][[0, 3, 9]].tolist() == [2, 0, 3]
     assert r["accuracy"][0] == pytest.approx(50.0) and r["accuracy"][9] == pytest.approx(200 / 3)
     assert np.isnan(r["accuracy"][3])
+
+
+# --- disorder and conservation scores ----------------------------------------------------------
+
+def _disorder_and_end_distance(data_dir, name):
+    """Real targets and a real score with many ties: CB513/TS115 disorder and -(distance to the nearest end)."""
+    from sspred.io import datasets
+
+    chains = datasets.load(name, "test", data_dir)
+    y = np.concatenate([c.disorder for c in chains])
+    s = np.concatenate([-np.minimum(np.arange(len(c.sequence)), np.arange(len(c.sequence))[::-1])
+                        for c in chains]).astype(float)
+    return y, s
+
+
+def test_roc_auc_worked_by_hand():
+    # Pairs (positive, negative): (0.35, 0.1) yes, (0.35, 0.4) no, (0.8, 0.1) yes, (0.8, 0.4) yes -> 3/4.
+    assert metrics.roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx(0.75)
+    # A tie counts one half; unknown labels (-1) are dropped with their scores.
+    assert metrics.roc_auc(np.array([0, 1, -1]), np.array([0.5, 0.5, 9.0])) == pytest.approx(0.5)
+    assert np.isnan(metrics.roc_auc(np.array([1, 1]), np.array([0.2, 0.3])))
+
+
+@pytest.mark.parametrize("name", ["cb513", "ts115"])
+def test_roc_auc_matches_sklearn_on_real_disorder(data_dir, name):
+    sk = pytest.importorskip("sklearn.metrics")
+    y, s = _disorder_and_end_distance(data_dir, name)
+    assert len(np.unique(s)) < s.size / 10  # heavy ties: the averaged ranks matter
+    assert metrics.roc_auc(y, s) == pytest.approx(sk.roc_auc_score(y, s), abs=1e-12)
+
+
+def test_average_ranks_match_scipy_with_ties(data_dir):
+    stats = pytest.importorskip("scipy.stats")
+    _, s = _disorder_and_end_distance(data_dir, "ts115")
+    np.testing.assert_array_equal(metrics.average_ranks(s), stats.rankdata(s, method="average"))
+
+
+def test_binary_mcc_matches_sklearn_on_real_disorder(data_dir):
+    sk = pytest.importorskip("sklearn.metrics")
+    y, s = _disorder_and_end_distance(data_dir, "ts115")
+    for threshold in (-2.0, -5.0, -20.0):
+        expect = sk.matthews_corrcoef(y, (s >= threshold).astype(int))
+        assert metrics.binary_mcc(y, s, threshold) == pytest.approx(expect, abs=1e-12)
+
+
+def test_best_mcc_threshold_is_the_brute_force_maximum(data_dir):
+    y, s = _disorder_and_end_distance(data_dir, "cb513")
+    threshold, mcc = metrics.best_mcc_threshold(y, s)
+    brute = {t: metrics.binary_mcc(y, s, t) for t in np.unique(s)}
+    best = max(brute.values())
+    assert mcc == pytest.approx(best, abs=1e-12) and brute[threshold] == pytest.approx(best, abs=1e-12)
+    assert threshold == max(t for t, m in brute.items() if m == pytest.approx(best, abs=1e-12))
+    assert 0 < mcc < 1
+
+
+def test_best_mcc_threshold_worked_by_hand():
+    y = np.array([1, 1, 0, 1, 0, 0, -1])
+    s = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.1, 5.0])
+    # At t = 0.8: TP 2, FP 0, FN 1, TN 3 -> (2*3 - 0) / sqrt(2 * 3 * 3 * 4) = 6 / sqrt(72) = 0.7071;
+    # t = 0.6 gives TP 3, FP 1, FN 0, TN 2 -> 6 / sqrt(4 * 3 * 3 * 2) = 0.7071 as well: the higher threshold wins.
+    t, m = metrics.best_mcc_threshold(y, s)
+    assert (t, m) == (0.8, pytest.approx(6 / np.sqrt(72)))
+
+
+def test_spearman_worked_by_hand_and_against_scipy(data_dir):
+    # Ranks of y = [5, 6, 7, 8, 7] are [1, 2, 3.5, 5, 3.5]; centred: x [-2, -1, 0, 1, 2], y [-2, -1, .5, 2, .5];
+    # rho = 8 / sqrt(10 * 9.5).
+    assert metrics.spearman(np.arange(1, 6), np.array([5, 6, 7, 8, 7])) == pytest.approx(8 / np.sqrt(95))
+    stats = pytest.importorskip("scipy.stats")
+    y, s = _disorder_and_end_distance(data_dir, "cb513")
+    assert metrics.spearman(y, s) == pytest.approx(stats.spearmanr(y, s).statistic, abs=1e-12)
+
+
+def test_conservation_groups_and_three_class_accuracy():
+    assert metrics.conservation_groups(np.arange(10)).tolist() == [MASKED, 0, 0, 0, 1, 1, 1, 2, 2, 2]
+    true = np.array([1, 3, 4, 6, 7, 9, 0])
+    pred = np.array([3, 4, 4, 9, 8, 1, 5])
+    # Groups: true 0 0 1 1 2 2 (unknown), predicted 0 1 1 2 2 0: 3 of the 6 known residues agree.
+    assert metrics.conservation_q3(true, pred) == pytest.approx(50.0)
+    with pytest.raises(ValueError, match="conservation classes run 0-9"):
+        metrics.conservation_groups(np.array([10]))

@@ -161,14 +161,61 @@ def test_audit_cli_writes_filtered_sets_without_leaks(cli, data_dir, tmp_path):
     assert r2.returncode == 0, r2.stderr
 
 
+def test_every_leak_list_parses_and_says_how_it_was_made():
+    test_sets = {"cb513", "ts115", "netsurfp2/test", "dssp8/Test2016"}
+    union = set()
+    for name, filename in splits.LEAK_LISTS.items():
+        from importlib import resources
+        text = (resources.files("sspred.data") / filename).read_text()
+        assert "found by" in text and "benchmarks/" in text and "identity >= 0.25" in text  # provenance
+        rows = splits.leak_rows(name)
+        assert rows and all(len(r) == 6 for r in rows)
+        assert {r[2] for r in rows} <= test_sets
+        assert all(float(r[4]) >= splits.IDENTITY and float(r[5]) >= splits.COVERAGE for r in rows)
+        assert splits.known_leaks(train_set=name) == {r[0] for r in rows}
+        union |= {r[0] for r in rows}
+    assert splits.known_leaks() == union
+    with pytest.raises(ValueError, match="no leak list for 'cb513'"):
+        splits.known_leaks(train_set="cb513")
+
+
+@pytest.mark.slow
+@needs_mmseqs
+@pytest.mark.parametrize("name", ["conservation", "dssp8"])
+def test_new_leak_lists_name_real_chains_and_real_homologs(data_dir, name):
+    # Sources as the lists' second column names them: conservation/<split>, dssp8/<file stem>.
+    if name == "conservation":
+        sources = {f"conservation/{k}": v for k, v in datasets.DATASETS["conservation"](data_dir).items()}
+    else:
+        sources = {f"dssp8/{f.split('.')[0]}": datasets.read_three_line(data_dir / "dssp8-pdb-sets" / f)
+                   for f in datasets.DSSP8_FILES}
+    pool = [c for v in sources.values() for c in v]
+    by_id = {(src, c.id): c for src, v in sources.items() for c in v}
+    ids = {c.id for c in pool}
+    listed = splits.known_leaks(train_set=name)
+    assert listed <= ids
+    kept = splits.without_leaks(pool, train_set=name)
+    assert len(kept) == sum(c.id not in listed for c in pool) and not {c.id for c in kept} & listed
+    # Recompute one listed pair per test set from scratch.
+    tests = {"cb513": datasets.load("cb513", "test", data_dir), "ts115": datasets.load("ts115", "test", data_dir)}
+    for test_set, chains in tests.items():
+        row = next(r for r in splits.leak_rows(name) if r[2] == test_set)
+        test_chain = next(c for c in chains if c.id == row[3])
+        hits = splits.search([(row[3], test_chain.sequence)], [(row[0], by_id[row[1], row[0]].sequence)],
+                             splits.SearchSettings(threads=1))
+        best = splits.best_hits(hits, splits.COVERAGE)[row[3]]
+        assert best.leaks(splits.IDENTITY, splits.COVERAGE)
+        assert best.identity == pytest.approx(float(row[4]), abs=0.002)
+
+
 @pytest.mark.slow
 @needs_mmseqs
 def test_packaged_leak_list_pairs_are_real_homologs(data_dir):
-    cb = splits.known_leaks("cb513")
+    cb = splits.known_leaks("cb513", "netsurfp2")
     nsp = datasets.read_netsurfp2(data_dir / "netsurfp2")
     pool = {c.id: c for c in nsp["train"] + nsp["valid"]}
     assert cb and cb <= set(pool) and cb <= splits.known_leaks()
-    assert not splits.known_leaks("netsurfp2/test")  # NetSurfP-2.0 removed NEW364's homologs itself
+    assert not splits.known_leaks("netsurfp2/test", "netsurfp2")  # NetSurfP-2.0 removed NEW364's homologs itself
     # Recompute the first listed pair from scratch.
     from importlib import resources
     rows = [l.split("\t") for l in (resources.files("sspred.data") / splits.LEAK_LIST).read_text().splitlines()

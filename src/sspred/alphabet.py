@@ -79,6 +79,18 @@ DSSP8_ALIASES = {"L": "C", "P": "C", "-": "C", " ": "C"}
 #: Label value for a residue that is neither trained on nor scored.
 MASKED = -1
 
+#: Disorder targets per residue. NetSurfP-2.0 (Klausen 2019) trained on unresolved residues as disordered:
+#: netsurfp2's mask.fasta 0 and the CB513/TS115 ``disorder`` column 0 are DISORDERED.
+DISORDERED = 1
+ORDERED = 0
+#: A residue whose set says nothing about disorder; neither trained on nor scored (the value of MASKED).
+DISORDER_UNKNOWN = MASKED
+
+#: Conservation classes run 1 (most variable) to 9 (most conserved), as ConSurf grades them and the FLIP
+#: conservation set (Marquet et al. 2021) writes them; 0 marks a residue without a class.
+CONSERVATION_CLASSES = 9
+CONSERVATION_UNKNOWN = 0
+
 #: State sets keyed by the name used in configs and model files.
 STATE_SETS = {"3": STATES3, "8": STATES8}
 

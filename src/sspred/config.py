@@ -287,7 +287,7 @@ class TrainConfig(Fields):
     teacher: str | None = None
     #: The teacher's share of each target; the labels' one-hot has the rest.
     teacher_weight: float = 0.5
-    #: Drop the netsurfp2 chains with a homolog in a test set (sspred.splits.known_leaks).
+    #: Drop the training chains (netsurfp2, conservation, dssp8) with a homolog in a test set (sspred.splits.known_leaks).
     exclude_leaks: bool = False
     #: torch engine: cpu, cuda or auto (cuda when torch sees a GPU).
     device: str = "auto"

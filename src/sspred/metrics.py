@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from sspred.alphabet import MASKED
+from sspred.alphabet import CONSERVATION_CLASSES, CONSERVATION_UNKNOWN, MASKED
 
 
 def scored(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -280,3 +280,116 @@ def accuracy_by_level(levels: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = 100.0 * np.bincount(lv, weights=ok, minlength=n_levels) / count
     return {"count": count, "accuracy": acc}
+
+
+# --- per-residue scores of the extra targets: disorder (binary) and conservation (classes 1-9) ---------------
+#
+# Disorder targets are 1 (disordered, the positive class), 0, or negative (unknown: dropped, as MASKED is above).
+# AUC, MCC and Spearman's rho are fractions in [-1, 1] or [0, 1]; the conservation accuracy is in percent.
+
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``x`` (N,), tied values sharing the mean of the ranks they span (scipy's "average")."""
+    x = np.asarray(x)
+    order = np.argsort(x, kind="mergesort")
+    _, first, counts = np.unique(x[order], return_index=True, return_counts=True)  # tie groups, ascending
+    # A group starting at sorted position f (0-based) with c members spans ranks f+1 .. f+c: mean f + (c+1)/2.
+    ranks = np.empty(x.size, dtype=np.float64)
+    ranks[order] = np.repeat(first + (counts + 1) / 2.0, counts)
+    return ranks
+
+
+def _binary(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Known residues only: positives (y_true == 1) as booleans, and their scores as float64."""
+    y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=np.float64)
+    if y_true.shape != scores.shape:
+        raise ValueError(f"labels {y_true.shape} and scores {scores.shape} differ in shape")
+    keep = y_true >= 0
+    return y_true[keep] == 1, scores[keep]
+
+
+def roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve of ``scores`` (higher = more likely positive) for binary ``y_true``; NaN if one class.
+
+    Rank form (Mann-Whitney U / (n_pos n_neg)): the chance that a random positive
+    outscores a random negative, ties counting one half through averaged ranks.
+    """
+    pos, s = _binary(y_true, scores)
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    u = average_ranks(s)[pos].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))
+
+
+def _mcc(tp, fp, fn, tn):
+    """Matthews (1975) from counts (scalars or arrays); 0 where a margin is empty, as ``per_class`` does."""
+    tp, fp, fn, tn = (np.asarray(v, dtype=np.float64) for v in (tp, fp, fn, tn))
+    denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, (tp * tn - fp * fn) / denom, 0.0)
+
+
+def binary_mcc(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+    """MCC of the prediction "positive where score >= threshold" against binary ``y_true`` (unknowns dropped)."""
+    pos, s = _binary(y_true, scores)
+    pred = s >= threshold
+    tp, fp = int((pred & pos).sum()), int((pred & ~pos).sum())
+    fn, tn = int((~pred & pos).sum()), int((~pred & ~pos).sum())
+    return float(_mcc(tp, fp, fn, tn))
+
+
+def best_mcc_threshold(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """(threshold, MCC): the threshold on ``scores`` that maximises ``binary_mcc``, found on validation data.
+
+    Every distinct score is tried as "positive where score >= t" in one pass
+    over the sorted scores; of equal MCCs the highest threshold wins. Apply
+    the threshold, not the MCC, to the test set.
+    """
+    pos, s = _binary(y_true, scores)
+    if s.size == 0:
+        raise ValueError("no residue with a known label to choose a threshold on")
+    order = np.argsort(-s, kind="mergesort")
+    s_desc, pos_desc = s[order], pos[order]
+    # Last index of each run of equal scores: predicting positive down to there is threshold = that score.
+    ends = np.flatnonzero(np.r_[s_desc[1:] != s_desc[:-1], True])
+    tp = np.cumsum(pos_desc)[ends]            # (T,) positives at or above each candidate threshold
+    fp = (ends + 1) - tp                       # (T,)
+    fn, tn = pos.sum() - tp, (~pos).sum() - fp
+    mcc = _mcc(tp, fp, fn, tn)                 # (T,)
+    k = int(np.argmax(mcc))                    # first maximum = highest threshold
+    return float(s_desc[ends[k]]), float(mcc[k])
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho: Pearson's correlation of the averaged ranks of ``x`` and ``y`` (N,); NaN if one is constant."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"spearman needs two 1-D arrays of one length, got {x.shape} and {y.shape}")
+    rx, ry = average_ranks(x), average_ranks(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    denom = np.sqrt((rx * rx).sum() * (ry * ry).sum())
+    return float((rx * ry).sum() / denom) if denom > 0 else float("nan")
+
+
+#: Conservation class (index 0-9) to its group: 1-3 variable (0), 4-6 intermediate (1), 7-9 conserved (2);
+#: 0, unknown, maps to MASKED. This is the grouping issue 14 attributes to Marquet et al. (2021); the paper's
+#: own text could not be reached to confirm it (FLIP's README defines only the 1 = very variable to 9 = very
+#: conserved scale), so check it there before comparing with published three-state numbers.
+CONSERVATION_GROUP = np.array([MASKED, 0, 0, 0, 1, 1, 1, 2, 2, 2], dtype=np.int8)
+assert CONSERVATION_GROUP.size == CONSERVATION_CLASSES + 1 and CONSERVATION_UNKNOWN == 0
+
+
+def conservation_groups(classes: np.ndarray) -> np.ndarray:
+    """Group 0/1/2 of each conservation class 1-9; MASKED where the class is unknown (0)."""
+    classes = np.asarray(classes)
+    if classes.size and (classes.min() < 0 or classes.max() > CONSERVATION_CLASSES):
+        raise ValueError(f"conservation classes run 0-{CONSERVATION_CLASSES}, got {classes.min()}..{classes.max()}")
+    return CONSERVATION_GROUP[classes]
+
+
+def conservation_q3(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Percent of residues with a known class whose predicted class (1-9) lies in the true class's group."""
+    t, p = conservation_groups(y_true), conservation_groups(y_pred)
+    keep = t >= 0
+    n = int(keep.sum())
+    return float(100.0 * (t[keep] == p[keep]).sum() / n) if n else float("nan")

@@ -254,23 +254,42 @@ def audit(train: Sequence[tuple[str, str]], test: Sequence[tuple[str, str]], ide
     return Audit(rows, leaking_train, identity, coverage)
 
 
-# --- the packaged leak list ---------------------------------------------------------------------
+# --- the packaged leak lists ---------------------------------------------------------------------
 
-#: netsurfp2 training/validation chains with a homolog in a test set (made by benchmarks/homology.py).
-LEAK_LIST = "leaks_netsurfp2.txt"
+#: Training set -> its packaged list of chains with a homolog in a test set. netsurfp2's was made by
+#: benchmarks/homology.py (test sets cb513, ts115, netsurfp2/test, dssp8/Test2016); conservation's and
+#: dssp8's (all four files) by benchmarks/label_leaks.py (test sets cb513, ts115, netsurfp2/test).
+LEAK_LISTS = {
+    "netsurfp2": "leaks_netsurfp2.txt",
+    "conservation": "leaks_conservation.txt",
+    "dssp8": "leaks_dssp8.txt",
+}
+#: The first list, kept under its old name.
+LEAK_LIST = LEAK_LISTS["netsurfp2"]
 
 
-def known_leaks(test_set: str | None = None) -> set[str]:
-    """Ids of netsurfp2 train/valid chains with a homolog (25%, 80%) in ``test_set``, or in any listed one.
+def leak_rows(train_set: str) -> list[list[str]]:
+    """The rows of ``train_set``'s packaged leak list: id, source, test set, test id, identity, coverage."""
+    if train_set not in LEAK_LISTS:
+        raise ValueError(f"no leak list for {train_set!r}; there are lists for {', '.join(LEAK_LISTS)}")
+    text = (resources.files("sspred.data") / LEAK_LISTS[train_set]).read_text()
+    return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
 
-    Test sets listed: cb513, ts115, netsurfp2/test (none leak), dssp8/Test2016.
+
+def known_leaks(test_set: str | None = None, train_set: str | None = None) -> set[str]:
+    """Ids of training chains with a homolog (25%, 80%) in ``test_set``, or in any listed one.
+
+    ``train_set`` picks one list (netsurfp2, conservation, dssp8); None joins
+    them all, so ``without_leaks`` filters a mixed multi-task pool in one call.
+    Ids are the sets' own (PDB id and chain); one id dropped from a list drops
+    that chain from every set, which errs on the side of leaving a homolog out.
+    Test sets: cb513, ts115, netsurfp2/test (NEW364), and, in netsurfp2's list only, dssp8/Test2016.
     """
-    text = (resources.files("sspred.data") / LEAK_LIST).read_text()
-    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
-    return {r[0] for r in rows if test_set is None or r[2] == test_set}
+    names = LEAK_LISTS if train_set is None else (train_set,)
+    return {r[0] for name in names for r in leak_rows(name) if test_set is None or r[2] == test_set}
 
 
-def without_leaks(chains: list, test_set: str | None = None) -> list:
-    """``chains`` less those in the leak list (``known_leaks``), in order."""
-    leaks = known_leaks(test_set)
+def without_leaks(chains: list, test_set: str | None = None, train_set: str | None = None) -> list:
+    """``chains`` less those in the leak lists (``known_leaks``), in order."""
+    leaks = known_leaks(test_set, train_set)
     return [c for c in chains if c.id not in leaks]

@@ -4,6 +4,16 @@ Every reader returns a list of ``Chain``: residues as symbol codes, 3-state
 labels and, where the set has them, 8-state labels. A residue that is
 unobserved or outside the scored segment carries ``MASKED`` and is neither
 trained on nor scored.
+
+Two more per-residue targets ride along for multi-task training, each an
+int8 array of the chain's length on every chain, "unknown" where the set
+says nothing:
+- ``disorder``: DISORDERED (1) for an unresolved residue, ORDERED (0) for a
+  resolved one, DISORDER_UNKNOWN (-1). Filled by the netsurfp2 (mask.fasta)
+  and CB513/TS115 (``disorder`` column) readers, the labels NetSurfP-2.0
+  trained its disorder output on.
+- ``conservation``: ConSurf class 1-9, CONSERVATION_UNKNOWN (0). Filled by
+  the flip-conservation reader, whose chains have no secondary structure.
 """
 
 from __future__ import annotations
@@ -16,7 +26,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from sspred.alphabet import DSSP8_ALIASES, DSSP8_TO_3, MASKED, STATES3, STATES8
+from sspred.alphabet import (CONSERVATION_CLASSES, CONSERVATION_UNKNOWN, DISORDER_UNKNOWN, DISORDERED,
+                             DSSP8_ALIASES, DSSP8_TO_3, MASKED, ORDERED, STATES3, STATES8)
 from sspred.errors import InputError
 from sspred.features import encode
 from sspred.io.fasta import read_fasta
@@ -30,7 +41,12 @@ DEFAULT_DATA_DIR = Path("../shared/data")
 
 @dataclass
 class Chain:
-    """A labelled chain. Labels are int8 state indices, MASKED where not scored."""
+    """A labelled chain. Labels are int8 state indices, MASKED where not scored.
+
+    ``disorder`` and ``conservation`` (int8, one per residue) default to
+    all-unknown, so every chain carries both and a multi-task loss masks
+    what a set lacks.
+    """
 
     id: str
     sequence: str
@@ -38,6 +54,17 @@ class Chain:
     y3: np.ndarray
     y8: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    #: DISORDERED / ORDERED per residue; DISORDER_UNKNOWN where the set does not say.
+    disorder: np.ndarray | None = None
+    #: Conservation class 1-9 per residue; CONSERVATION_UNKNOWN (0) where the set has none.
+    conservation: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.sequence)
+        if self.disorder is None:
+            self.disorder = np.full(n, DISORDER_UNKNOWN, dtype=np.int8)
+        if self.conservation is None:
+            self.conservation = np.full(n, CONSERVATION_UNKNOWN, dtype=np.int8)
 
     def labels(self, states: str = "3") -> np.ndarray:
         if states == "3":
@@ -61,11 +88,12 @@ def _state_indices(letters: str, table: str, *, path: str, record: str) -> np.nd
 
 
 def make_chain(chain_id: str, sequence: str, ss: str, *, eight: bool, mask: np.ndarray | None = None,
-               path: str = "<input>", unobserved: str = "") -> Chain:
+               path: str = "<input>", unobserved: str = "", disorder: np.ndarray | None = None) -> Chain:
     """Build a Chain from residues and a label string (3- or 8-state letters).
 
     ``unobserved`` letters in ``ss`` (e.g. 'X') mask their residue; ``mask`` is a
-    boolean array, True where the residue is scored.
+    boolean array, True where the residue is scored. ``disorder`` (int8, see
+    ``Chain``) is stored as given; None leaves it unknown.
     """
     # The position is where the shorter of the two runs out: the first residue (or label) without a partner.
     if len(ss) != len(sequence):
@@ -74,6 +102,9 @@ def make_chain(chain_id: str, sequence: str, ss: str, *, eight: bool, mask: np.n
     if mask is not None and mask.size != len(sequence):
         raise InputError(f"{len(sequence)} residues but a mask of {mask.size}", path=path, record=chain_id,
                          position=min(mask.size, len(sequence)) + 1)
+    if disorder is not None and disorder.size != len(sequence):
+        raise InputError(f"{len(sequence)} residues but {disorder.size} disorder flags", path=path, record=chain_id,
+                         position=min(disorder.size, len(sequence)) + 1)
     codes = encode(sequence, path=path, record=chain_id)
     observed = np.array([c not in unobserved for c in ss], dtype=bool) if unobserved else np.ones(len(ss), bool)
     if mask is not None:
@@ -89,7 +120,12 @@ def make_chain(chain_id: str, sequence: str, ss: str, *, eight: bool, mask: np.n
     y3[~observed] = MASKED
     if y8 is not None:
         y8[~observed] = MASKED
-    return Chain(chain_id, sequence, codes, y3, y8)
+    return Chain(chain_id, sequence, codes, y3, y8, disorder=disorder)
+
+
+def disorder_from_resolved(resolved: np.ndarray) -> np.ndarray:
+    """Disorder targets from a boolean "resolved in the structure" array: unresolved residues are disordered."""
+    return np.where(resolved, ORDERED, DISORDERED).astype(np.int8)
 
 
 # --- Qian & Sejnowski (UCI) ----------------------------------------------------------------
@@ -157,7 +193,8 @@ def read_netsurfp2(folder: str | os.PathLike) -> dict[str, list[Chain]]:
             raise InputError("label record has no sequence or mask", path=str(folder / "sampled.fasta"), record=cid)
         mask_str = masks[cid][1]
         mask = np.frombuffer(mask_str.encode(), dtype=np.uint8) == ord("1")
-        chain = make_chain(cid, seqs[cid][1], ss, eight=False, mask=mask, path=str(folder / "sampled.fasta"))
+        chain = make_chain(cid, seqs[cid][1], ss, eight=False, mask=mask, path=str(folder / "sampled.fasta"),
+                           disorder=disorder_from_resolved(mask))
         split = "test" if attrs.get("SET") == "test" else ("valid" if attrs.get("VALIDATION") == "True" else "train")
         splits[split].append(chain)
     return splits
@@ -169,6 +206,7 @@ def read_ps4_csv(path: str | os.PathLike, use_cb513_mask: bool) -> list[Chain]:
     """CSV with columns input, dssp3, dssp8, disorder, cb513_mask; each a space-separated list.
 
     Scored residues: disorder == 1 (observed), and cb513_mask == 1 when ``use_cb513_mask``.
+    The disorder target covers the whole chain (cb513_mask does not limit it): 0 in ``disorder`` is DISORDERED.
     """
     path = str(path)
     chains = []
@@ -194,6 +232,7 @@ def read_ps4_csv(path: str | os.PathLike, use_cb513_mask: bool) -> list[Chain]:
                 ss8 = "".join(row[col["dssp8"]].split())
                 n = len(seq)
                 mask = _flags(row[col["disorder"]], path=path, record=cid, column="disorder")
+                disorder = disorder_from_resolved(mask)  # before the CB513 segment narrows ``mask``
                 if use_cb513_mask:
                     cb = _flags(row[col["cb513_mask"]], path=path, record=cid, column="cb513_mask")
                     if cb.size != n:
@@ -201,7 +240,7 @@ def read_ps4_csv(path: str | os.PathLike, use_cb513_mask: bool) -> list[Chain]:
                                          position=min(cb.size, n) + 1)
                     if mask.size == n:
                         mask &= cb
-                chains.append(make_chain(cid, seq, ss8, eight=True, mask=mask, path=path))
+                chains.append(make_chain(cid, seq, ss8, eight=True, mask=mask, path=path, disorder=disorder))
         except csv.Error as exc:
             raise InputError(f"malformed CSV: {exc}", path=path, line=reader.line_num) from None
     return chains
@@ -223,6 +262,49 @@ def _is_number(v: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+# --- FLIP conservation (Marquet et al. 2021) ----------------------------------------------
+
+def _conservation_classes(digits: str, *, path: str, record: str) -> np.ndarray:
+    """One class digit 1-9 per residue as int8; any other character is an error naming its position."""
+    lookup = np.full(256, -1, dtype=np.int8)
+    for k in range(1, CONSERVATION_CLASSES + 1):
+        lookup[ord(str(k))] = k
+    out = lookup[np.frombuffer(digits.encode("latin-1", errors="replace"), dtype=np.uint8)]
+    bad = np.flatnonzero(out < 0)
+    if bad.size:
+        raise InputError(f"conservation class {digits[bad[0]]!r} is not a digit 1-{CONSERVATION_CLASSES}",
+                         path=path, record=record, position=int(bad[0]) + 1)
+    return out
+
+
+def read_conservation(folder: str | os.PathLike) -> dict[str, list[Chain]]:
+    """The FLIP conservation pair: sequences.fasta and sampled.fasta (a class 1-9 per residue, SET=/VALIDATION=).
+
+    Returns splits as ``read_netsurfp2`` does: train (SET=train, VALIDATION=False), valid (VALIDATION=True),
+    test (SET=test). Chains carry ``conservation`` and no secondary structure (every y3 MASKED). A sequence
+    without a label record (39 in the shared copy) has no split and is left out.
+    """
+    folder = Path(folder)
+    label_path = str(folder / "sampled.fasta")
+    seqs = _fasta_dict(folder / "sequences.fasta")
+    labels = _fasta_dict(folder / "sampled.fasta")
+    splits: dict[str, list[Chain]] = {"train": [], "valid": [], "test": []}
+    for cid, (header, digits) in labels.items():
+        attrs = dict(tok.split("=", 1) for tok in header.split()[1:] if "=" in tok)
+        if cid not in seqs:
+            raise InputError("label record has no sequence", path=label_path, record=cid)
+        sequence = seqs[cid][1]
+        if len(digits) != len(sequence):
+            raise InputError(f"{len(sequence)} residues but {len(digits)} conservation classes", path=label_path,
+                             record=cid, position=min(len(digits), len(sequence)) + 1)
+        classes = _conservation_classes(digits, path=label_path, record=cid)
+        codes = encode(sequence, path=str(folder / "sequences.fasta"), record=cid)
+        chain = Chain(cid, sequence, codes, np.full(len(sequence), MASKED, dtype=np.int8), conservation=classes)
+        split = "test" if attrs.get("SET") == "test" else ("valid" if attrs.get("VALIDATION") == "True" else "train")
+        splits[split].append(chain)
+    return splits
 
 
 # --- three-line DSSP sets (LIFT_SS) ------------------------------------------------------
@@ -315,6 +397,7 @@ DATASETS: dict[str, Callable[[Path], dict[str, list[Chain]]]] = {
     "cb513": lambda d: {"test": read_ps4_csv(d / "cb513/CB513_HHblits.csv", use_cb513_mask=True)},
     "ts115": lambda d: {"test": read_ps4_csv(d / "ts115/TS115_HHblits.csv", use_cb513_mask=False)},
     "dssp8": _dssp8,
+    "conservation": lambda d: read_conservation(d / "flip-conservation"),
 }
 
 
@@ -327,7 +410,8 @@ def read_file(path: str | os.PathLike) -> list[Chain]:
     """A labelled file in any supported format, told apart by its content."""
     path = Path(path)
     if path.is_dir() and (path / "sampled.fasta").exists():
-        splits = read_netsurfp2(path)
+        # The netsurfp2 folder has a mask.fasta; the conservation folder, with digit labels, has none.
+        splits = read_netsurfp2(path) if (path / "mask.fasta").exists() else read_conservation(path)
         return splits["train"] + splits["valid"] + splits["test"]
     with open_text(path) as handle:
         head = handle.read(4096)
