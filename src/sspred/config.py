@@ -287,7 +287,8 @@ class TrainConfig(Fields):
     teacher: str | None = None
     #: The teacher's share of each target; the labels' one-hot has the rest.
     teacher_weight: float = 0.5
-    #: Drop the training chains (netsurfp2, conservation, dssp8) with a homolog in a test set (sspred.splits.known_leaks).
+    #: Drop the training chains with a homolog in a test set: the named set's shipped leak list, every list for a file
+    #: (sspred.splits.known_leaks).
     exclude_leaks: bool = False
     #: torch engine: cpu, cuda or auto (cuda when torch sees a GPU).
     device: str = "auto"

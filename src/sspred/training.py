@@ -35,7 +35,7 @@ from sspred.io.datasets import Chain
 from sspred.layout import ChainIndex
 from sspred.model import Model, build_header, load_model
 from sspred.schedules import SCHEDULES, observe_plateau
-from sspred.splits import without_leaks
+from sspred.splits import LEAK_LISTS, without_leaks
 
 #: Windows per forward pass when scoring a whole split (memory, not accuracy).
 EVAL_BATCH = 8192
@@ -330,7 +330,11 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
     else:
         valid_chains = []
     if config.exclude_leaks:
-        train_chains, valid_chains = without_leaks(train_chains), without_leaks(valid_chains)
+        # A named set takes its own list, so a shipped model's training run reproduces (netsurfp2: 8,582 chains);
+        # a file of unknown origin takes every list.
+        own = data if isinstance(data, str) and data in LEAK_LISTS else None
+        train_chains = without_leaks(train_chains, train_set=own)
+        valid_chains = without_leaks(valid_chains, train_set=own)
     mcfg = config.model
     first = load_model(config.stage1) if config.stage1 else None
     if first is not None:

@@ -92,8 +92,9 @@ def train(
     teacher: Optional[str] = typer.Option(None, "--teacher", help="conv: distil this model (file or built-in name): "
                                           "targets mix its probabilities with the labels."),
     teacher_weight: float = typer.Option(0.5, "--teacher-weight", help="conv: the teacher's share of each target."),
-    exclude_leaks: bool = typer.Option(False, "--exclude-leaks/--keep-leaks", help="Drop the netsurfp2, conservation and dssp8 "
-                                       "chains that have a homolog in a test set (the shipped MMseqs2 leak list, sspred.splits.known_leaks)."),
+    exclude_leaks: bool = typer.Option(False, "--exclude-leaks/--keep-leaks", help="Drop the training chains that have a homolog "
+                                       "in a test set: the shipped MMseqs2 leak list of the named set (netsurfp2, conservation, dssp8), "
+                                       "or all of them for a file (sspred.splits.known_leaks)."),
 ) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it."""
     try:
