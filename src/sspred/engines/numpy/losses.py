@@ -1,10 +1,13 @@
-"""Softmax with cross-entropy as one numerically stable layer."""
+"""Softmax with cross-entropy as one numerically stable layer, for one head or several (multi-task)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
 from sspred.engines.numpy.activations import log_softmax
+from sspred.heads import Heads
 
 
 class SoftmaxCrossEntropy:
@@ -34,3 +37,49 @@ class SoftmaxCrossEntropy:
 
     def backward(self) -> np.ndarray:
         return (self.p - self.t) / self.t.shape[0]  # (B, K)
+
+
+class MultiHeadCrossEntropy:
+    """Weighted sum over heads of each head's mean cross-entropy over the rows where it has a label.
+
+    ``logits`` (N, W) hold every head's logits side by side (``heads.slices()``); ``targets`` maps each head
+    name to (N,) class indices, -1 where that row has no label for that head. Head h contributes
+    weight_h * SoftmaxCrossEntropy(smoothing) over its n_h present rows, or 0 when n_h = 0 (never 0/0).
+    Each head's part is the single-head loss itself, so one head alone equals SoftmaxCrossEntropy
+    exactly, smoothing rule included; its gradient is weight_h * (softmax - target) / n_h on that
+    head's columns of its present rows and 0 everywhere else.
+    """
+
+    def __init__(self, heads: Heads, weights: Mapping[str, float] | None = None, smoothing: float = 0.0):
+        self.heads = heads
+        self.weights = heads.weights(weights)
+        self.smoothing = smoothing
+
+    def forward(self, logits: np.ndarray, targets: Mapping[str, np.ndarray]) -> float:
+        n = logits.shape[0]
+        self.heads.check_targets(targets, n)
+        self.shape, self.dtype = logits.shape, logits.dtype
+        #: name -> (present row indices, that head's fitted single-head loss); heads without labels are left out.
+        self.fitted: dict[str, tuple[np.ndarray, SoftmaxCrossEntropy]] = {}
+        #: name -> rows with a label (n_h), and name -> unweighted mean CE (0.0 where n_h = 0), for reports.
+        self.counts: dict[str, int] = {}
+        self.parts: dict[str, float] = {}
+        total = 0.0
+        for name, z in self.heads.split(logits).items():  # z: (N, K_h)
+            rows = np.flatnonzero(np.asarray(targets[name]) >= 0)  # (n_h,)
+            self.counts[name], self.parts[name] = rows.size, 0.0
+            if rows.size == 0:
+                continue
+            ce = SoftmaxCrossEntropy(self.smoothing)
+            self.parts[name] = ce.forward(z[rows], np.asarray(targets[name])[rows])  # (n_h, K_h)
+            self.fitted[name] = (rows, ce)
+            total += self.weights[name] * self.parts[name]
+        return float(total)
+
+    def backward(self) -> np.ndarray:
+        grad = np.zeros(self.shape, dtype=self.dtype)  # (N, W)
+        slices = self.heads.slices()
+        for name, (rows, ce) in self.fitted.items():
+            # (n_h, K_h) = weight_h * (p - t) / n_h, into this head's columns of its present rows.
+            grad[rows, slices[name]] = self.weights[name] * ce.backward()
+        return grad
