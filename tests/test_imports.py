@@ -20,7 +20,7 @@ PACKAGE = SRC / "sspred"
 ABOVE_ENGINES = ("sspred.model", "sspred.predict", "sspred.predictor", "sspred.training", "sspred.evaluation",
                  "sspred.cascade", "sspred.cli", "sspred.serve", "sspred.io.formats")
 #: The layer below the engines: these import nothing under sspred.engines.
-BELOW_ENGINES = ("sspred.alphabet", "sspred.errors", "sspred.features", "sspred.layout")
+BELOW_ENGINES = ("sspred.alphabet", "sspred.errors", "sspred.features", "sspred.heads", "sspred.layout")
 #: Third-party packages that only the torch engine imports.
 TORCH = ("torch",)
 
