@@ -77,6 +77,7 @@ def test_to_dict_survives_json_and_rebuilds_the_same_heads():
     ((("ss3", 2.5),), "'ss3': classes must be an integer >= 2"),
     ((("", 3),), "head 0: name must be a non-empty string"),
     ((("ss3", 3), ("ss8",)), r"head 1: expected a \(name, classes\) pair"),
+    (("ss3", 3), r"head 0: expected a \(name, classes\) pair, got 'ss3'"),  # one pair, not a tuple of pairs
 ])
 def test_bad_heads_are_refused_by_name(pairs, message):
     with pytest.raises(ValueError, match=message):

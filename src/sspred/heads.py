@@ -39,12 +39,13 @@ class Heads:
     heads: tuple[tuple[str, int], ...]
 
     def __post_init__(self) -> None:
-        pairs = tuple(tuple(p) for p in self.heads)
+        pairs = tuple(self.heads)
         if not pairs:
             raise ValueError("a network needs at least one head")
         seen: set[str] = set()
         for i, pair in enumerate(pairs):
-            if len(pair) != 2:
+            # A list is a pair too: that is how JSON gives one back.
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ValueError(f"head {i}: expected a (name, classes) pair, got {pair!r}")
             name, k = pair
             if not isinstance(name, str) or not name:
