@@ -8,11 +8,13 @@ without them. The hooks' link mapping and link check are also tested alone, on k
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import importlib
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -104,6 +106,64 @@ def test_link_check_finds_missing_files_and_ids(tmp_path):
     assert broken == ["index.html: <a> guide/#nowhere (no id 'nowhere' in guide/index.html)",
                       "index.html: <a> missing/ (no file missing)",
                       "index.html: <script> ../x.js (outside the site)"]
+
+
+def test_doctests_become_console_code_outside_fences():
+    doctest_blocks = hook("doctest_blocks")
+    lines = ["Load a model.", "", ">>> p = load('fast')", ">>> p.predict('MKV')[0].states", "'CCC'", "", "Done.",
+             "```", ">>> left as it is", "```"]
+    assert doctest_blocks.fence_doctests(lines) == [
+        "Load a model.", "", "", "```pycon", ">>> p = load('fast')", ">>> p.predict('MKV')[0].states", "'CCC'",
+        "```", "", "", "Done.", "```", ">>> left as it is", "```"]
+    import markdown
+    page = markdown.markdown("\n".join(lines[:6]), extensions=["pymdownx.superfences", doctest_blocks.DoctestExtension()])
+    code = html.unescape(re.sub(r"<[^>]+>", "", page[page.index("<pre"):page.index("</pre>")]))
+    assert code == ">>> p = load('fast')\n>>> p.predict('MKV')[0].states\n'CCC'\n"
+    assert "<p>&gt;&gt;&gt;" not in page
+
+
+LAZY_PACKAGE = {
+    "__init__.py": '"""A package whose public names load on first use."""\n\nimport importlib\n\n'
+                   '__all__ = ["helper", "Thing", "VERSION"]\nVERSION = "1"\n\n\ndef __getattr__(name):\n'
+                   '    if name in ("helper", "Thing"):\n'
+                   '        return getattr(importlib.import_module("lazypkg.impl"), name)\n'
+                   '    raise AttributeError(name)\n',
+    "impl.py": 'def helper(x: int) -> int:\n    """Twice x."""\n    return 2 * x\n\n\n'
+               'class Thing:\n    """A thing."""\n',
+    "__main__.py": "raise SystemExit('__main__ must not be imported')\n",
+}
+
+
+def test_lazy_public_names_become_aliases_for_the_reference(tmp_path, monkeypatch):
+    import griffe
+    lazy_exports = hook("lazy_exports")
+    (tmp_path / "lazypkg").mkdir()
+    for name, text in LAZY_PACKAGE.items():
+        (tmp_path / "lazypkg" / name).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plain = griffe.load("lazypkg", search_paths=[str(tmp_path)])
+    assert "helper" not in plain.members  # what static analysis alone sees
+    pkg = griffe.load("lazypkg", search_paths=[str(tmp_path)],
+                      extensions=griffe.load_extensions(lazy_exports.LazyExports))
+    assert pkg["helper"].target_path == "lazypkg.impl.helper"
+    assert pkg["helper"].docstring.value == "Twice x."
+    assert pkg["Thing"].target_path == "lazypkg.impl.Thing"
+    assert [str(e) for e in pkg.exports] == ["helper", "Thing", "VERSION"]
+
+
+def test_every_public_sspred_name_reaches_the_reference():
+    import griffe
+
+    import sspred
+    lazy_exports = hook("lazy_exports")
+    pkg = griffe.load("sspred", search_paths=[str(REPO / "src")],
+                      extensions=griffe.load_extensions(lazy_exports.LazyExports))
+    for name in getattr(sspred, "__all__", []):
+        obj = getattr(sspred, name)
+        if getattr(obj, "__module__", "sspred") in ("sspred", None) or not hasattr(obj, "__qualname__"):
+            continue
+        assert name in pkg.members, f"sspred.{name} is missing from the API reference"
+        assert pkg[name].target_path == f"{obj.__module__}.{obj.__qualname__}"
 
 
 # --- the real build ---
