@@ -247,6 +247,11 @@ def test_course_page_shows_its_figures(page, base_url, notebook):
     sizes = figures.evaluate_all("els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
     for i, (complete, width, height) in enumerate(sizes):
         assert complete and width > 0 and height > 0, f"{notebook}: image {i} did not load"
+    # The download button serves the notebook's own jupytext source.
+    download = page.locator("a.md-content__button[download]")
+    assert download.count() == 1, f"{notebook}: no download button"
+    served = page.request.get(f"{base_url}/course/{notebook}/{download.get_attribute('href')}")
+    assert served.ok and served.text() == (COURSE / f"{notebook}.py").read_text(encoding="utf-8")
     # Solutions stay hidden until clicked.
     solutions = page.locator("article details")
     for i in range(solutions.count()):
