@@ -180,7 +180,9 @@ def site(data_dir, tmp_path_factory) -> tuple[Path, str]:
                            str(REPO / "mkdocs.yml"), "--site-dir", str(out)],
                           cwd=REPO, env=build_env(data_dir), capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
     log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"mkdocs build --strict failed (exit {proc.returncode}):\n{log[-20000:]}"
+    # The ERROR and WARNING lines say what failed (a notebook's cell, a broken link); the tail gives the traceback.
+    said = "\n".join(line for line in log.splitlines() if line.startswith(("ERROR", "WARNING")))
+    assert proc.returncode == 0, f"mkdocs build --strict failed (exit {proc.returncode}):\n{said}\n...\n{log[-6000:]}"
     return out, log
 
 
