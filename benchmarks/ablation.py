@@ -22,10 +22,10 @@ from dataclasses import replace
 import numpy as np
 
 from sspred.config import ModelConfig, TrainConfig
-from sspred.engines import learner_class
-from sspred.features import WindowIndex
+from sspred.evaluation import pooled_q3
 from sspred.io import datasets
-from sspred.train import evaluate_split, fit
+from sspred.io.datasets import count_scored
+from sspred.training import train
 
 #: Strength of each trick when it is on. Chosen once, a priori, at common textbook values; not tuned.
 TRICKS = {
@@ -39,15 +39,12 @@ TRICKS = {
 }
 
 
-def configure(base_m: ModelConfig, base_t: TrainConfig, tricks: list[str]) -> tuple[ModelConfig, TrainConfig]:
-    m, t = base_m, base_t
+def configure(base: TrainConfig, tricks: list[str]) -> TrainConfig:
+    cfg = base
     for name in tricks:
         kind, changes = TRICKS[name]
-        if kind == "model":
-            m = replace(m, **changes)
-        else:
-            t = replace(t, **changes)
-    return m, t
+        cfg = replace(cfg, model=replace(cfg.model, **changes)) if kind == "model" else replace(cfg, **changes)
+    return cfg
 
 
 def sample(chains, n: int, seed: int):
@@ -57,14 +54,14 @@ def sample(chains, n: int, seed: int):
     return [chains[i] for i in keep]
 
 
-def run(label, mcfg, tcfg, sets, engine) -> dict:
-    learner = learner_class(engine)(mcfg.layers(), tcfg, np.random.default_rng(tcfg.seed))
+def run(label, cfg, chains) -> dict:
     start = time.perf_counter()
-    history = fit(learner, sets["train"], sets["valid"], tcfg)
-    row = {"config": label, "epochs_run": len(history.epochs), "best_epoch": history.best_epoch,
+    model = train(cfg, chains["train"], chains["valid"])
+    history = model.header["train"]["history"]
+    row = {"config": label, "epochs_run": len(history["epochs"]), "best_epoch": history["best_epoch"],
            "train_seconds": round(time.perf_counter() - start, 1)}
     for split in ("train", "valid", "new364", "cb513"):
-        row[f"{split}_q3"] = round(evaluate_split(learner, sets[split])[1], 2)
+        row[f"{split}_q3"] = round(pooled_q3(model, chains[split]), 2)
     row["gap"] = round(row["train_q3"] - row["valid_q3"], 2)
     return row
 
@@ -91,10 +88,12 @@ def main() -> None:
               "valid": sample(datasets.load("netsurfp2", "valid", args.data_dir), args.valid_chains, args.seed + 1),
               "new364": datasets.load("netsurfp2", "test", args.data_dir),
               "cb513": datasets.load("cb513", "test", args.data_dir)}
-    sets = {k: WindowIndex(v, window) for k, v in chains.items()}
-    print("residues scored: " + ", ".join(f"{k} {len(v)} ({len(chains[k])} chains)" for k, v in sets.items()), flush=True)
-    base_m = ModelConfig(window=window, hidden=[int(h) for h in args.hidden.split(",")], activation="relu")
-    base_t = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, patience=0)
+    print("residues scored: " + ", ".join(f"{k} {count_scored(v)} ({len(v)} chains)" for k, v in chains.items()),
+          flush=True)
+    base = TrainConfig(model=ModelConfig(window=window, hidden=[int(h) for h in args.hidden.split(",")],
+                                         activation="relu"),
+                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, patience=0,
+                       engine=args.engine)
 
     plan = [("none", [])] + [(name, [name]) for name in TRICKS]
     rows = []
@@ -108,20 +107,20 @@ def main() -> None:
     for label, tricks in plan:
         if args.only and label not in args.only:
             continue
-        rows.append(run(label, *configure(base_m, base_t, tricks), sets, args.engine))
+        rows.append(run(label, configure(base, tricks), chains))
         show(rows[-1])
     by_name = {r["config"]: r for r in rows}
     if "none" in by_name and (not args.only or "best" in args.only):
         helpful = [n for n in TRICKS if n in by_name and by_name[n]["valid_q3"] > by_name["none"]["valid_q3"]]
         label = "best: " + " + ".join(helpful) if helpful else "best: none helped"
-        rows.append(run(label, *configure(base_m, base_t, helpful), sets, args.engine))
+        rows.append(run(label, configure(base, helpful), chains))
         show(rows[-1])
     for combo in args.combo:
         tricks = [t.strip() for t in combo.split("+")]
         unknown = [t for t in tricks if t not in TRICKS]
         if unknown:
             raise SystemExit(f"unknown trick(s) {unknown}; known: {', '.join(TRICKS)}")
-        rows.append(run(" + ".join(tricks), *configure(base_m, base_t, tricks), sets, args.engine))
+        rows.append(run(" + ".join(tricks), configure(base, tricks), chains))
         show(rows[-1])
     if args.json:
         with open(args.json, "w") as fh:

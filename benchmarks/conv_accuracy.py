@@ -59,10 +59,12 @@ def filtered(data_dir: str, split: str):
 
 
 def train_one(args) -> None:
+    # The fit loop itself, not sspred.train: a wall-clock deadline ends the run after any epoch and keeps the
+    # best weights seen so far, read from the learner in the epoch callback; train runs all epochs (or stops early).
     import torch
 
     from sspred.engines.torch.learner import TorchLearner
-    from sspred.train import fit
+    from sspred.training import fit
 
     torch.set_num_threads(1)
     mcfg = ConvConfig(**CANDIDATES[args.candidate], dropout=args.dropout)

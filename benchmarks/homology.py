@@ -122,9 +122,8 @@ def write_leak_file(pairs, args) -> None:
 
 def globin(args) -> None:
     from sspred.config import ModelConfig, TrainConfig
-    from sspred.engines.numpy.learner import NumpyLearner
-    from sspred.features import WindowIndex
-    from sspred.train import evaluate_split, fit
+    from sspred.evaluation import pooled_q3
+    from sspred.training import train
 
     d = datasets.data_dir(args.data_dir)
     pool = (datasets.read_netsurfp2(d / "netsurfp2")["train"] if args.pool == "netsurfp2" else
@@ -146,18 +145,16 @@ def globin(args) -> None:
           f"{args.identity:.0%}/{args.coverage:.0%} (largest {np.bincount(labels).max()}), "
           f"{time.perf_counter() - t0:.0f}s")
     fractions = (0.8, 0.1, 0.1)
-    mcfg = ModelConfig(window=13, hidden=[40])
-    tcfg = TrainConfig(epochs=args.epochs, patience=0, seed=args.seed, lr=args.lr)
+    cfg = TrainConfig(model=ModelConfig(window=13, hidden=[40]), epochs=args.epochs, patience=0, seed=args.seed,
+                      lr=args.lr)
     rows = []
     for kind, assign in (("random chain split", splits.random_splits(len(pool), fractions, np.random.default_rng(args.seed))),
                          (f"cluster split at {args.identity:.0%}", splits.assign_splits(labels, fractions, np.random.default_rng(args.seed)))):
         part = {s: [c for c, a in zip(pool, assign) if a == s] for s in splits.SPLITS}
         # How many test chains have a homolog in train: the leak the cluster split removes.
         leaked = sum(labels[i] in set(labels[assign == "train"]) for i in np.flatnonzero(assign == "test"))
-        learner = NumpyLearner(mcfg.layers(), tcfg, np.random.default_rng(args.seed))
-        fit(learner, WindowIndex(part["train"], 13), None, tcfg)
-        _, q_train, _ = evaluate_split(learner, WindowIndex(part["train"], 13))
-        _, q_test, _ = evaluate_split(learner, WindowIndex(part["test"], 13))
+        model = train(cfg, part["train"])
+        q_train, q_test = pooled_q3(model, part["train"]), pooled_q3(model, part["test"])
         rows.append((kind, len(part["train"]), len(part["test"]), leaked, q_train, q_test))
         print(f"{kind}: train {len(part['train'])} chains, test {len(part['test'])} chains "
               f"({leaked} with a train homolog); Q3 train {q_train:.2f}, test {q_test:.2f}", flush=True)
@@ -167,9 +164,9 @@ def globin(args) -> None:
         for name, pick in (("with a train homolog", [i for i in test_ids if labels[i] in train_clusters]),
                            ("without", [i for i in test_ids if labels[i] not in train_clusters])):
             if pick:
-                idx = WindowIndex([pool[i] for i in pick], 13)
-                print(f"    test chains {name}: {len(pick)} chains, {len(idx)} residues, "
-                      f"Q3 {evaluate_split(learner, idx)[1]:.2f}", flush=True)
+                chains = [pool[i] for i in pick]
+                print(f"    test chains {name}: {len(pick)} chains, {datasets.count_scored(chains)} residues, "
+                      f"Q3 {pooled_q3(model, chains):.2f}", flush=True)
     print(f"\nw13 h40, Adam lr {args.lr:g}, {args.epochs} epochs; gap (random - cluster) in test Q3: "
           f"{rows[0][5] - rows[1][5]:+.2f} points")
 

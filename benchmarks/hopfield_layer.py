@@ -1,7 +1,7 @@
 r"""Does a Hopfield (associative-memory) layer help? Q3 on NEW364 and CB513 against plain MLPs.
 
 Every network reads a 13-residue one-hot window and is trained with the NumPy engine
-(sspred.train.fit over NumpyLearner) on the same subsample of netsurfp2's training chains,
+(sspred.training.fit over NumpyLearner) on the same subsample of netsurfp2's training chains,
 with early stopping on a subsample of its validation chains. Compared:
 
   mlp-h40         window -> linear 40 -> tanh -> linear 3                      (the reference)
@@ -28,7 +28,7 @@ from sspred.engines.numpy.learner import NumpyLearner
 from sspred.engines.numpy.network import n_parameters
 from sspred.features import WindowIndex, one_hot
 from sspred.io import datasets
-from sspred.train import evaluate_split, fit
+from sspred.training import evaluate_split, fit
 
 WINDOW = 13
 N_IN = WINDOW * 21
@@ -85,6 +85,8 @@ def main() -> None:
     cfg = TrainConfig(optimizer="adam", lr=1e-3, batch_size=256, epochs=args.epochs, patience=args.patience,
                       seed=args.seed)
     results = []
+    # The fit loop itself, not sspred.train: the Hopfield variants are layer lists no ModelConfig expands to,
+    # and hopfield-win seeds the learner's memory from training windows before the first step.
     for name in args.variants.split(","):
         specs, from_windows = VARIANTS[name]
         learner = NumpyLearner(specs, cfg, np.random.default_rng(args.seed))

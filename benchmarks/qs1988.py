@@ -16,27 +16,19 @@ import numpy as np
 from sspred import metrics
 from sspred.alphabet import STATES3
 from sspred.config import ModelConfig, TrainConfig
-from sspred.engines.numpy.learner import NumpyLearner
-from sspred.evaluation import evaluate_model
-from sspred.features import WindowIndex
+from sspred.evaluation import evaluate
 from sspred.io import datasets
-from sspred.model import Model, build_header
-from sspred.train import fit
+from sspred.training import train
 
 PAPER = {"q3": 64.3, "H": 0.41, "E": 0.31, "C": 0.41}
 
 
 def run(hidden, optimizer, lr, seed, d):
-    train = datasets.load("qs1988", "train", d)
-    valid = datasets.load("qs1988", "valid", d)
-    test = datasets.load("qs1988", "test", d)
-    mcfg = ModelConfig(window=13, hidden=hidden, activation="sigmoid")
-    tcfg = TrainConfig(optimizer=optimizer, lr=lr, epochs=60, patience=8, seed=seed, batch_size=32)
-    learner = NumpyLearner(mcfg.layers(), tcfg, np.random.default_rng(seed))
-    hist = fit(learner, WindowIndex(train, 13), WindowIndex(valid, 13), tcfg)
-    model = Model(build_header(mcfg, "qs"), learner.get_params())
-    r = evaluate_model(model, test)
-    return r["q3"], [r["per_class"]["mcc"][s] for s in "HEC"], hist.best_epoch
+    cfg = TrainConfig(model=ModelConfig(window=13, hidden=hidden, activation="sigmoid"), optimizer=optimizer, lr=lr,
+                      epochs=60, patience=8, seed=seed, batch_size=32, name="qs")
+    model = train(cfg, "qs1988", data_dir=d)  # early-stopped on the set's own valid split
+    scores = evaluate(model, "qs1988", data_dir=d, bootstrap=0)
+    return scores.q3, [scores.mcc[s] for s in "HEC"], model.header["train"]["history"]["best_epoch"]
 
 
 def main():

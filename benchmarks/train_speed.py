@@ -31,7 +31,7 @@ from sspred.config import ModelConfig, TrainConfig  # noqa: E402
 from sspred.engines.numpy.learner import NumpyLearner  # noqa: E402
 from sspred.features import WindowIndex, one_hot  # noqa: E402
 from sspred.io import datasets  # noqa: E402
-from sspred.train import fit  # noqa: E402
+from sspred.training import fit  # noqa: E402
 
 
 def main() -> None:
@@ -54,6 +54,8 @@ def main() -> None:
     print(f"netsurfp2: {len(train):,} training windows ({len(train_chains)} chains), {len(valid):,} validation windows; "
           f"batch {tcfg.batch_size}, BLAS threads {args.blas_threads}")
 
+    # The fit loop itself, not sspred.train: this times the learner's steps (a batch callback marks the end of
+    # each epoch's training, before validation) after a warm-up step that loads the compiled kernel.
     with threadpool_limits(args.blas_threads, user_api="blas"):
         learner = NumpyLearner(cfg.layers(), tcfg, np.random.default_rng(args.seed))
         t = time.perf_counter()

@@ -336,7 +336,7 @@ def test_conv_model_file_round_trip_and_ensemble_with_a_window_model(tmp_path, e
 # --- 6. training learns --------------------------------------------------------------------------------
 
 def test_three_epochs_over_chains_beat_the_majority_class(qs_train, data_dir):
-    from sspred.train import fit
+    from sspred.training import fit
 
     valid_chains = datasets.load("qs1988", "valid", data_dir)
     cfg = ConvConfig(channels=16, first_kernel=9, dilations=[1, 2], dropout=0.1)

@@ -174,7 +174,7 @@ def test_penalty_gradients_match_finite_differences_and_hand_values():
 def test_three_epochs_of_training_agree_in_float64(data_dir):
     """Same seed, same data order, 20 real chains: per-epoch losses agree to a relative 1e-4."""
     from sspred.io import datasets
-    from sspred.train import fit
+    from sspred.training import fit
 
     chains = datasets.load("qs1988", "train", data_dir)
     train, valid = WindowIndex(chains[:20], 13), WindowIndex(chains[20:26], 13)
@@ -200,7 +200,7 @@ def test_a_model_from_either_engine_predicts_in_the_other(tmp_path, data_dir):
     from sspred.engines.torch.network import from_model
     from sspred.io import datasets
     from sspred.model import build_header, load_model, save_model
-    from sspred.train import fit
+    from sspred.training import fit
 
     chains = datasets.load("qs1988", "train", data_dir)[:10]
     mcfg = ModelConfig(window=13, hidden=[12], batchnorm=True, dropout=0.2)

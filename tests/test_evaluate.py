@@ -15,7 +15,7 @@ from sspred.evaluation import evaluate_model
 from sspred.features import WindowIndex
 from sspred.io import datasets
 from sspred.model import build_header, load_model, save_model
-from sspred.train import fit
+from sspred.training import fit
 
 
 def train_small(chains, path, states="3", window=9, hidden=(8,), epochs=2):

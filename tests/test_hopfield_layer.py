@@ -148,7 +148,7 @@ def test_trains_on_real_windows_and_round_trips_through_a_model_file(data_dir, t
     from sspred.features import WindowIndex
     from sspred.io import datasets
     from sspred.model import build_header, load_model, save_model
-    from sspred.train import evaluate_split, fit
+    from sspred.training import evaluate_split, fit
 
     train = WindowIndex(datasets.load("qs1988", "train", data_dir)[:40], 13)
     valid = WindowIndex(datasets.load("qs1988", "valid", data_dir), 13)

@@ -16,7 +16,7 @@ import pytest
 from sspred import checkpoint as ckpt
 from sspred import modelfile
 from sspred.config import TrainConfig
-from sspred.train import SCHEDULES, observe_plateau
+from sspred.training import SCHEDULES, observe_plateau
 
 REPO = Path(__file__).resolve().parents[1]
 

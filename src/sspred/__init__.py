@@ -1,3 +1,56 @@
-"""sspred: protein secondary-structure prediction with feed-forward neural networks."""
+"""sspred: protein secondary-structure prediction with feed-forward neural networks.
+
+>>> import sspred
+>>> p = sspred.load("fast")
+>>> pr = p.predict("MKTAYIAKQRQISFVKSHFSRQ")[0]
+>>> pr.states
+'CCCHHHHHCCCCHHHHCCCCCC'
+>>> pr.probabilities.round(2)[2]
+array([0.55, 0.29, 0.15], dtype=float32)
+
+``import sspred`` stays fast: the public names below are imported from their
+modules on first use (PEP 562), so importing the package loads no model code,
+and never torch, numba, pandas or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sspred.errors import InputError, ModelFileError
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it, imported when the name is first used.
+_LAZY = {
+    # prediction (sspred.predictor)
+    "load": "sspred.predictor",
+    "Predictor": "sspred.predictor",
+    "Prediction": "sspred.predictor",
+    "write": "sspred.predictor",
+    "Model": "sspred.model",
+    # training and evaluation (sspred.training, sspred.config, sspred.evaluation)
+    "train": "sspred.training",
+    "load_data": "sspred.training",
+    "TrainingDiverged": "sspred.training",
+    "TrainConfig": "sspred.config",
+    "ModelConfig": "sspred.config",
+    "ConvConfig": "sspred.config",
+    "ConfigError": "sspred.config",
+    "evaluate": "sspred.evaluation",
+    "Scores": "sspred.evaluation",
+}
+
+__all__ = ["InputError", "ModelFileError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

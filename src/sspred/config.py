@@ -1,15 +1,62 @@
 """Typed settings for models and training. CLI flags map one to one onto these fields.
 
 A model is saved as its ``ModelConfig`` plus the explicit layer list it
-expands to, so the file alone rebuilds the network in either engine.
+expands to, so the file alone rebuilds the network in either engine. A run is
+one ``TrainConfig``: the model to build, how to optimise it, and what else the
+run reads (a first stage, a teacher, the leak filter); checkpoints and model
+files store its ``to_dict()``.
+
+Every config checks itself in ``__post_init__``: a bad value raises
+``ConfigError`` (a ``ValueError``) naming the field and what it may be. Names
+the user types are checked against their one home: the optimizer, activation,
+schedule and engine tables.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from sspred.alphabet import N_UNITS, STATE_SETS
+from sspred.engines import ENGINES
+from sspred.engines.numpy.layers import ACTIVATIONS
+from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import conv_dims
+from sspred.features import check_window
+from sspred.schedules import SCHEDULES
+
+#: Floating-point types a network can train in (both engines accept exactly these names).
+DTYPES = ("float32", "float64")
+#: Devices that need no torch engine; the torch engine's own table (engines.torch.learner.DEVICES) adds the rest.
+PLAIN_DEVICES = ("auto", "cpu")
+
+
+class ConfigError(ValueError):
+    """A config field with a bad value; ``field`` is its name (the CLI turns it into the flag)."""
+
+    def __init__(self, name: str, message: str):
+        self.field, self.reason = name, message
+        super().__init__(f"{name}: {message}")
+
+
+def _choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ConfigError(name, f"{value!r} is not one of {', '.join(map(str, choices))}")
+
+
+def _at_least(name: str, value, low, kind: str = "") -> None:
+    if not value >= low:
+        raise ConfigError(name, f"must be {kind}>= {low}, got {value}")
+
+
+def _rate(name: str, value, closed: bool = False) -> None:
+    """A rate in [0, 1), or [0, 1] when ``closed``."""
+    if not (0 <= value <= 1 if closed else 0 <= value < 1):
+        raise ConfigError(name, f"must lie in [0, 1{']' if closed else ')'}, got {value}")
+
+
+def _odd_kernel(name: str, value: int) -> None:
+    if value < 1 or value % 2 == 0:
+        raise ConfigError(name, f"a conv layer needs an odd kernel, got {value}")
 
 
 class Fields:
@@ -44,6 +91,21 @@ class ModelConfig(Fields):
     dropout_at: list[int] = field(default_factory=list)
     #: Batch normalisation between each hidden layer's linear map and its activation.
     batchnorm: bool = False
+
+    def __post_init__(self):
+        try:
+            check_window(self.window)
+        except ValueError as exc:
+            raise ConfigError("window", str(exc)) from None
+        self.hidden, self.dropout_at = list(self.hidden), list(self.dropout_at)  # tuples too; JSON gives lists
+        for size in self.hidden:
+            _at_least("hidden", size, 1, "a layer size ")
+        _choice("activation", self.activation, ACTIVATIONS)
+        _choice("states", self.states, tuple(STATE_SETS))
+        _at_least("bottleneck", self.bottleneck, 0)
+        _rate("dropout", self.dropout)
+        for at in self.dropout_at:
+            _choice("dropout_at", at, range(len(self.hidden) + 1))
 
     @property
     def n_inputs(self) -> int:
@@ -93,6 +155,17 @@ class ConvConfig(Fields):
     #: Inverted-dropout rate after every conv; 0: no dropout layers.
     dropout: float = 0.2
 
+    def __post_init__(self):
+        _choice("arch", self.arch, ("conv",))
+        _choice("states", self.states, tuple(STATE_SETS))
+        _at_least("channels", self.channels, 1)
+        _odd_kernel("first_kernel", self.first_kernel)
+        _odd_kernel("kernel", self.kernel)
+        self.dilations = list(self.dilations)
+        for d in self.dilations:
+            _at_least("dilations", d, 1, "a positive dilation ")
+        _rate("dropout", self.dropout)
+
     @property
     def n_states(self) -> int:
         return len(STATE_SETS[self.states])
@@ -120,15 +193,43 @@ class ConvConfig(Fields):
         return {**asdict(self), "window": self.window}
 
 
+#: Model configs by the name of --arch; a ConvConfig's dict carries arch="conv", a ModelConfig's no arch.
+ARCHS = {"window": ModelConfig, "conv": ConvConfig}
+
+
+def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
+    """The model config a ``to_dict`` (of either kind) came from."""
+    arch = d.get("arch", "window")
+    _choice("arch", arch, tuple(ARCHS))
+    return ARCHS[arch].from_dict(d)
+
+
 @dataclass
 class TrainConfig(Fields):
+    """Everything one training run is made with: the model, the optimisation, and what else it reads.
+
+    Every field has a default, so a config names only what differs:
+
+    >>> cfg = TrainConfig(model=ModelConfig(window=13, hidden=[40]), epochs=10, lr=1e-3, seed=0)
+    >>> cfg.model.layers()[0]
+    {'type': 'linear', 'in': 273, 'out': 40, 'init_for': 'sigmoid'}
+    >>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> TrainConfig(optimizer="lbfgs")
+    Traceback (most recent call last):
+    ...
+    sspred.config.ConfigError: optimizer: 'lbfgs' is not one of sgd, adam
+    """
+
+    #: The network to train: a window network (ModelConfig) or a conv stack (ConvConfig).
+    model: ModelConfig | ConvConfig = field(default_factory=ModelConfig)
     #: Optimizer name: "adam" or "sgd".
     optimizer: str = "adam"
     #: Step size; 1e-3 is Adam's usual default.
     lr: float = 1e-3
     #: SGD momentum (ignored by Adam).
     momentum: float = 0.9
-    #: Windows per minibatch.
+    #: Windows per minibatch (chains per minibatch for a conv stack).
     batch_size: int = 256
     #: Maximum passes over the training windows.
     epochs: int = 30
@@ -160,3 +261,72 @@ class TrainConfig(Fields):
     lr_min: float = 0.0
     #: Engine: numpy or torch.
     engine: str = "numpy"
+    #: A first model (built-in name or file) whose probabilities a second-stage window network reads; None: none.
+    stage1: str | None = None
+    #: A model (built-in name or file) a conv stack is distilled from; None: plain labels.
+    teacher: str | None = None
+    #: The teacher's share of each target; the labels' one-hot has the rest.
+    teacher_weight: float = 0.5
+    #: Drop the netsurfp2 chains with a homolog in a test set (sspred.splits.known_leaks).
+    exclude_leaks: bool = False
+    #: torch engine: cpu, cuda or auto (cuda when torch sees a GPU).
+    device: str = "auto"
+    #: torch engine under torchrun: DistributedDataParallel over the process group.
+    distributed: bool = False
+    #: Name written into the model file; None: "sspred".
+    name: str | None = None
+
+    #: Fields that say where a run executes or what it is called, not what it computes: a resumed run may change them.
+    RUNTIME_FIELDS = ("device", "distributed", "name")
+
+    def __post_init__(self):
+        if isinstance(self.model, dict):
+            self.model = model_config_from_dict(self.model)
+        if not isinstance(self.model, tuple(ARCHS.values())):
+            raise ConfigError("model", f"must be a ModelConfig or a ConvConfig, got {type(self.model).__name__}")
+        _choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        if not self.lr > 0:
+            raise ConfigError("lr", f"must be > 0, got {self.lr}")
+        _rate("momentum", self.momentum)
+        _at_least("batch_size", self.batch_size, 1)
+        _at_least("epochs", self.epochs, 1)
+        _at_least("patience", self.patience, 0)
+        _at_least("seed", self.seed, 0)
+        _choice("dtype", self.dtype, DTYPES)
+        for name in ("l2", "l1", "input_noise", "weight_noise", "lr_min"):
+            _at_least(name, getattr(self, name), 0)
+        _rate("smoothing", self.smoothing)
+        _choice("schedule", self.schedule, tuple(SCHEDULES))
+        _at_least("lr_step", self.lr_step, 1)
+        if not self.lr_gamma > 0:
+            raise ConfigError("lr_gamma", f"must be > 0, got {self.lr_gamma}")
+        _at_least("lr_patience", self.lr_patience, 0)
+        _choice("engine", self.engine, tuple(ENGINES))
+        _rate("teacher_weight", self.teacher_weight, closed=True)
+        conv = isinstance(self.model, ConvConfig)
+        # The checks between fields, as (bad?, field, why).
+        for bad, name, why in (
+                (self.teacher and not conv, "teacher", "distillation trains conv stacks (model=ConvConfig(...))"),
+                (self.stage1 and conv, "stage1", "a second stage is a window network, not a conv stack"),
+                (self.distributed and conv, "distributed", "conv stacks train on one process"),
+                (self.distributed and self.engine != "torch", "distributed", "needs engine='torch'"),
+                (self.device not in PLAIN_DEVICES and self.engine != "torch", "device",
+                 f"{self.device!r} needs engine='torch' (the numpy engine runs on {', '.join(PLAIN_DEVICES)})")):
+            if bad:
+                raise ConfigError(name, why)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "model": self.model.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """Rebuild from ``to_dict`` output (the model config by its arch), ignoring keys this version does not know."""
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in names}
+        if "model" in kwargs:
+            kwargs["model"] = model_config_from_dict(kwargs["model"])
+        return cls(**kwargs)
+
+    def run_fields(self) -> dict:
+        """``to_dict`` without the runtime fields: two configs with equal run fields train the same weights."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}

@@ -7,14 +7,17 @@ plain float, int, string or list, so it can be written as JSON as it stands.
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sspred import metrics
 from sspred.alphabet import EIGHT_TO_THREE, STATES3, STATES8
 from sspred.io.formats import confidence_levels
-from sspred.model import Model
+from sspred.model import Model, load_model
 from sspred.predict import predict_chains
+from sspred.training import data_label, resolve_data
 
 #: Bootstrap resamples of the chains for the 95% intervals.
 N_BOOTSTRAP = 1000
@@ -103,6 +106,15 @@ def _ece_of(d: dict) -> float:
     return float(np.abs(d["bin_correct"].sum(axis=0) - d["bin_conf"].sum(axis=0)).sum() / n) if n else float("nan")
 
 
+def pooled_q3(model: Model, chains) -> float:
+    """Q3 (%) of ``model`` over every scored residue of labelled ``chains``: the one number a sweep needs,
+    without evaluate_model's segment scores and calibration."""
+    pred = [p.argmax(axis=1) for p in predict_chains(model, chains)]
+    if model.states == STATES8:
+        pred = [EIGHT_TO_THREE[p] for p in pred]
+    return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
+
+
 def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """The field's scores of ``model`` on labelled ``chains``.
@@ -154,3 +166,75 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
         report["ci"] = ci
         report["bootstrap"] = {"resamples": n_boot, "level": CI_LEVEL, "unit": "chain"}
     return _clean(report)
+
+
+# --- the public entry point: a model and labelled data in, Scores out ------------------------------------
+
+@dataclass
+class Scores:
+    """The headline numbers of one evaluation; ``report`` holds everything (``sspred evaluate --json`` writes it).
+
+    >>> s = Scores.from_report({"q3": 71.5, "chains": 2, "residues": 300, "sov99": {"overall": 66.0},
+    ...                         "per_class": {"mcc": {"H": 0.6, "E": 0.5, "C": 0.45}}})
+    >>> s.q3, s.q8, s.mcc["H"], s.sov99
+    (71.5, None, 0.6, 66.0)
+    >>> s.to_dict()["residues"]
+    300
+    """
+
+    #: Percent of scored residues in the right H/E/C state (an 8-state model's calls reduced 8-to-3).
+    q3: float
+    #: Percent in the right DSSP state: 8-state models on 8-state labels only, else None.
+    q8: float | None
+    #: Matthews correlation per H/E/C state (None where undefined).
+    mcc: dict[str, float | None]
+    #: SOV'99 over H/E/C, the mean over chains.
+    sov99: float | None
+    chains: int
+    residues: int
+    report: dict = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_report(cls, report: dict) -> "Scores":
+        return cls(q3=report["q3"], q8=report.get("q8"), mcc=dict(report["per_class"]["mcc"]),
+                   sov99=report["sov99"]["overall"], chains=report["chains"], residues=report["residues"],
+                   report=report)
+
+    def to_dict(self) -> dict:
+        """The headline numbers as plain data (the full report is ``report``)."""
+        return {"q3": self.q3, "q8": self.q8, "mcc": dict(self.mcc), "sov99": self.sov99, "chains": self.chains,
+                "residues": self.residues}
+
+
+def _as_model(model) -> Model:
+    """A Model from a Model, anything holding one as ``.model`` (a Predictor), or a built-in name or file."""
+    if isinstance(model, Model):
+        return model
+    if isinstance(getattr(model, "model", None), Model):
+        return model.model
+    if model is None or isinstance(model, (str, os.PathLike)):
+        return load_model(model)
+    raise TypeError(f"expected a Model, a Predictor or a model name or path, not {type(model).__name__}")
+
+
+def evaluate(model, data, split: str = "test", *, data_dir: str | os.PathLike | None = None,
+             bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> Scores:
+    """Score ``model`` (a Model, a Predictor, or a built-in name or model file) on labelled ``data``: a set
+    name and its ``split``, a labelled file (all of it), or a list of Chains. ``bootstrap`` resamples of the
+    chains (seeded by ``seed``) give the 95% intervals in ``report["ci"]``; 0 for none. As ``sspred evaluate``.
+
+    >>> from sspred.io.datasets import make_chain
+    >>> chains = [make_chain("helix", "AEELLKKAEELLKKAEELLKK", "CHHHHHHHHHHHHHHHHHHHC", eight=False),
+    ...           make_chain("strand", "KVTVKVTVEGGKVTVKVTV", "CEEEEEECCCCCEEEEEEC", eight=False)]
+    >>> scores = evaluate("fast", chains, bootstrap=0)
+    >>> scores.chains, scores.residues, scores.q8, sorted(scores.mcc)
+    (2, 40, None, ['C', 'E', 'H'])
+    >>> 0 <= scores.q3 <= 100 and scores.report["model"] == "fast"
+    True
+    """
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap: must be >= 0, got {bootstrap}")
+    m = _as_model(model)
+    report = evaluate_model(m, resolve_data(data, split, data_dir), rng=np.random.default_rng(seed), n_boot=bootstrap)
+    report["data"] = {"name": data_label(data), "split": split}
+    return Scores.from_report(report)

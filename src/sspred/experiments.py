@@ -101,28 +101,40 @@ def count_params(window: int, hidden: list[int]) -> int:
 def train_and_score(train: list[Chain], test: list[Chain], window: int, hidden: list[int], epochs: int,
                     seed: int, per_epoch: bool = False, optim: dict | None = None) -> dict:
     """Train one network; Q3 (%) of the final weights on train and test, and per epoch if asked."""
+    from sspred.evaluation import pooled_q3
+    from sspred.training import train as train_run
+
+    cfg = TrainConfig(model=ModelConfig(window=window, hidden=hidden), epochs=epochs, patience=0, seed=seed,
+                      **(optim or {}))
+    result = {"window": window, "hidden": hidden, "epochs": epochs, "seed": seed,
+              "train_residues": count_scored(train), "params": count_params(window, hidden)}
+    if per_epoch:
+        curve = per_epoch_curve(cfg, train, test)
+        return {**result, "train_q3": curve[-1]["train_q3"], "test_q3": curve[-1]["test_q3"], "curve": curve}
+    model = train_run(cfg, train)
+    return {**result, "train_q3": pooled_q3(model, train), "test_q3": pooled_q3(model, test)}
+
+
+def per_epoch_curve(cfg: TrainConfig, train: list[Chain], test: list[Chain]) -> list[dict]:
+    """Train and test Q3 of the weights after every epoch.
+
+    The fit loop itself, not ``sspred.train``: scoring both sets after each epoch needs the learner's
+    weights at that epoch, and train's callbacks see only the epoch's stats.
+    """
     from sspred.engines.numpy.learner import NumpyLearner
     from sspred.features import WindowIndex
-    from sspred.train import evaluate_split, fit
+    from sspred.training import evaluate_split, fit
 
-    mcfg = ModelConfig(window=window, hidden=hidden)
-    tcfg = TrainConfig(epochs=epochs, patience=0, seed=seed, **(optim or {}))
-    learner = NumpyLearner(mcfg.layers(), tcfg, np.random.default_rng(seed))
-    train_idx, test_idx = WindowIndex(train, window), WindowIndex(test, window)
+    learner = NumpyLearner(cfg.model.layers(), cfg, np.random.default_rng(cfg.seed))
+    train_idx, test_idx = WindowIndex(train, cfg.model.window), WindowIndex(test, cfg.model.window)
     curve = []
 
     def score(stats: dict) -> None:
-        if per_epoch:
-            curve.append({"epoch": stats["epoch"], "train_q3": evaluate_split(learner, train_idx)[1],
-                          "test_q3": evaluate_split(learner, test_idx)[1]})
+        curve.append({"epoch": stats["epoch"], "train_q3": evaluate_split(learner, train_idx)[1],
+                      "test_q3": evaluate_split(learner, test_idx)[1]})
 
-    fit(learner, train_idx, None, tcfg, callback=score)
-    result = {"window": window, "hidden": hidden, "epochs": epochs, "seed": seed,
-              "train_residues": len(train_idx), "params": count_params(window, hidden),
-              "train_q3": evaluate_split(learner, train_idx)[1], "test_q3": evaluate_split(learner, test_idx)[1]}
-    if per_epoch:
-        result["curve"] = curve
-    return result
+    fit(learner, train_idx, None, cfg, callback=score)
+    return curve
 
 
 @dataclass

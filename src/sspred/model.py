@@ -120,6 +120,10 @@ class Model:
                 self._members = [_member(self.header, self.params, "")]
         return self._members
 
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model file (atomically), as ``sspred train`` does; ``load_model(path)`` reads it back."""
+        save_model(path, self.header, self.params)
+
     @property
     def network(self) -> Network:
         """The first-stage network of a single-network model."""

@@ -20,7 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-from sspred.cli import audit, ensemble, evaluate, experiment, hopfield, label, plot, predict, serve, split, train  # noqa: E402,F401  (commands register on import)
+from sspred.cli import audit, ensemble, evaluate, experiment, export, hopfield, label, plot, predict, serve, split, train  # noqa: E402,F401  (commands register on import)
 
 #: Errors that are the user's input, not our bug: printed as one line.
 USER_ERRORS = (InputError, ModelFileError, ToolError)

@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 
 from sspred.alphabet import STATES3
 from sspred.cli import app
-from sspred.evaluation import N_BOOTSTRAP, evaluate_model
+from sspred.evaluation import N_BOOTSTRAP
+from sspred.evaluation import evaluate as evaluate_scores
 from sspred.io import datasets
 from sspred.io.textfile import atomic_output
-from sspred.model import load_model
 
 
 def _ci(r: dict, key: str, fmt: str = ".2f") -> str:
@@ -53,10 +52,8 @@ def evaluate(
     """Print Q3 (and Q8), per-class MCC, SOV, calibration and the confusion matrix. The last line is 'Q3 <percent>'."""
     if bootstrap < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--bootstrap")
-    m = load_model(model)
-    chains = datasets.load(data, split, data_dir)
-    r = evaluate_model(m, chains, rng=np.random.default_rng(seed), n_boot=bootstrap)
-    r["data"] = {"name": data, "split": split}
+    scores = evaluate_scores(model, data, split, data_dir=data_dir, bootstrap=bootstrap, seed=seed)
+    r = scores.report
     typer.echo(f"model {r['model']}  data {data}/{split}  chains {r['chains']}  scored residues {r['residues']}")
     block3 = {"per_class": r["per_class"], "sov99": r["sov99"], "sov_refine": r["sov_refine"], "confusion": r["confusion"]}
     _print_block(block3, STATES3)
@@ -85,4 +82,4 @@ def evaluate(
             handle.write("\n")
         typer.echo(f"report written to {json_out}")
     # The contract: the last line is exactly "Q3 <percent>".
-    typer.echo(f"Q3 {r['q3']:.2f}")
+    typer.echo(f"Q3 {scores.q3:.2f}")

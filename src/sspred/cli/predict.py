@@ -17,8 +17,9 @@ from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
 from sspred.io.seen import SeenIds
-from sspred.model import BUILTIN, load_model
+from sspred.model import BUILTIN, DEFAULT_MODEL
 from sspred.predict import BATCH_RESIDUES, predict_batches
+from sspred.predictor import load
 
 
 #: Duplicate-id warnings printed before the rest are only counted.
@@ -69,7 +70,7 @@ def predict(
         from sspred.cli import fail
 
         fail("give --dask-scheduler or --dask-local, not both")
-    m = load_model(model)
+    m = load(model if model is not None else DEFAULT_MODEL).model
     if getattr(WRITERS[format], "three_state_only", False) and len(m.states) != 3:
         raise typer.BadParameter(f"the {format} format holds 3-state predictions; model {m.name!r} predicts "
                                  f"{len(m.states)} states (use horiz, fasta, json or tsv)", param_hint="--format")

@@ -1,29 +1,32 @@
-"""sspred train: fit a network on a named set and save the model file."""
+"""sspred train: map the flags onto a TrainConfig, run ``sspred.train``, save the model file."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-import numpy as np
 import typer
 
 from sspred import checkpoint as ckpt
 from sspred.cli import app
-from sspred.chains import ChainIndex
-from sspred.config import ConvConfig, ModelConfig, TrainConfig
-from sspred.engines import ENGINES, learner_class
+from sspred.config import ARCHS, ConfigError, ConvConfig, ModelConfig, TrainConfig
+from sspred.engines import ENGINES
 from sspred.engines.numpy.layers import ACTIVATIONS
 from sspred.engines.numpy.optim import OPTIMIZERS
-from sspred.errors import InputError
-from sspred.features import WindowIndex, check_window
 from sspred.io import datasets
-from sspred.cascade import cascade, stage2_data, stage2_layers
-from sspred.model import build_header, load_model, save_model
-from sspred.splits import without_leaks
-from sspred.train import SCHEDULES, TrainingDiverged, fit
+from sspred.model import save_model
+from sspred.schedules import SCHEDULES
+from sspred.training import TrainingDiverged, checkpoint_config, prepare_run
+
+#: Flags whose name is not the config field's with '-' for '_'.
+FLAG_OF_FIELD = {"model": "--arch"}
+
+
+def flag(field: str) -> str:
+    return FLAG_OF_FIELD.get(field, "--" + field.replace("_", "-"))
 
 
 def parse_hidden(values: List[str]) -> list[int]:
@@ -93,137 +96,61 @@ def train(
                                        "homolog in a test set (the shipped MMseqs2 leak list, sspred.splits.known_leaks)."),
 ) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it."""
-    state = None
-    if resume is not None:
-        state = ckpt.load(resume)
-        meta = state["meta"]
-        if meta.get("data") != data:
-            raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {data!r}", path=str(resume))
-        config_class = ConvConfig if meta["model"].get("arch") == "conv" else ModelConfig
-        mcfg, tcfg = config_class.from_dict(meta["model"]), TrainConfig.from_dict(meta["train_config"])
-        exclude_leaks = bool(meta.get("exclude_leaks", False))
-        teacher, teacher_weight = meta.get("teacher"), float(meta.get("teacher_weight", 0.5))
-        checkpoint = checkpoint or resume
-    else:
-        for value, choices, hint in ((activation, ACTIVATIONS, "--activation"), (optimizer, OPTIMIZERS, "--optimizer"),
-                                     (states, ("3", "8"), "--states"), (schedule, SCHEDULES, "--schedule"),
-                                     (engine, ENGINES, "--engine"), (dtype, ("float32", "float64"), "--dtype")):
-            if value not in choices:
-                raise typer.BadParameter(f"choose from {', '.join(choices)}", param_hint=hint)
-        if not 0 <= dropout < 1 or not 0 <= smoothing < 1:
-            raise typer.BadParameter("rates must lie in [0, 1)", param_hint="--dropout/--smoothing")
-        try:
-            check_window(window)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--window") from None
-        if arch not in ("window", "conv"):
-            raise typer.BadParameter("choose from window, conv", param_hint="--arch")
-        if teacher and arch != "conv":
-            raise typer.BadParameter("distillation trains conv stacks (--arch conv)", param_hint="--teacher")
-        if arch == "conv":
-            if stage1:
-                raise typer.BadParameter("a second stage is a window network", param_hint="--arch")
-            if distributed:
-                raise typer.BadParameter("conv stacks train on one process", param_hint="--distributed")
-            mcfg = ConvConfig(states=states, channels=channels, first_kernel=first_kernel, kernel=kernel,
-                              dilations=parse_ints(dilations), dropout=dropout)
-            try:
-                mcfg.layers()
-            except ValueError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--kernel/--first-kernel/--dilations") from None
+    try:
+        if resume is not None:
+            # The checkpoint's configuration is the run's; only where it runs and its name come from the flags.
+            config = dataclasses.replace(checkpoint_config(ckpt.load(resume)["meta"]), device=device,
+                                         distributed=distributed, name=name or out.stem)
+            checkpoint = checkpoint or resume
         else:
-            mcfg = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
-                               bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at),
-                               batchnorm=batchnorm)
-        tcfg = TrainConfig(optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
-                           patience=patience, seed=seed, dtype=dtype, l2=l2, l1=l1, input_noise=input_noise,
-                           weight_noise=weight_noise, smoothing=smoothing, schedule=schedule, lr_step=lr_step,
-                           lr_gamma=lr_gamma, lr_patience=lr_patience, lr_min=lr_min, engine=engine)
-    cls = learner_class(tcfg.engine)
-    kwargs, rank = {}, 0
-    if tcfg.engine == "torch":
-        from sspred.engines.torch.learner import resolve_device, set_cpu_threads
+            if arch not in ARCHS:
+                raise ConfigError("model", f"{arch!r} is not one of {', '.join(ARCHS)}")
+            if arch == "conv":
+                model = ConvConfig(states=states, channels=channels, first_kernel=first_kernel, kernel=kernel,
+                                   dilations=parse_ints(dilations), dropout=dropout)
+            else:
+                model = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
+                                    bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at),
+                                    batchnorm=batchnorm)
+            config = TrainConfig(
+                model=model, optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
+                patience=patience, seed=seed, dtype=dtype, l2=l2, l1=l1, input_noise=input_noise,
+                weight_noise=weight_noise, smoothing=smoothing, schedule=schedule, lr_step=lr_step, lr_gamma=lr_gamma,
+                lr_patience=lr_patience, lr_min=lr_min, engine=engine, stage1=stage1, teacher=teacher,
+                teacher_weight=teacher_weight, exclude_leaks=exclude_leaks, device=device, distributed=distributed,
+                name=name or out.stem)
+        if config.engine == "torch":
+            from sspred.engines.torch.learner import set_cpu_threads
 
-        set_cpu_threads(threads)
-        try:
-            kwargs["device"] = resolve_device(device)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--device") from None
-        if distributed:
-            from sspred.engines.torch import distributed as ddp
-
-            rank, world, kwargs["device"] = ddp.init(kwargs["device"])
-            kwargs["distributed"] = True
-    elif distributed or device not in ("auto", "cpu"):
-        raise typer.BadParameter("--device and --distributed need --engine torch", param_hint="--engine")
-    main = rank == 0
-    quiet = quiet or not main
-
-    train_chains = datasets.load(data, "train", data_dir)
-    valid_chains = datasets.load(valid_data or data, "valid", data_dir) if (valid_data or data in datasets.DATASETS) else []
-    if exclude_leaks:
-        train_chains, valid_chains = without_leaks(train_chains), without_leaks(valid_chains)
-    stage1 = state["meta"].get("stage1") if state is not None else stage1
-    first = load_model(stage1) if stage1 else None
-    if first is not None:
-        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.states))
-        train_idx = stage2_data(first, train_chains, mcfg.window, mcfg.states)
-        valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
-    elif isinstance(mcfg, ConvConfig):
-        layers = mcfg.layers()
-        teacher_probs = load_model(teacher).predict_many([c.codes for c in train_chains]) if teacher else None
-        try:
-            train_idx = ChainIndex(train_chains, layers, mcfg.states, teacher_probs, teacher_weight)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--teacher/--teacher-weight") from None
-        valid_idx = ChainIndex(valid_chains, layers, mcfg.states) if valid_chains else None
-    else:
-        layers = mcfg.layers()
-        train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
-        valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
-    learner = cls(layers, tcfg, np.random.default_rng(tcfg.seed), **kwargs)
+            set_cpu_threads(threads)
+        run = prepare_run(config, data, valid_data, data_dir=data_dir, resume=resume)
+    except ConfigError as exc:
+        raise typer.BadParameter(exc.reason, param_hint=flag(exc.field)) from None
 
     def report(stats: dict) -> None:
-        if not quiet:
-            v = f"  valid loss {stats['valid_loss']:.4f}  valid Q {stats['valid_q3']:.2f}" if "valid_loss" in stats else ""
-            typer.echo(f"epoch {stats['epoch']:3d}  train loss {stats['train_loss']:.6f}  train Q {stats['train_q3']:.2f}{v}"
-                       f"  lr {stats['lr']:.3g}  ({stats['seconds']:.1f}s)", err=True)
+        v = f"  valid loss {stats['valid_loss']:.4f}  valid Q {stats['valid_q3']:.2f}" if "valid_loss" in stats else ""
+        typer.echo(f"epoch {stats['epoch']:3d}  train loss {stats['train_loss']:.6f}  train Q {stats['train_q3']:.2f}{v}"
+                   f"  lr {stats['lr']:.3g}  ({stats['seconds']:.1f}s)", err=True)
 
-    if main:
-        unit = "chains" if isinstance(train_idx, ChainIndex) else "residues"
-        typer.echo(f"training on {len(train_idx)} {unit} of {len(train_chains)} chains with the {tcfg.engine} engine; "
-                   f"validating on {len(valid_idx) if valid_idx else 0}", err=True)
+    if run.main:
+        typer.echo(run.describe(), err=True)
     try:
-        history = fit(learner, train_idx, valid_idx, tcfg, callback=report,
-                      checkpoint=str(checkpoint) if checkpoint and main else None, resume=state,
-                      meta={"data": data, "model": mcfg.to_dict(), "layers": layers, "stage1": stage1,
-                            "exclude_leaks": exclude_leaks, "teacher": teacher, "teacher_weight": teacher_weight})
+        model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
     except TrainingDiverged as exc:
         from sspred.cli import fail
 
         fail(f"{exc}; no model written")
-    if distributed:
-        spread = ddp.replica_spread(learner.net)
-        learner.model = learner.net  # drop the DDP wrapper before its process group goes
-        ddp.shutdown()
-        if main:
-            typer.echo(f"replicas: {world} ranks, largest parameter difference between ranks {spread:.3g}", err=True)
-    if not main:
+    if run.replica_spread is not None and run.main:
+        typer.echo(f"replicas: {run.world} ranks, largest parameter difference between ranks {run.replica_spread:.3g}",
+                   err=True)
+    if not run.main:
         _leave_distributed()
-    info = {"data": data, "config": tcfg.to_dict(), "engine": learner.engine, "history": history.to_dict(),
-            "chains": len(train_chains), "valid_chains": len(valid_chains),
-            "leak_filter": "sspred.splits.known_leaks()" if exclude_leaks else None,
-            "teacher": {"model": teacher, "weight": teacher_weight} if teacher else None}
-    if first is not None:
-        header, params = cascade(first, mcfg.window, layers, learner.get_params(), name or out.stem,
-                                 stage2_train=info)
-    else:
-        header, params = build_header(mcfg, name or out.stem, train=info), learner.get_params()
-    save_model(out, header, params)
+    save_model(out, model.header, model.params)  # what Model.save does
+    history = run.history
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
     score = f": valid Q {best['valid_q3']:.2f}" if "valid_q3" in best else ""
     typer.echo(f"saved {out} (best epoch {history.best_epoch}{score})")
-    if distributed:
+    if config.distributed:
         _leave_distributed()
 
 

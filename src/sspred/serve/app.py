@@ -25,9 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sspred import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record
-from sspred.model import load_model
+from sspred.model import DEFAULT_MODEL
+from sspred.predictor import Predictor, load
 from sspred.serve import schemas, service
-from sspred.serve.service import Limits, LimitExceeded, Predictor
+from sspred.serve.service import Limits, LimitExceeded, ServedModel
 
 #: Answer formats: name -> media type of the answer. Text formats are PSIPRED's, written by sspred.io.formats.
 FORMATS = {"json": "application/json", "ss2": "text/plain; charset=utf-8", "horiz": "text/plain; charset=utf-8"}
@@ -99,10 +100,14 @@ def _read_assets() -> dict[str, bytes]:
     return {url: (root / name).read_bytes() for url, (name, _media) in ASSETS.items()}
 
 
-def create_app(model: Predictor | str | os.PathLike | None = None, limits: Limits | None = None) -> FastAPI:
-    """The service for one model: a built-in name, a model file, or a loaded model (None: the default)."""
+def create_app(model: ServedModel | Predictor | str | os.PathLike | None = None,
+               limits: Limits | None = None) -> FastAPI:
+    """The service for one model: a built-in name, a model file, an ``sspred.load`` Predictor or a loaded
+    ``sspred.Model`` (None: the default model)."""
     if model is None or isinstance(model, (str, os.PathLike)):
-        model = load_model(model)
+        model = load(model if model is not None else DEFAULT_MODEL)
+    if isinstance(model, Predictor):
+        model = model.model
     limits = limits or Limits()
     info = {"model": service.model_info(model), "limits": limits.to_dict(), "formats": list(FORMATS)}
     assets = _read_assets()

@@ -71,7 +71,7 @@ class LimitExceeded(Exception):
                 "actual": self.actual, "message": self.message}
 
 
-class Predictor(Protocol):
+class ServedModel(Protocol):
     """What the service needs of a model (sspred.model.Model has it)."""
 
     name: str
@@ -188,18 +188,18 @@ def nucleotide_warnings(records: list[Record]) -> list[str]:
     return out
 
 
-def model_info(model: Predictor) -> dict:
+def model_info(model: ServedModel) -> dict:
     header = model.header
     return {"name": model.name, "states": model.states, "window": int(header["model"]["window"]),
             "checksum": header.get("checksum", ""), "trained_on": header.get("train", {}).get("data"),
             "sspred_version": __version__}
 
 
-def predict(model: Predictor, records: list[Record]) -> list[np.ndarray]:
+def predict(model: ServedModel, records: list[Record]) -> list[np.ndarray]:
     return [model.predict_proba(rec.codes) for rec in records]
 
 
-def render_json(model: Predictor, records: list[Record], probs: list[np.ndarray], warnings: list[str]) -> bytes:
+def render_json(model: ServedModel, records: list[Record], probs: list[np.ndarray], warnings: list[str]) -> bytes:
     preds = [{"id": rec.id, "sequence": rec.sequence.upper(), "states": states_of(p, model.states),
               "confidence": confidence_digits(p),
               "probabilities": np.round(p.astype(np.float64), PROB_DECIMALS).tolist()}
@@ -208,7 +208,7 @@ def render_json(model: Predictor, records: list[Record], probs: list[np.ndarray]
                        "warnings": warnings}, separators=(",", ":")).encode()
 
 
-def render_text(fmt: str, model: Predictor, records: list[Record], probs: list[np.ndarray]) -> bytes:
+def render_text(fmt: str, model: ServedModel, records: list[Record], probs: list[np.ndarray]) -> bytes:
     out = io.StringIO()
     writer = WRITERS[fmt](out, model_name=f"sspred {model.name}", states=model.states)
     writer.begin()
@@ -218,7 +218,7 @@ def render_text(fmt: str, model: Predictor, records: list[Record], probs: list[n
     return out.getvalue().encode()
 
 
-def format_problem(fmt: str, model: Predictor) -> str | None:
+def format_problem(fmt: str, model: ServedModel) -> str | None:
     """Why ``fmt`` cannot hold this model's predictions, or None."""
     if fmt == "ss2" and model.states != STATES3:
         return (f"The .ss2 format holds 3-state (H/E/C) predictions only, and this server's model predicts "

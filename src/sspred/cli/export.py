@@ -1,0 +1,41 @@
+"""sspred export: a model as a file that runs outside Python (ONNX), through the torch engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from sspred.cli import app
+from sspred.io.textfile import atomic_output
+from sspred.model import BUILTIN, load_model
+
+#: What to install when the exporter's packages are missing (the "export" extra holds torch, onnx, onnxruntime).
+INSTALL_HINT = "pip install 'sspred[export]'"
+#: Packages whose absence is the user's install, not our bug.
+NEEDED = ("torch", "onnx")
+
+
+@app.command()
+def export(
+    model: Optional[str] = typer.Option(None, "-m", "--model", help=f"Built-in model name ({', '.join(BUILTIN)}) or a model file."),
+    onnx: Path = typer.Option(..., "--onnx", help="ONNX file to write: input 'codes' (batch, length) int64, "
+                                                  "output 'probabilities' (batch, length, K) float32."),
+    opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset of the graph (default: sspred.engines.torch.export.OPSET)."),
+) -> None:
+    """Write a model as an ONNX graph with dynamic batch and length axes (see src/sspred/models/README.md)."""
+    loaded = load_model(model)
+    try:
+        from sspred.engines.torch import export as exporter  # torch only on this command's path
+
+        data = exporter.onnx_bytes(loaded, opset if opset is not None else exporter.OPSET)
+    except ModuleNotFoundError as exc:
+        if exc.name not in NEEDED:
+            raise
+        from sspred.cli import fail  # the package imports this module while it is being built
+
+        fail(f"ONNX export needs {exc.name}: {INSTALL_HINT}")
+    with atomic_output(onnx, "wb") as handle:
+        handle.write(data)
+    typer.echo(f"saved {onnx}: {loaded.name}, states {loaded.states}, {len(data):,} bytes")

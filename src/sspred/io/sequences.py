@@ -1,0 +1,128 @@
+"""Sequences handed to the Python API, in every form a caller has them, as validated Records.
+
+``records(sequences)`` accepts one residue string, an iterable of strings, a
+dict of id -> sequence, Biopython SeqRecords (anything with ``.id`` and
+``.seq``), or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped.
+Every kind goes through the checks ``sspred predict`` applies to a FASTA record
+(``fasta.clean``, then ``features.encode``), so a bad sequence raises the same
+``InputError`` naming the record and the 1-based position.
+
+A ``str`` is always a sequence, never a file name: only a path object is read
+as a file, so a typo can never turn into reading some other file.
+
+>>> [(r.id, r.sequence) for r in records(["MKV", "gslA*"])]
+[('seq1', 'MKV'), ('seq2', 'gslA')]
+>>> list(records({"a": "MK1V"}))
+Traceback (most recent call last):
+...
+sspred.errors.InputError: record 'a', position 3: unknown residue symbol '1'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+
+from sspred.errors import InputError
+from sspred.features import encode
+from sspred.io.fasta import GAP_CHARS, Record, clean, parse_fasta
+
+#: Id of the i-th (1-based) bare string, as the contract promises: seq1, seq2, ...
+PLAIN_ID = "seq{}"
+#: Characters of file names that no sequence keeps: gaps (removed) and path separators (rejected).
+_PATH_CHARS = GAP_CHARS + "/" + os.sep
+#: Whitespace inside a residue string is dropped, as it is inside a FASTA file's sequence lines.
+_WHITESPACE = re.compile(r"\s+")
+#: An id is written as the first word of output headers (FASTA '>', TSV column), so it must be one printable word.
+_BAD_ID = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def _warn(message: str) -> None:
+    # Library code does not print: a removed gap reaches the caller as a Python warning they can filter.
+    warnings.warn(message, UserWarning, stacklevel=2)
+
+
+def records(sequences) -> Iterator[Record]:
+    """Validated Records of ``sequences`` (see the module docstring), lazily, in input order.
+
+    A file is read record by record, so memory stays bounded by the longest record.
+    Raises InputError for a bad record and for input with no sequence at all, and
+    TypeError for an object that is none of the accepted kinds.
+    """
+    if isinstance(sequences, os.PathLike):
+        return _nonempty(parse_fasta(sequences, warn=_warn))
+    if isinstance(sequences, str):
+        return _lone_string(sequences)
+    return _nonempty(_record(rec_id, raw) for rec_id, raw in _pairs(sequences))
+
+
+def _nonempty(recs: Iterator[Record]) -> Iterator[Record]:
+    empty = True
+    for rec in recs:
+        empty = False
+        yield rec
+    if empty:
+        raise InputError("empty input: no sequence given")
+
+
+def _lone_string(text: str) -> Iterator[Record]:
+    rec_id = PLAIN_ID.format(1)
+    if not text.strip():
+        raise InputError("empty input: no sequence given")
+    # "in.fa" is "INFA" once the gap '.' is removed: a file's name must not pass silently as its contents.
+    if any(c in text for c in _PATH_CHARS) and os.path.exists(text):
+        raise InputError(f"{text!r} is a file name, not a sequence: a str is always a sequence; "
+                         f"to read the file, pass pathlib.Path({text!r})", record=rec_id)
+    yield _record(rec_id, text)
+
+
+def _pairs(sequences) -> Iterator[tuple[object, object]]:
+    """(id, raw sequence) of each item; bare strings are numbered seq1, seq2, ... by position."""
+    if _is_seqrecord(sequences):
+        sequences = [sequences]
+    if isinstance(sequences, Mapping):
+        yield from sequences.items()
+        return
+    if isinstance(sequences, (bytes, bytearray)) or not isinstance(sequences, Iterable):
+        raise TypeError(f"sequences must be a str, an iterable of str, a dict id -> sequence, SeqRecords or a "
+                        f"pathlib.Path to a FASTA file, not {type(sequences).__name__}")
+    for i, item in enumerate(sequences, start=1):
+        if isinstance(item, str):
+            yield PLAIN_ID.format(i), item
+        elif _is_seqrecord(item):
+            yield item.id, item.seq
+        else:
+            raise TypeError(f"item {i} of sequences is a {type(item).__name__}; expected a str or a SeqRecord")
+
+
+def _is_seqrecord(obj) -> bool:
+    # Duck-typed, so Biopython stays optional: a SeqRecord is what has an id and a seq.
+    return hasattr(obj, "id") and hasattr(obj, "seq")
+
+
+def _text(rec_id: str, raw) -> str:
+    """The residue string of a str or a Biopython Seq (its str() is its letters)."""
+    if isinstance(raw, str):
+        return raw
+    if type(raw).__module__.split(".")[0] == "Bio":
+        return str(raw)
+    raise TypeError(f"sequence of record {rec_id!r} is a {type(raw).__name__}; expected a str")
+
+
+def _record(rec_id, raw) -> Record:
+    if not isinstance(rec_id, str):
+        raise TypeError(f"record ids must be str, got {type(rec_id).__name__} {rec_id!r}")
+    if not rec_id:
+        raise InputError("empty record id")
+    bad = _BAD_ID.search(rec_id)
+    if bad:
+        raise InputError(f"record id must be one printable word; {bad.group()!r} at column {bad.start() + 1}",
+                         record=rec_id)
+    text = _text(rec_id, raw)
+    # clean() starts its warning with the file name; there is no file here.
+    seq = clean(_WHITESPACE.sub("", text), path=None, record=rec_id, warn=lambda m: _warn(m.removeprefix("None: ")))
+    if not seq:
+        raise InputError("empty sequence", record=rec_id)
+    return Record(rec_id, rec_id, seq, encode(seq, record=rec_id))

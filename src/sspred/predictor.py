@@ -1,0 +1,268 @@
+"""Prediction from Python: a loaded model (``Predictor``) and what it returns (``Prediction``).
+
+The same path as ``sspred predict``: input is validated record by record as the
+CLI validates a FASTA file (``sspred.io.sequences``), predicted in batches of
+about ``sspred.predict.BATCH_RESIDUES`` residues on a worker thread
+(``predict_batches``), and written by the CLI's own writers
+(``sspred.io.formats.WRITERS``), so a prediction here is the one the CLI writes.
+
+>>> import sspred
+>>> p = sspred.load("fast")
+>>> pr = p.predict("MKTAYIAKQR")[0]
+>>> pr.id, len(pr.states), pr.probabilities.shape
+('seq1', 10, (10, 3))
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import IO, Iterable, Iterator
+
+import numpy as np
+
+from sspred.errors import ModelFileError
+from sspred.io.formats import WRITERS, confidence_levels, states_of
+from sspred.io.sequences import records
+from sspred.io.textfile import atomic_output
+from sspred.model import BUILTIN, DEFAULT_MODEL, Model, load_model, resolve
+from sspred.predict import predict_batches
+
+#: The format ``write`` uses when none is given: the CLI's default.
+DEFAULT_FORMAT = "horiz"
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """One sequence's prediction: per-residue states, probabilities and PSIPRED confidence.
+
+    ``probabilities`` is (L, K) float32 with columns in ``state_order`` (the
+    predictor's ``states``: "CHE", or "HGIEBTSC" for an 8-state model);
+    ``model_name`` is the model's name, as the output headers show it.
+
+    >>> import sspred
+    >>> pr = sspred.load("fast").predict({"ubq": "MQIFVKTLTG"})[0]
+    >>> pr.id, pr.sequence, pr.state_order
+    ('ubq', 'MQIFVKTLTG', 'CHE')
+    >>> pr.states == "".join("CHE"[k] for k in pr.probabilities.argmax(axis=1))
+    True
+    >>> sorted(pr.to_dict())
+    ['confidence', 'id', 'probabilities', 'sequence', 'states']
+    """
+
+    id: str
+    sequence: str
+    probabilities: np.ndarray
+    state_order: str
+    model_name: str
+
+    @cached_property
+    def states(self) -> str:
+        """The most probable state of each residue, one letter per residue, over ``state_order``."""
+        return states_of(self.probabilities, self.state_order)
+
+    @cached_property
+    def confidence(self) -> np.ndarray:
+        """PSIPRED's confidence digit 0-9 per residue, shape (L,): 10 x (top probability - second), floored.
+
+        >>> import sspred
+        >>> pr = sspred.load("fast").predict("MKTAYIAKQR")[0]
+        >>> pr.confidence.shape, int(pr.confidence.min()) >= 0, int(pr.confidence.max()) <= 9
+        ((10,), True, True)
+        """
+        return confidence_levels(self.probabilities)
+
+    def __len__(self) -> int:
+        return len(self.sequence)
+
+    def __repr__(self) -> str:
+        return f"Prediction(id={self.id!r}, length={len(self.sequence)}, states={self.states[:30]!r}{'...' * (len(self) > 30)})"
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON: id, sequence, states, probabilities (L lists of K floats), confidence (L ints).
+
+        >>> import json, sspred
+        >>> d = sspred.load("fast").predict("MKV")[0].to_dict()
+        >>> len(d["probabilities"]), len(d["probabilities"][0]), len(d["confidence"]), d["id"]
+        (3, 3, 3, 'seq1')
+        >>> json.loads(json.dumps(d)) == d
+        True
+        """
+        return {"id": self.id, "sequence": self.sequence, "states": self.states,
+                "probabilities": self.probabilities.astype(np.float64).tolist(),
+                "confidence": self.confidence.tolist()}
+
+    def to_dataframe(self):
+        """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...
+
+        The columns are those of the TSV format, plus the confidence digit.
+
+        >>> import sspred
+        >>> df = sspred.load("fast").predict("MKVL")[0].to_dataframe()
+        >>> list(df.columns), len(df)
+        (['id', 'pos', 'aa', 'pred', 'confidence', 'p_C', 'p_H', 'p_E'], 4)
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Prediction.to_dataframe needs pandas: pip install pandas") from None
+        columns = {"id": [self.id] * len(self), "pos": np.arange(1, len(self) + 1), "aa": list(self.sequence),
+                   "pred": list(self.states), "confidence": self.confidence}
+        columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})
+        return pd.DataFrame(columns)
+
+    def format(self, fmt: str) -> str:
+        """This prediction as text in an output format of ``sspred predict``: ss2, horiz, fasta, json or tsv.
+
+        >>> import sspred
+        >>> print(sspred.load("fast").predict({"x": "MKV"})[0].format("fasta"), end="")
+        >x
+        CCC
+        """
+        out = io.StringIO()
+        write([self], out, format=fmt)
+        return out.getvalue()
+
+
+class Predictor:
+    """A loaded model, ready to predict: ``sspred.load(name_or_path)`` makes one.
+
+    ``name`` is the model's name, ``states`` the order of the probability columns
+    ("CHE", or "HGIEBTSC" for q8), ``model`` the underlying ``sspred.Model``.
+
+    >>> import sspred
+    >>> p = sspred.load("default")
+    >>> p.name, p.states
+    ('default', 'CHE')
+    >>> [pr.id for pr in p.predict(["MKTAYIAKQR", "GSHMLE"])]
+    ['seq1', 'seq2']
+    """
+
+    def __init__(self, model: Model):
+        self.model = model
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def states(self) -> str:
+        return self.model.states
+
+    def __repr__(self) -> str:
+        return f"Predictor(name={self.name!r}, states={self.states!r})"
+
+    def predict(self, sequences) -> list[Prediction]:
+        """Predictions for ``sequences``, in input order.
+
+        ``sequences``: one str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict
+        id -> sequence, Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or
+        gzipped. A bad sequence raises ``sspred.InputError`` naming the record and position; a str is
+        always a sequence, never a file name.
+
+        >>> import sspred
+        >>> p = sspred.load("fast")
+        >>> pr = p.predict("MKTAYIAKQRQISFVKSHFSRQ")[0]
+        >>> pr.states
+        'CCCHHHHHCCCCHHHHCCCCCC'
+        >>> p.predict("MKTXB1")
+        Traceback (most recent call last):
+        ...
+        sspred.errors.InputError: record 'seq1', position 6: unknown residue symbol '1'
+        """
+        return list(self.predict_iter(sequences))
+
+    def predict_iter(self, sequences) -> Iterator[Prediction]:
+        """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
+
+        Memory stays bounded as in ``sspred predict``: a file is read as the predictions are
+        taken, about ``sspred.predict.BATCH_RESIDUES`` residues at a time, the next batch predicted
+        on a worker thread while the caller handles this one.
+
+        >>> import sspred
+        >>> it = sspred.load("fast").predict_iter({"a": "MKV", "b": "GSHM"})
+        >>> [(pr.id, len(pr)) for pr in it]
+        [('a', 3), ('b', 4)]
+        """
+        name, order = self.name, self.states
+        for batch in predict_batches(self.model, records(sequences)):
+            for rec, probs in batch:
+                yield Prediction(rec.id, rec.sequence, np.asarray(probs, dtype=np.float32), order, name)
+
+    def to_torch(self):
+        """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K). Needs ``sspred[torch]``."""
+        try:
+            from sspred.engines.torch.export import to_torch
+        except ImportError as exc:
+            raise ImportError(f"Predictor.to_torch needs the torch export of sspred[torch]: "
+                              f"pip install 'sspred[torch]' ({exc})") from None
+        return to_torch(self.model)
+
+
+def load(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Predictor:
+    """A Predictor for a built-in model ("default", "accurate", "fast", "q8") or a model file.
+
+    A missing, corrupt or foreign model file raises ``sspred.ModelFileError``.
+
+    >>> import sspred
+    >>> sspred.load("q8").states
+    'HGIEBTSC'
+    >>> sspred.load("nosuch")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sspred.errors.ModelFileError: nosuch: model file not found, and no built-in model has that name (default, ...)
+    """
+    if isinstance(name_or_path, str) and name_or_path not in BUILTIN and not os.path.exists(name_or_path):
+        raise ModelFileError(f"{name_or_path}: model file not found, and no built-in model has that name "
+                             f"({', '.join(BUILTIN)})")
+    return Predictor(load_model(resolve(name_or_path)))
+
+
+def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike | IO[str],
+          format: str = DEFAULT_FORMAT) -> int:
+    """Write predictions to a file or text handle, as ``sspred predict --format FORMAT`` writes them.
+
+    ``format``: ss2, horiz, fasta, json or tsv. ``predictions`` may be a generator (from
+    ``predict_iter``): it is written as it is read. A path is written atomically: the file appears
+    under its name only once complete. Returns the number of predictions written.
+
+    >>> import sys, sspred
+    >>> preds = sspred.load("fast").predict({"a": "MKV", "b": "GSHM"})
+    >>> sspred.write(preds, sys.stdout, format="fasta")
+    >a
+    CCC
+    >b
+    CCCC
+    2
+    """
+    if format not in WRITERS:
+        raise ValueError(f"unknown format {format!r}; choose from {', '.join(WRITERS)}")
+    stream = iter(predictions)
+    first = next(stream, None)
+    if first is None:
+        raise ValueError("no predictions to write")
+    if getattr(WRITERS[format], "three_state_only", False) and len(first.state_order) != 3:
+        raise ValueError(f"the {format} format holds 3-state predictions; model {first.model_name!r} predicts "
+                         f"{len(first.state_order)} states (use horiz, fasta, json or tsv)")
+    if isinstance(path_or_handle, (str, os.PathLike)):
+        with atomic_output(path_or_handle, "w") as handle:
+            return _write(first, stream, handle, format)
+    return _write(first, stream, path_or_handle, format)
+
+
+def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: str) -> int:
+    # The model name as the CLI puts it in headers ("# PSIPRED HFORMAT (sspred default)").
+    writer = WRITERS[fmt](handle, model_name=f"sspred {first.model_name}", states=first.state_order)
+    writer.begin()
+    count = 0
+    for pred in itertools.chain([first], rest):
+        if (pred.state_order, pred.model_name) != (first.state_order, first.model_name):
+            raise ValueError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
+                             f"one file holds predictions of one model ({first.model_name!r})")
+        writer.record(pred.id, pred.sequence, pred.probabilities)
+        count += 1
+    writer.end()
+    return count

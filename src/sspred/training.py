@@ -1,0 +1,377 @@
+"""Training: ``train`` (a whole run from a TrainConfig and data to a Model) and the fit loop under it
+(epochs, a validation pass each epoch, early stopping that keeps the best weights).
+
+The loop is engine-agnostic: a learner provides ``step``, ``predict_proba``,
+``get_params`` and ``set_params``, and optionally ``set_lr`` (for schedules),
+``begin_epoch`` (reseeds its training noise) and ``get_optimizer_state`` /
+``set_optimizer_state`` (for checkpoints). Progress is reported through a
+callback; nothing here prints.
+
+Crash safety: with a checkpoint path, the whole run state is written
+atomically after every epoch. Each epoch's shuffle and training noise are
+functions of (seed, epoch) alone, so a run resumed from a checkpoint ends
+with exactly the weights of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence, Union
+
+import numpy as np
+
+from sspred import checkpoint as ckpt
+from sspred.cascade import cascade, stage2_data, stage2_layers
+from sspred.chains import ChainIndex
+from sspred.config import ConfigError, ConvConfig, TrainConfig
+from sspred.engines import learner_class
+from sspred.errors import InputError
+from sspred.features import WindowIndex
+from sspred.io import datasets
+from sspred.io.datasets import Chain
+from sspred.model import Model, build_header, load_model
+from sspred.schedules import SCHEDULES, observe_plateau
+from sspred.splits import without_leaks
+
+#: Windows per forward pass when scoring a whole split (memory, not accuracy).
+EVAL_BATCH = 8192
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class History:
+    epochs: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict:
+        return {"epochs": self.epochs, "best_epoch": self.best_epoch, "stopped_early": self.stopped_early}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(list(d["epochs"]), int(d["best_epoch"]), bool(d["stopped_early"]))
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffle of epoch ``epoch``: a function of (seed, epoch) alone, so a resumed run sees the same order."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
+    """Mean cross-entropy, Q3 (%) and probabilities over every scored residue of ``data``
+    (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
+    parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
+    if not parts:
+        return math.nan, math.nan, np.zeros((0, 3))
+    probs = np.concatenate([p for p, _ in parts])
+    labels = np.concatenate([y for _, y in parts])
+    p_true = probs[np.arange(labels.size), labels]
+    loss = float(-np.log(np.maximum(p_true, 1e-12)).mean())
+    acc = float((probs.argmax(axis=1) == labels).mean() * 100)
+    return loss, acc, probs
+
+
+def fresh_state(cfg: TrainConfig) -> dict:
+    """The run state before epoch 1 (what a checkpoint's metadata carries, besides the arrays)."""
+    return {"epoch": 0, "best_loss": math.inf, "bad_epochs": 0, "history": History().to_dict(),
+            "schedule": {"lr": cfg.lr, "best": math.inf, "bad": 0}}
+
+
+def fit(learner, train, valid, cfg: TrainConfig,
+        callback: Callable[[dict], None] | None = None,
+        batch_callback: Callable[[int, int], None] | None = None,
+        checkpoint: str | None = None, resume: dict | None = None, meta: dict | None = None) -> History:
+    """Train ``learner`` on ``train`` (a WindowIndex, DenseWindowIndex or chains.ChainIndex: examples
+    are windows, or whole chains for conv networks); with a validation set and patience > 0, stop early and restore the best weights.
+
+    ``checkpoint``: path written atomically after every epoch (``meta`` is stored in it too).
+    ``resume``: a loaded checkpoint (``sspred.checkpoint.load``) to continue from.
+    A NaN or infinite loss raises TrainingDiverged naming the epoch and batch; the
+    checkpoint then still holds the last completed epoch.
+    """
+    if resume is not None:
+        state = {k: resume["meta"][k] for k in fresh_state(cfg)}
+        learner.set_params(resume["params"])
+        learner.set_optimizer_state(resume["optimizer"])
+        best_params = resume["best"]
+    else:
+        state, best_params = fresh_state(cfg), None
+    history = History.from_dict(state["history"])
+    n_batches = math.ceil(len(train) / cfg.batch_size)
+    for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
+        if history.stopped_early:
+            break
+        start = time.perf_counter()
+        lr = SCHEDULES[cfg.schedule](cfg, epoch, state["schedule"])
+        if hasattr(learner, "set_lr"):
+            learner.set_lr(lr)
+        if hasattr(learner, "begin_epoch"):
+            learner.begin_epoch([cfg.seed, epoch])
+        order = epoch_order(len(train), cfg.seed, epoch)
+        total_loss, correct, seen = 0.0, 0, 0
+        for b in range(n_batches):
+            rows = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            inputs, y = train.examples(rows)
+            loss, pred = learner.step(inputs, y)
+            if not math.isfinite(loss):
+                kept = f"; {checkpoint} keeps epoch {state['epoch']}" if checkpoint and state["epoch"] else ""
+                raise TrainingDiverged(f"loss became {loss} at epoch {epoch}, batch {b + 1}{kept}")
+            hard = y if y.ndim == 1 else y.argmax(axis=1)  # soft targets (a teacher's) count by their top class
+            total_loss += loss * hard.size
+            correct += int((pred == hard).sum())
+            seen += hard.size
+            if batch_callback is not None:
+                batch_callback(b + 1, n_batches)
+        stats = {"epoch": epoch, "train_loss": total_loss / max(seen, 1), "train_q3": 100.0 * correct / max(seen, 1),
+                 "lr": lr}
+        if valid is not None and len(valid):
+            stats["valid_loss"], stats["valid_q3"], _ = evaluate_split(learner, valid)
+        stats["seconds"] = time.perf_counter() - start
+        history.epochs.append(stats)
+        if callback is not None:
+            callback(stats)
+        monitored = stats.get("valid_loss", stats["train_loss"])
+        if monitored < state["best_loss"]:
+            state["best_loss"], best_params, state["bad_epochs"] = monitored, learner.get_params(), 0
+            history.best_epoch = epoch
+        else:
+            state["bad_epochs"] += 1
+            if cfg.patience and valid is not None and state["bad_epochs"] >= cfg.patience:
+                history.stopped_early = True
+        observe_plateau(cfg, state["schedule"], monitored)
+        state["epoch"], state["history"] = epoch, history.to_dict()
+        if checkpoint:
+            ckpt.save(checkpoint, {**(meta or {}), **state, "train_config": cfg.to_dict()},
+                      learner.get_params(), best_params, learner.get_optimizer_state())
+    if best_params is not None and cfg.patience and valid is not None:
+        learner.set_params(best_params)
+    return history
+
+
+# --- a whole run: config and data in, a Model out ------------------------------------------------------
+
+#: What ``train`` and ``evaluate`` accept as data: a set name, a labelled file path, or chains.
+Data = Union[str, os.PathLike, Sequence[Chain]]
+#: Model name when the config gives none (as sspred.model.Model.name).
+DEFAULT_NAME = "sspred"
+#: The torchrun rank that reports progress and writes checkpoints (the CLI: and the model file).
+MAIN_RANK = 0
+
+
+def load_data(name: str | os.PathLike, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
+    """The labelled chains of a named set's split (qs1988, netsurfp2, cb513, ts115, dssp8), or all of a
+    labelled file's; ``data_dir`` defaults to $SSPRED_DATA, then ../shared/data.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.txt"
+    >>> _ = path.write_text(">a\\nMKVLA\\nCHHHC\\n>b\\nGGSE\\nCCEE\\n")
+    >>> [(c.id, c.sequence, c.y3.tolist()) for c in load_data(path, "train")]
+    [('a', 'MKVLA', [0, 1, 1, 1, 0]), ('b', 'GGSE', [0, 0, 2, 2])]
+    """
+    return datasets.load(str(name), split, data_dir)
+
+
+def _is_named(data: Data) -> bool:
+    return isinstance(data, (str, os.PathLike))
+
+
+def data_label(data: Data) -> str:
+    """What a model file, checkpoint or report records as the data: the set name or path, or a count of chains."""
+    return str(data) if _is_named(data) else f"<{len(data)} chains>"
+
+
+def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
+    """The chains ``data`` stands for: a named set's ``split``, all of a labelled file, or the chains given."""
+    return load_data(data, split, data_dir) if _is_named(data) else list(data)
+
+
+def checkpoint_config(meta: dict) -> TrainConfig:
+    """The TrainConfig a checkpoint's run was made with."""
+    d = dict(meta["train_config"])
+    if "model" not in d:  # checkpoints written before the model and the run's extras travelled inside TrainConfig
+        d["model"] = meta["model"]
+        d.update({k: meta[k] for k in ("stage1", "teacher", "teacher_weight", "exclude_leaks") if k in meta})
+    return TrainConfig.from_dict(d)
+
+
+def _check_resume(config: TrainConfig, meta: dict, label: str, path: str) -> None:
+    """A checkpoint continues only the run it was written by: the same data and the same run fields."""
+    if meta.get("data") != label:
+        raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {label!r}", path=path)
+    saved = checkpoint_config(meta).run_fields()
+    given = config.run_fields()
+    differ = [k for k in saved if saved[k] != given.get(k)]
+    if differ:
+        both = "; ".join(f"{k}: checkpoint {saved[k]!r}, given {given.get(k)!r}" for k in differ)
+        raise ValueError(f"{path}: the given TrainConfig differs from the checkpoint's ({both})")
+
+
+@dataclass
+class TrainingRun:
+    """A run ready to fit: its learner, training and validation examples, and where it stands.
+
+    ``prepare_run`` builds one and ``TrainingRun.fit`` trains it; ``train`` is the two in a row. The
+    command line takes them one at a time to report what it is about to do before the first epoch.
+    """
+
+    config: TrainConfig
+    learner: object
+    train_index: object
+    valid_index: object | None
+    #: Chains read for training and validation, after the leak filter.
+    n_train_chains: int
+    n_valid_chains: int
+    data: str
+    layers: list[dict]
+    first: Model | None = None
+    resume: dict | None = None
+    resume_path: str | None = None
+    rank: int = MAIN_RANK
+    world: int = 1
+    #: After ``fit``: the epochs' stats and the best epoch.
+    history: History | None = None
+    #: After a distributed fit: the largest difference of any parameter between ranks.
+    replica_spread: float | None = None
+
+    @property
+    def main(self) -> bool:
+        """True on the process that reports and writes (always, outside torchrun)."""
+        return self.rank == MAIN_RANK
+
+    def describe(self) -> str:
+        """One line on what is about to train."""
+        unit = "chains" if isinstance(self.train_index, ChainIndex) else "residues"
+        return (f"training on {len(self.train_index)} {unit} of {self.n_train_chains} chains with the "
+                f"{self.config.engine} engine; validating on {len(self.valid_index) if self.valid_index else 0}")
+
+    def fit(self, callbacks: Iterable[Callable[[dict], None]] = (), checkpoint: str | os.PathLike | None = None
+            ) -> Model:
+        """Train to the end (or to early stopping) and return the model; see ``train``."""
+        cfg, callbacks = self.config, list(callbacks)
+
+        def report(stats: dict) -> None:
+            if self.main:
+                for callback in callbacks:
+                    callback(stats)
+
+        checkpoint = checkpoint or self.resume_path
+        self.history = history = fit(
+            self.learner, self.train_index, self.valid_index, cfg, callback=report,
+            checkpoint=str(checkpoint) if checkpoint and self.main else None, resume=self.resume,
+            meta={"data": self.data, "layers": self.layers})
+        if cfg.distributed:
+            from sspred.engines.torch import distributed as ddp
+
+            self.replica_spread = ddp.replica_spread(self.learner.net)
+            self.learner.model = self.learner.net  # drop the DDP wrapper before its process group goes
+            ddp.shutdown()
+        info = {"data": self.data, "config": cfg.to_dict(), "engine": self.learner.engine,
+                "history": history.to_dict(), "chains": self.n_train_chains, "valid_chains": self.n_valid_chains,
+                "leak_filter": "sspred.splits.known_leaks()" if cfg.exclude_leaks else None,
+                "teacher": {"model": cfg.teacher, "weight": cfg.teacher_weight} if cfg.teacher else None}
+        # Weights as a model file holds them, so this Model predicts exactly as the file it saves.
+        params = {k: np.asarray(v, dtype=np.float32) for k, v in self.learner.get_params().items()}
+        name = cfg.name or DEFAULT_NAME
+        if self.first is not None:
+            header, params = cascade(self.first, cfg.model.window, self.layers, params, name, stage2_train=info)
+        else:
+            header = build_header(cfg.model, name, train=info)
+        return Model(header, params)
+
+
+def _learner_options(cfg: TrainConfig) -> tuple[dict, int, int]:
+    """Keyword arguments of the engine's learner, and (rank, world): the torch device and process group."""
+    if cfg.engine != "torch":
+        return {}, MAIN_RANK, 1
+    from sspred.engines.torch.learner import resolve_device
+
+    try:
+        options = {"device": resolve_device(cfg.device)}
+    except ValueError as exc:
+        raise ConfigError("device", str(exc)) from None
+    if not cfg.distributed:
+        return options, MAIN_RANK, 1
+    from sspred.engines.torch import distributed as ddp
+
+    try:
+        rank, world, options["device"] = ddp.init(options["device"])
+    except ValueError as exc:
+        raise ConfigError("distributed", str(exc)) from None
+    return {**options, "distributed": True}, rank, world
+
+
+def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
+                data_dir: str | os.PathLike | None = None, resume: str | os.PathLike | None = None) -> TrainingRun:
+    """Everything ``train`` does before the first epoch: read the data, filter leaks, build the examples
+    (windows, a first stage's probabilities, or whole chains with a teacher's targets) and the learner."""
+    state, label = None, data_label(data)
+    if resume is not None:
+        state = ckpt.load(resume)
+        _check_resume(config, state["meta"], label, str(resume))
+    cls = learner_class(config.engine)
+    options, rank, world = _learner_options(config)
+    train_chains = resolve_data(data, "train", data_dir)
+    if valid is not None:
+        valid_chains = resolve_data(valid, "valid", data_dir)
+    elif isinstance(data, str) and data in datasets.DATASETS:
+        valid_chains = resolve_data(data, "valid", data_dir)
+    else:
+        valid_chains = []
+    if config.exclude_leaks:
+        train_chains, valid_chains = without_leaks(train_chains), without_leaks(valid_chains)
+    mcfg = config.model
+    first = load_model(config.stage1) if config.stage1 else None
+    if first is not None:
+        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.states))
+        train_idx = stage2_data(first, train_chains, mcfg.window, mcfg.states)
+        valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+    elif isinstance(mcfg, ConvConfig):
+        layers = mcfg.layers()
+        teacher = load_model(config.teacher).predict_many([c.codes for c in train_chains]) if config.teacher else None
+        try:
+            train_idx = ChainIndex(train_chains, layers, mcfg.states, teacher, config.teacher_weight)
+        except ValueError as exc:
+            raise ConfigError("teacher", str(exc)) from None
+        valid_idx = ChainIndex(valid_chains, layers, mcfg.states) if valid_chains else None
+    else:
+        layers = mcfg.layers()
+        train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
+        valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+    learner = cls(layers, config, np.random.default_rng(config.seed), **options)
+    return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
+                       first, state, str(resume) if resume is not None else None, rank, world)
+
+
+def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_dir: str | os.PathLike | None = None,
+          callbacks: Iterable[Callable[[dict], None]] = (), checkpoint: str | os.PathLike | None = None,
+          resume: str | os.PathLike | None = None) -> Model:
+    """Train the network ``config`` describes and return it as a Model (``Model.save`` writes the file).
+
+    ``data``: a set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, or
+    a list of Chains. ``valid``: the same kinds (a set's "valid" split); None: the named set's "valid"
+    split, or no validation for a file or chains. ``data_dir``: where the sets live ($SSPRED_DATA).
+    ``callbacks``: each is called with every epoch's stats dict (epoch, train_loss, train_q3,
+    valid_loss, valid_q3, lr, seconds), on rank 0 only under torchrun. ``checkpoint``: the run state
+    is written there atomically after every epoch. ``resume``: continue the run saved in that
+    checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
+    checkpoint's (``device``, ``distributed`` and ``name`` may differ), else a ValueError naming both.
+    A NaN or infinite loss raises TrainingDiverged. Nothing prints.
+
+    >>> from sspred.config import ModelConfig
+    >>> from sspred.io.datasets import make_chain
+    >>> chains = [make_chain(f"c{i}", "MKTAYIAKQRQISFVKSHFSRQ", "CCHHHHHHHHHCCEEEEECCCC", eight=False)
+    ...           for i in range(4)]
+    >>> seen = []
+    >>> model = train(TrainConfig(model=ModelConfig(window=5, hidden=[4]), epochs=2), chains, callbacks=[seen.append])
+    >>> [stats["epoch"] for stats in seen], len(model.header["train"]["history"]["epochs"])
+    ([1, 2], 2)
+    >>> model.predict_proba(chains[0].codes).shape
+    (22, 3)
+    """
+    return prepare_run(config, data, valid, data_dir=data_dir, resume=resume).fit(callbacks, checkpoint)
