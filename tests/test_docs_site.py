@@ -112,17 +112,36 @@ def test_link_check_finds_missing_files_and_ids(tmp_path):
 
 
 def test_doctests_become_console_code_outside_fences():
-    doctest_blocks = hook("doctest_blocks")
+    doctest_blocks = hook("doctest_blocks")  # skips without the docs extra, which brings markdown
+    import markdown
     lines = ["Load a model.", "", ">>> p = load('fast')", ">>> p.predict('MKV')[0].states", "'CCC'", "", "Done.",
              "```", ">>> left as it is", "```"]
     assert doctest_blocks.fence_doctests(lines) == [
         "Load a model.", "", "", "```pycon", ">>> p = load('fast')", ">>> p.predict('MKV')[0].states", "'CCC'",
         "```", "", "", "Done.", "```", ">>> left as it is", "```"]
-    import markdown
-    page = markdown.markdown("\n".join(lines[:6]), extensions=["pymdownx.superfences", doctest_blocks.DoctestExtension()])
+    page = markdown.markdown("\n".join(lines[:6]),
+                             extensions=["pymdownx.superfences", doctest_blocks.DoctestExtension()])
     code = html.unescape(re.sub(r"<[^>]+>", "", page[page.index("<pre"):page.index("</pre>")]))
     assert code == ">>> p = load('fast')\n>>> p.predict('MKV')[0].states\n'CCC'\n"
     assert "<p>&gt;&gt;&gt;" not in page
+
+
+def test_notebook_contents_link_to_the_headings_on_the_page():
+    from types import SimpleNamespace
+
+    from mkdocs.structure.toc import get_toc
+    notebook_toc = hook("notebook_toc")
+    # Python-Markdown's ids (the contents) lose the code in a heading; nbconvert's (the page) keep it.
+    tokens = [{"level": 1, "id": "4-pytorch", "name": "4. PyTorch", "children": [
+        {"level": 2, "id": "42-the-1988-network-as-a", "name": "4.2", "children": []},
+        {"level": 2, "id": "46-with", "name": "4.6", "children": []}]}]
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="course/04_pytorch.py"), toc=get_toc(tokens))
+    body = ('<h1 id="4-pytorch">4. PyTorch</h1><h2 id="42-the-1988-network-as-a-torchnnmodule">4.2</h2>'
+            '<div><h3 id="in-an-output">x</h3></div><h2 id="46-sspredtrain-with-enginetorch">4.6</h2>')
+    assert notebook_toc.on_page_content(body, page, None, None) == body
+    (top,) = page.toc
+    assert [top.url, *(c.url for c in top.children)] == [
+        "#4-pytorch", "#42-the-1988-network-as-a-torchnnmodule", "#46-sspredtrain-with-enginetorch"]
 
 
 LAZY_PACKAGE = {

@@ -1,4 +1,4 @@
-"""MkDocs hook: pages that live outside docs/ (the README, BENCHMARKS.md, the model card), and links that work on both.
+"""MkDocs hook: pages from outside docs/ (the README, BENCHMARKS.md, the model card), and links valid in both places.
 
 The repository's Markdown links are written to work on GitHub, relative to each file's place in the repository
 (the README links ``docs/training.md``, docs/hopfield.md links ``../BENCHMARKS.md``). On the site the same files
@@ -8,15 +8,13 @@ on the site. The files are included, never copied: editing the README edits the 
 
 from __future__ import annotations
 
-import logging
 import posixpath
 import re
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
-
-log = logging.getLogger("mkdocs.hooks.repo_pages")
 
 #: The repository root (this file is docs/hooks/repo_pages.py).
 REPO = Path(__file__).resolve().parents[2]
@@ -97,7 +95,7 @@ def rewrite_links(markdown: str, page_site: str) -> str:
 def on_files(files: Files, config) -> Files:
     for repo, site in PAGES.items():
         if files.get_file_from_path(site) is not None:
-            raise ValueError(f"docs/{site} would hide {repo}, which the site shows at that path: remove one")
+            raise PluginError(f"docs/{site} would hide {repo}, which the site shows at that path: remove one")
         files.append(File.generated(config, site, abs_src_path=str(REPO / repo)))
     return files
 
@@ -124,7 +122,8 @@ def on_page_content(html: str, page, config, files) -> str:
         path, hash_, fragment = target.partition("#")
         if not path or EXTERNAL.match(target):
             return m.group(0)
-        linked = files.get_file_from_path(posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), path)))
+        here = posixpath.dirname(page.file.src_uri)
+        linked = files.get_file_from_path(posixpath.normpath(posixpath.join(here, path)))
         if linked is None:
             return m.group(0)  # the built site's link check reports it
         return m.group(1) + get_relative_url(linked.url, page.url) + hash_ + fragment + m.group(3)
