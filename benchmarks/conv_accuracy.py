@@ -1,4 +1,4 @@
-r"""Conv networks over whole chains (sspred.chains) for the accuracy issue: train on GPU, pick on validation.
+r"""Conv networks over whole chains (sspred.layout) for the accuracy issue: train on GPU, pick on validation.
 
 Every candidate trains on netsurfp2's training split with the leak list removed (every chain with a
 homolog in CB513, TS115, NEW364 or Test2016 at 25% identity: sspred.splits.known_leaks), and is
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sspred.chains import ChainIndex
 from sspred.config import ConvConfig, TrainConfig
 from sspred.engines.numpy.network import n_parameters
+from sspred.engines.spec import gap
 from sspred.io import datasets
+from sspred.layout import ChainIndex
 from sspred.model import build_header, save_model
 from sspred.splits import without_leaks
 
@@ -75,7 +76,7 @@ def train_one(args) -> None:
                       patience=args.epochs, seed=args.seed, schedule="cosine", lr_min=args.lr / 100,
                       smoothing=args.smoothing, engine="torch")
     learner = TorchLearner(specs, cfg, np.random.default_rng(args.seed), device=args.device)
-    tr, va = ChainIndex(train, specs), ChainIndex(valid, specs)
+    tr, va = ChainIndex(train, gap(specs)), ChainIndex(valid, gap(specs))
     deadline = time.time() + 60 * args.minutes
     best = {"loss": np.inf, "params": None, "epoch": 0}
     log = []

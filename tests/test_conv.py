@@ -14,19 +14,21 @@ import numpy as np
 import pytest
 
 import sspred
-from sspred import chains as chains_mod
 from sspred.alphabet import N_UNITS
-from sspred.chains import ChainIndex, context, forward_layout, gap, lay_out, predict_chains
 from sspred.config import ConvConfig, ModelConfig, TrainConfig
+from sspred.engines.numpy import conv_infer
 from sspred.engines.numpy.conv import Conv1d
+from sspred.engines.numpy.conv_infer import forward_layout, predict_conv_chains
 from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.learner import NumpyLearner
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
+from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
-from sspred.engines.spec import conv_dims, initial_state
+from sspred.engines.spec import context, conv_dims, gap, initial_state
 from sspred.features import encode, one_hot
 from sspred.io import datasets
 from sspred.io.fasta import parse_fasta
+from sspred.layout import ChainIndex, lay_out
 
 EXAMPLE = Path(sspred.__file__).parent / "examples" / "example.fasta"
 
@@ -197,7 +199,7 @@ def test_learners_agree_over_chain_layouts_in_float64(qs_train):
 
     specs = small_conv(dropout=0).layers()
     assert not any(s["type"] == "dropout" for s in specs)
-    index = ChainIndex(qs_train[:24], specs)
+    index = ChainIndex(qs_train[:24], gap(specs))
     cfg = TrainConfig(dtype="float64", lr=1e-2, seed=3)
     a = NumpyLearner(specs, cfg, np.random.default_rng(cfg.seed))
     b = TorchLearner(specs, cfg, np.random.default_rng(cfg.seed))
@@ -240,15 +242,15 @@ def test_predicting_long_chains_in_pieces_equals_one_pass(example_codes, monkeyp
     specs = cfg.layers()
     net = numpy_net(specs, seed=4)
     assert cfg.window == 2 * context(specs) + 1  # the receptive field the pieces' context must cover
-    whole = predict_chains(net, example_codes, max_rows=10**6)
-    pieces = predict_chains(net, example_codes, max_rows=50)  # three of the four chains go in 3-5 pieces
+    whole = predict_conv_chains(net, example_codes, max_rows=10**6)
+    pieces = predict_conv_chains(net, example_codes, max_rows=50)  # three of the four chains go in 3-5 pieces
     for i, (p, q) in enumerate(zip(whole, pieces)):
         assert p.shape == q.shape == (example_codes[i].size, 3)
         np.testing.assert_allclose(q, p, rtol=0, atol=1e-6, err_msg=f"chain {i}")
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
     # The check can fail: one residue less context than the receptive field needs changes the pieces' edges.
-    monkeypatch.setattr(chains_mod, "context", lambda s: context(s) - 1)
-    short = predict_chains(net, example_codes, max_rows=50)
+    monkeypatch.setattr(conv_infer, "context", lambda s: context(s) - 1)
+    short = predict_conv_chains(net, example_codes, max_rows=50)
     assert max(np.abs(p - q).max() for p, q in zip(whole, short)) > 1e-4
 
 
@@ -273,9 +275,9 @@ def test_table_first_layer_equals_the_one_hot_conv(example_codes, dilations):
 
 
 def test_buffered_inference_path_equals_the_layers(example_codes):
-    """chains.inference (reused buffers) against the layer-by-layer path, where this tree has it:
+    """conv_infer.inference (reused buffers) against the layer-by-layer path, where this tree has it:
     a large layout first, then smaller ones, so stale rows of the reused buffers would show."""
-    inference = chains_mod.inference
+    inference = conv_infer.inference
     specs = small_conv(dropout=0.1, first_kernel=9).layers()
     net = numpy_net(specs, seed=10)
     runner = inference(net)
@@ -286,8 +288,8 @@ def test_buffered_inference_path_equals_the_layers(example_codes):
         fast = forward_layout(net, layout, runner)
         plain = forward_layout(net, layout)
         np.testing.assert_allclose(fast[layout.valid], plain[layout.valid], rtol=0, atol=1e-6, err_msg=str(group))
-    whole = predict_chains(net, example_codes, max_rows=10**6)
-    for p, q in zip(whole, predict_chains(net, example_codes, max_rows=50, runner=runner)):
+    whole = predict_conv_chains(net, example_codes, max_rows=10**6)
+    for p, q in zip(whole, predict_conv_chains(net, example_codes, max_rows=50, runner=runner)):
         np.testing.assert_allclose(q, p, rtol=0, atol=1e-6)
 
 
@@ -310,7 +312,7 @@ def test_conv_model_file_round_trip_and_ensemble_with_a_window_model(tmp_path, e
     assert conv.window == cfg.window and conv.layers == cfg.layers()
     single = [conv.predict_proba(c) for c in example_codes]
     many = conv.predict_many(example_codes)
-    direct = predict_chains(conv.network, example_codes)
+    direct = predict_conv_chains(conv.network, example_codes)
     for c, p, q, r in zip(example_codes, single, many, direct):
         assert p.shape == (c.size, 3)
         np.testing.assert_allclose(q, p, rtol=0, atol=1e-6)
@@ -318,7 +320,7 @@ def test_conv_model_file_round_trip_and_ensemble_with_a_window_model(tmp_path, e
     # The weights the file holds are the ones predicting: a network rebuilt from them agrees.
     rebuilt = Network(cfg.layers(), dtype=np.float32)
     rebuilt.load_params(conv.params)
-    np.testing.assert_allclose(predict_chains(rebuilt, example_codes[:1])[0], single[0], rtol=0, atol=1e-7)
+    np.testing.assert_allclose(predict_conv_chains(rebuilt, example_codes[:1])[0], single[0], rtol=0, atol=1e-7)
 
     wcfg = ModelConfig(window=7, hidden=[6])
     window = _saved(tmp_path, "window", wcfg, wcfg.layers(), seed=9)
@@ -333,6 +335,38 @@ def test_conv_model_file_round_trip_and_ensemble_with_a_window_model(tmp_path, e
         np.testing.assert_allclose(both.predict_proba(c), expected, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
+def test_conv_models_predict_and_train_without_importing_numba(tmp_path):
+    """engines.numpy.paths gives a conv network the buffered path and no fused step, so neither prediction
+    nor training loads numba and LLVM (~100 MiB); a window model does take the lookup tables."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from sspred.config import ConvConfig, TrainConfig
+from sspred.engines.numpy.learner import NumpyLearner
+from sspred.model import load_model
+m = load_model("default")
+assert m.layers[0]["type"] == "conv", "the built-in default is a conv stack"
+probs = m.predict_many([np.arange(20, dtype=np.uint8), np.zeros(3, np.uint8)])
+assert [p.shape for p in probs] == [(20, 3), (3, 3)] and m.fast is None
+assert {x.batched.path for x in m.members} == {"conv buffered"}
+learner = NumpyLearner(ConvConfig(channels=8, dilations=[1]).layers(), TrainConfig(optimizer="adam"),
+                       np.random.default_rng(0))
+assert learner.fused is None
+assert "numba" not in sys.modules, "numba was imported"
+fast = load_model("fast")
+assert fast.members[0].batched.path == "window tables"
+"""
+    src = Path(sspred.__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(src)})
+    assert r.returncode == 0, r.stderr
+
+
 # --- 6. training learns --------------------------------------------------------------------------------
 
 def test_three_epochs_over_chains_beat_the_majority_class(qs_train, data_dir):
@@ -341,7 +375,7 @@ def test_three_epochs_over_chains_beat_the_majority_class(qs_train, data_dir):
     valid_chains = datasets.load("qs1988", "valid", data_dir)
     cfg = ConvConfig(channels=16, first_kernel=9, dilations=[1, 2], dropout=0.1)
     specs = cfg.layers()
-    train, valid = ChainIndex(qs_train, specs), ChainIndex(valid_chains, specs)
+    train, valid = ChainIndex(qs_train, gap(specs)), ChainIndex(valid_chains, gap(specs))
     # 13 steps an epoch: a rate of 2e-2 leaves the all-coil start within three epochs (3e-3 needs about five).
     tcfg = TrainConfig(epochs=3, batch_size=8, lr=2e-2, patience=0, seed=1)
     learner = NumpyLearner(specs, tcfg, np.random.default_rng(tcfg.seed))
@@ -383,13 +417,14 @@ def test_chains_without_a_scored_residue_are_left_out_of_training(data_dir):
     chains = datasets.load("qs1988", "train", data_dir)[:3]
     unscored = dataclasses.replace(chains[0], y3=np.full_like(chains[0].y3, -1))
     specs = ConvConfig(channels=8, dropout=0).layers()
-    index = ChainIndex([unscored, *chains[1:]], specs)
+    index = ChainIndex([unscored, *chains[1:]], gap(specs))
     assert len(index) == 2
     layout, y = index.examples(np.array([0]))
     loss, _ = NumpyLearner(specs, TrainConfig(), np.random.default_rng(0)).step(layout, y)
     assert np.isfinite(loss) and y.size == (chains[1].y3 >= 0).sum()
 
 
+@pytest.mark.slow
 def test_cli_refuses_an_even_kernel_in_one_line(cli):
     done = cli("train", "--data", "qs1988", "-o", "/tmp/never.npz", "--arch", "conv", "--kernel", "4", "--epochs", "1")
     assert done.returncode == 2
@@ -407,8 +442,8 @@ def test_distillation_targets_mix_teacher_and_labels_and_both_engines_agree(qs_t
     specs = small_conv(dropout=0).layers()
     chains = qs_train[:12]
     teacher = [np.random.default_rng(i).dirichlet(np.ones(3), size=c.codes.size) for i, c in enumerate(chains)]
-    hard = ChainIndex(chains, specs)
-    soft = ChainIndex(chains, specs, teacher=teacher, teacher_weight=0.3)
+    hard = ChainIndex(chains, gap(specs))
+    soft = ChainIndex(chains, gap(specs), teacher=teacher, teacher_weight=0.3)
     layout, y = hard.examples(np.arange(4))
     _, t = soft.examples(np.arange(4))
     assert t.shape == (y.size, 3)
@@ -436,4 +471,4 @@ def test_a_teacher_of_the_wrong_length_is_refused(qs_train):
     chains = qs_train[:2]
     teacher = [np.full((c.codes.size + 1, 3), 1 / 3) for c in chains]
     with pytest.raises(ValueError, match="teacher probabilities"):
-        ChainIndex(chains, small_conv().layers(), teacher=teacher)
+        ChainIndex(chains, gap(small_conv().layers()), teacher=teacher)

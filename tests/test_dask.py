@@ -14,6 +14,8 @@ from sspred.io.formats import WRITERS
 from sspred.model import build_header, load_model, save_model
 from sspred.predict import predict_batches
 
+pytestmark = pytest.mark.slow  # Dask clusters and subprocesses on the NetSurfP-2.0 set
+
 distributed = pytest.importorskip("dask.distributed")
 
 

@@ -27,6 +27,7 @@ def test_qs1988_validation_holds_out_training_chains_only(data_dir):
     assert valid and not valid & test and not valid & train
 
 
+@pytest.mark.slow
 def test_netsurfp2_splits_and_mask(data_dir):
     s = datasets.DATASETS["netsurfp2"](data_dir)
     assert {k: len(v) for k, v in s.items()} == {"train": 9712, "valid": 1080, "test": 364}
@@ -54,6 +55,7 @@ def test_eight_to_three_reduction(data_dir):
         assert (s3 == expect).all()
 
 
+@pytest.mark.slow
 def test_three_line_sets_mask_unobserved_x(data_dir):
     path = data_dir / "dssp8-pdb-sets" / "CB634_valid.txt"
     chains = datasets.read_three_line(path)
@@ -68,6 +70,7 @@ def test_three_line_sets_mask_unobserved_x(data_dir):
     assert n_x == 8986  # every 'X' in the file is masked
 
 
+@pytest.mark.slow
 def test_crlf_three_line_file_reads_like_lf(data_dir):
     chains = datasets.read_three_line(data_dir / "dssp8-pdb-sets" / "Test2016.txt")
     assert len(chains) == 1213

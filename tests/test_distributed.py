@@ -15,6 +15,8 @@ from sspred import modelfile
 torch = pytest.importorskip("torch")
 from test_training_safety import uci_slice  # noqa: E402
 
+pytestmark = pytest.mark.slow  # torchrun subprocesses
+
 LOSS = re.compile(r"epoch\s+(\d+)\s+train loss ([0-9.]+).*valid loss ([0-9.]+)")
 
 

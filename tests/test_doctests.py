@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry the public API's examples.
-MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences"]
+MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences", "sspred.errors", "sspred.model"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -13,7 +13,8 @@ from sspred.alphabet import STATES3, STATES8
 from sspred.errors import InputError
 from sspred.io import datasets
 
-pytestmark = pytest.mark.skipif(shutil.which("mkdssp") is None, reason="mkdssp (Debian dssp) not installed")
+pytestmark = [pytest.mark.skipif(shutil.which("mkdssp") is None, reason="mkdssp (Debian dssp) not installed"),
+              pytest.mark.slow]  # mkdssp and sspred subprocesses
 
 #: Hen egg-white lysozyme (UniProt P00698, mature chain), the protein of PDB 1AKI.
 LYSOZYME = ("KVFGRCELAAAMKRHGLDNYRGYSLGNWVCAAKFESNFNTQATNRNTDGSTDYGILQINSRWWCNDGRTPGSRNLCNIPCSALLSSDITASVNCAKK"

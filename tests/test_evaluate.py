@@ -64,6 +64,7 @@ def test_report_agrees_with_metrics_on_real_data(data_dir, model3):
     assert "q8" not in r  # a 3-state model
 
 
+@pytest.mark.slow
 def test_eight_state_report_reduces_to_three_states(data_dir, model8):
     chains = datasets.load("ts115", "test", data_dir)
     r = evaluate_model(load_model(model8), chains)
@@ -78,6 +79,7 @@ def test_eight_state_report_reduces_to_three_states(data_dir, model8):
     assert r["calibration"]["states"] == STATES8
 
 
+@pytest.mark.slow
 def test_eight_state_model_on_three_state_set(data_dir, model8):
     chains = datasets.load("qs1988", "test", data_dir)
     r = evaluate_model(load_model(model8), chains)
@@ -85,6 +87,7 @@ def test_eight_state_model_on_three_state_set(data_dir, model8):
     assert sum(r["calibration"]["bins"]["count"]) == r["residues"]
 
 
+@pytest.mark.slow
 def test_cli_prints_scores_and_writes_json(cli, data_dir, model3, tmp_path):
     out = tmp_path / "report.json"
     res = cli("evaluate", "--data", "qs1988", "-m", str(model3), "--data-dir", str(data_dir),
@@ -102,6 +105,7 @@ def test_cli_prints_scores_and_writes_json(cli, data_dir, model3, tmp_path):
     assert res2.stdout.strip().splitlines()[-2] == lines[-3]  # the "Q3 95% CI" line
 
 
+@pytest.mark.slow
 def test_cli_eight_state_prints_q8(cli, data_dir, model8):
     res = cli("evaluate", "--data", "ts115", "-m", str(model8), "--data-dir", str(data_dir), "--bootstrap", "50")
     assert res.returncode == 0, res.stderr

@@ -51,6 +51,7 @@ def test_hidden_experiment_writes_figure_report_and_reuses_its_cache(tiny, tmp_p
     assert [r["test_q3"] for r in again] == [cache.results[k]["test_q3"] for k in cache.results]
 
 
+@pytest.mark.slow
 def test_unknown_experiment_or_setting_is_a_usage_error(cli):
     r = cli("experiment", "nope")
     assert r.returncode == 2 and "window" in r.stderr

@@ -18,7 +18,7 @@ import torch  # noqa: E402
 
 from sspred.alphabet import SYMBOLS  # noqa: E402
 from sspred.cascade import cascade, ensemble, stage2_layers  # noqa: E402
-from sspred.chains import context, is_conv  # noqa: E402
+from sspred.engines.spec import context, is_conv  # noqa: E402
 from sspred.config import ModelConfig  # noqa: E402
 from sspred.engines.spec import initial_state  # noqa: E402
 from sspred.engines.torch.export import INPUT_NAME, OUTPUT_NAME, to_torch  # noqa: E402

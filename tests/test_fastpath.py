@@ -7,7 +7,7 @@ from sspred.alphabet import N_SYMBOLS, N_UNITS, SPACER
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
 from sspred.engines.numpy.fastpath import FastForward, Unsupported, available_backends, layout, pair_tables
-from sspred.engines.numpy.losses import softmax
+from sspred.engines.numpy.activations import softmax
 from sspred.features import one_hot, windows
 from sspred.model import Model, build_header
 
@@ -124,9 +124,13 @@ def test_unknown_layers_fall_back_to_the_plain_pass():
     codes = np.random.default_rng(0).integers(0, N_SYMBOLS, size=30).astype(np.uint8)
     assert model.fast is not None
     np.testing.assert_allclose(model.predict_many([codes])[0], model.predict_proba(codes), atol=TOL)
-    model._fast = []  # as after Unsupported
-    assert model.fast is None
+    # A batch-norm layer has no table form: the chooser (engines.numpy.paths) falls back to the plain pass.
+    with_bn = specs[:1] + [{"type": "batchnorm", "n": 6}] + specs[1:]
+    bn_net = Network(with_bn, np.float32, np.random.default_rng(1))
+    model = Model(build_header(cfg, "t", layers=with_bn), bn_net.state)
+    assert model.fast is None and model.members[0].batched.path == "window one-hot"
     np.testing.assert_array_equal(model.predict_many([codes])[0], model.predict_proba(codes))
+    np.testing.assert_allclose(model.predict_proba(codes), plain(bn_net, codes, 5), rtol=0, atol=1e-7)
 
 
 def test_ensembles_and_cascades_take_the_fast_path_for_their_first_stages():

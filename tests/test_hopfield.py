@@ -136,6 +136,7 @@ def test_three_kinds_of_fixed_point():
     np.testing.assert_allclose(fixed, result.patterns, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_writes_figure_and_data(cli, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "figs"
@@ -149,6 +150,7 @@ def test_cli_writes_figure_and_data(cli, tmp_path):
     assert "half of the stored patterns recalled" in proc.stdout
 
 
+@pytest.mark.slow
 def test_cli_rejects_a_bad_flip(cli, tmp_path):
     proc = cli("hopfield", "capacity", "--out-dir", str(tmp_path), "--flip", "1.5")
     assert proc.returncode == 2

@@ -17,6 +17,8 @@ import pytest
 
 from conftest import run_cli
 
+pytestmark = pytest.mark.slow  # every case runs sspred in a subprocess
+
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
 SEQ = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQ"
 

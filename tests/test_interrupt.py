@@ -43,6 +43,7 @@ def start_mid_run(src: Path, out: Path) -> tuple[subprocess.Popen, Path]:
     raise AssertionError("no partial output appeared")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig, code, message", [
     (signal.SIGINT, 130, "sspred: interrupted"),
     (signal.SIGTERM, 128 + signal.SIGTERM, ""),
@@ -59,6 +60,7 @@ def test_sigint_and_sigterm_leave_neither_output_nor_temp_file(big_fasta, tmp_pa
     assert not part.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_sigkill_leaves_no_output_and_the_next_run_clears_the_temp_file(big_fasta, tmp_path):
     out = tmp_path / "pred.fa"
     out.write_text(">old\nCCC\n")  # a good earlier result must survive a killed rewrite untouched
@@ -77,6 +79,7 @@ def test_sigkill_leaves_no_output_and_the_next_run_clears_the_temp_file(big_fast
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pred.fa", "small.fa"]
 
 
+@pytest.mark.slow
 def test_failure_mid_run_keeps_the_previous_output(tmp_path):
     """A bad record late in the file: exit 2, and the earlier good file under OUT is untouched."""
     out = tmp_path / "pred.fa"

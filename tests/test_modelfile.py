@@ -264,6 +264,7 @@ def test_torch_checkpoints_are_refused_and_never_executed(tmp_path, monkeypatch)
     assert not (tmp_path / "PWNED").exists()
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_torch_checkpoint_in_one_line(tmp_path):
     torch = pytest.importorskip("torch")
     from conftest import run_cli

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from sspred.config import ModelConfig, TrainConfig
+from sspred.engines.numpy.activations import log_softmax
 from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.layers import ACTIVATIONS, LAYERS, build
 from sspred.engines.numpy.learner import NumpyLearner
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy, log_softmax
+from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import SGD, Adam
 

@@ -106,6 +106,7 @@ def test_confusion_and_calibration_draw_the_report(model3, data_dir, tmp_path):
     np.testing.assert_allclose(line.get_xdata(), [cal["bins"]["confidence"][i] for i in used])
 
 
+@pytest.mark.slow
 def test_cli_plots(cli, model3, chain, data_dir, tmp_path):
     fasta = tmp_path / "one.fasta"
     fasta.write_text(f">{chain.id}\n{chain.sequence}\n")

@@ -14,6 +14,8 @@ from sspred.io.formats import states_of
 from sspred.model import build_header, load_model, save_model
 from sspred.predict import predict_records
 
+pytestmark = pytest.mark.slow  # the NetSurfP-2.0 set, and subprocesses
+
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):

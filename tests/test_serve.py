@@ -126,7 +126,7 @@ def test_psipred_text_by_path_parameter_accept_and_get(client, model, chains, fm
     one = chains[0]
     got = client.get(f"/api/predict.{fmt}", params={"sequence": one.sequence, "id": one.id})
     assert got.text == library_text(fmt, model, [one])
-    assert client.get("/api/predict", params={"sequence": one.sequence, "format": fmt}).text == got.text
+    assert client.get("/api/predict", params={"sequence": one.sequence, "id": one.id, "format": fmt}).text == got.text
 
 
 def test_get_json_equals_post(client, chains):
@@ -297,6 +297,7 @@ def test_ids_come_back_as_data_not_markup(client):
     assert r.json()["predictions"][0]["id"] == "<img/src=x/onerror=alert(1)>"
 
 
+@pytest.mark.slow
 def test_cli_serves_on_loopback_with_its_limits(data_dir, model, chains):
     import subprocess
     import sys
@@ -360,6 +361,7 @@ def test_schema_json_round_trip_is_plain_json(client, chains):
     assert json.loads(r.text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == r.json()
 
 
+@pytest.mark.slow
 def test_cli_refuses_bad_options_in_one_line(cli, tmp_path):
     r = cli("serve", "--log-level", "loud")
     assert r.returncode == 2 and "--log-level" in r.stderr and "Traceback" not in r.stderr

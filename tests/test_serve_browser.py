@@ -18,6 +18,8 @@ from sspred.io import datasets  # noqa: E402
 from sspred.model import load_model  # noqa: E402
 from sspred.serve import Limits, create_app  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a browser
+
 #: Debian's package; Playwright's own browser download is not used.
 CHROMIUM = os.environ.get("SSPRED_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -53,6 +53,7 @@ def test_missing_mmseqs_is_a_tool_error(monkeypatch):
         splits.search([("a", "ACDEFGHIK")], [("b", "ACDEFGHIK")])
 
 
+@pytest.mark.slow
 def test_missing_mmseqs_on_the_command_line_is_one_line_and_exit_2(cli, data_dir):
     r = cli("audit", "--train", "qs1988", "--test", "qs1988", "--data-dir", str(data_dir),
             env={"SSPRED_MMSEQS": "no-such-mmseqs-binary"})
@@ -61,7 +62,7 @@ def test_missing_mmseqs_on_the_command_line_is_one_line_and_exit_2(cli, data_dir
 
 # --- three-line files keep labels and masks ---------------------------------------------------
 
-@pytest.mark.parametrize("name", ["cb513", "netsurfp2"])
+@pytest.mark.parametrize("name", ["cb513", pytest.param("netsurfp2", marks=pytest.mark.slow)])
 def test_three_line_round_trip_keeps_states_and_masks(data_dir, tmp_path, name):
     chains = datasets.load(name, "test", data_dir)[:40]
     buf = io.StringIO()
@@ -81,6 +82,7 @@ def test_three_line_round_trip_keeps_states_and_masks(data_dir, tmp_path, name):
 
 # --- real MMseqs2 ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @needs_mmseqs
 def test_self_search_and_a_contained_fragment(data_dir):
     chain = datasets.load("qs1988", "test", data_dir)[0]
@@ -93,6 +95,7 @@ def test_self_search_and_a_contained_fragment(data_dir):
     assert best.coverage == 1.0 and best.tcov == pytest.approx(len(half) / len(chain.sequence), abs=0.02)
 
 
+@pytest.mark.slow
 @needs_mmseqs
 def test_audit_finds_the_qs1988_test_chains_that_are_cb513_chains(data_dir):
     # shared/data/README.md: 8 of the 17 Qian-Sejnowski test chains are essentially CB513 chains.
@@ -109,6 +112,7 @@ def test_audit_finds_the_qs1988_test_chains_that_are_cb513_chains(data_dir):
     assert result.leaking_train <= {c.id for c in cb513}
 
 
+@pytest.mark.slow
 @needs_mmseqs
 def test_split_writes_cluster_disjoint_sets_that_pass_the_audit(cli, data_dir, tmp_path):
     src = data_dir / QS_TRAIN
@@ -134,6 +138,7 @@ def test_split_writes_cluster_disjoint_sets_that_pass_the_audit(cli, data_dir, t
     assert f"0 of {len(parts['test'])} test chains leak" in a.stderr
 
 
+@pytest.mark.slow
 @needs_mmseqs
 def test_audit_cli_writes_filtered_sets_without_leaks(cli, data_dir, tmp_path):
     args = ["--train", "cb513", "--test", "qs1988:test", "--data-dir", str(data_dir), "--threads", "1"]
@@ -156,6 +161,7 @@ def test_audit_cli_writes_filtered_sets_without_leaks(cli, data_dir, tmp_path):
     assert r2.returncode == 0, r2.stderr
 
 
+@pytest.mark.slow
 @needs_mmseqs
 def test_packaged_leak_list_pairs_are_real_homologs(data_dir):
     cb = splits.known_leaks("cb513")
@@ -176,6 +182,7 @@ def test_packaged_leak_list_pairs_are_real_homologs(data_dir):
     assert best.identity == pytest.approx(float(identity), abs=0.002)
 
 
+@pytest.mark.slow
 @needs_mmseqs
 def test_min_searchable_is_where_identical_fragments_start_to_be_found(data_dir):
     chain = datasets.load("qs1988", "test", data_dir)[0].sequence
@@ -185,6 +192,7 @@ def test_min_searchable_is_where_identical_fragments_start_to_be_found(data_dir)
     assert found == {splits.MIN_SEARCHABLE - 2: False, splits.MIN_SEARCHABLE: True}
 
 
+@pytest.mark.slow
 @needs_mmseqs
 def test_audit_warns_about_chains_too_short_to_search(cli, data_dir):
     r = cli("audit", "--train", "qs1988:test", "--test", str(data_dir / QS_TRAIN), "--data-dir", str(data_dir),

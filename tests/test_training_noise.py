@@ -63,6 +63,7 @@ def test_input_noise_is_gaussian_on_the_one_hot_rows():
     assert loss == pytest.approx(want, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_the_core_never_imports_torch_and_the_torch_engine_says_how_to_get_it():
     code = ("import sys; sys.modules['torch'] = None\n"
             "import sspred.cli, sspred.cli.train, sspred.model, sspred.predict, sspred.training\n"

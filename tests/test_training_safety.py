@@ -44,6 +44,7 @@ def train_args(data: Path, *extra: str) -> list[str]:
             "--schedule", "plateau", "--lr-patience", "1", "--lr-gamma", "0.5", "--quiet", *extra]
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_gives_the_uninterrupted_weights(tmp_path, data_dir, cli):
     data = uci_slice(data_dir, tmp_path / "slice.uci", 30)
     ref = cli(*train_args(data, "-o", str(tmp_path / "ref.npz")))
@@ -89,6 +90,44 @@ def test_checkpoint_round_trip_holds_the_whole_run_state(tmp_path):
     assert int(back["optimizer"]["t"]) == 7
 
 
+def test_a_corrupt_checkpoint_is_refused_naming_the_file(tmp_path):
+    """Checkpoints are the model file's container: checksum, member checks and no pickle, as InputErrors."""
+    import pickle
+    import zipfile
+
+    from sspred.errors import InputError, ModelFileError
+
+    params = {"layers.0.W": np.arange(6, dtype=np.float32).reshape(3, 2), "layers.0.b": np.zeros(2, np.float32)}
+    good = tmp_path / "c.npz"
+    ckpt.save(good, {"epoch": 1}, params, params, {"t": np.array(1), "m": params})
+    raw = good.read_bytes()
+    at = raw.index(params["layers.0.W"].tobytes())  # the stored weights, byte for byte (uncompressed)
+    flipped = bytearray(raw)
+    flipped[at + 5] ^= 0x10  # a weight changes; the zip's CRC is not checked by np.load, the checksum is
+    bad = tmp_path / "flipped.npz"
+    bad.write_bytes(bytes(flipped))
+    with pytest.raises(InputError, match="flipped.npz: (arrays do not match their checksum|corrupt)"):
+        ckpt.load(bad)
+    packed = tmp_path / "packed.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    with pytest.raises(InputError, match="packed.npz: not an sspred checkpoint .member '__header__.npy' is compressed"):
+        ckpt.load(packed)
+    pickled = tmp_path / "pickled.npz"
+    pickled.write_bytes(pickle.dumps({"epoch": 1}, protocol=4))
+    with pytest.raises(InputError, match="pickled.npz: this is a Python pickle"):
+        ckpt.load(pickled)
+    # One container, two formats: neither file passes for the other.
+    model = tmp_path / "m.npz"
+    modelfile.save(model, {"name": "m"}, params)
+    with pytest.raises(InputError, match="m.npz: not an sspred checkpoint .format 'sspred-model'"):
+        ckpt.load(model)
+    with pytest.raises(ModelFileError, match="c.npz: not an sspred model file .format 'sspred-checkpoint'"):
+        modelfile.load(good)
+
+
+@pytest.mark.slow
 def test_a_diverging_run_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(tmp_path, data_dir, cli):
     """From epoch 2 the step schedule multiplies the rate by 1e30: ReLU activations overflow to inf, the loss to NaN."""
     data = uci_slice(data_dir, tmp_path / "slice.uci", 15)
@@ -104,6 +143,7 @@ def test_a_diverging_run_names_epoch_and_batch_and_keeps_the_last_good_checkpoin
     assert all(np.isfinite(v).all() for v in kept["params"].values())
 
 
+@pytest.mark.slow
 def test_mismatched_sequence_and_label_lengths_name_the_record(tmp_path, cli):
     bad = tmp_path / "bad.txt"
     bad.write_text(">good\nACDEFGHIK\nCCHHHHHCC\n>short-labels\nACDEFGHIKL\nCCHHHEEC\n")

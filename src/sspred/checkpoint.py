@@ -1,28 +1,30 @@
-"""Training checkpoints: everything needed to continue a run exactly, in an npz with no pickle.
+"""Training checkpoints: everything needed to continue a run exactly, in the sspred container.
 
-Members: ``__meta__`` (UTF-8 JSON: format, epoch, early-stopping and schedule
-state, history, configs), ``params/<name>`` (current weights and buffers),
-``best/<name>`` (the best weights so far) and ``optim/<path>`` (optimizer
-state, nested keys joined by '/'). Written with an atomic rename, so a crash
-leaves the previous checkpoint intact.
+A checkpoint is the container of model files (container.py: no pickle, uncompressed members, plain
+dtypes, a SHA-256 checksum) with format ``sspred-checkpoint``. The header holds the run state
+(epoch, early-stopping and schedule state, history, configs); the arrays are ``params/<name>``
+(current weights and buffers), ``best/<name>`` (the best weights so far) and ``optim/<path>``
+(optimizer state, nested keys joined by '/'). Written with an atomic rename, so a crash leaves the
+previous checkpoint intact. A bad checkpoint is an InputError naming the file, as a bad input is.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
+from sspred import container
 from sspred.errors import InputError
-from sspred.io.textfile import atomic_output
 
 FORMAT = "sspred-checkpoint"
-FORMAT_VERSION = 1
-META_KEY = "__meta__"
+#: 2: the model file's container (header member ``__header__``, checksum); 1 had an unchecked ``__meta__``.
+FORMAT_VERSION = 2
+KIND = container.Kind(FORMAT, FORMAT_VERSION, noun="checkpoint", short="checkpoint", contents="arrays",
+                      error=lambda message, path: InputError(message, path=str(path)))
 SEP = "/"
+#: Array groups, by the prefix of their member names.
+GROUPS = ("params", "best", "optim")
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:
@@ -50,35 +52,20 @@ def unflatten(flat: dict[str, np.ndarray]) -> dict:
 def save(path: str | os.PathLike, meta: dict, params: dict[str, np.ndarray], best: dict[str, np.ndarray] | None,
          optimizer: dict) -> None:
     """Write a checkpoint atomically. ``meta`` must be JSON-serialisable."""
-    full = {"format": FORMAT, "version": FORMAT_VERSION, **meta}
-    arrays = {META_KEY: np.frombuffer(json.dumps(full, sort_keys=True).encode(), dtype=np.uint8)}
-    arrays.update({f"params{SEP}{k}": np.ascontiguousarray(v) for k, v in params.items()})
-    arrays.update({f"best{SEP}{k}": np.ascontiguousarray(v) for k, v in (best or {}).items()})
+    arrays = {f"params{SEP}{k}": v for k, v in params.items()}
+    arrays.update({f"best{SEP}{k}": v for k, v in (best or {}).items()})
     arrays.update({f"optim{SEP}{k}": v for k, v in flatten(optimizer).items()})
-    with atomic_output(path, "wb") as handle:
-        np.savez(handle, **arrays)
+    container.write(path, KIND, meta, arrays)
 
 
 def load(path: str | os.PathLike) -> dict:
     """{'meta', 'params', 'best' (or None), 'optimizer'}; a bad file is an InputError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("checkpoint not found", path=str(path))
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if META_KEY not in npz.files:
-                raise InputError("not an sspred checkpoint (no metadata)", path=str(path))
-            meta = json.loads(bytes(npz[META_KEY]).decode("utf-8"))
-            groups: dict[str, dict] = {"params": {}, "best": {}, "optim": {}}
-            for name in npz.files:
-                if name != META_KEY:
-                    group, key = name.split(SEP, 1)
-                    groups[group][key] = npz[name]
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise InputError(f"corrupt or truncated checkpoint ({type(exc).__name__}: {exc})", path=str(path)) from None
-    if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
-        raise InputError(f"not an sspred checkpoint of version {FORMAT_VERSION}", path=str(path))
+    meta, arrays = container.read(path, KIND)
+    groups: dict[str, dict] = {g: {} for g in GROUPS}
+    for name, arr in arrays.items():
+        group, _, key = name.partition(SEP)
+        if group not in groups or not key:
+            raise InputError(f"not an sspred checkpoint (unknown member {name!r})", path=str(path))
+        groups[group][key] = arr
     return {"meta": meta, "params": groups["params"], "best": groups["best"] or None,
             "optimizer": unflatten(groups["optim"])}

@@ -31,7 +31,15 @@ PLAIN_DEVICES = ("auto", "cpu")
 
 
 class ConfigError(ValueError):
-    """A config field with a bad value; ``field`` is its name (the CLI turns it into the flag)."""
+    """A config field with a bad value; ``field`` is its name (the CLI turns it into the flag).
+
+    >>> from sspred.config import ModelConfig
+    >>> try:
+    ...     ModelConfig(window=12)
+    ... except ConfigError as exc:
+    ...     print(exc.field, "|", exc.reason)
+    window | window must be a positive odd number, got 12
+    """
 
     def __init__(self, name: str, message: str):
         self.field, self.reason = name, message
@@ -74,6 +82,13 @@ class Fields:
 
 @dataclass
 class ModelConfig(Fields):
+    """A window network: Qian & Sejnowski's by default (13 residues, 40 sigmoid units, 3 states).
+
+    >>> cfg = ModelConfig(window=13, hidden=[40])
+    >>> cfg.n_inputs, [s["type"] for s in cfg.layers()]
+    (273, ['linear', 'sigmoid', 'linear'])
+    """
+
     #: Residues per input window, odd; 13 is Qian & Sejnowski's best.
     window: int = 13
     #: Hidden layer sizes; [] is the single-layer softmax perceptron.
@@ -138,8 +153,13 @@ class ModelConfig(Fields):
 
 @dataclass
 class ConvConfig(Fields):
-    """A stack of 1-D convolutions over whole chains (sspred.chains): a one-hot conv as wide as a
-    window network's window, then residual dilated convs that widen what each residue sees."""
+    """A stack of 1-D convolutions over whole chains (sspred.layout): a one-hot conv as wide as a
+    window network's window, then residual dilated convs that widen what each residue sees.
+
+    >>> cfg = ConvConfig(channels=64, first_kernel=15, kernel=3, dilations=[1, 2, 4, 8])
+    >>> cfg.window  # residues that can change one output: 15 + 2 * (1 + 2 + 4 + 8)
+    45
+    """
 
     arch: str = "conv"
     #: "3" for H/E/C, "8" for the DSSP states.

@@ -1,7 +1,7 @@
 """Prediction sharded over a Dask distributed cluster (``sspred predict --dask-scheduler``).
 
 The client reads the FASTA and cuts it into the same batches the single-process
-run uses (``predict.batches``), so every worker computes exactly what the local
+run uses (``predict.record_batches``), so every worker computes exactly what the local
 run would, and the output is identical byte for byte. The model's header and
 weights are scattered to every worker once; each worker keeps its compiled fast
 path per model checksum. At most ``in_flight`` batches are out at a time and
@@ -18,7 +18,7 @@ import numpy as np
 
 from sspred.io.fasta import Record
 from sspred.model import Model
-from sspred.predict import BATCH_RESIDUES, batches
+from sspred.predict import BATCH_RESIDUES, record_batches
 
 #: Models already compiled in this worker process, keyed by their weights' checksum.
 _WORKER_MODELS: dict[str, Model] = {}
@@ -56,7 +56,7 @@ def predict_records_dask(model: Model, records: Iterable[Record], client,
         in_flight = 2 * max(1, sum(client.nthreads().values()))
     [spec] = client.scatter([(model.header, model.params)], broadcast=True)
     pending: deque = deque()
-    for batch in batches(records, max_residues):
+    for batch in record_batches(records, max_residues):
         pending.append((batch, client.submit(_predict_shard, spec, [r.codes for r in batch], pure=False)))
         if len(pending) >= in_flight:
             batch, future = pending.popleft()

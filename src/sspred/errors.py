@@ -9,7 +9,15 @@ from __future__ import annotations
 
 
 class InputError(ValueError):
-    """Bad input data: a malformed file, an unknown symbol, mismatched labels."""
+    """Bad input data: a malformed file, an unknown symbol, mismatched labels.
+
+    >>> import sspred
+    >>> try:
+    ...     sspred.load("fast").predict("MKV1")
+    ... except sspred.InputError as exc:
+    ...     print(exc.record, exc.position, "|", exc)
+    seq1 4 | record 'seq1', position 4: unknown residue symbol '1'
+    """
 
     def __init__(self, message: str, *, path: str | None = None, record: str | None = None,
                  position: int | None = None, line: int | None = None):
@@ -27,7 +35,15 @@ class InputError(ValueError):
 
 
 class ModelFileError(ValueError):
-    """A model file that is missing, truncated, corrupt, foreign or of an unknown version."""
+    """A model file that is missing, truncated, corrupt, foreign or of an unknown version.
+
+    >>> import sspred
+    >>> try:
+    ...     sspred.load("no-such-model.npz")
+    ... except sspred.ModelFileError as exc:
+    ...     print(str(exc).split(":")[0])
+    no-such-model.npz
+    """
 
 
 class ToolError(RuntimeError):

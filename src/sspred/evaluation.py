@@ -16,7 +16,7 @@ from sspred import metrics
 from sspred.alphabet import EIGHT_TO_THREE, STATES3, STATES8
 from sspred.io.formats import confidence_levels
 from sspred.model import Model, load_model
-from sspred.predict import predict_chains
+from sspred.predict import predict_labelled
 from sspred.training import data_label, resolve_data
 
 #: Bootstrap resamples of the chains for the 95% intervals.
@@ -109,7 +109,7 @@ def _ece_of(d: dict) -> float:
 def pooled_q3(model: Model, chains) -> float:
     """Q3 (%) of ``model`` over every scored residue of labelled ``chains``: the one number a sweep needs,
     without evaluate_model's segment scores and calibration."""
-    pred = [p.argmax(axis=1) for p in predict_chains(model, chains)]
+    pred = [p.argmax(axis=1) for p in predict_labelled(model, chains)]
     if model.states == STATES8:
         pred = [EIGHT_TO_THREE[p] for p in pred]
     return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
@@ -128,7 +128,7 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
     outputs when the chains have those labels, else on its probabilities summed
     into H/E/C. With ``rng``: 95% bootstrap intervals over chains (``ci``).
     """
-    probs = predict_chains(model, chains)
+    probs = predict_labelled(model, chains)
     eight = model.states == STATES8
     pred_native = [p.argmax(axis=1) for p in probs]
     pred3 = [EIGHT_TO_THREE[p] for p in pred_native] if eight else pred_native

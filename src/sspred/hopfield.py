@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sspred import plots
+from sspred.engines.numpy.activations import logsumexp, softmax
 
 
 def _figure(width: float, height: float):
@@ -214,16 +215,9 @@ def plot_capacity(result: CapacityResult, path) -> None:
 
 # --- modern continuous Hopfield network (Ramsauer et al. 2020) -------------------------------
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row softmax, shifted by the row max so exp() cannot overflow."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def lse(beta: float, z: np.ndarray) -> np.ndarray:
     """lse(beta, z) = beta^-1 log sum_i exp(beta z_i) over the last axis, computed stably."""
-    zmax = z.max(axis=-1)
-    return zmax + np.log(np.exp(beta * (z - zmax[..., None])).sum(axis=-1)) / beta
+    return logsumexp(beta * z) / beta
 
 
 def modern_update(patterns: np.ndarray, xi: np.ndarray, beta: float) -> np.ndarray:

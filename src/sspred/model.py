@@ -15,18 +15,15 @@ import numpy as np
 
 from sspred import modelfile
 from sspred.alphabet import STATE_SETS, SYMBOLS
-from sspred.chains import inference, is_conv, predict_chains
 from sspred.config import ModelConfig
-from sspred.engines.numpy import Network
-from sspred.engines.numpy.losses import softmax
+from sspred.engines.numpy import Network, paths
+from sspred.engines.numpy.activations import softmax
 from sspred.errors import ModelFileError
-from sspred.features import check_window, one_hot, stage2_rows, windows
+from sspred.features import check_window, stage2_rows
 
 #: Built-in models, by the name given to -m.
 BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz"}
 DEFAULT_MODEL = "default"
-#: Windows turned into one-hot floats at a time by the plain forward pass (bounds memory on long chains).
-CHUNK_RESIDUES = 16384
 
 
 @dataclass
@@ -39,29 +36,37 @@ class Stage:
 
 @dataclass
 class Member:
-    """A first-stage network over residues and, optionally, a second stage over its probabilities."""
+    """A first-stage network over residues and, optionally, a second stage over its probabilities.
+
+    How the first stage runs is engines.numpy.paths' choice: ``single`` for one chain, ``batched``
+    for many, each built once."""
 
     stage1: Stage
     stage2: Stage | None = None
-    _runner: object = field(default=None, repr=False)
+    _single: object = field(default=None, repr=False)
+    _batched: object = field(default=None, repr=False)
 
     @property
-    def runner(self):
-        """The buffered inference path of a conv first stage (chains.inference), built once."""
-        if self._runner is None:
-            self._runner = inference(self.stage1.net) or False
-        return self._runner or None
+    def single(self):
+        """The first stage's runner for one chain (paths.ONE_CHAIN: no lookup tables to compile)."""
+        if self._single is None:
+            self._single = paths.predictor(self.stage1.net, self.stage1.window, paths.ONE_CHAIN)
+        return self._single
+
+    @property
+    def batched(self):
+        """The first stage's runner for many chains per call (paths.MANY_CHAINS)."""
+        if self._batched is None:
+            self._batched = paths.batch_predictor(self.stage1.net, self.stage1.window, self.single)
+        return self._batched
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        """Plain forward pass for one chain: (L,) symbol codes -> (L, K) probabilities."""
-        if is_conv(self.stage1.net.specs):
-            return self.finish(predict_chains(self.stage1.net, [codes], runner=self.runner)[0])
-        win = windows(codes, self.stage1.window)  # (L, W) view
-        out = np.empty((codes.size, self.stage1.net.specs[-1]["out"]), dtype=np.float32)
-        for start in range(0, codes.size, CHUNK_RESIDUES):
-            x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
-            out[start:start + CHUNK_RESIDUES] = softmax(self.stage1.net.forward(x))
-        return self.finish(out)
+        """One chain: (L,) symbol codes -> (L, K) probabilities."""
+        return self.finish(self.single.predict_many([codes])[0])
+
+    def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
+        """Several chains in one pass: [(L_i,)] codes -> [(L_i, K)] probabilities."""
+        return [self.finish(p) for p in self.batched.predict_many(chains)]
 
     def finish(self, probs: np.ndarray) -> np.ndarray:
         """The second stage over first-stage probabilities, when there is one: (L, K) -> (L, K)."""
@@ -85,15 +90,28 @@ def _member(desc: dict, params: dict[str, np.ndarray], prefix: str) -> Member:
     return Member(stage1, stage2)
 
 
+def _mean(probs: list[np.ndarray]) -> np.ndarray:
+    """Members' (L, K) probabilities averaged; one member's as they are."""
+    return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+
+
 @dataclass
 class Model:
     """A loaded model file. An ensemble file lists ``members`` (parameters prefixed ``members.{k}.``),
-    whose probabilities are averaged; a single network is one member."""
+    whose probabilities are averaged; a single network is one member.
+
+    >>> import sspred
+    >>> from sspred.features import encode
+    >>> model = sspred.load("fast").model
+    >>> model.name, model.states, model.window, len(model.members)
+    ('fast', 'CHE', 13, 1)
+    >>> model.predict_many([encode("MKTAYIAKQR")])[0].shape
+    (10, 3)
+    """
 
     header: dict
     params: dict[str, np.ndarray]
     _members: list[Member] | None = field(default=None, repr=False)
-    _fast: list | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -131,43 +149,20 @@ class Model:
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
         """(L,) symbol codes -> (L, K) probabilities, averaged over members."""
-        probs = [m.predict_proba(codes) for m in self.members]
-        return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+        return _mean([m.predict_proba(codes) for m in self.members])
 
     @property
     def fast(self) -> list | None:
-        """Each window member's first stage as lookup tables (engines.numpy.fastpath), or None if one has
-        no such form. Conv members have their own batched path (sspred.chains) and are left out."""
-        window_members = [m for m in self.members if not is_conv(m.stage1.net.specs)]
-        if self._fast is None and not window_members:
-            self._fast = []  # nothing to compile, and the fast path's import brings numba and LLVM (~100 MiB)
-        if self._fast is None:
-            from sspred.engines.numpy.fastpath import FastForward, Unsupported
-
-            try:
-                self._fast = [FastForward.from_layers(m.stage1.net.specs, m.stage1.net.params, m.stage1.window)
-                              for m in window_members]
-            except Unsupported:
-                self._fast = []
-        return self._fast or None
+        """The members' first stages that predict many chains as lookup tables (engines.numpy.fastpath),
+        or None where none does."""
+        tables = [m.batched for m in self.members if m.batched.path == "window tables"]
+        return tables or None
 
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
-        """Probabilities for several chains in one pass, [(L, K)] in order: ``predict_proba`` of each,
-        with conv first stages over many chains per pass and window first stages on the fast path
-        when every window member has one."""
-        if self.fast is None and not all(is_conv(m.stage1.net.specs) for m in self.members):
-            return [self.predict_proba(c) for c in chains]
-        fast = iter(self.fast or [])
-        per_member = []
-        for member in self.members:
-            if is_conv(member.stage1.net.specs):
-                probs = predict_chains(member.stage1.net, chains, runner=member.runner)
-            else:
-                probs = next(fast).predict_many(chains)
-            per_member.append([member.finish(p) for p in probs])
-        if len(per_member) == 1:
-            return per_member[0]
-        return [np.mean([m[i] for m in per_member], axis=0, dtype=np.float32) for i in range(len(chains))]
+        """Probabilities for several chains, [(L, K)] in order: ``predict_proba`` of each, with every
+        member's first stage on its path for many chains (Member.batched)."""
+        per_member = [m.predict_many(chains) for m in self.members]
+        return [_mean([m[i] for m in per_member]) for i in range(len(chains))]
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:

@@ -21,7 +21,7 @@ from sspred.model import Model
 BATCH_RESIDUES = 1 << 18
 
 
-def batches(records: Iterable[Record], max_residues: int = BATCH_RESIDUES) -> Iterator[list[Record]]:
+def record_batches(records: Iterable[Record], max_residues: int = BATCH_RESIDUES) -> Iterator[list[Record]]:
     """Consecutive records, grouped until a group holds at least ``max_residues`` residues."""
     batch, size = [], 0
     for record in records:
@@ -49,7 +49,7 @@ def predict_batches(model: Model, records: Iterable[Record],
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sspred-predict") as pool:
         pending = None
-        for batch in batches(records, max_residues):
+        for batch in record_batches(records, max_residues):
             future = pool.submit(predict_batch, model, batch)
             if pending is not None:
                 yield list(zip(pending[0], pending[1].result()))
@@ -65,7 +65,7 @@ def predict_records(model: Model, records: Iterable[Record],
         yield from batch
 
 
-def predict_chains(model: Model, chains) -> list[np.ndarray]:
+def predict_labelled(model: Model, chains) -> list[np.ndarray]:
     """Probabilities for labelled chains, in order."""
     out: list[np.ndarray] = []
     for start in range(0, len(chains), 512):

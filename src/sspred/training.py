@@ -25,13 +25,14 @@ import numpy as np
 
 from sspred import checkpoint as ckpt
 from sspred.cascade import cascade, stage2_data, stage2_layers
-from sspred.chains import ChainIndex
 from sspred.config import ConfigError, ConvConfig, TrainConfig
 from sspred.engines import learner_class
+from sspred.engines.spec import gap
 from sspred.errors import InputError
 from sspred.features import WindowIndex
 from sspred.io import datasets
 from sspred.io.datasets import Chain
+from sspred.layout import ChainIndex
 from sspred.model import Model, build_header, load_model
 from sspred.schedules import SCHEDULES, observe_plateau
 from sspred.splits import without_leaks
@@ -41,7 +42,12 @@ EVAL_BATCH = 8192
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite; the message names the epoch and batch.
+
+    >>> import sspred
+    >>> issubclass(sspred.TrainingDiverged, RuntimeError)
+    True
+    """
 
 
 @dataclass
@@ -335,10 +341,10 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         layers = mcfg.layers()
         teacher = load_model(config.teacher).predict_many([c.codes for c in train_chains]) if config.teacher else None
         try:
-            train_idx = ChainIndex(train_chains, layers, mcfg.states, teacher, config.teacher_weight)
+            train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher, config.teacher_weight)
         except ValueError as exc:
             raise ConfigError("teacher", str(exc)) from None
-        valid_idx = ChainIndex(valid_chains, layers, mcfg.states) if valid_chains else None
+        valid_idx = ChainIndex(valid_chains, gap(layers), mcfg.states) if valid_chains else None
     else:
         layers = mcfg.layers()
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)

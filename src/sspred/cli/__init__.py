@@ -11,24 +11,8 @@ import sys
 
 import typer
 
-from sspred.errors import InputError, ModelFileError, ToolError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Protein secondary-structure prediction with feed-forward neural networks.")
-
-#: Exit code for bad input, a bad model file or a failed run, as opposed to a usage error's 2 from click.
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-
-from sspred.cli import audit, ensemble, evaluate, experiment, export, hopfield, label, plot, predict, serve, split, train  # noqa: E402,F401  (commands register on import)
-
-#: Errors that are the user's input, not our bug: printed as one line.
-USER_ERRORS = (InputError, ModelFileError, ToolError)
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"sspred: error: {message}", err=True)
-    raise SystemExit(code)
+from sspred.cli import audit, ensemble, evaluate, experiment, export, hopfield, label, plot, predict, serve, split, train  # noqa: F401  (commands register on import)
+from sspred.cli.root import EXIT_BAD_INPUT, EXIT_INTERRUPTED, USER_ERRORS, app, fail  # noqa: F401  (sspred.cli's names)
 
 
 def _terminated(signum, frame) -> None:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from sspred import splits
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.cli.common import output, warn
 from sspred.cli.split import check_fraction
 from sspred.io import datasets

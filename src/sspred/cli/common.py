@@ -9,6 +9,7 @@ from typing import IO, Iterator
 
 import typer
 
+from sspred.cli.root import fail
 from sspred.errors import InputError
 from sspred.io.textfile import atomic_output
 
@@ -51,6 +52,4 @@ class SkippedRecords:
             typer.echo(f"sspred: skipped: {message}", err=True)
         if self.count > len(self.messages):
             typer.echo(f"sspred: skipped: ... and {self.count - len(self.messages)} more", err=True)
-        from sspred.cli import fail  # the package imports this module while it is being built
-
         fail(f"{self.count} bad record(s) skipped (listed above); every other record was written")

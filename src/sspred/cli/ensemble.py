@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from sspred.cascade import ensemble as build_ensemble
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.errors import InputError
 from sspred.model import load_model, save_model
 

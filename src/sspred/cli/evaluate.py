@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from sspred.alphabet import STATES3
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.evaluation import N_BOOTSTRAP
 from sspred.evaluation import evaluate as evaluate_scores
 from sspred.io import datasets

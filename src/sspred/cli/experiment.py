@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from sspred import experiments
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.io import datasets
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from sspred.cli import app
+from sspred.cli.root import app, fail
 from sspred.io.textfile import atomic_output
 from sspred.model import BUILTIN, load_model
 
@@ -33,8 +33,6 @@ def export(
     except ModuleNotFoundError as exc:
         if exc.name not in NEEDED:
             raise
-        from sspred.cli import fail  # the package imports this module while it is being built
-
         fail(f"ONNX export needs {exc.name}: {INSTALL_HINT}")
     with atomic_output(onnx, "wb") as handle:
         handle.write(data)

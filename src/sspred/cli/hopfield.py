@@ -10,7 +10,7 @@ import typer
 
 from sspred import hopfield as hf
 from sspred import plots
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.errors import InputError
 from sspred.io.textfile import atomic_output
 

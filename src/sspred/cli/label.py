@@ -9,7 +9,7 @@ import typer
 
 from sspred import dssp
 from sspred.alphabet import STATE_SETS
-from sspred.cli import EXIT_BAD_INPUT, app
+from sspred.cli.root import EXIT_BAD_INPUT, app
 from sspred.cli.common import output, warn
 from sspred.errors import InputError
 from sspred.io import datasets

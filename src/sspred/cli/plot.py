@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from sspred.alphabet import STATES3, STATES8
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.cli.common import warn
 from sspred.errors import InputError
 from sspred.io import datasets

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.cli.common import SkippedRecords, output, warn
 from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
@@ -67,7 +67,7 @@ def predict(
     if format not in WRITERS:
         raise typer.BadParameter(f"unknown format {format!r}; choose from {', '.join(WRITERS)}", param_hint="--format")
     if dask_scheduler and dask_local:
-        from sspred.cli import fail
+        from sspred.cli.root import fail
 
         fail("give --dask-scheduler or --dask-local, not both")
     m = load(model if model is not None else DEFAULT_MODEL).model
@@ -100,7 +100,7 @@ def predict(
             try:
                 from sspred.dask_predict import connect, predict_records_dask
             except ImportError:  # pragma: no cover - dask is an optional extra
-                from sspred.cli import fail
+                from sspred.cli.root import fail
 
                 fail("Dask is not installed; pip install 'sspred[dask]'")
             client = stack.enter_context(connect(dask_scheduler, dask_local))

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.cli.common import warn
 from sspred.model import BUILTIN
 from sspred.serve.service import Limits

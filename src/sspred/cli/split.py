@@ -9,7 +9,7 @@ import numpy as np
 import typer
 
 from sspred import splits
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.cli.common import output, warn
 from sspred.errors import InputError
 from sspred.io import datasets

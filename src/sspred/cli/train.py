@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from sspred import checkpoint as ckpt
-from sspred.cli import app
+from sspred.cli.root import app
 from sspred.config import ARCHS, ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import ENGINES
 from sspred.engines.numpy.layers import ACTIVATIONS
@@ -137,7 +137,7 @@ def train(
     try:
         model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
     except TrainingDiverged as exc:
-        from sspred.cli import fail
+        from sspred.cli.root import fail
 
         fail(f"{exc}; no model written")
     if run.replica_spread is not None and run.main:

@@ -74,6 +74,21 @@ def conv_half(spec: dict) -> int:
     return (k // 2) * d
 
 
+def is_conv(specs: list[dict]) -> bool:
+    """True for a layer list that reads whole chains (its first layer is a conv)."""
+    return bool(specs) and specs[0]["type"] == "conv"
+
+
+def gap(specs: list[dict]) -> int:
+    """Spacer rows between chains in a layout (sspred.layout): the widest half-width of any conv layer."""
+    return max((conv_half(s) for s in specs if s["type"] == "conv"), default=0)
+
+
+def context(specs: list[dict]) -> int:
+    """Residues on each side that can change one output: the sum of the conv half-widths."""
+    return sum(conv_half(s) for s in specs if s["type"] == "conv")
+
+
 def conv_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arrays]:
     """A conv layer is a linear map of its window, W of shape (kernel*in, out) position-major, so it
     takes the linear init with fan_in = kernel * in."""

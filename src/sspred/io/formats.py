@@ -1,15 +1,19 @@
 """Prediction output formats: PSIPRED .ss2 (VFORMAT) and .horiz (HFORMAT), FASTA, JSON and TSV.
 
 Each writer streams: ``begin`` once, ``record`` per prediction, ``end`` once.
-The PSIPRED layouts are written from their published description:
+The PSIPRED layouts follow what PSIPRED's psipass2 prints (checked byte for byte against
+psipass2's output in tests/test_formats.py), written in our own code:
 
-* VFORMAT: ``# PSIPRED VFORMAT (...)``, a blank line, then per residue
+* VFORMAT: ``# PSIPRED VFORMAT (...)``, our id line, a blank line, then per residue
   ``%4d %c %c  %6.3f %6.3f %6.3f`` (position, residue, state, P(C), P(H), P(E)).
-* HFORMAT: ``# PSIPRED HFORMAT (...)``, a blank line, then blocks of up to 60
-  residues: ``Conf: `` digits, ``Pred: `` states, ``  AA: `` residues, a ruler
-  with each multiple of 10 right-aligned under its residue, and two blank lines.
+* HFORMAT: ``# PSIPRED HFORMAT (...)``, our id line, then ``L // 60 + 1`` blocks, each a blank
+  line, ``Conf: `` digits, ``Pred: `` states, ``  AA: `` residues, a ruler and one blank line;
+  so blocks are two blank lines apart and a record ends with one. See ``horiz_ruler`` for the
+  ruler, and note that a length that is a multiple of 60 ends in an empty block, as psipass2's does.
 
-For several records, .ss2 and .horiz outputs are concatenated, each with its own header.
+A record's header line is followed by ``# sspred id: <id>`` (``ID_COMMENT``), so that the blocks of a
+file of several records say which record they are; readers that skip '#' lines read the rest as
+PSIPRED's layout. Several records are concatenated, each with its own header.
 """
 
 from __future__ import annotations
@@ -25,6 +29,22 @@ from sspred.alphabet import STATE_SETS, STATES3
 HORIZ_WIDTH = 60
 #: The ruler of a full block, one format operation instead of one per number.
 _FULL_RULER = "%10d" * (HORIZ_WIDTH // 10)
+#: The comment line after each .ss2/.horiz header that names the record (PSIPRED's files hold one record
+#: and have none; '#' keeps it out of the way of readers that skip comment lines).
+ID_COMMENT = "# sspred id: "
+
+
+def horiz_ruler(start: int, n: int) -> str:
+    """The HFORMAT ruler (after its 6-space indent) of a block of ``n`` residues numbered from ``start + 1``.
+
+    psipass2's rule: each multiple of 10 is right-aligned under its residue, and the ruler runs
+    only as far as residue ``n - 4`` of the block. So a block ending 5-9 past a multiple of ten
+    ends in 1-5 spaces after the last number, one ending 0-4 past it ends at that number, and a
+    block of fewer than 5 residues has an empty ruler.
+    """
+    if n == HORIZ_WIDTH:
+        return _FULL_RULER % tuple(range(start + 10, start + n + 1, 10))
+    return "".join("%10d" % k for k in range(start + 10, start + n + 1, 10)) + " " * max(0, n % 10 - 4)
 
 
 def confidence_levels(probs: np.ndarray) -> np.ndarray:
@@ -77,7 +97,7 @@ class SS2Writer(Writer):
         if self.states != STATES3:
             raise ValueError("the .ss2 format holds 3-state predictions only")
         pred = states_of(probs, self.states)
-        lines = [f"# PSIPRED VFORMAT ({self.model_name})\n\n"]
+        lines = [f"# PSIPRED VFORMAT ({self.model_name})\n{ID_COMMENT}{rec_id}\n\n"]
         for i, (aa, s, p) in enumerate(zip(sequence, pred, probs), start=1):
             lines.append("%4d %c %c  %6.3f %6.3f %6.3f\n" % (i, aa, s, p[0], p[1], p[2]))
         self.out.write("".join(lines))
@@ -87,13 +107,12 @@ class HorizWriter(Writer):
     def record(self, rec_id, sequence, probs):
         pred = states_of(probs, self.states)
         conf = confidence_digits(probs)
-        parts = [f"# PSIPRED HFORMAT ({self.model_name})\n\n"]
-        for start in range(0, len(sequence), HORIZ_WIDTH):
+        parts = [f"# PSIPRED HFORMAT ({self.model_name})\n{ID_COMMENT}{rec_id}\n"]
+        # L // 60 + 1 blocks, as psipass2 prints: a multiple of 60 residues ends in an empty block.
+        for start in range(0, len(sequence) + 1, HORIZ_WIDTH):
             stop = min(start + HORIZ_WIDTH, len(sequence))
-            ruler = (_FULL_RULER % tuple(range(start + 10, stop + 1, 10)) if stop - start == HORIZ_WIDTH
-                     else "".join("%10d" % n for n in range(start + 10, stop + 1, 10)))
-            parts.append(f"Conf: {conf[start:stop]}\nPred: {pred[start:stop]}\n  AA: {sequence[start:stop]}\n"
-                         f"      {ruler}\n\n\n")
+            parts.append(f"\nConf: {conf[start:stop]}\nPred: {pred[start:stop]}\n  AA: {sequence[start:stop]}\n"
+                         f"      {horiz_ruler(start, stop - start)}\n\n")
         self.out.write("".join(parts))
 
 

@@ -3,7 +3,8 @@
 They read exactly the layouts written there (FASTA output reads back with
 ``fasta.read_fasta``), so every writer round-trips, and they let other tools'
 PSIPRED-style files be checked. Each returns a list of ``Prediction``; a line
-that does not fit the layout is an InputError naming the file and line.
+that does not fit the layout is an InputError naming the file and line. In .ss2 and
+.horiz files the ``# sspred id:`` line gives the record's id, and other '#' lines are skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import IO, Callable
 import numpy as np
 
 from sspred.errors import InputError
+from sspred.io.formats import ID_COMMENT
 from sspred.io.textfile import open_text
 
 VFORMAT = "# PSIPRED VFORMAT"
@@ -43,19 +45,22 @@ def read_ss2(handle: IO[str], path: str = "<input>") -> list[Prediction]:
     """VFORMAT: a header per record, then '%4d %c %c  %6.3f %6.3f %6.3f' per residue (P(C), P(H), P(E))."""
     out: list[Prediction] = []
     rows: list[tuple[str, str, list[float]]] = []
-    model = None
+    model = rec_id = None
 
     def flush() -> None:
         if model is not None:
             probs = np.array([r[2] for r in rows], dtype=np.float64).reshape(len(rows), 3)  # (L, 3)
-            out.append(Prediction(None, "".join(r[0] for r in rows), "".join(r[1] for r in rows), probs, model=model))
+            out.append(Prediction(rec_id, "".join(r[0] for r in rows), "".join(r[1] for r in rows), probs, model=model))
 
     for lineno, line in enumerate(handle, start=1):
         if line.startswith(VFORMAT):
             flush()
-            model, rows = _model_name(line, VFORMAT), []
+            model, rec_id, rows = _model_name(line, VFORMAT), None, []
             continue
-        if not line.strip():
+        if model is not None and line.startswith(ID_COMMENT):
+            rec_id = line[len(ID_COMMENT):].rstrip("\r\n")
+            continue
+        if not line.strip() or line.startswith("#"):
             continue
         parts = line.split()
         if model is None or len(parts) != 6 or len(parts[1]) != 1 or len(parts[2]) != 1:
@@ -75,7 +80,7 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[Prediction]:
     """HFORMAT: a header per record, then blocks of 'Conf:', 'Pred:', '  AA:' lines and a ruler."""
     out: list[Prediction] = []
     fields: dict[str, list[str]] = {}
-    model = None
+    model = rec_id = None
     tags = {"Conf:": "conf", "Pred:": "pred", "  AA:": "aa"}
 
     def flush() -> None:
@@ -84,13 +89,17 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[Prediction]:
             if not len(conf) == len(pred) == len(aa):
                 raise InputError(f"Conf, Pred and AA lengths differ ({len(conf)}, {len(pred)}, {len(aa)})",
                                  path=path, record=model)
-            out.append(Prediction(None, aa, pred, confidence=conf, model=model))
+            out.append(Prediction(rec_id, aa, pred, confidence=conf, model=model))
 
     for lineno, line in enumerate(handle, start=1):
         text = line.rstrip("\n")
         if text.startswith(HFORMAT):
             flush()
-            model, fields = _model_name(text, HFORMAT), {"conf": [], "pred": [], "aa": []}
+            model, rec_id, fields = _model_name(text, HFORMAT), None, {"conf": [], "pred": [], "aa": []}
+        elif model is not None and text.startswith(ID_COMMENT):
+            rec_id = text[len(ID_COMMENT):].rstrip("\r")
+        elif text.startswith("#"):
+            continue
         elif text[:5] in tags and model is not None:
             fields[tags[text[:5]]].append(text[6:] if text[5:6] == " " else text[5:])
         elif text.strip() and not (model is not None and text.strip().replace(" ", "").isdigit()):

@@ -8,7 +8,7 @@ what each residue sees (the receptive field grows by (k - 1) * d per layer) at t
 (k * C_in, C_out) matrix per layer rather than one over the whole window.
 
 Rows are positions. A batch is several chains laid end to end with gaps between them (see
-``sspred.chains``); ``valid`` marks the residue rows. A masked layer zeroes every other row of its
+``sspred.layout``); ``valid`` marks the residue rows. A masked layer zeroes every other row of its
 input first, so a position past a chain end reads zeros whether that chain is alone or in a
 batch. The first layer reads one-hot codes, whose gap rows are spacers, and is left unmasked.
 

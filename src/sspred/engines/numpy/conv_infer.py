@@ -1,4 +1,10 @@
-"""Inference for a conv stack (conv, relu, dropout, linear layers) in reused buffers.
+"""Prediction with a conv network over whole chains: many chains per pass, on several threads.
+
+``predict_conv_chains`` lays chains out (sspred.layout), cuts long ones into pieces with enough
+context, and runs each pass either on ``ConvInference`` (below) or, for layer lists it does not
+cover, through the first layer in table form and the training layers after it.
+
+ConvInference runs a conv stack (conv, relu, dropout, linear layers) in reused buffers.
 
 The training layers (conv.py) allocate fresh arrays at every step. At prediction time those
 allocations, not the arithmetic, set the pace: a fresh (32k, 64) float32 result costs its page
@@ -10,14 +16,26 @@ them with ``out=``. The arithmetic is that of the layers; tests/test_conv.py hol
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from sspred.alphabet import ENCODING
+from sspred.engines.numpy.activations import softmax
 from sspred.engines.numpy.conv import split_taps
-from sspred.engines.spec import conv_dims
+from sspred.engines.spec import context, conv_dims, gap, valid_rows
 from sspred.features import pad
+from sspred.layout import Layout, group_by_rows, lay_out
+
+#: Rows (residues and gaps) per forward pass at prediction. Each layer's (rows, channels) activations then
+#: stay in cache: 8,192 gave 297k residues/s on one core against 238k at 32,768 (and a quarter of the memory).
+PREDICT_ROWS = 8192
+#: Threads that run forward passes at once: the CPUs this process may use, at most 8.
+PREDICT_THREADS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 8)
 
 #: Layer types this path runs; a layer list with any other falls back to the training layers.
 SUPPORTED = {"conv", "relu", "dropout", "linear"}
@@ -90,7 +108,7 @@ class ConvInference:
         for step in self.steps[1:]:
             kind = step[0]
             if kind == "relu":
-                np.maximum(x, 0, out=x)
+                np.maximum(x, 0, out=x)  # activations.relu's values, in place: this path's point is no new arrays
             elif kind == "linear":
                 _, w, bias = step
                 out = scratch[:, :w.shape[1]]
@@ -112,3 +130,103 @@ class ConvInference:
                     y += x
                 src, dst, x = dst, src, y
         return x.copy()
+
+
+# ----------------------------------------------------------------------------------------------
+# Chains through a conv network
+# ----------------------------------------------------------------------------------------------
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """One long-lived pool: its threads keep their inference buffers (ConvInference) from call to call,
+    where a pool per call would allocate them again for every batch."""
+    return ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="sspred-conv")
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once (finding them costs 0.3 ms; limiting them then costs 10 us)."""
+    return ThreadpoolController()
+
+
+def first_layer(net, codes: np.ndarray) -> np.ndarray:
+    """The first conv layer over one-hot codes, by table lookup (one_hot_tables):
+    (N,) codes -> (N, C_out), ``kernel`` gathers and adds instead of a (N, kernel*21) product."""
+    layer = net.layers[0]
+    w, b = layer.params["W"], layer.params["b"]
+    n = codes.size
+    padded = pad(codes, 2 * layer.half + 1)  # the spacer past both ends, as the one-hot input has
+    y = np.broadcast_to(b, (n, b.size)).copy()
+    for j, table in enumerate(one_hot_tables(split_taps(w, layer.c_in, layer.k))):
+        y += table[padded[j * layer.d:j * layer.d + n]]
+    return y
+
+
+def inference(net) -> ConvInference | None:
+    """The buffered inference path of a conv network, or None where its layers have none."""
+    try:
+        return ConvInference(net.specs, net.params)
+    except Unsupported:
+        return None
+
+
+def forward_layout(net, layout: Layout, runner: ConvInference | None = None) -> np.ndarray:
+    """Probabilities of every row of a layout: (N, K). With a ``runner`` (``inference(net)``) the
+    buffered path; else the first layer in table form and the rest as the NumPy engine's layers."""
+    if runner is not None:
+        return softmax(runner.logits(layout.codes, layout.valid))
+    with valid_rows(net, layout.valid):
+        x = first_layer(net, layout.codes)
+        for layer in net.layers[1:]:
+            x = layer.forward(x, False)
+    return softmax(x)
+
+
+def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
+                        runner: ConvInference | None = None) -> list[np.ndarray]:
+    """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass.
+
+    A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
+    neighbours on both sides, so every kept output sees exactly what it would see in one pass.
+    ``runner``: see ``forward_layout``. With a runner, passes run on PREDICT_THREADS threads, each with
+    one BLAS thread: the products are small, and BLAS's own threads only contend
+    (BENCHMARKS.md: 131k against 228k residues/s on one busy core).
+    """
+    g, ctx = gap(net.specs), context(net.specs)
+    out: list[np.ndarray | None] = [None] * len(chains)
+    # (layout, [(chain index, first kept row, kept rows)]) for every pass
+    tasks: list[tuple[Layout, list[tuple[int, int, int]]]] = []
+    short = [i for i, c in enumerate(chains) if c.size <= max_rows]
+    # Gap rows cost memory and time like residues: on 12-residue records they are three quarters of the rows.
+    for group in group_by_rows(np.array([chains[i].size + g for i in short], dtype=np.int64), max_rows):
+        idx = [short[k] for k in group]
+        tasks.append((lay_out([chains[i] for i in idx], g), [(i, 0, chains[i].size) for i in idx]))
+    pieces: dict[int, list[np.ndarray]] = {}
+    for i, c in enumerate(chains):
+        if c.size > max_rows:
+            pieces[i] = []
+            for s in range(0, c.size, max_rows):
+                e = min(s + max_rows, c.size)
+                lo, hi = max(s - ctx, 0), min(e + ctx, c.size)
+                tasks.append((lay_out([c[lo:hi]], g), [(i, s - lo, e - s)]))
+
+    def run(task):
+        layout, keep = task
+        return [p[first:first + n] for p, (_, first, n) in zip(layout.split(forward_layout(net, layout, runner)), keep)]
+
+    # The layer-by-layer path keeps state in the network's layers (masks, caches): one thread only.
+    workers = min(PREDICT_THREADS, len(tasks)) if runner is not None else 1
+    with _blas().limit(limits=1, user_api="blas"):
+        if workers == 1:
+            results = [run(t) for t in tasks]
+        else:
+            results = list(_pool().map(run, tasks))
+    for (_, keep), probs in zip(tasks, results):
+        for (i, _, _), p in zip(keep, probs):
+            if i in pieces:
+                pieces[i].append(p)
+            else:
+                out[i] = p
+    for i, parts in pieces.items():
+        out[i] = np.concatenate(parts)
+    return out

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sspred.alphabet import ENCODING, N_SYMBOLS, N_UNITS, SPACER
+from sspred.engines.numpy.activations import ACTIVATIONS, IDENTITY_CODE, softmax
 
 try:  # numba is an optional extra ("fast"); the NumPy back end is always there.
     import numba
@@ -68,30 +69,18 @@ BLOCK = 256
 PARALLEL_CHUNK = 8
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # The same sign-split form as layers.Sigmoid, so no overflow and the same numbers.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+def _code(activation: str | None) -> int:
+    """The kernels' code of an activation (activations.ACTIVATIONS), or of none."""
+    return ACTIVATIONS[activation].code if activation else IDENTITY_CODE
 
 
-#: Activations the fast path knows: spec type -> (kernel code, NumPy function). Code 0 is the identity.
-ACTIVATIONS = {
-    "sigmoid": (1, _sigmoid),
-    "tanh": (2, np.tanh),
-    "relu": (3, lambda x: np.maximum(x, 0, out=x)),
-}
-IDENTITY = (0, lambda x: x)
+def _apply(activation: str | None, x: np.ndarray) -> np.ndarray:
+    """The NumPy back end's activation: the layers' own function, so the same numbers."""
+    return ACTIVATIONS[activation].forward(x) if activation else x
 
 
 class Unsupported(ValueError):
     """A layer list the fast path cannot run (the caller falls back to the plain forward pass)."""
-
-
-def _softmax_rows(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)  # the max shift keeps exp() from overflowing
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    return z
 
 
 # ----------------------------------------------------------------------------------------------
@@ -107,6 +96,9 @@ if numba is not None:
                               fastmath={"reassoc", "contract"})
     _jit_inner = numba.njit(cache=True, inline="always", error_model="numpy")
 
+    # The kernels below keep scalar forms of exp, the activations and softmax: jit code cannot call
+    # the array functions of activations.py per block, and these fuse into the kernels' loops.
+    # Their codes are activations.ACTIVATIONS' ``code``; tests/test_fastpath.py holds them equal.
     # Without Intel's SVML, numba calls libm's scalar expf, which costs more than all of a
     # residue's table gathers; this branch-free version (Cephes expf: Cody-Waite reduction and a
     # degree-6 polynomial, about 1 ulp) vectorizes, 16 lanes at a time under AVX-512.
@@ -345,6 +337,8 @@ class FastForward:
     first_act: str | None
     dense: list[tuple[np.ndarray, np.ndarray, str | None]]
     backend: str
+    #: Its name among the prediction paths (engines.numpy.paths).
+    path = "window tables"
 
     @property
     def n_states(self) -> int:
@@ -382,12 +376,12 @@ class FastForward:
         z = self.tables[0][pc[start:stop]]  # (n, H) gather of pair 0
         for p in range(1, self.tables.shape[0]):
             z += self.tables[p][pc[start + 2 * p:stop + 2 * p]]  # (n, H)
-        return ACTIVATIONS.get(self.first_act, IDENTITY)[1](z) if n else z
+        return _apply(self.first_act, z) if n else z
 
     def _proba_chunk(self, pc: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
         """Probabilities of positions start..stop into out (stop - start, K)."""
         if self.backend == "numba":
-            act = ACTIVATIONS.get(self.first_act, IDENTITY)[0]
+            act = _code(self.first_act)
             view = pc[start:]
             if len(self.dense) == 1:
                 w2, b2, _ = self.dense[0]
@@ -401,7 +395,7 @@ class FastForward:
                 return
             for w, b, a in self.dense[:-1]:
                 h = h @ w  # (n, in) @ (in, out) -> (n, out)
-                _nb_bias_act(h, b, ACTIVATIONS.get(a, IDENTITY)[0])
+                _nb_bias_act(h, b, _code(a))
             w, b, _ = self.dense[-1]
             _nb_head(h, np.ascontiguousarray(w.T), b, out)  # (n, in) -> (n, K)
             return
@@ -409,8 +403,8 @@ class FastForward:
         for w, b, a in self.dense:
             h = h @ w  # (n, in) @ (in, out) -> (n, out)
             h += b
-            h = ACTIVATIONS.get(a, IDENTITY)[1](h)
-        out[...] = _softmax_rows(h)
+            h = _apply(a, h)
+        out[...] = softmax(h)
 
     def proba_positions(self, pc: np.ndarray, n: int) -> np.ndarray:
         """Probabilities of the n window positions of a laid-out pair-code array: (n, K) float32."""

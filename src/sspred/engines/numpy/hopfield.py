@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sspred.engines.numpy.activations import softmax
 from sspred.engines.spec import hopfield_dims, hopfield_init
 
 
@@ -63,8 +64,7 @@ class Hopfield:
         p = self.params
         q = x @ p["Wq"]  # (B, d) @ (d, k) -> (B, k)
         s = self.beta * (q @ p["K"].T)  # (B, k) @ (k, M) -> (B, M)
-        e = np.exp(s - s.max(axis=1, keepdims=True))  # the max shift keeps exp() finite
-        a = e / e.sum(axis=1, keepdims=True)  # (B, M)
+        a = softmax(s)  # (B, M)
         self.x, self.q, self.a = x, q, a
         y = a @ p["V"]  # (B, M) @ (M, out) -> (B, out)
         return y + x if self.residual else y

@@ -24,13 +24,15 @@ import numpy as np
 
 from sspred.alphabet import ENCODING, N_SYMBOLS, N_UNITS
 from sspred.engines.numpy import fastpath
+from sspred.engines.numpy.activations import ACTIVATIONS
 
 numba = fastpath.numba
-#: Activation codes shared with the fast inference kernels.
-ACT_CODES = {name: code for name, (code, _) in fastpath.ACTIVATIONS.items()}
+#: Activation codes of the kernels (shared with the fast inference kernels).
+ACT_CODES = {name: a.code for name, a in ACTIVATIONS.items()}
 
 if numba is not None:
     _ENC = np.ascontiguousarray(ENCODING, dtype=np.float32)  # (27, 21)
+    # The fast path's scalar exp and activations: jit code cannot call activations.py (see fastpath).
     _exp_inplace = fastpath._exp_inplace
     _act_inplace = fastpath._act_inplace
 
@@ -79,7 +81,7 @@ if numba is not None:
                 for j in range(hidden):
                     s += r[j] * w[j]
                 z[i, c] = s
-        # log-softmax, as losses.log_softmax: shift by the max, subtract log of the sum.
+        # log-softmax, as activations.log_softmax (scalar form for jit code): shift by the max, subtract log of the sum.
         for i in range(batch):
             top = z[i, 0]
             best = 0
@@ -114,7 +116,7 @@ if numba is not None:
         g_w2[:] = g_w2t.T
         flat_h, flat_d = h.reshape(batch * hidden), delta.reshape(batch * hidden)
         one = np.float32(1.0)
-        if act == 1:  # the activation's derivative from its output, as layers.py
+        if act == 1:  # the derivative from the output, as activations.ACTIVATIONS (scalar form for jit code)
             for q in range(flat_d.size):
                 flat_d[q] *= flat_h[q] * (one - flat_h[q])
         elif act == 2:

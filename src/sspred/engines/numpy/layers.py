@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sspred.engines.numpy.activations import ACTIVATIONS as ACTIVATION_TABLE
 from sspred.engines.spec import INIT_GAIN, batchnorm_init, linear_init  # noqa: F401  (INIT_GAIN re-exported)
 from sspred.engines.numpy.conv import Conv1d
 from sspred.engines.numpy.hopfield import Hopfield
@@ -69,33 +70,20 @@ class Linear(Layer):
         return dout @ self.params["W"].T  # (B, out) @ (out, in) -> (B, in)
 
 
-class Sigmoid(Layer):
+class ActivationLayer(Layer):
+    """An activation from the shared table (activations.ACTIVATIONS), chosen by the spec's type;
+    it caches its output, from which every table entry's derivative is taken."""
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.fn = ACTIVATION_TABLE[spec["type"]]
+
     def forward(self, x, train=False):
-        # Split by sign so exp never overflows for large |x|.
-        e = np.exp(-np.abs(x))
-        self.y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        self.y = self.fn.forward(x)
         return self.y
 
     def backward(self, dout):
-        return dout * self.y * (1.0 - self.y)
-
-
-class Tanh(Layer):
-    def forward(self, x, train=False):
-        self.y = np.tanh(x)
-        return self.y
-
-    def backward(self, dout):
-        return dout * (1.0 - self.y * self.y)
-
-
-class ReLU(Layer):
-    def forward(self, x, train=False):
-        self.positive = x > 0
-        return np.where(self.positive, x, 0).astype(x.dtype, copy=False)
-
-    def backward(self, dout):
-        return np.where(self.positive, dout, 0).astype(dout.dtype, copy=False)
+        return self.fn.backward(self.y, dout)
 
 
 class Dropout(Layer):
@@ -173,16 +161,14 @@ class BatchNorm(Layer):
 #: Layer types keyed by the name stored in model files.
 LAYERS: dict[str, type[Layer]] = {
     "linear": Linear,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
+    **{name: ActivationLayer for name in ACTIVATION_TABLE},
     "dropout": Dropout,
     "batchnorm": BatchNorm,
     "hopfield": Hopfield,
     "conv": Conv1d,
 }
 #: The activations a user can name (a subset of LAYERS).
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
+ACTIVATIONS = tuple(ACTIVATION_TABLE)
 
 
 def build(spec: dict) -> Layer:

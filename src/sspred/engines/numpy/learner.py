@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sspred.chains import Layout
 from sspred.config import TrainConfig
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy, softmax
+from sspred.engines.numpy import paths
+from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.features import network_inputs, one_hot
+from sspred.layout import Layout
 
 
 def penalty(params: dict[str, np.ndarray], l1: float, l2: float) -> tuple[float, dict[str, np.ndarray]]:
@@ -42,13 +44,9 @@ class NumpyLearner:
             kwargs["momentum"] = cfg.momentum
         self.optimizer = OPTIMIZERS[cfg.optimizer](self.net.params, **kwargs)
         self.begin_epoch([cfg.seed, 0])
-        # The 1988 shape with Adam and no penalties or noise trains through one compiled step from
-        # window codes (index_train); every other setting takes the plain path below.
-        from sspred.engines.numpy.index_train import FusedStep
-
+        # A compiled step from window codes where paths.training_step has one; else the plain path below.
         plain = not (cfg.l1 or cfg.l2 or cfg.input_noise or cfg.weight_noise)
-        self.fused = (FusedStep(specs[1]["type"])
-                      if plain and FusedStep.applies(specs, cfg.optimizer, self.dtype, self.loss.smoothing) else None)
+        self.fused = paths.training_step(specs, cfg.optimizer, self.dtype, self.loss.smoothing, plain)
 
     def begin_epoch(self, entropy: list[int]) -> None:
         """Reseed the training noise (dropout, input and weight noise) from ``entropy``, e.g. [seed, epoch]."""

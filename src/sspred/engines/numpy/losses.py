@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)  # the max shift keeps exp() from overflowing
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(logits))
+from sspred.engines.numpy.activations import log_softmax
 
 
 class SoftmaxCrossEntropy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.engines.numpy.layers import LAYERS, Layer, build
-from sspred.engines.numpy.losses import softmax
+from sspred.engines.numpy.activations import softmax
 from sspred.engines.spec import set_on_layers
 
 

@@ -38,10 +38,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from sspred.alphabet import SPACER, SYMBOLS
-from sspred.chains import gap, is_conv
+from sspred.engines.spec import gap, is_conv
 from sspred.engines.torch.network import TorchNetwork
 from sspred.errors import InputError
 from sspred.features import LOG_LENGTH_CENTRE
+from sspred.io.textfile import atomic_output
 
 #: ONNX opset of the written graph: 17 runs on onnxruntime 1.13 (late 2022) and later, and every operator
 #: used here (Gather, Pad, Conv with dilations, Softmax over the last axis) has its present form since 13.
@@ -105,7 +106,7 @@ class ConvStage(nn.Module):
         x = self.net.encoding[padded.reshape(-1)]  # (B*N,) -> (B*N, 21) one-hot rows
         for i, layer in enumerate(self.net.layers):
             # As the engines' valid_rows: a masked conv reads zeros off the residue rows and adds its masked
-            # input when residual. The first conv reads the spacers, as sspred.chains's table-form first layer.
+            # input when residual. The first conv reads the spacers, as conv_infer.first_layer does.
             if i > 0 and getattr(layer, "masked", False):
                 x = x * valid  # (B*N, C)
             x = layer(x)
@@ -207,5 +208,7 @@ def onnx_bytes(model, opset: int = OPSET) -> bytes:
 def export_onnx(model, path: str | os.PathLike, opset: int = OPSET) -> Path:
     """Write ``model`` as an ONNX file (``onnx_bytes``) to ``path``; returns the path."""
     path = Path(path)
-    path.write_bytes(onnx_bytes(model, opset))
+    data = onnx_bytes(model, opset)
+    with atomic_output(path, "wb") as handle:  # a failed export never leaves half a file under ``path``
+        handle.write(data)
     return path

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sspred.chains import Layout
 from sspred.config import TrainConfig
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.engines.torch.network import DTYPES, TorchNetwork
 from sspred.engines.torch.optim import OPTIMIZERS
+from sspred.layout import Layout
 
 #: --device values: a torch device string, or a function choosing one.
 DEVICES = {
