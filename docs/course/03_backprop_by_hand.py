@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import sspred
-from sspred.engines.numpy import gradcheck, layers, losses, optim
+from sspred.engines.numpy import activations, gradcheck, layers, losses, optim
 from sspred.engines.numpy.network import Network
 from sspred.features import WindowIndex, one_hot
 
@@ -115,7 +115,9 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 print(inspect.getsource(layers.Linear))
-print(inspect.getsource(layers.Sigmoid))
+print(inspect.getsource(layers.ActivationLayer))
+print(inspect.getsource(activations.sigmoid))
+print(activations.ACTIVATIONS["sigmoid"])
 
 # %% [markdown]
 # | equation | code |
@@ -123,8 +125,8 @@ print(inspect.getsource(layers.Sigmoid))
 # | $Y = XW + b$ | `Linear.forward`: `x @ self.params["W"] + self.params["b"]`, saving `self.x` |
 # | $\bar W = X^\top \bar Y$, $\bar b = \sum_n \bar Y_n$ | `Linear.backward`: `self.x.T @ dout`, `dout.sum(axis=0)` |
 # | $\bar X = \bar Y W^\top$ | `Linear.backward` returns `dout @ self.params["W"].T` |
-# | $H = \sigma(A)$ | `Sigmoid.forward`, saving `self.y` (split by sign so `exp` never overflows) |
-# | $\bar A = \bar H \odot H (1 - H)$ | `Sigmoid.backward`: `dout * self.y * (1.0 - self.y)` |
+# | $H = \sigma(A)$ | `ActivationLayer.forward` with `activations.sigmoid`, saving `self.y` (split by sign so `exp` never overflows) |
+# | $\bar A = \bar H \odot H (1 - H)$ | `ActivationLayer.backward`, the table's sigmoid entry: `dout * y * (1.0 - y)` |
 #
 # And the loss, with its fused gradient $(P - Y)/B$ (and label smoothing, notebook 6, which only changes
 # the target $Y$):
@@ -228,7 +230,7 @@ print(f"largest relative error over all {sum(p.size for p in tiny.params.values(
 # <details><summary>Solution</summary>
 #
 # ```python
-# class BadSigmoid(layers.Sigmoid):
+# class BadSigmoid(layers.ActivationLayer):
 #     def backward(self, dout):
 #         return dout * self.y            # forgot (1 - y)
 #

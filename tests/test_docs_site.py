@@ -1,0 +1,317 @@
+"""The documentation site: mkdocs.yml built strictly, executing the course notebooks, then read in real Chromium.
+
+The build is the one place CI executes the notebooks. Needs the docs extra (pip install -e ".[docs]"), the
+data sets (the notebooks read them) and Debian's chromium driven by Playwright, and skips with a message
+without them. The hooks' link mapping and link check are also tested alone, on known cases, in seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import importlib
+import importlib.util
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HOOKS = REPO / "docs" / "hooks"
+COURSE = REPO / "docs" / "course"
+#: Every notebook may take 3 minutes and the API reference a few seconds; a slower build is a failure.
+BUILD_TIMEOUT_S = 30 * 60
+#: Debian's package; Playwright's own browser download is not used (as in test_serve_browser.py).
+CHROMIUM = os.environ.get("SSPRED_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+#: The public API (the contract): each has its own entry on the reference's first page.
+PUBLIC_API = ["load", "Predictor", "Prediction", "write", "train", "TrainConfig", "evaluate", "Scores"]
+#: The Python modules of the docs extra (pyproject.toml), by the name they import as.
+DOCS_MODULES = ["mkdocs", "material", "mkdocs_jupyter", "mkdocstrings", "mkdocstrings_handlers.python",
+                "jupytext", "nbclient", "ipykernel"]
+
+
+def require_docs_extra() -> None:
+    for name in DOCS_MODULES:
+        if importlib.util.find_spec(name.split(".")[0]) is None or importlib.util.find_spec(name) is None:
+            pytest.skip(f"the docs extra is not installed (no module {name}): pip install -e '.[docs]'")
+
+
+def hook(name: str):
+    """One of docs/hooks/*.py, imported as MkDocs imports it (by path)."""
+    require_docs_extra()
+    spec = importlib.util.spec_from_file_location(f"sspred_docs_hook_{name}", HOOKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def notebooks() -> list[Path]:
+    return sorted(COURSE.glob("[0-9][0-9]_*.py"))
+
+
+def build_env(data_dir: Path | None = None) -> dict[str, str]:
+    """The environment of a build: these sources first on the path (the notebooks' kernels inherit it)."""
+    path = os.pathsep.join(p for p in [str(REPO / "src"), os.environ.get("PYTHONPATH", "")] if p)
+    data = {"SSPRED_DATA": str(data_dir)} if data_dir else {}
+    return {**os.environ, **data, "PYTHONPATH": path, "NO_MKDOCS_2_WARNING": "1",
+            "SSPRED_DOCS_EXECUTE": "true", "SSPRED_DOCS_CACHE": "false"}
+
+
+# --- the hooks alone: known links, a known small site ---
+
+@pytest.mark.parametrize(("target", "page", "want"), [
+    ("docs/training.md", "index.md", "training.md"),                        # README -> a docs page
+    ("BENCHMARKS.md", "index.md", "benchmarks.md"),                         # README -> a page from outside docs/
+    ("src/sspred/models/README.md", "index.md", "models.md"),               # README -> the model card
+    ("docs/experiments/README.md", "index.md", "experiments/README.md"),
+    ("docs/course/", "index.md", "course/index.md"),                        # a folder: its index page
+    ("../BENCHMARKS.md", "hopfield.md", "benchmarks.md"),                   # docs/hopfield.md -> BENCHMARKS.md
+    ("docs/hopfield.md#classical", "benchmarks.md", "hopfield.md#classical"),
+    ("fuzz/README.md", "benchmarks.md", "fuzz.md"),
+    ("../../BENCHMARKS.md", "course/index.md", "../benchmarks.md"),
+    ("../training.md", "course/03_backprop_by_hand.py", "../training.md"),  # a notebook -> a docs page
+    ("hopfield/capacity.png", "hopfield.md", "hopfield/capacity.png"),      # images keep their place
+    ("src/sspred/alphabet.py", "index.md", "src/sspred/alphabet.py"),       # not on the site: left for the checks
+    ("https://example.org/x.md", "index.md", "https://example.org/x.md"),
+    ("#input", "index.md", "#input"),
+])
+def test_repository_links_map_to_site_links(target, page, want):
+    assert hook("repo_pages").rewrite_target(target, page) == want
+
+
+def test_links_in_fenced_code_are_left_alone():
+    rewrite = hook("repo_pages").rewrite_links
+    text = "See [the card](src/sspred/models/README.md).\n\n```md\n[x](docs/training.md)\n```\n[t]: docs/training.md\n"
+    assert rewrite(text, "index.md") == ("See [the card](models.md).\n\n```md\n[x](docs/training.md)\n```\n"
+                                         "[t]: training.md\n")
+
+
+def test_link_check_finds_missing_files_and_ids(tmp_path):
+    (tmp_path / "guide").mkdir()
+    (tmp_path / "guide" / "index.html").write_text('<h2 id="usage">Usage</h2><img src="../fig.png">')
+    (tmp_path / "fig.png").write_bytes(b"\x89PNG")
+    (tmp_path / "index.html").write_text(
+        '<a href="guide/">ok</a> <a href="guide/#usage">ok</a> <a href="#top" id="top">ok</a>'
+        '<a href="https://example.org/">external</a> <img src="data:image/png;base64,AAAA">'
+        '<a href="guide/#nowhere">bad id</a> <a href="missing/">bad file</a> <script src="../x.js"></script>')
+    broken, checked = hook("link_check").broken_links(tmp_path)
+    assert checked == 7
+    assert broken == ["index.html: <a> guide/#nowhere (no id 'nowhere' in guide/index.html)",
+                      "index.html: <a> missing/ (no file missing)",
+                      "index.html: <script> ../x.js (outside the site)"]
+
+
+def test_doctests_become_console_code_outside_fences():
+    doctest_blocks = hook("doctest_blocks")  # skips without the docs extra, which brings markdown
+    import markdown
+    lines = ["Load a model.", "", ">>> p = load('fast')", ">>> p.predict('MKV')[0].states", "'CCC'", "", "Done.",
+             "```", ">>> left as it is", "```"]
+    assert doctest_blocks.fence_doctests(lines) == [
+        "Load a model.", "", "", "```pycon", ">>> p = load('fast')", ">>> p.predict('MKV')[0].states", "'CCC'",
+        "```", "", "", "Done.", "```", ">>> left as it is", "```"]
+    page = markdown.markdown("\n".join(lines[:6]),
+                             extensions=["pymdownx.superfences", doctest_blocks.DoctestExtension()])
+    code = html.unescape(re.sub(r"<[^>]+>", "", page[page.index("<pre"):page.index("</pre>")]))
+    assert code == ">>> p = load('fast')\n>>> p.predict('MKV')[0].states\n'CCC'\n"
+    assert "<p>&gt;&gt;&gt;" not in page
+
+
+def test_notebook_contents_link_to_the_headings_on_the_page():
+    from types import SimpleNamespace
+
+    from mkdocs.structure.toc import get_toc
+    notebook_toc = hook("notebook_toc")
+    # Python-Markdown's ids (the contents) lose the code in a heading; nbconvert's (the page) keep it.
+    tokens = [{"level": 1, "id": "4-pytorch", "name": "4. PyTorch", "children": [
+        {"level": 2, "id": "42-the-1988-network-as-a", "name": "4.2", "children": []},
+        {"level": 2, "id": "46-with", "name": "4.6", "children": []}]}]
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="course/04_pytorch.py"), toc=get_toc(tokens))
+    body = ('<h1 id="4-pytorch">4. PyTorch</h1><h2 id="42-the-1988-network-as-a-torchnnmodule">4.2</h2>'
+            '<div><h3 id="in-an-output">x</h3></div><h2 id="46-sspredtrain-with-enginetorch">4.6</h2>')
+    assert notebook_toc.on_page_content(body, page, None, None) == body
+    (top,) = page.toc
+    assert [top.url, *(c.url for c in top.children)] == [
+        "#4-pytorch", "#42-the-1988-network-as-a-torchnnmodule", "#46-sspredtrain-with-enginetorch"]
+
+
+LAZY_PACKAGE = {
+    "__init__.py": '"""A package whose public names load on first use."""\n\nimport importlib\n\n'
+                   '__all__ = ["helper", "Thing", "VERSION"]\nVERSION = "1"\n\n\ndef __getattr__(name):\n'
+                   '    if name in ("helper", "Thing"):\n'
+                   '        return getattr(importlib.import_module("lazypkg.impl"), name)\n'
+                   '    raise AttributeError(name)\n',
+    "impl.py": 'def helper(x: int) -> int:\n    """Twice x."""\n    return 2 * x\n\n\n'
+               'class Thing:\n    """A thing."""\n',
+    "__main__.py": "raise SystemExit('__main__ must not be imported')\n",
+}
+
+
+def test_lazy_public_names_become_aliases_for_the_reference(tmp_path, monkeypatch):
+    import griffe
+    lazy_exports = hook("lazy_exports")
+    (tmp_path / "lazypkg").mkdir()
+    for name, text in LAZY_PACKAGE.items():
+        (tmp_path / "lazypkg" / name).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plain = griffe.load("lazypkg", search_paths=[str(tmp_path)])
+    assert "helper" not in plain.members  # what static analysis alone sees
+    pkg = griffe.load("lazypkg", search_paths=[str(tmp_path)],
+                      extensions=griffe.load_extensions(lazy_exports.LazyExports))
+    assert pkg["helper"].target_path == "lazypkg.impl.helper"
+    assert pkg["helper"].docstring.value == "Twice x."
+    assert pkg["Thing"].target_path == "lazypkg.impl.Thing"
+    assert [str(e) for e in pkg.exports] == ["helper", "Thing", "VERSION"]
+
+
+def test_every_public_sspred_name_reaches_the_reference():
+    import griffe
+
+    import sspred
+    lazy_exports = hook("lazy_exports")
+    pkg = griffe.load("sspred", search_paths=[str(REPO / "src")],
+                      extensions=griffe.load_extensions(lazy_exports.LazyExports))
+    for name in getattr(sspred, "__all__", []):
+        obj = getattr(sspred, name)
+        if getattr(obj, "__module__", "sspred") in ("sspred", None) or not hasattr(obj, "__qualname__"):
+            continue
+        assert name in pkg.members, f"sspred.{name} is missing from the API reference"
+        assert pkg[name].target_path == f"{obj.__module__}.{obj.__qualname__}"
+
+
+# --- the real build ---
+
+@pytest.fixture(scope="module")
+def site(data_dir, tmp_path_factory) -> tuple[Path, str]:
+    """The site built by `mkdocs build --strict`, executing every notebook once; (folder, build log)."""
+    require_docs_extra()
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
+                           str(REPO / "mkdocs.yml"), "--site-dir", str(out)],
+                          cwd=REPO, env=build_env(data_dir), capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    log = proc.stdout + proc.stderr
+    # The ERROR and WARNING lines say what failed (a notebook's cell, a broken link); the tail gives the traceback.
+    said = "\n".join(line for line in log.splitlines() if line.startswith(("ERROR", "WARNING")))
+    assert proc.returncode == 0, f"mkdocs build --strict failed (exit {proc.returncode}):\n{said}\n...\n{log[-6000:]}"
+    return out, log
+
+
+@pytest.mark.slow
+def test_site_builds_strictly_with_every_page_and_no_broken_link(site):
+    out, log = site
+    # The link check ran over the built HTML and found every internal link and image.
+    assert "link check: " in log and ", 0 broken" in log, log[-5000:]
+    # The README is the home page, included: its opening sentence is there.
+    opening = REPO.joinpath("README.md").read_text(encoding="utf-8").split("\n\n")[1].split("\n")[0]
+    assert opening.split("(")[0] in (out / "index.html").read_text(encoding="utf-8")
+    assert notebooks(), "no course notebooks in docs/course/"
+    for nb in notebooks():
+        assert (out / "course" / nb.stem / "index.html").is_file(), nb.name
+    for page in ["models", "benchmarks", "course", "reference", "about", "experiments"]:
+        assert (out / page / "index.html").is_file(), page
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    out, _ = site
+    handler = functools.partial(Quiet, directory=str(out))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        httpd.shutdown()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    # Only the site itself: the notebooks' MathJax from a CDN is cut off, so nothing waits on the network.
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base_url + "/")
+                  else route.abort())
+    p = context.new_page()
+    p.set_default_timeout(20_000)
+    yield p
+    context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", [nb.stem for nb in notebooks()] or ["(none)"])
+def test_course_page_shows_its_figures(page, base_url, notebook):
+    assert notebook != "(none)", "no course notebooks in docs/course/"
+    response = page.goto(f"{base_url}/course/{notebook}/")
+    assert response.ok
+    figures = page.locator("article img")
+    assert figures.count() > 0, f"{notebook}: no figure on the page"
+    sizes = figures.evaluate_all("els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
+    for i, (complete, width, height) in enumerate(sizes):
+        assert complete and width > 0 and height > 0, f"{notebook}: image {i} did not load"
+    # The download button serves the notebook's own jupytext source.
+    download = page.locator("a.md-content__button[download]")
+    assert download.count() == 1, f"{notebook}: no download button"
+    served = page.request.get(f"{base_url}/course/{notebook}/{download.get_attribute('href')}")
+    assert served.ok and served.text() == (COURSE / f"{notebook}.py").read_text(encoding="utf-8")
+    # Solutions stay hidden until clicked.
+    solutions = page.locator("article details")
+    for i in range(solutions.count()):
+        solution = solutions.nth(i)
+        assert solution.get_attribute("open") is None, f"{notebook}: solution {i} is shown open"
+        assert all(not code.is_visible() for code in solution.locator("pre").all()), f"{notebook}: solution {i}"
+
+
+@pytest.mark.slow
+def test_api_reference_lists_the_public_api(page, base_url):
+    assert page.goto(f"{base_url}/reference/").ok
+    for name in PUBLIC_API:
+        entry = page.locator(f'[id="sspred.{name}"]')
+        assert entry.count() == 1, f"the API reference has no entry for sspred.{name}"
+        assert f"sspred.{name}" in entry.inner_text()
+
+
+@pytest.mark.slow
+def test_a_raising_notebook_fails_the_build_naming_notebook_and_cell(tmp_path, monkeypatch, caplog):
+    """The real mkdocs.yml and hooks over a docs folder holding one notebook whose second code cell raises."""
+    require_docs_extra()
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort
+
+    docs = tmp_path / "docs"
+    (docs / "course").mkdir(parents=True)
+    notebook = docs / "course" / "01_raises.py"
+    notebook.write_text(
+        "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n"
+        "#     name: python3\n# ---\n\n# %% [markdown]\n# # A notebook that fails\n\n"
+        "# %%\ntotal = 1\n\n# %%\nprint(total)\nratio = total / 0\n")
+    for name, value in build_env().items():
+        monkeypatch.setenv(name, value)
+    config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(tmp_path / "site"),
+                         nav=[{"Raises": "course/01_raises.py"}])
+    with caplog.at_level(logging.ERROR), pytest.raises(Abort):
+        build(config)
+    errors = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+    assert f"notebook {notebook}, cell 3 (line 17) raised ZeroDivisionError: division by zero" in errors, errors
