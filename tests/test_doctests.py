@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry the public API's examples.
-MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences", "sspred.errors", "sspred.model"]
+MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.splits"]
 
 
 @pytest.mark.parametrize("name", MODULES)
