@@ -25,7 +25,7 @@ from typing import IO, Iterable, Iterator
 import numpy as np
 
 from sspred.errors import ModelFileError
-from sspred.io.formats import WRITERS, confidence_levels, states_of
+from sspred.io.formats import WRITERS, confidence_levels, format_problem, states_of
 from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
 from sspred.model import BUILTIN, DEFAULT_MODEL, Model, load_model, resolve
@@ -239,14 +239,14 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     2
     """
     if format not in WRITERS:
-        raise ValueError(f"unknown format {format!r}; choose from {', '.join(WRITERS)}")
+        raise ValueError(format_problem(format, "", ""))
     stream = iter(predictions)
     first = next(stream, None)
     if first is None:
         raise ValueError("no predictions to write")
-    if getattr(WRITERS[format], "three_state_only", False) and len(first.state_order) != 3:
-        raise ValueError(f"the {format} format holds 3-state predictions; model {first.model_name!r} predicts "
-                         f"{len(first.state_order)} states (use horiz, fasta, json or tsv)")
+    problem = format_problem(format, first.state_order, first.model_name)
+    if problem:
+        raise ValueError(problem)
     if isinstance(path_or_handle, (str, os.PathLike)):
         with atomic_output(path_or_handle, "w") as handle:
             return _write(first, stream, handle, format)

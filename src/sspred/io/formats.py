@@ -163,5 +163,23 @@ WRITERS: dict[str, type[Writer]] = {
 }
 
 
+def format_problem(fmt: str, states: str, model_name: str) -> str | None:
+    """Why format ``fmt`` cannot hold the predictions of model ``model_name`` over ``states``, or None:
+    the one check behind ``sspred predict --format`` and ``sspred.write``.
+
+    >>> format_problem("ss2", "HGIEBTSC", "q8")
+    "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use horiz, fasta, json or tsv)"
+    >>> format_problem("horiz", "HGIEBTSC", "q8") is None
+    True
+    """
+    if fmt not in WRITERS:
+        return f"unknown format {fmt!r}; choose from {', '.join(WRITERS)}"
+    if getattr(WRITERS[fmt], "three_state_only", False) and len(states) != len(STATES3):
+        others = [name for name, w in WRITERS.items() if not getattr(w, "three_state_only", False)]
+        return (f"the {fmt} format holds 3-state predictions; model {model_name!r} predicts {len(states)} states "
+                f"(use {', '.join(others[:-1])} or {others[-1]})")
+    return None
+
+
 def states_for(n_states: int) -> str:
     return STATE_SETS["3"] if n_states == 3 else STATE_SETS["8"]
