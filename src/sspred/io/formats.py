@@ -25,6 +25,11 @@ import numpy as np
 
 from sspred.alphabet import STATE_SETS, STATES3
 
+#: Decimals of the probabilities in the JSON and TSV outputs (and the web service's JSON): enough to rank
+#: the states, since the confidence digit needs only the first.
+PROB_DECIMALS = 4
+#: One TSV probability column.
+_TSV_PROB = f"%.{PROB_DECIMALS}f"
 #: Residues per HFORMAT block, as PSIPRED.
 HORIZ_WIDTH = 60
 #: The ruler of a full block, one format operation instead of one per number.
@@ -132,7 +137,7 @@ class JsonWriter(Writer):
 
     def record(self, rec_id, sequence, probs):
         item = {"id": rec_id, "sequence": sequence, "prediction": states_of(probs, self.states),
-                "probabilities": np.round(probs.astype(np.float64), 4).tolist()}
+                "probabilities": np.round(probs.astype(np.float64), PROB_DECIMALS).tolist()}
         self.out.write(("\n" if self.first else ",\n") + json.dumps(item))
         self.first = False
 
@@ -148,7 +153,7 @@ class TsvWriter(Writer):
 
     def record(self, rec_id, sequence, probs):
         pred = states_of(probs, self.states)
-        rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join("%.4f" % v for v in p) + "\n"
+        rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join(_TSV_PROB % v for v in p) + "\n"
                 for i, (aa, s, p) in enumerate(zip(sequence, pred, probs), start=1)]
         self.out.write("".join(rows))
 

@@ -19,15 +19,13 @@ from sspred import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record, parse_fasta
 from sspred.io.sequences import sequence_record
-from sspred.io.formats import WRITERS, confidence_digits, states_of
+from sspred.io.formats import PROB_DECIMALS, WRITERS, confidence_digits, states_of
 from sspred.alphabet import STATES3
 
 #: Name used for the "file" in error messages about a request body.
 SOURCE = "input"
 #: Record id given to a pasted sequence that has no FASTA header.
 PLAIN_ID = "query"
-#: Decimals kept for probabilities in JSON: as the CLI's JSON writer, enough to rank three states.
-PROB_DECIMALS = 4
 #: Letters of nucleotide sequences. A, C, G, T and N are amino-acid letters too, so DNA passes as "protein";
 #: a sequence made almost only of these is worth a warning.
 NUCLEOTIDES = "ACGTUN"
