@@ -111,7 +111,7 @@ class Prediction:
             raise ImportError("Prediction.to_dataframe needs pandas: pip install pandas") from None
         columns = {"id": [self.id] * len(self), "pos": np.arange(1, len(self) + 1), "aa": list(self.sequence),
                    "pred": list(self.states), "confidence": self.confidence}
-        columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})
+        columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})  # (L,) each
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
@@ -190,7 +190,7 @@ class Predictor:
         name, order = self.name, self.states
         for batch in predict_batches(self.model, records(sequences)):
             for rec, probs in batch:
-                yield Prediction(rec.id, rec.sequence, np.asarray(probs, dtype=np.float32), order, name)
+                yield Prediction(rec.id, rec.sequence, np.asarray(probs, dtype=np.float32), order, name)  # (L, K)
 
     def to_torch(self):
         """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K). Needs ``sspred[torch]``."""
