@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import sspred
-from sspred.engines.numpy import gradcheck, layers, losses, optim
+from sspred.engines.numpy import activations, gradcheck, layers, losses, optim
 from sspred.engines.numpy.network import Network
 from sspred.features import WindowIndex, one_hot
 
@@ -110,12 +110,16 @@ np.set_printoptions(precision=4, suppress=True)
 # ## 3.4 The same equations in sspred's NumPy engine
 #
 # Each layer in `sspred.engines.numpy.layers` has `forward` and `backward` side by side; `forward` caches
-# exactly what `backward` needs, and `backward` fills `self.grads` under the parameters' names. Read them
-# against the equations above:
+# exactly what `backward` needs, and `backward` fills `self.grads` under the parameters' names. The
+# activations (sigmoid, tanh, ReLU) are one layer class, `ActivationLayer`, over a table in
+# `sspred.engines.numpy.activations` that pairs each function with its derivative. Read them against the
+# equations above:
 
 # %%
 print(inspect.getsource(layers.Linear))
-print(inspect.getsource(layers.Sigmoid))
+print(inspect.getsource(layers.ActivationLayer))
+print(inspect.getsource(activations.sigmoid))
+print(inspect.getsource(activations.ACTIVATIONS["sigmoid"].backward))
 
 # %% [markdown]
 # | equation | code |
@@ -123,8 +127,8 @@ print(inspect.getsource(layers.Sigmoid))
 # | $Y = XW + b$ | `Linear.forward`: `x @ self.params["W"] + self.params["b"]`, saving `self.x` |
 # | $\bar W = X^\top \bar Y$, $\bar b = \sum_n \bar Y_n$ | `Linear.backward`: `self.x.T @ dout`, `dout.sum(axis=0)` |
 # | $\bar X = \bar Y W^\top$ | `Linear.backward` returns `dout @ self.params["W"].T` |
-# | $H = \sigma(A)$ | `Sigmoid.forward`, saving `self.y` (split by sign so `exp` never overflows) |
-# | $\bar A = \bar H \odot H (1 - H)$ | `Sigmoid.backward`: `dout * self.y * (1.0 - self.y)` |
+# | $H = \sigma(A)$ | `ActivationLayer.forward` with `activations.sigmoid`, saving `self.y` (split by sign so `exp` never overflows) |
+# | $\bar A = \bar H \odot H (1 - H)$ | `ActivationLayer.backward`, the table's sigmoid entry: `dout * y * (1.0 - y)` |
 #
 # And the loss, with its fused gradient $(P - Y)/B$ (and label smoothing, notebook 6, which only changes
 # the target $Y$):
@@ -228,7 +232,7 @@ print(f"largest relative error over all {sum(p.size for p in tiny.params.values(
 # <details><summary>Solution</summary>
 #
 # ```python
-# class BadSigmoid(layers.Sigmoid):
+# class BadSigmoid(layers.ActivationLayer):
 #     def backward(self, dout):
 #         return dout * self.y            # forgot (1 - y)
 #
