@@ -134,7 +134,7 @@ print(inspect.getsource(activations.ACTIVATIONS["sigmoid"].backward))
 # the target $Y$):
 
 # %%
-print(inspect.getsource(losses.log_softmax))
+print(inspect.getsource(activations.log_softmax))
 print(inspect.getsource(losses.SoftmaxCrossEntropy))
 
 # %% [markdown]
@@ -392,7 +392,7 @@ plt.show()
 # z = np.array([[1000.0, 0.0, -1000.0]])
 # with np.errstate(all="ignore"):
 #     print(np.log(np.exp(z) / np.exp(z).sum()))   # [nan -inf -inf]: exp(1000) overflows to inf
-# print(losses.log_softmax(z))                     # [0, -1000, -2000], exact
+# print(activations.log_softmax(z))                # [0, -1000, -2000], exact
 # ```
 # Subtracting the row's maximum changes nothing mathematically (the softmax is invariant to a constant
 # shift) but makes the largest exponent $e^0 = 1$, so nothing overflows, and the log of the sum is at least 0.
