@@ -25,7 +25,7 @@ from typing import IO, Iterable, Iterator
 import numpy as np
 
 from sspred.errors import ModelFileError
-from sspred.io.formats import WRITERS, confidence_levels, format_problem, states_of
+from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, states_of
 from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
 from sspred.model import BUILTIN, DEFAULT_MODEL, Model, load_model, resolve
@@ -254,8 +254,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
 
 
 def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: str) -> int:
-    # The model name as the CLI puts it in headers ("# PSIPRED HFORMAT (sspred default)").
-    writer = WRITERS[fmt](handle, model_name=f"sspred {first.model_name}", states=first.state_order)
+    writer = make_writer(fmt, handle, first.model_name, first.state_order)
     writer.begin()
     count = 0
     for pred in itertools.chain([first], rest):

@@ -15,7 +15,7 @@ from sspred.cli.root import app
 from sspred.cli.common import SkippedRecords, output, warn
 from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
-from sspred.io.formats import WRITERS, format_problem
+from sspred.io.formats import WRITERS, format_problem, make_writer
 from sspred.io.seen import SeenIds
 from sspred.model import BUILTIN, DEFAULT_MODEL
 from sspred.predict import BATCH_RESIDUES, predict_batches
@@ -110,7 +110,7 @@ def predict(
         enabled = sys.stderr.isatty() if show_progress is None else show_progress
         handle = stack.enter_context(output(out))
         bar = stack.enter_context(progress(enabled, size, position))
-        writer = WRITERS[format](handle, model_name=f"sspred {m.name}", states=m.states)
+        writer = make_writer(format, handle, m.name, m.states)
         writer.begin()
         for batch in stream:
             for rec, probs in batch:

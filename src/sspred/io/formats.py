@@ -168,6 +168,12 @@ WRITERS: dict[str, type[Writer]] = {
 }
 
 
+def make_writer(fmt: str, handle: IO[str], model_name: str, states: str) -> Writer:
+    """The ``fmt`` writer on ``handle`` for model ``model_name``'s predictions over ``states``: its headers
+    name the model as every sspred output does ("# PSIPRED HFORMAT (sspred default)")."""
+    return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states)
+
+
 def format_problem(fmt: str, states: str, model_name: str) -> str | None:
     """Why format ``fmt`` cannot hold the predictions of model ``model_name`` over ``states``, or None:
     the one check behind ``sspred predict --format`` and ``sspred.write``.

@@ -19,7 +19,7 @@ from sspred import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record, parse_fasta
 from sspred.io.sequences import sequence_record
-from sspred.io.formats import PROB_DECIMALS, WRITERS, confidence_digits, states_of
+from sspred.io.formats import PROB_DECIMALS, confidence_digits, make_writer, states_of
 from sspred.alphabet import STATES3
 
 #: Name used for the "file" in error messages about a request body.
@@ -204,7 +204,7 @@ def render_json(model: ServedModel, records: list[Record], probs: list[np.ndarra
 
 def render_text(fmt: str, model: ServedModel, records: list[Record], probs: list[np.ndarray]) -> bytes:
     out = io.StringIO()
-    writer = WRITERS[fmt](out, model_name=f"sspred {model.name}", states=model.states)
+    writer = make_writer(fmt, out, model.name, model.states)
     writer.begin()
     for rec, p in zip(records, probs):
         writer.record(rec.id, rec.sequence.upper(), p)
