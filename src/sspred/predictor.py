@@ -146,10 +146,12 @@ class Predictor:
 
     @property
     def name(self) -> str:
+        """The model's name: the built-in name, or the one its file records."""
         return self.model.name
 
     @property
     def states(self) -> str:
+        """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model."""
         return self.model.states
 
     def __repr__(self) -> str:
