@@ -55,15 +55,8 @@ def union_hits(sets: dict, work: Path, settings: splits.SearchSettings) -> list[
         hits = splits.search(queries, targets, settings)
         print(f"searched {len(queries)} chains against {len(targets)}: {len(hits)} hits in "
               f"{time.perf_counter() - t0:.0f}s", flush=True)
-        with open(cache, "w") as h:
-            for x in hits:
-                h.write("\t".join(map(str, (x.query, x.target, x.identity, x.qcov, x.tcov, x.evalue, x.bits,
-                                            x.qlen, x.tlen))) + "\n")
-    out = []
-    for line in open(cache):
-        q, t, i, qc, tc, e, b, ql, tl = line.rstrip("\n").split("\t")
-        out.append(splits.Hit(q, t, float(i), float(qc), float(tc), float(e), float(b), int(ql), int(tl)))
-    return out
+        splits.write_hits(cache, hits)
+    return splits.read_hits(cache)
 
 
 def audit_table(args) -> None:

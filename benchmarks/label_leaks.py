@@ -58,15 +58,8 @@ def hits_both_ways(train: list[tuple[str, str]], test: list[tuple[str, str]], ca
                   for h in backward]
         print(f"  searched {len(test)} test against {len(train)} training chains both ways: "
               f"{len(forward)} + {len(backward)} hits in {time.perf_counter() - t0:.0f}s", flush=True)
-        with open(cache, "w") as handle:
-            for x in forward + turned:
-                handle.write("\t".join(map(str, (x.query, x.target, x.identity, x.qcov, x.tcov, x.evalue, x.bits,
-                                                 x.qlen, x.tlen))) + "\n")
-    out = []
-    for line in open(cache):
-        q, t, i, qc, tc, e, b, ql, tl = line.rstrip("\n").split("\t")
-        out.append(splits.Hit(q, t, float(i), float(qc), float(tc), float(e), float(b), int(ql), int(tl)))
-    return out
+        splits.write_hits(cache, forward + turned)
+    return splits.read_hits(cache)
 
 
 def main() -> None:

@@ -51,7 +51,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 import sspred  # noqa: E402
 from sspred.alphabet import STATES3  # noqa: E402
-from sspred.evaluation import _state_block  # noqa: E402  (the scoring `sspred evaluate` uses, on state arrays)
+from sspred.evaluation import score_states  # noqa: E402  (the scoring `sspred evaluate` uses, on state strings)
 
 #: The test sets, by the name sspred.load_data takes, and what the field calls them.
 SET_LABELS = {"netsurfp2": "NEW364", "cb513": "CB513", "ts115": "TS115"}
@@ -67,11 +67,6 @@ DEFAULT_SCRATCH = Path(tempfile.gettempdir()) / "sspred-peers"
 DEFAULT_JOBS = 2
 #: Warm-up sequence for in-process predictors, so a first call's one-time costs land in setup.
 WARMUP = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ"
-
-# H/E/C letters -> state indices in STATES3 order; anything else -> -2, caught below.
-_LETTER_CODE = np.full(256, -2, dtype=np.int8)
-for _i, _s in enumerate(STATES3):
-    _LETTER_CODE[ord(_s)] = _i
 
 
 class PeerError(RuntimeError):
@@ -269,18 +264,10 @@ PEERS = {
 
 # --- scoring and the report --------------------------------------------------------------------------------
 
-def state_codes(states: str, chain_id: str) -> np.ndarray:
-    codes = _LETTER_CODE[np.frombuffer(states.encode("latin-1"), dtype=np.uint8)]
-    bad = np.flatnonzero(codes < 0)
-    if bad.size:
-        raise ValueError(f"chain {chain_id}: position {bad[0] + 1}: state {states[bad[0]]!r} is not one of H, E, C")
-    return codes
-
-
 def score(chains, run: Run) -> dict:
     """Q3 and SOV'99 of a run over the chains it predicted, by sspred.evaluation's scoring; and its costs."""
     done = [c for c in chains if c.id in run.states]
-    part, _ = _state_block([c.y3 for c in done], [state_codes(run.states[c.id], c.id) for c in done], STATES3)
+    part = score_states(done, [run.states[c.id] for c in done], STATES3)
     residues = sum(len(c.sequence) for c in done)
     per_k = 1000.0 / residues if residues else float("nan")
     return {"q3": part["accuracy"], "sov99": part["sov99"]["overall"], "mcc": part["per_class"]["mcc"],

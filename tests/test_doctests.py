@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry the public API's examples.
-MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.heads"]
+MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.heads",
+           "sspred.splits", "sspred.io.formats"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from sspred import modelfile
+from sspred import container, modelfile
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
 from sspred.errors import ModelFileError
@@ -36,7 +36,7 @@ def test_header_is_json_with_format_version_and_checksum(model_path):
     path, _ = model_path
     header, params = modelfile.load(path)
     assert header["format"] == "sspred-model" and header["version"] == 1
-    assert header["checksum"] == modelfile.checksum(params)
+    assert header["checksum"] == container.checksum(params)
     assert header["layers"][0] == {"type": "linear", "in": 105, "out": 4, "init_for": "sigmoid"}
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sspred import modelfile
+from sspred import container, modelfile
 from sspred.alphabet import AMBIGUOUS, AMINO_ACIDS, STATES3, STATES8
 from sspred.errors import InputError, ModelFileError
 from sspred.features import encode
@@ -214,4 +214,4 @@ def test_modelfile_load_raises_only_model_file_error(fast_bytes, data):
             header, params = modelfile.load(path)
         except ModelFileError:
             return
-        assert header["format"] == "sspred-model" and header["checksum"] == modelfile.checksum(params)
+        assert header["format"] == "sspred-model" and header["checksum"] == container.checksum(params)

@@ -110,14 +110,16 @@ np.set_printoptions(precision=4, suppress=True)
 # ## 3.4 The same equations in sspred's NumPy engine
 #
 # Each layer in `sspred.engines.numpy.layers` has `forward` and `backward` side by side; `forward` caches
-# exactly what `backward` needs, and `backward` fills `self.grads` under the parameters' names. Read them
-# against the equations above:
+# exactly what `backward` needs, and `backward` fills `self.grads` under the parameters' names. The
+# activations (sigmoid, tanh, ReLU) are one layer class, `ActivationLayer`, over a table in
+# `sspred.engines.numpy.activations` that pairs each function with its derivative. Read them against the
+# equations above:
 
 # %%
 print(inspect.getsource(layers.Linear))
 print(inspect.getsource(layers.ActivationLayer))
 print(inspect.getsource(activations.sigmoid))
-print(activations.ACTIVATIONS["sigmoid"])
+print(inspect.getsource(activations.ACTIVATIONS["sigmoid"].backward))
 
 # %% [markdown]
 # | equation | code |
@@ -132,7 +134,7 @@ print(activations.ACTIVATIONS["sigmoid"])
 # the target $Y$):
 
 # %%
-print(inspect.getsource(losses.log_softmax))
+print(inspect.getsource(activations.log_softmax))
 print(inspect.getsource(losses.SoftmaxCrossEntropy))
 
 # %% [markdown]
@@ -390,7 +392,7 @@ plt.show()
 # z = np.array([[1000.0, 0.0, -1000.0]])
 # with np.errstate(all="ignore"):
 #     print(np.log(np.exp(z) / np.exp(z).sum()))   # [nan -inf -inf]: exp(1000) overflows to inf
-# print(losses.log_softmax(z))                     # [0, -1000, -2000], exact
+# print(activations.log_softmax(z))                # [0, -1000, -2000], exact
 # ```
 # Subtracting the row's maximum changes nothing mathematically (the softmax is invariant to a constant
 # shift) but makes the largest exponent $e^0 = 1$, so nothing overflows, and the log of the sum is at least 0.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sspred import metrics
-from sspred.alphabet import EIGHT_TO_THREE, STATES3, STATES8
+from sspred.alphabet import EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
 from sspred.io.formats import confidence_levels
 from sspred.model import Model, load_model
 from sspred.predict import predict_labelled
@@ -67,6 +67,44 @@ def _state_block(y_true: list[np.ndarray], y_pred: list[np.ndarray], states: str
     per_chain = {"correct": correct, "total": total,
                  "sov99": np.array([s.overall for s in sov99]), "sov_refine": np.array([s.overall for s in refine])}
     return part, per_chain
+
+
+def score_states(chains, predicted, states: str = STATES3) -> dict:
+    """Scores of predicted state strings against labelled ``chains``, as ``evaluate_model`` scores a model's
+    calls: for predictions made outside sspred (another program's output, a baseline).
+
+    ``predicted``: one string of ``states`` letters per chain, in order ("CHE" against the chains' 3-state
+    labels, "HGIEBTSC" against their 8-state ones). Returns plain data: residues, accuracy (%, pooled over
+    residues), accuracy_chain_mean, confusion, per_class (precision, recall, mcc per state), sov99 and
+    sov_refine ({"overall", "per_state"}); None where a score is undefined. A string of the wrong length or
+    with a letter outside ``states`` raises ValueError naming the chain (and position).
+
+    >>> from sspred.io.datasets import make_chain
+    >>> chains = [make_chain("a", "MKVLAAGGKV", "CHHHHHHCCC", eight=False)]
+    >>> part = score_states(chains, ["CHHHHCCCCC"])
+    >>> part["residues"], part["accuracy"], part["confusion"][1]
+    (10, 80.0, [2, 4, 0])
+    >>> score_states(chains, ["CHHHHCCCCX"])
+    Traceback (most recent call last):
+    ...
+    ValueError: chain 'a': position 10: state letter 'X' is not one of 'CHE' or the mask ''
+    """
+    labels = {v: k for k, v in STATE_SETS.items()}
+    if states not in labels:
+        raise ValueError(f"states: must be {' or '.join(map(repr, labels))}, got {states!r}")
+    if len(predicted) != len(chains):
+        raise ValueError(f"{len(predicted)} predicted strings for {len(chains)} chains")
+    y_true, y_pred = [], []
+    for chain, text in zip(chains, predicted):
+        if len(text) != len(chain.sequence):
+            raise ValueError(f"chain {chain.id!r}: {len(text)} predicted states for {len(chain.sequence)} residues")
+        try:
+            y_pred.append(metrics.encode_states(text, states, masked=""))
+        except ValueError as exc:
+            raise ValueError(f"chain {chain.id!r}: {exc}") from None
+        y_true.append(chain.labels(labels[states]))
+    part, _ = _state_block(y_true, y_pred, states)
+    return _clean(part)
 
 
 def _nanmean(x: np.ndarray) -> float:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sspred.alphabet import SPACER
+from sspred.alphabet import MASKED, SPACER
 
 
 @dataclass
 class Layout:
     """Chains end to end: ``codes`` (N,) uint8 with spacer gaps, ``valid`` (N,) bool, ``labels`` (N,)
-    int64 (-1 on gaps and unscored residues), and each chain's first row in ``starts``."""
+    int64 (MASKED on gaps and unscored residues), and each chain's first row in ``starts``."""
 
     codes: np.ndarray
     valid: np.ndarray
@@ -37,10 +37,10 @@ def lay_out(codes: list[np.ndarray], gap_rows: int, labels: list[np.ndarray] | N
     """Chains ``codes`` [(L_i,)] end to end with ``gap_rows`` spacers before, between and after them."""
     lengths = np.array([c.size for c in codes], dtype=np.int64)
     starts = gap_rows + np.concatenate([[0], np.cumsum(lengths + gap_rows)[:-1]]).astype(np.int64)
-    n = int(lengths.sum() + gap_rows * (len(codes) + 1))
-    out = np.full(n, SPACER, dtype=np.uint8)
-    valid = np.zeros(n, dtype=bool)
-    y = np.full(n, -1, dtype=np.int64)
+    n = int(lengths.sum() + gap_rows * (len(codes) + 1))  # N rows: every residue and C + 1 gaps
+    out = np.full(n, SPACER, dtype=np.uint8)  # (N,)
+    valid = np.zeros(n, dtype=bool)  # (N,)
+    y = np.full(n, MASKED, dtype=np.int64)  # (N,)
     for i, (s, c) in enumerate(zip(starts, codes)):
         out[s:s + c.size] = c
         valid[s:s + c.size] = True
@@ -91,13 +91,14 @@ class ChainIndex:
             if not 0 <= teacher_weight <= 1:
                 raise ValueError(f"teacher weight must lie in [0, 1], got {teacher_weight}")
             self.targets = []
-            for i, y in zip(keep, self.labels):
-                probs = np.asarray(teacher[i], dtype=np.float32)
+            for i, chain, y in zip(keep, chains, self.labels):
+                probs = np.asarray(teacher[i], dtype=np.float32)  # (L, K)
                 if probs.shape[0] != y.size:
-                    raise ValueError(f"teacher probabilities for chain {i} have {probs.shape[0]} rows, not {y.size}")
+                    raise ValueError(f"teacher probabilities for chain {chain.id!r} (number {i}) have "
+                                     f"{probs.shape[0]} rows, not {y.size}")
                 scored = y >= 0
                 onehot = np.eye(probs.shape[1], dtype=np.float32)[y[scored]]  # (scored, K)
-                self.targets.append(teacher_weight * probs[scored] + (1 - teacher_weight) * onehot)
+                self.targets.append(teacher_weight * probs[scored] + (1 - teacher_weight) * onehot)  # (scored, K)
 
     def __len__(self) -> int:
         return len(self.codes)

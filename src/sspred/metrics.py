@@ -192,7 +192,9 @@ def encode_states(text: str, states: str, masked: str = "X") -> np.ndarray:
     try:
         return np.array([lookup[ch] for ch in text], dtype=np.int64)
     except KeyError as exc:
-        raise ValueError(f"state letter {exc.args[0]!r} is not one of {states!r} or the mask {masked!r}") from None
+        ch = exc.args[0]
+        raise ValueError(f"position {text.index(ch) + 1}: state letter {ch!r} is not one of {states!r} "
+                         f"or the mask {masked!r}") from None
 
 
 def sov_strings(observed: str, predicted: str, states: str = "CHE", kind: str = "sov99",

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from sspred import container
-from sspred.container import checksum  # noqa: F401  (modelfile.checksum: what a model header's "checksum" is)
 from sspred.errors import ModelFileError
 
 FORMAT = "sspred-model"

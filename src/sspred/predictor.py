@@ -25,7 +25,7 @@ from typing import IO, Iterable, Iterator
 import numpy as np
 
 from sspred.errors import ModelFileError
-from sspred.io.formats import WRITERS, confidence_levels, states_of
+from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, states_of
 from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
 from sspred.model import BUILTIN, DEFAULT_MODEL, Model, load_model, resolve
@@ -111,7 +111,7 @@ class Prediction:
             raise ImportError("Prediction.to_dataframe needs pandas: pip install pandas") from None
         columns = {"id": [self.id] * len(self), "pos": np.arange(1, len(self) + 1), "aa": list(self.sequence),
                    "pred": list(self.states), "confidence": self.confidence}
-        columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})
+        columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})  # (L,) each
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
@@ -146,10 +146,12 @@ class Predictor:
 
     @property
     def name(self) -> str:
+        """The model's name: the built-in name, or the one its file records."""
         return self.model.name
 
     @property
     def states(self) -> str:
+        """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model."""
         return self.model.states
 
     def __repr__(self) -> str:
@@ -190,7 +192,7 @@ class Predictor:
         name, order = self.name, self.states
         for batch in predict_batches(self.model, records(sequences)):
             for rec, probs in batch:
-                yield Prediction(rec.id, rec.sequence, np.asarray(probs, dtype=np.float32), order, name)
+                yield Prediction(rec.id, rec.sequence, np.asarray(probs, dtype=np.float32), order, name)  # (L, K)
 
     def to_torch(self):
         """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K). Needs ``sspred[torch]``."""
@@ -239,14 +241,14 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     2
     """
     if format not in WRITERS:
-        raise ValueError(f"unknown format {format!r}; choose from {', '.join(WRITERS)}")
+        raise ValueError(format_problem(format, "", ""))
     stream = iter(predictions)
     first = next(stream, None)
     if first is None:
         raise ValueError("no predictions to write")
-    if getattr(WRITERS[format], "three_state_only", False) and len(first.state_order) != 3:
-        raise ValueError(f"the {format} format holds 3-state predictions; model {first.model_name!r} predicts "
-                         f"{len(first.state_order)} states (use horiz, fasta, json or tsv)")
+    problem = format_problem(format, first.state_order, first.model_name)
+    if problem:
+        raise ValueError(problem)
     if isinstance(path_or_handle, (str, os.PathLike)):
         with atomic_output(path_or_handle, "w") as handle:
             return _write(first, stream, handle, format)
@@ -254,8 +256,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
 
 
 def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: str) -> int:
-    # The model name as the CLI puts it in headers ("# PSIPRED HFORMAT (sspred default)").
-    writer = WRITERS[fmt](handle, model_name=f"sspred {first.model_name}", states=first.state_order)
+    writer = make_writer(fmt, handle, first.model_name, first.state_order)
     writer.begin()
     count = 0
     for pred in itertools.chain([first], rest):

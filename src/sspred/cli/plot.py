@@ -128,11 +128,10 @@ def _report(report: Optional[Path], model: Optional[str], data: Optional[str], s
                 raise InputError(f"not a JSON report: {exc.msg}", path=str(report), line=exc.lineno) from None
     if data is None:
         raise typer.BadParameter("give an evaluate JSON report, or --data (with -m) to evaluate now")
-    from sspred.evaluation import evaluate_model
+    from sspred.evaluation import evaluate
 
-    r = evaluate_model(load_model(model), datasets.load(data, split, data_dir))
-    r["data"] = {"name": data, "split": split}
-    return r
+    # As `sspred evaluate` scores, without the bootstrap: a plot draws no intervals.
+    return evaluate(model, data, split, data_dir=data_dir, bootstrap=0).report
 
 
 def _where(r: dict) -> str:

@@ -15,7 +15,7 @@ from sspred.cli.root import app
 from sspred.cli.common import SkippedRecords, output, warn
 from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
-from sspred.io.formats import WRITERS
+from sspred.io.formats import WRITERS, format_problem, make_writer
 from sspred.io.seen import SeenIds
 from sspred.model import BUILTIN, DEFAULT_MODEL
 from sspred.predict import BATCH_RESIDUES, predict_batches
@@ -64,16 +64,16 @@ def predict(
                                     "ones on stderr at the end; exit code 2 if any was bad."),
 ) -> None:
     """Predict secondary structure for every record of a FASTA file."""
-    if format not in WRITERS:
-        raise typer.BadParameter(f"unknown format {format!r}; choose from {', '.join(WRITERS)}", param_hint="--format")
+    if format not in WRITERS:  # before the model loads: the flag alone is wrong
+        raise typer.BadParameter(format_problem(format, "", ""), param_hint="--format")
     if dask_scheduler and dask_local:
         from sspred.cli.root import fail
 
         fail("give --dask-scheduler or --dask-local, not both")
     m = load(model if model is not None else DEFAULT_MODEL).model
-    if getattr(WRITERS[format], "three_state_only", False) and len(m.states) != 3:
-        raise typer.BadParameter(f"the {format} format holds 3-state predictions; model {m.name!r} predicts "
-                                 f"{len(m.states)} states (use horiz, fasta, json or tsv)", param_hint="--format")
+    problem = format_problem(format, m.states, m.name)
+    if problem:
+        raise typer.BadParameter(problem, param_hint="--format")
     seen = SeenIds()  # bounded memory on a million-record file (docs/input-policy.md)
     skipped = SkippedRecords()
     duplicates = [0]
@@ -110,7 +110,7 @@ def predict(
         enabled = sys.stderr.isatty() if show_progress is None else show_progress
         handle = stack.enter_context(output(out))
         bar = stack.enter_context(progress(enabled, size, position))
-        writer = WRITERS[format](handle, model_name=f"sspred {m.name}", states=m.states)
+        writer = make_writer(format, handle, m.name, m.states)
         writer.begin()
         for batch in stream:
             for rec, probs in batch:

@@ -25,6 +25,11 @@ import numpy as np
 
 from sspred.alphabet import STATE_SETS, STATES3
 
+#: Decimals of the probabilities in the JSON and TSV outputs (and the web service's JSON): enough to rank
+#: the states, since the confidence digit needs only the first.
+PROB_DECIMALS = 4
+#: One TSV probability column.
+_TSV_PROB = f"%.{PROB_DECIMALS}f"
 #: Residues per HFORMAT block, as PSIPRED.
 HORIZ_WIDTH = 60
 #: The ruler of a full block, one format operation instead of one per number.
@@ -132,7 +137,7 @@ class JsonWriter(Writer):
 
     def record(self, rec_id, sequence, probs):
         item = {"id": rec_id, "sequence": sequence, "prediction": states_of(probs, self.states),
-                "probabilities": np.round(probs.astype(np.float64), 4).tolist()}
+                "probabilities": np.round(probs.astype(np.float64), PROB_DECIMALS).tolist()}
         self.out.write(("\n" if self.first else ",\n") + json.dumps(item))
         self.first = False
 
@@ -148,7 +153,7 @@ class TsvWriter(Writer):
 
     def record(self, rec_id, sequence, probs):
         pred = states_of(probs, self.states)
-        rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join("%.4f" % v for v in p) + "\n"
+        rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join(_TSV_PROB % v for v in p) + "\n"
                 for i, (aa, s, p) in enumerate(zip(sequence, pred, probs), start=1)]
         self.out.write("".join(rows))
 
@@ -161,6 +166,30 @@ WRITERS: dict[str, type[Writer]] = {
     "json": JsonWriter,
     "tsv": TsvWriter,
 }
+
+
+def make_writer(fmt: str, handle: IO[str], model_name: str, states: str) -> Writer:
+    """The ``fmt`` writer on ``handle`` for model ``model_name``'s predictions over ``states``: its headers
+    name the model as every sspred output does ("# PSIPRED HFORMAT (sspred default)")."""
+    return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states)
+
+
+def format_problem(fmt: str, states: str, model_name: str) -> str | None:
+    """Why format ``fmt`` cannot hold the predictions of model ``model_name`` over ``states``, or None:
+    the one check behind ``sspred predict --format`` and ``sspred.write``.
+
+    >>> format_problem("ss2", "HGIEBTSC", "q8")
+    "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use horiz, fasta, json or tsv)"
+    >>> format_problem("horiz", "HGIEBTSC", "q8") is None
+    True
+    """
+    if fmt not in WRITERS:
+        return f"unknown format {fmt!r}; choose from {', '.join(WRITERS)}"
+    if getattr(WRITERS[fmt], "three_state_only", False) and len(states) != len(STATES3):
+        others = [name for name, w in WRITERS.items() if not getattr(w, "three_state_only", False)]
+        return (f"the {fmt} format holds 3-state predictions; model {model_name!r} predicts {len(states)} states "
+                f"(use {', '.join(others[:-1])} or {others[-1]})")
+    return None
 
 
 def states_for(n_states: int) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from sspred.errors import InputError
 from sspred.features import encode
@@ -120,9 +120,21 @@ def _record(rec_id, raw) -> Record:
     if bad:
         raise InputError(f"record id must be one printable word; {bad.group()!r} at column {bad.start() + 1}",
                          record=rec_id)
-    text = _text(rec_id, raw)
     # clean() starts its warning with the file name; there is no file here.
-    seq = clean(_WHITESPACE.sub("", text), path=None, record=rec_id, warn=lambda m: _warn(m.removeprefix("None: ")))
+    return sequence_record(rec_id, _text(rec_id, raw), warn=lambda m: _warn(m.removeprefix("None: ")))
+
+
+def sequence_record(rec_id: str, text: str, *, path: str | None = None,
+                    warn: Callable[[str], None] | None = None) -> Record:
+    """The Record of one (id, residue string) pair, checked as ``sspred predict`` checks a FASTA record:
+    whitespace dropped, then ``fasta.clean`` (gaps, a trailing '*') and ``features.encode``. An empty or bad
+    sequence raises InputError naming ``path`` (where given), the record and the position. The one
+    normalisation of a sequence that arrives without a FASTA file (this module, the web service's JSON).
+
+    >>> sequence_record("x", "MK V-L*").sequence
+    'MKVL'
+    """
+    seq = clean(_WHITESPACE.sub("", text), path=path, record=rec_id, warn=warn)
     if not seq:
-        raise InputError("empty sequence", record=rec_id)
-    return Record(rec_id, rec_id, seq, encode(seq, record=rec_id))
+        raise InputError("empty sequence", path=path, record=rec_id)
+    return Record(rec_id, rec_id, seq, encode(seq, path=path, record=rec_id))

@@ -2,7 +2,7 @@
 
 Plain functions over plain data, so they test without a server and run in a
 worker thread, off the event loop. Validation is the library's (``parse_fasta``,
-``encode``); this module only turns its ``InputError`` into words for people
+``sequence_record``); this module only turns its ``InputError`` into words for people
 who paste sequences into a page, and enforces the per-request limits.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from dataclasses import asdict, dataclass
 from typing import Iterable, Protocol
 
@@ -18,18 +17,15 @@ import numpy as np
 
 from sspred import __version__
 from sspred.errors import InputError
-from sspred.features import encode
-from sspred.io.fasta import Record, clean, parse_fasta
-from sspred.io.formats import WRITERS, confidence_digits, states_of
+from sspred.io.fasta import Record, parse_fasta
+from sspred.io.sequences import sequence_record
+from sspred.io.formats import PROB_DECIMALS, confidence_digits, make_writer, states_of
 from sspred.alphabet import STATES3
 
 #: Name used for the "file" in error messages about a request body.
 SOURCE = "input"
 #: Record id given to a pasted sequence that has no FASTA header.
 PLAIN_ID = "query"
-#: Decimals kept for probabilities in JSON: as the CLI's JSON writer, enough to rank three states.
-PROB_DECIMALS = 4
-_WHITESPACE = re.compile(r"\s+")
 #: Letters of nucleotide sequences. A, C, G, T and N are amino-acid letters too, so DNA passes as "protein";
 #: a sequence made almost only of these is worth a warning.
 NUCLEOTIDES = "ACGTUN"
@@ -168,11 +164,9 @@ def records_from_pairs(pairs: Iterable[tuple[str, str]], limits: Limits) -> list
     counter = _Counter(limits)
     records = []
     for rec_id, raw in pairs:
-        seq = clean(_WHITESPACE.sub("", raw), path=SOURCE, record=rec_id)
-        if not seq:
-            raise InputError("empty sequence", path=SOURCE, record=rec_id)
-        counter.add(len(seq))
-        records.append(Record(rec_id, rec_id, seq, encode(seq, path=SOURCE, record=rec_id)))
+        rec = sequence_record(rec_id, raw, path=SOURCE)
+        counter.add(len(rec))
+        records.append(rec)
     return records
 
 
@@ -210,7 +204,7 @@ def render_json(model: ServedModel, records: list[Record], probs: list[np.ndarra
 
 def render_text(fmt: str, model: ServedModel, records: list[Record], probs: list[np.ndarray]) -> bytes:
     out = io.StringIO()
-    writer = WRITERS[fmt](out, model_name=f"sspred {model.name}", states=model.states)
+    writer = make_writer(fmt, out, model.name, model.states)
     writer.begin()
     for rec, p in zip(records, probs):
         writer.record(rec.id, rec.sequence.upper(), p)

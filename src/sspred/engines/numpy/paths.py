@@ -51,7 +51,7 @@ class PlainWindow:
         out = np.empty((codes.size, self.net.specs[-1]["out"]), dtype=np.float32)
         for start in range(0, codes.size, CHUNK_RESIDUES):
             x = one_hot(win[start:start + CHUNK_RESIDUES])  # (chunk, W*21)
-            out[start:start + CHUNK_RESIDUES] = softmax(self.net.forward(x))
+            out[start:start + CHUNK_RESIDUES] = softmax(self.net.forward(x))  # (chunk, W*21) -> (chunk, K)
         return out
 
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:

@@ -7,8 +7,8 @@ probabilities (B, L, K) float32 in ``model.states`` order. It is the NumPy engin
 
 - a window first stage reads, for each residue, the one-hot window around it, with the spacer symbol
   past both chain ends (``features.windows``, ``features.one_hot``);
-- a conv first stage reads the chain with ``chains.gap`` spacer rows on each side, as
-  ``chains.lay_out`` lays out a lone chain: the first conv sees spacers past the ends, and every masked
+- a conv first stage reads the chain with ``engines.spec.gap`` spacer rows on each side, as
+  ``sspred.layout.lay_out`` lays out a lone chain: the first conv sees spacers past the ends, and every masked
   conv after it sees zeros there (``engines.spec.valid_rows``), a residual conv adding its masked input;
 - a second stage reads a window of first-stage probabilities, each position with a spacer unit that is on
   past the ends, and the centred log10 of the chain length (``features.stage2_rows``);
@@ -190,8 +190,8 @@ def onnx_bytes(model, opset: int = OPSET) -> bytes:
     example = torch.full(TRACE_SHAPE, SPACER - 1, dtype=torch.int64)  # any residue codes trace the same graph
     buffer = io.BytesIO()
     with warnings.catch_warnings():
-        # torch marks the TorchScript exporter deprecated in favour of dynamo, the one chosen here (see the
-        # module docstring); and it notes each window slice it leaves unfolded, which is what keeps L dynamic.
+        # torch marks the TorchScript exporter, the one chosen here (see the module docstring), deprecated in
+        # favour of dynamo; and it notes each window slice it leaves unfolded, which is what keeps L dynamic.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message="Constant folding")
         torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=opset,
