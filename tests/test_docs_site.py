@@ -15,7 +15,6 @@ import importlib.util
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -23,16 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from serve_support import chromium
+
 REPO = Path(__file__).resolve().parents[1]
 HOOKS = REPO / "docs" / "hooks"
 COURSE = REPO / "docs" / "course"
 #: Every notebook may take 3 minutes and the API reference a few seconds; a slower build is a failure.
 BUILD_TIMEOUT_S = 30 * 60
-#: Debian's package; Playwright's own browser download is not used (as in test_serve_browser.py).
-CHROMIUM = os.environ.get("SSPRED_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
 #: The public API (the contract): each has its own entry on the reference's first page.
 PUBLIC_API = ["load", "Predictor", "Prediction", "write", "train", "TrainConfig", "evaluate", "Scores"]
 #: The Python modules of the docs extra (pyproject.toml), by the name they import as.
@@ -238,13 +234,8 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,18 +11,13 @@ pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from serve_support import REPO, live_server, model_path  # noqa: E402
+from serve_support import REPO, chromium, live_server, model_path  # noqa: E402
 from sspred.io import datasets  # noqa: E402
 from sspred.model import load_model  # noqa: E402
 from sspred.serve import Limits, create_app  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a browser
 
-#: Debian's package; Playwright's own browser download is not used.
-CHROMIUM = os.environ.get("SSPRED_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
 SCREENSHOT = REPO / "docs" / "serve-screenshot.png"
 LIMITS = Limits(max_residues=5000)
 
@@ -43,12 +36,8 @@ def server(data_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
