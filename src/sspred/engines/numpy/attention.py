@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sspred.engines.numpy.activations import softmax
 from sspred.engines.spec import alibi_slopes, attention_dims, attention_init, segments
 
 
@@ -35,6 +34,15 @@ def alibi_bias(slopes: np.ndarray, n: int, dtype) -> np.ndarray:
     pos = np.arange(n)
     dist = np.abs(pos[:, None] - pos[None, :])  # (L, L)
     return (-slopes[:, None, None] * dist[None]).astype(dtype)  # (H, 1, 1) * (1, L, L) -> (H, L, L)
+
+
+def softmax_(s: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis of ``s``, in place (it is scratch here): three passes over the (H, L, L)
+    scores instead of the log-softmax route of activations.softmax, which made exp the block's main cost."""
+    s -= s.max(axis=-1, keepdims=True)  # so exp() cannot overflow
+    np.exp(s, out=s)
+    s /= s.sum(axis=-1, keepdims=True)
+    return s
 
 
 class ChainAttention:
@@ -53,6 +61,10 @@ class ChainAttention:
         self.slopes = alibi_slopes(self.h) if self.alibi else np.zeros(self.h)  # (H,)
         #: (N,) bool: which rows are residues; None treats every row as one chain.
         self.valid: np.ndarray | None = None
+        #: ALiBi bias (H, L_max, L_max) for the longest chain seen so far. |i - j| does not depend on where
+        #: a chain starts, so a shorter chain's bias is its top-left (H, L, L) block; recomputing it for every
+        #: chain cost more than the attention itself. It is the size of the longest chain's own scores.
+        self._bias: np.ndarray | None = None
 
     @staticmethod
     def param_shapes(spec):
@@ -72,10 +84,14 @@ class ChainAttention:
 
     def _attend(self, q: np.ndarray, k: np.ndarray) -> np.ndarray:
         """A (H, L, L) from one chain's queries and keys (H, L, D)."""
-        s = self.scale * (q @ k.transpose(0, 2, 1))  # (H, L, D) @ (H, D, L) -> (H, L, L)
+        n = q.shape[1]
+        # Scaling q (L*D entries) rather than the scores (L*L) saves a pass over the largest array.
+        s = (q * q.dtype.type(self.scale)) @ k.transpose(0, 2, 1)  # (H, L, D) @ (H, D, L) -> (H, L, L)
         if self.alibi:
-            s += alibi_bias(self.slopes, q.shape[1], s.dtype)  # (H, L, L)
-        return softmax(s)  # over j, the row read
+            if self._bias is None or self._bias.shape[1] < n or self._bias.dtype != s.dtype:
+                self._bias = alibi_bias(self.slopes, n, s.dtype)  # (H, L, L)
+            s += self._bias[:, :n, :n]  # (H, L, L)
+        return softmax_(s)  # over j, the row read
 
     def _segments(self, n: int) -> list[tuple[int, int]]:
         return [(0, n)] if self.valid is None else segments(self.valid)
