@@ -89,6 +89,16 @@ def context(specs: list[dict]) -> int:
     return sum(conv_half(s) for s in specs if s["type"] == "conv")
 
 
+#: Layer types whose every output may read the whole chain (unbounded context): a network with one
+#: cannot predict a long chain in pieces (engines/numpy/conv_infer.predict_conv_chains).
+WHOLE_CHAIN = frozenset({"chain_attention"})
+
+
+def reads_whole_chain(specs: list[dict]) -> bool:
+    """True when some layer of ``specs`` reads the whole chain, so ``context`` bounds nothing."""
+    return any(s["type"] in WHOLE_CHAIN for s in specs)
+
+
 def conv_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arrays]:
     """A conv layer is a linear map of its window, W of shape (kernel*in, out) position-major, so it
     takes the linear init with fan_in = kernel * in."""
