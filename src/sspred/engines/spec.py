@@ -89,6 +89,16 @@ def context(specs: list[dict]) -> int:
     return sum(conv_half(s) for s in specs if s["type"] == "conv")
 
 
+#: Layer types whose every output may read the whole chain (unbounded context): a network with one
+#: cannot predict a long chain in pieces (engines/numpy/conv_infer.predict_conv_chains).
+WHOLE_CHAIN = frozenset({"chain_attention"})
+
+
+def reads_whole_chain(specs: list[dict]) -> bool:
+    """True when some layer of ``specs`` reads the whole chain, so ``context`` bounds nothing."""
+    return any(s["type"] in WHOLE_CHAIN for s in specs)
+
+
 def conv_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arrays]:
     """A conv layer is a linear map of its window, W of shape (kernel*in, out) position-major, so it
     takes the linear init with fan_in = kernel * in."""
@@ -96,8 +106,48 @@ def conv_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arra
     return linear_init({"in": k * c_in, "out": c_out, "init_for": spec.get("init_for")}, rng, dtype)
 
 
+#: ALiBi's slope schedule (Press et al. 2022): head h of H gets m_h = 2^(-ALIBI_BASE * h / H), h = 1..H,
+#: a geometric sequence from 2^(-8/H) (a head that looks near) down to 2^-8 (one that sees the whole chain).
+ALIBI_BASE = 8.0
+
+
+def attention_dims(spec: dict) -> tuple[int, int, int, bool, bool]:
+    """(in, heads, dim, residual, alibi) of a chain_attention spec, with the defaults filled in."""
+    c, h, d = int(spec["in"]), int(spec["heads"]), int(spec["dim"])
+    if c < 1 or h < 1 or d < 1:
+        raise ValueError(f"a chain_attention layer needs positive in, heads and dim, got in={c}, heads={h}, dim={d}")
+    return c, h, d, bool(spec.get("residual", False)), bool(spec.get("alibi", True))
+
+
+def alibi_slopes(heads: int) -> np.ndarray:
+    """(H,) float64: m_h = 2^(-8h/H) for h = 1..H; head h adds -m_h |i - j| to the score of row i reading row j."""
+    return 2.0 ** (-ALIBI_BASE * np.arange(1, heads + 1) / heads)
+
+
+def attention_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arrays]:
+    """Wq, Wk, Wv (in, heads*dim) and Wo (heads*dim, in), each N(0, 1 / fan_in) (LeCun), drawn in this order.
+
+    Unit-variance inputs then give unit-variance queries and keys, so the scores q.k / sqrt(dim) start
+    of order 1 (the softmax neither flat nor one-hot), and the block's output keeps its input's scale."""
+    c, h, d, _, _ = attention_dims(spec)
+    hd = h * d
+    return ({"Wq": (rng.standard_normal((c, hd)) / np.sqrt(c)).astype(dtype),  # (C, H*D)
+             "Wk": (rng.standard_normal((c, hd)) / np.sqrt(c)).astype(dtype),  # (C, H*D)
+             "Wv": (rng.standard_normal((c, hd)) / np.sqrt(c)).astype(dtype),  # (C, H*D)
+             "Wo": (rng.standard_normal((hd, c)) / np.sqrt(hd)).astype(dtype)}, {})  # (H*D, C)
+
+
+def segments(valid) -> list[tuple[int, int]]:
+    """[(start, stop)] of each maximal run of True in ``valid`` (N,) bool (NumPy, or anything ``np.asarray``
+    takes): in a layout (sspred.layout) gap rows separate chains, so these runs are the chains."""
+    v = np.asarray(valid, dtype=np.int8)  # (N,)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], v, [0]])))  # (2R,): start, stop, start, stop, ...
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
 #: Initial (parameters, buffers) of the layer types that have any, keyed by spec type.
-INITIALIZERS = {"linear": linear_init, "batchnorm": batchnorm_init, "hopfield": hopfield_init, "conv": conv_init}
+INITIALIZERS = {"linear": linear_init, "batchnorm": batchnorm_init, "hopfield": hopfield_init, "conv": conv_init,
+                "chain_attention": attention_init}
 
 
 def set_on_layers(layers, name: str, value) -> None:

@@ -27,7 +27,7 @@ from threadpoolctl import ThreadpoolController
 from sspred.alphabet import ENCODING
 from sspred.engines.numpy.activations import softmax
 from sspred.engines.numpy.conv import split_taps
-from sspred.engines.spec import context, conv_dims, gap, valid_rows
+from sspred.engines.spec import context, conv_dims, gap, reads_whole_chain, valid_rows
 from sspred.features import pad
 from sspred.layout import Layout, group_by_rows, lay_out
 
@@ -187,7 +187,8 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
     """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass.
 
     A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
-    neighbours on both sides, so every kept output sees exactly what it would see in one pass.
+    neighbours on both sides, so every kept output sees exactly what it would see in one pass; in a
+    network that reads whole chains (chain attention) no context suffices, and a long chain goes whole.
     ``runner``: see ``forward_layout``. With a runner, passes run on PREDICT_THREADS threads, each with
     one BLAS thread: the products are small, and BLAS's own threads only contend
     (BENCHMARKS.md: 131k against 228k residues/s on one busy core).
@@ -196,14 +197,15 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
     out: list[np.ndarray | None] = [None] * len(chains)
     # (layout, [(chain index, first kept row, kept rows)]) for every pass
     tasks: list[tuple[Layout, list[tuple[int, int, int]]]] = []
-    short = [i for i, c in enumerate(chains) if c.size <= max_rows]
+    split_above = np.inf if reads_whole_chain(net.specs) else max_rows
+    short = [i for i, c in enumerate(chains) if c.size <= split_above]
     # Gap rows cost memory and time like residues: on 12-residue records they are three quarters of the rows.
     for group in group_by_rows(np.array([chains[i].size + g for i in short], dtype=np.int64), max_rows):
         idx = [short[k] for k in group]
         tasks.append((lay_out([chains[i] for i in idx], g), [(i, 0, chains[i].size) for i in idx]))
     pieces: dict[int, list[np.ndarray]] = {}
     for i, c in enumerate(chains):
-        if c.size > max_rows:
+        if c.size > split_above:
             pieces[i] = []
             for s in range(0, c.size, max_rows):
                 e = min(s + max_rows, c.size)

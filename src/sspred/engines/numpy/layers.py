@@ -11,6 +11,7 @@ import numpy as np
 
 from sspred.engines.numpy.activations import ACTIVATIONS as ACTIVATION_TABLE
 from sspred.engines.spec import INIT_GAIN, batchnorm_init, linear_init  # noqa: F401  (INIT_GAIN re-exported)
+from sspred.engines.numpy.attention import ChainAttention
 from sspred.engines.numpy.conv import Conv1d
 from sspred.engines.numpy.hopfield import Hopfield
 
@@ -166,6 +167,7 @@ LAYERS: dict[str, type[Layer]] = {
     "batchnorm": BatchNorm,
     "hopfield": Hopfield,
     "conv": Conv1d,
+    "chain_attention": ChainAttention,
 }
 #: The activations a user can name (a subset of LAYERS).
 ACTIVATIONS = tuple(ACTIVATION_TABLE)

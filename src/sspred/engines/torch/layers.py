@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sspred.engines.torch.attention import ChainAttention
 from sspred.engines.torch.conv import Conv1d
 from sspred.engines.torch.hopfield import Hopfield
 
@@ -81,6 +82,7 @@ LAYERS = {
     "batchnorm": BatchNorm,
     "hopfield": Hopfield,
     "conv": Conv1d,
+    "chain_attention": ChainAttention,
 }
 
 

@@ -1,0 +1,337 @@
+"""Chain attention blocks: gradients, the two engines, chain layouts and a short training run.
+
+The hand-written backward pass is checked against finite differences and against torch's autograd;
+a chain's outputs must not depend on which chains share its layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sspred
+from sspred.alphabet import N_UNITS
+from sspred.config import ConvConfig, TrainConfig
+from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.attention import ChainAttention
+from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
+from sspred.engines.numpy.learner import NumpyLearner
+from sspred.engines.numpy.losses import SoftmaxCrossEntropy
+from sspred.engines.numpy.network import Network
+from sspred.engines.spec import alibi_slopes, attention_dims, gap, initial_state, segments
+from sspred.features import one_hot
+from sspred.io import datasets
+from sspred.io.fasta import parse_fasta
+from sspred.layout import ChainIndex, lay_out
+
+EXAMPLE = Path(sspred.__file__).parent / "examples" / "example.fasta"
+
+#: Agreement demanded of the two engines per dtype (relative to the largest magnitude compared).
+TOL = {"float64": 1e-8, "float32": 1e-4}
+
+#: Two chains of 5 and 7 rows with gap rows before, between and after them.
+TWO_CHAINS = np.array([0, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0], dtype=bool)
+
+
+@pytest.fixture(scope="module")
+def example_codes() -> list[np.ndarray]:
+    """The packaged example chains (lengths 129, 208, 20 and 234)."""
+    return [r.codes for r in parse_fasta(EXAMPLE)]
+
+
+def attention(c=4, heads=2, dim=3, residual=True, alibi=True) -> dict:
+    return {"type": "chain_attention", "in": c, "heads": heads, "dim": dim, "residual": residual, "alibi": alibi}
+
+
+def conv_attention_specs(channels=6, heads=2, dim=3) -> list[dict]:
+    """A small conv trunk (one-hot -> conv -> relu -> dilated residual conv -> relu), a residual
+    attention block on top, and a linear head to 3 states."""
+    trunk = ConvConfig(channels=channels, first_kernel=5, kernel=3, dilations=[2], dropout=0).layers()[:-1]
+    assert trunk[-1]["type"] == "relu"
+    return [*trunk, attention(channels, heads, dim), {"type": "linear", "in": channels, "out": 3}]
+
+
+def random_state(specs, rng, dtype):
+    """Initial weights with biases moved off zero, so gap rows carry non-zero activations (a leak would show)."""
+    state = initial_state(specs, rng, np.dtype(dtype))
+    for k in state:
+        if k.endswith(".b"):
+            state[k] = rng.normal(0, 0.3, state[k].shape).astype(dtype)
+    return state
+
+
+# --- 1. the spec ------------------------------------------------------------------------------------
+
+def test_segments_are_the_runs_of_valid_rows_and_slopes_follow_alibi():
+    assert segments(TWO_CHAINS) == [(2, 7), (9, 16)]
+    assert segments(np.ones(4, bool)) == [(0, 4)]
+    assert segments(np.zeros(3, bool)) == []
+    # Press et al. 2022: 8 heads get 1/2, 1/4, ..., 1/256.
+    np.testing.assert_allclose(alibi_slopes(8), 0.5 ** np.arange(1, 9))
+    np.testing.assert_allclose(alibi_slopes(4), 0.25 ** np.arange(1, 5))
+
+
+@pytest.mark.parametrize("bad", [{"heads": 0}, {"dim": 0}])
+def test_bad_attention_specs_raise_value_errors(bad):
+    spec = {**attention(), **bad}
+    with pytest.raises(ValueError, match="positive"):
+        attention_dims(spec)
+    with pytest.raises(ValueError, match="positive"):
+        Network([spec])
+
+
+def test_one_head_one_position_worked_by_hand():
+    """A chain of 2 rows, 1 head of dim 1, identity-like weights: the scores, ALiBi and softmax by hand."""
+    layer = ChainAttention({"type": "chain_attention", "in": 1, "heads": 1, "dim": 1})
+    layer.params = {k: np.ones((1, 1)) for k in ("Wq", "Wk", "Wv", "Wo")}
+    x = np.array([[1.0], [2.0]])
+    # scores s_ij = x_i x_j / sqrt(1) - 2^-8 |i - j|; row 0: [1, 2 - 1/256]; row 1: [2 - 1/256, 4]
+    m = 2.0 ** -8
+    w0 = np.exp([1.0, 2.0 - m]) / np.exp([1.0, 2.0 - m]).sum()
+    w1 = np.exp([2.0 - m, 4.0]) / np.exp([2.0 - m, 4.0]).sum()
+    expected = np.array([[w0 @ [1.0, 2.0]], [w1 @ [1.0, 2.0]]])
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-14)
+
+
+# --- 2. finite differences --------------------------------------------------------------------------
+
+#: (spec, valid): two chains of different lengths with gap rows, with and without residual and ALiBi;
+#: and no mask (all rows one chain).
+CASES = {
+    "residual-alibi-gaps": (attention(residual=True, alibi=True), TWO_CHAINS),
+    "plain-no-alibi-gaps": (attention(c=3, heads=3, dim=2, residual=False, alibi=False), TWO_CHAINS),
+    "one-chain": (attention(c=3, heads=1, dim=4, residual=False), None),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_attention_gradients_match_finite_differences(case):
+    spec, valid = CASES[case]
+    rng = np.random.default_rng(list(CASES).index(case))
+    layer = ChainAttention(spec)
+    layer.init(rng, np.float64)
+    layer.valid = valid
+    n = TWO_CHAINS.size if valid is not None else 9
+    x = rng.normal(size=(n, spec["in"]))
+    r = rng.normal(size=(n, spec["in"]))
+
+    def f():  # a non-linear scalar of the output, so dout depends on the weights
+        return float((np.tanh(layer.forward(x, True)) * r).sum())
+
+    for train in (True, False):  # backward after an evaluation pass recomputes the attention weights
+        y = layer.forward(x, train)
+        dx = layer.backward((1 - np.tanh(y) ** 2) * r)
+        analytic = {k: g.copy() for k, g in layer.grads.items()}
+        assert set(analytic) == set(layer.params) == {"Wq", "Wk", "Wv", "Wo"}
+        for k, p in layer.params.items():
+            assert relative_error(analytic[k], numeric_grad(f, p)) < 1e-7, (k, train)
+        assert relative_error(dx, numeric_grad(f, x)) < 1e-7, train
+    if valid is not None:
+        # Gap rows read nothing, are read by nothing, and output zeros (or their input, with residual).
+        gaps = ~valid
+        expect_gap_dx = dx[gaps] if spec["residual"] else 0
+        y = layer.forward(x, False)
+        np.testing.assert_array_equal(y[gaps], x[gaps] if spec["residual"] else 0)
+        x[gaps] += rng.normal(size=x[gaps].shape)
+        np.testing.assert_array_equal(layer.forward(x, False)[valid], y[valid])
+        assert np.all(dx[gaps] == expect_gap_dx)
+
+
+def test_conv_attention_network_gradients_over_scored_rows_match_finite_differences(example_codes):
+    rng = np.random.default_rng(5)
+    specs = conv_attention_specs(channels=4, heads=2, dim=2)
+    frags = [example_codes[0][:9], example_codes[1][40:46]]
+    labels = [rng.integers(0, 3, c.size) for c in frags]
+    labels[0][[2, 6]] = -1
+    layout = lay_out(frags, gap(specs), labels)
+    rows = np.flatnonzero(layout.labels >= 0)
+    y = layout.labels[rows]
+
+    net = Network(specs, dtype="float64")
+    net.load_params(random_state(specs, rng, "float64"))
+    net.set_valid(layout.valid)
+    x = one_hot(layout.codes[:, None], np.float64) + rng.normal(0, 0.1, (layout.codes.size, N_UNITS))
+    loss_fn = SoftmaxCrossEntropy()
+
+    def f():
+        return loss_fn.forward(net.forward(x, train=True)[rows], y)
+
+    f()
+    dlogits = np.zeros((x.shape[0], 3))
+    dlogits[rows] = loss_fn.backward()
+    dx = net.backward(dlogits)
+    analytic = {k: g.copy() for k, g in net.grads.items()}
+    assert set(analytic) == set(net.params)
+    for k, p in net.params.items():
+        assert relative_error(analytic[k], numeric_grad(f, p)) < 1e-6, k
+    assert relative_error(dx, numeric_grad(f, x)) < 1e-6
+
+
+# --- 3. the NumPy and torch engines agree -----------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("alibi", [True, False])
+def test_engines_agree_on_attention_logits_and_every_gradient(dtype, alibi, example_codes):
+    torch = pytest.importorskip("torch")
+    from sspred.engines.torch.network import DTYPES, TorchNetwork
+
+    rng = np.random.default_rng([21, alibi])
+    specs = conv_attention_specs(channels=8, heads=4, dim=3)
+    specs[-2]["alibi"] = alibi
+    state = random_state(specs, rng, dtype)
+    layout = lay_out(example_codes, gap(specs), [rng.integers(-1, 3, c.size) for c in example_codes])
+    rows = np.flatnonzero(layout.labels >= 0)
+    y = layout.labels[rows]
+    x = one_hot(layout.codes[:, None], np.dtype(dtype))  # (N, 21)
+
+    npnet = Network(specs, dtype=dtype)
+    npnet.load_params(state)
+    npnet.set_valid(layout.valid)
+    logits = npnet.forward(x, train=True)
+    loss_fn = SoftmaxCrossEntropy()
+    loss = loss_fn.forward(logits[rows], y)
+    dlogits = np.zeros_like(logits)
+    dlogits[rows] = loss_fn.backward()
+    dx = npnet.backward(dlogits)
+
+    tnet = TorchNetwork(specs).to(dtype=DTYPES[dtype])
+    tnet.load_arrays(state)
+    tnet.set_valid(torch.from_numpy(layout.valid))
+    tnet.train()
+    xt = torch.from_numpy(x).requires_grad_(True)
+    tlogits = tnet(xt)
+    tloss = torch.nn.functional.cross_entropy(tlogits[torch.from_numpy(rows)], torch.from_numpy(y))
+    tloss.backward()
+
+    tol = TOL[dtype]
+    assert relative_error(logits, tlogits.detach().numpy()) < tol
+    assert loss == pytest.approx(tloss.item(), rel=tol)
+    assert relative_error(dx, xt.grad.numpy()) < tol
+    tgrads = {k: p.grad.numpy() for k, p in tnet.named_parameters()}
+    assert set(tgrads) == set(npnet.grads) == set(npnet.params)
+    for k, g in npnet.grads.items():
+        assert relative_error(g, tgrads[k]) < tol, k
+
+
+#: Valid masks for one layer: all rows one chain; two chains inside gaps; chains touching both ends.
+EDGE_MASKS = {
+    "none": None,
+    "gaps": TWO_CHAINS,
+    "edges": np.array([1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 1], dtype=bool),
+}
+
+
+@pytest.mark.parametrize("mask", list(EDGE_MASKS))
+@pytest.mark.parametrize("residual", [True, False])
+def test_one_layer_agrees_with_torch_for_every_mask(mask, residual):
+    torch = pytest.importorskip("torch")
+    from sspred.engines.torch.attention import ChainAttention as TorchChainAttention
+
+    valid = EDGE_MASKS[mask]
+    rng = np.random.default_rng([3, residual])
+    spec = attention(c=5, heads=3, dim=2, residual=residual)
+    n = 8 if valid is None else valid.size
+    layer = ChainAttention(spec)
+    layer.init(rng, np.float64)
+    layer.valid = valid
+    x = rng.normal(size=(n, 5))
+    dout = rng.normal(size=(n, 5))
+    y = layer.forward(x, True)
+    dx = layer.backward(dout)
+
+    tlayer = TorchChainAttention(spec).double()
+    with torch.no_grad():
+        for k, v in layer.params.items():
+            getattr(tlayer, k).copy_(torch.from_numpy(v))
+    tlayer.valid = None if valid is None else torch.from_numpy(valid)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    yt = tlayer(xt)
+    (yt * torch.from_numpy(dout)).sum().backward()
+    assert relative_error(y, yt.detach().numpy()) < 1e-12
+    assert relative_error(dx, xt.grad.numpy()) < 1e-12
+    for k, g in layer.grads.items():
+        assert relative_error(g, getattr(tlayer, k).grad.numpy()) < 1e-12, k
+
+
+# --- 4. layout invariance ---------------------------------------------------------------------------
+
+def test_a_chain_attends_the_same_alone_or_among_other_chains(example_codes):
+    specs = conv_attention_specs(channels=8, heads=4, dim=4)
+    net = Network(specs, dtype="float64")
+    net.load_params(random_state(specs, np.random.default_rng(2), "float64"))
+    g = gap(specs)
+
+    def probs(layout, valid):
+        net.set_valid(valid)
+        try:
+            return softmax(net.forward(one_hot(layout.codes[:, None], np.float64)))
+        finally:
+            net.set_valid(None)
+
+    alone = []
+    for c in example_codes:
+        single = lay_out([c], g)
+        alone.append(probs(single, single.valid)[g:g + c.size])
+    order = [2, 0, 3, 1]
+    batch = lay_out([example_codes[i] for i in order], g)
+    for i, p in zip(order, batch.split(probs(batch, batch.valid))):
+        np.testing.assert_allclose(p, alone[i], rtol=0, atol=1e-12, err_msg=f"chain {i}")
+    # The check can fail: attending over every row of the batch mixes the chains.
+    mixed = batch.split(probs(batch, np.ones_like(batch.valid)))
+    leaked = max(np.abs(p - alone[i]).max() for i, p in zip(order, mixed))
+    assert leaked > 1e-3
+
+
+# --- 5. a short training run in both engines --------------------------------------------------------
+
+def test_one_epoch_of_conv_attention_gives_the_same_loss_in_both_engines(data_dir):
+    pytest.importorskip("torch")
+    from sspred.engines.torch.learner import TorchLearner
+    from sspred.training import fit
+
+    chains = datasets.load("qs1988", "train", data_dir)[:20]
+    specs = conv_attention_specs(channels=8, heads=2, dim=4)
+    index = ChainIndex(chains, gap(specs))
+    cfg = TrainConfig(dtype="float64", lr=1e-2, seed=3, epochs=1, batch_size=5, patience=0)
+    a = NumpyLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    b = TorchLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    start = a.get_params()
+    ha, hb = fit(a, index, None, cfg), fit(b, index, None, cfg)
+    la, lb = ha.epochs[0]["train_loss"], hb.epochs[0]["train_loss"]
+    assert np.isfinite(la) and la == pytest.approx(lb, rel=1e-6)
+    assert ha.epochs[0]["train_q3"] == pytest.approx(hb.epochs[0]["train_q3"])
+    for k, v in a.get_params().items():
+        assert relative_error(v, b.get_params()[k]) < 1e-6, k
+        assert not np.array_equal(v, start[k]), f"{k} never moved"
+
+
+# --- 6. model files and long chains -----------------------------------------------------------------
+
+def test_attention_model_file_round_trip_and_long_chains_go_whole(tmp_path, example_codes, monkeypatch):
+    """The layer table is all a model file needs; a long chain is never cut into pieces (no finite
+    context covers attention), so predicting with a small row budget equals one pass."""
+    from sspred.engines.numpy.conv_infer import predict_conv_chains
+    from sspred.model import build_header, load_model, save_model
+
+    specs = conv_attention_specs(channels=8, heads=2, dim=4)
+    cfg = ConvConfig(channels=8, first_kernel=5, kernel=3, dilations=[2], dropout=0)
+    path = tmp_path / "attention.npz"
+    save_model(path, build_header(cfg, "attention", specs), random_state(specs, np.random.default_rng(8), "float32"))
+    model = load_model(path)
+    assert model.layers == specs
+    many = model.predict_many(example_codes)
+    whole = predict_conv_chains(model.network, example_codes, max_rows=10**6)
+    budget = predict_conv_chains(model.network, example_codes, max_rows=50)  # every chain but one is longer
+    for c, p, q, r in zip(example_codes, many, whole, budget):
+        assert p.shape == (c.size, 3)
+        np.testing.assert_allclose(q, p, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(r, p, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(model.predict_proba(c), p, rtol=0, atol=1e-6)
+    # The check can fail: cut into pieces with the conv context only, the long chains change.
+    from sspred.engines.numpy import conv_infer
+
+    monkeypatch.setattr(conv_infer, "reads_whole_chain", lambda specs: False)
+    cut = predict_conv_chains(model.network, example_codes, max_rows=50)
+    assert max(np.abs(p - q).max() for p, q in zip(whole, cut)) > 1e-4
