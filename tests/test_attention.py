@@ -6,12 +6,10 @@ a chain's outputs must not depend on which chains share its layout.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import sspred
 from sspred.alphabet import N_UNITS
 from sspred.config import ConvConfig, TrainConfig
 from sspred.engines.numpy.activations import softmax
@@ -20,25 +18,15 @@ from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.learner import NumpyLearner
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
-from sspred.engines.spec import alibi_slopes, attention_dims, gap, initial_state, segments
+from sspred.engines.spec import alibi_slopes, attention_dims, gap, segments
 from sspred.features import one_hot
 from sspred.io import datasets
-from sspred.io.fasta import parse_fasta
 from sspred.layout import ChainIndex, lay_out
 
-EXAMPLE = Path(sspred.__file__).parent / "examples" / "example.fasta"
-
-#: Agreement demanded of the two engines per dtype (relative to the largest magnitude compared).
-TOL = {"float64": 1e-8, "float32": 1e-4}
+from layout_support import assert_engines_agree_on_layout, example_codes, random_state  # noqa: F401 (a fixture)
 
 #: Two chains of 5 and 7 rows with gap rows before, between and after them.
 TWO_CHAINS = np.array([0, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0], dtype=bool)
-
-
-@pytest.fixture(scope="module")
-def example_codes() -> list[np.ndarray]:
-    """The packaged example chains (lengths 129, 208, 20 and 234)."""
-    return [r.codes for r in parse_fasta(EXAMPLE)]
 
 
 def attention(c=4, heads=2, dim=3, residual=True, alibi=True) -> dict:
@@ -51,15 +39,6 @@ def conv_attention_specs(channels=6, heads=2, dim=3) -> list[dict]:
     trunk = ConvConfig(channels=channels, first_kernel=5, kernel=3, dilations=[2], dropout=0).layers()[:-1]
     assert trunk[-1]["type"] == "relu"
     return [*trunk, attention(channels, heads, dim), {"type": "linear", "in": channels, "out": 3}]
-
-
-def random_state(specs, rng, dtype):
-    """Initial weights with biases moved off zero, so gap rows carry non-zero activations (a leak would show)."""
-    state = initial_state(specs, rng, np.dtype(dtype))
-    for k in state:
-        if k.endswith(".b"):
-            state[k] = rng.normal(0, 0.3, state[k].shape).astype(dtype)
-    return state
 
 
 # --- 1. the spec ------------------------------------------------------------------------------------
@@ -174,45 +153,9 @@ def test_conv_attention_network_gradients_over_scored_rows_match_finite_differen
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("alibi", [True, False])
 def test_engines_agree_on_attention_logits_and_every_gradient(dtype, alibi, example_codes):
-    torch = pytest.importorskip("torch")
-    from sspred.engines.torch.network import DTYPES, TorchNetwork
-
-    rng = np.random.default_rng([21, alibi])
     specs = conv_attention_specs(channels=8, heads=4, dim=3)
     specs[-2]["alibi"] = alibi
-    state = random_state(specs, rng, dtype)
-    layout = lay_out(example_codes, gap(specs), [rng.integers(-1, 3, c.size) for c in example_codes])
-    rows = np.flatnonzero(layout.labels >= 0)
-    y = layout.labels[rows]
-    x = one_hot(layout.codes[:, None], np.dtype(dtype))  # (N, 21)
-
-    npnet = Network(specs, dtype=dtype)
-    npnet.load_params(state)
-    npnet.set_valid(layout.valid)
-    logits = npnet.forward(x, train=True)
-    loss_fn = SoftmaxCrossEntropy()
-    loss = loss_fn.forward(logits[rows], y)
-    dlogits = np.zeros_like(logits)
-    dlogits[rows] = loss_fn.backward()
-    dx = npnet.backward(dlogits)
-
-    tnet = TorchNetwork(specs).to(dtype=DTYPES[dtype])
-    tnet.load_arrays(state)
-    tnet.set_valid(torch.from_numpy(layout.valid))
-    tnet.train()
-    xt = torch.from_numpy(x).requires_grad_(True)
-    tlogits = tnet(xt)
-    tloss = torch.nn.functional.cross_entropy(tlogits[torch.from_numpy(rows)], torch.from_numpy(y))
-    tloss.backward()
-
-    tol = TOL[dtype]
-    assert relative_error(logits, tlogits.detach().numpy()) < tol
-    assert loss == pytest.approx(tloss.item(), rel=tol)
-    assert relative_error(dx, xt.grad.numpy()) < tol
-    tgrads = {k: p.grad.numpy() for k, p in tnet.named_parameters()}
-    assert set(tgrads) == set(npnet.grads) == set(npnet.params)
-    for k, g in npnet.grads.items():
-        assert relative_error(g, tgrads[k]) < tol, k
+    assert_engines_agree_on_layout(specs, example_codes, np.random.default_rng([21, alibi]), dtype)
 
 
 #: Valid masks for one layer: all rows one chain; two chains inside gaps; chains touching both ends.
