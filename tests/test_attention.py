@@ -6,7 +6,6 @@ a chain's outputs must not depend on which chains share its layout.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
