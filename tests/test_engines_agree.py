@@ -20,7 +20,8 @@ from sspred.features import WindowIndex, one_hot
 
 torch = pytest.importorskip("torch")
 
-from sspred.engines.torch.learner import TorchLearner, smoothed_targets  # noqa: E402
+from sspred.engines.torch.learner import TorchLearner  # noqa: E402
+from sspred.engines.torch.losses import smoothed_targets  # noqa: E402
 from sspred.engines.torch.network import DTYPES, TorchNetwork  # noqa: E402
 
 #: Agreement demanded per dtype (the issue's acceptance numbers).

@@ -22,6 +22,7 @@ from sspred.engines.numpy.layers import ACTIVATIONS
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import conv_dims
 from sspred.features import check_window
+from sspred.heads import Heads, model_heads
 from sspred.schedules import SCHEDULES
 
 #: Floating-point types a network can train in (both engines accept exactly these names).
@@ -126,6 +127,10 @@ class ModelConfig(Fields):
     def n_inputs(self) -> int:
         return self.window * N_UNITS
 
+    def output_heads(self) -> Heads:
+        """One head, the states'."""
+        return model_heads({"states": self.states})
+
     @property
     def n_states(self) -> int:
         return len(STATE_SETS[self.states])
@@ -174,6 +179,17 @@ class ConvConfig(Fields):
     dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8])
     #: Inverted-dropout rate after every conv; 0: no dropout layers.
     dropout: float = 0.2
+    #: Heads besides the ``states`` head, each trained where its labels exist (sspred.heads): any of ss8 (or ss3
+    #: for an 8-state model), disorder and conservation. Empty: one head, as before multi-task training.
+    heads: list[str] = field(default_factory=list)
+    #: Loss weight of a head, by name; 1.0 for a head not named.
+    head_weights: dict[str, float] = field(default_factory=dict)
+    #: Whole-chain attention blocks after the convs (each a residual chain_attention with ALiBi positions, then a
+    #: residual conv and ReLU); 0: none, and the network reads ``window`` residues only.
+    attention: int = 0
+    #: Heads and dimension per head of each attention block.
+    attention_heads: int = 4
+    attention_dim: int = 16
 
     def __post_init__(self):
         _choice("arch", self.arch, ("conv",))
@@ -185,15 +201,28 @@ class ConvConfig(Fields):
         for d in self.dilations:
             _at_least("dilations", d, 1, "a positive dilation ")
         _rate("dropout", self.dropout)
+        self.heads, self.head_weights = list(self.heads), dict(self.head_weights)
+        try:
+            heads = self.output_heads()
+            heads.weights(self.head_weights)
+        except ValueError as exc:
+            raise ConfigError("heads", str(exc)) from None
+        _at_least("attention", self.attention, 0)
+        _at_least("attention_heads", self.attention_heads, 1)
+        _at_least("attention_dim", self.attention_dim, 1)
 
     @property
     def n_states(self) -> int:
         return len(STATE_SETS[self.states])
 
+    def output_heads(self) -> Heads:
+        """The network's heads: the states head first, then ``heads`` (their logits side by side)."""
+        return model_heads({"states": self.states, "heads": self.heads})
+
     @property
     def window(self) -> int:
-        """Residues that can change one output (the receptive field)."""
-        return self.first_kernel + sum((self.kernel - 1) * d for d in self.dilations)
+        """Residues that can change one output through the convs (the receptive field, without attention)."""
+        return self.first_kernel + sum((self.kernel - 1) * d for d in self.dilations) + (self.kernel - 1) * self.attention
 
     def layers(self) -> list[dict]:
         c = self.channels
@@ -203,7 +232,13 @@ class ConvConfig(Fields):
         for d in self.dilations:
             specs += [{"type": "conv", "in": c, "out": c, "kernel": self.kernel, "dilation": d, "residual": True,
                        "init_for": "relu"}, {"type": "relu"}, *drop]
-        specs.append({"type": "linear", "in": c, "out": self.n_states})
+        for _ in range(self.attention):
+            # The attention mixes the whole chain linearly in its values; the conv after it adds the nonlinearity.
+            specs += [{"type": "chain_attention", "in": c, "heads": self.attention_heads, "dim": self.attention_dim,
+                       "residual": True},
+                      {"type": "conv", "in": c, "out": c, "kernel": self.kernel, "residual": True, "init_for": "relu"},
+                      {"type": "relu"}, *drop]
+        specs.append({"type": "linear", "in": c, "out": self.output_heads().width})
         for spec in specs:
             if spec["type"] == "conv":
                 conv_dims(spec)  # an even kernel or a bad dilation fails here, before any layer is built

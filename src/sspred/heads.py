@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from sspred.alphabet import (CONSERVATION_CLASSES, CONSERVATION_UNKNOWN, DISORDER_UNKNOWN, DISORDERED, MASKED,
-                             ORDERED, STATES3, STATES8)
+                             ORDERED, STATE_SETS, STATES3, STATES8)
 
 #: Target value of a residue that has no label for a head (the datasets' MASKED, so y3/y8 pass through as they are).
 ABSENT = MASKED
@@ -121,6 +121,14 @@ class Heads:
             raise ValueError(f"targets for heads {sorted(targets)}, but the heads are {list(self.names)}")
         for name, k in self.heads:
             y = targets[name]
+            if y.ndim == 2:
+                # A teacher's distributions (distillation): (n, K_h) non-negative rows, all-zero where absent.
+                if tuple(y.shape) != (n, k) or _is_integer(y.dtype):
+                    raise ValueError(f"head {name!r}: soft targets must be ({n}, {k}) floats, got "
+                                     f"{tuple(y.shape)} {y.dtype}")
+                if not bool((y >= 0).all()):
+                    raise ValueError(f"head {name!r}: soft targets must be non-negative")
+                continue
             if tuple(y.shape) != (n,):
                 raise ValueError(f"head {name!r}: targets of shape {tuple(y.shape)}, expected ({n},)")
             if not _is_integer(y.dtype):
@@ -130,6 +138,20 @@ class Heads:
                 i = int(bad.nonzero()[0][0])
                 raise ValueError(f"head {name!r}: row {i} has class {int(y[i])}, outside 0..{k - 1} "
                                  f"(or {ABSENT} for absent)")
+
+
+def present(y):
+    """(n,) bool: the rows of a head's targets that carry a label: class >= 0 of (n,) indices, or a row of
+    (n, K) distributions with any mass. Duck-typed, so NumPy arrays and torch tensors give their own kind."""
+    return y.sum(1) > 0 if y.ndim == 2 else y >= 0
+
+
+def hard(y):
+    """(n,) classes of a head's targets, ABSENT where ``present`` is False: (n,) indices as they are,
+    (n, K) distributions by their top class (NumPy)."""
+    if y.ndim == 1:
+        return y
+    return np.where(present(y), y.argmax(axis=1), ABSENT)
 
 
 def _is_integer(dtype) -> bool:
@@ -159,6 +181,24 @@ def _conservation(chain) -> np.ndarray:
 STANDARD_HEADS = Heads((("ss3", len(STATES3)), ("ss8", len(STATES8)), ("disorder", 2),
                         ("conservation", CONSERVATION_CLASSES)))
 assert {ORDERED, DISORDERED} == set(range(STANDARD_HEADS.classes("disorder")))
+
+def primary_head(states: str) -> str:
+    """The head a model's ``states`` name: ss3 or ss8, first in its logits."""
+    return f"ss{states}"
+
+
+def model_heads(model: Mapping) -> Heads:
+    """The heads of a model file's ``model`` entry (ConvConfig.to_dict or ModelConfig.to_dict): its states head
+    first, then the extra ``heads`` it names, in that order (STANDARD_HEADS gives their classes)."""
+    states = str(model.get("states", "3"))
+    first = primary_head(states)
+    extra = list(model.get("heads", []))
+    unknown = [h for h in extra if h not in STANDARD_HEADS.names or h == first]
+    if unknown:
+        raise ValueError(f"unknown or repeated heads {unknown}; extra heads are {', '.join(STANDARD_HEADS.names)} "
+                         f"other than {first}")
+    return Heads(((first, len(STATE_SETS[states])), *((h, STANDARD_HEADS.classes(h)) for h in extra)))
+
 
 #: Per-residue targets of a head, keyed by head name: a datasets.Chain -> (L,) labels with ABSENT where unknown.
 TARGETS: dict[str, Callable[[object], np.ndarray]] = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sspred.alphabet import MASKED, SPACER
+from sspred.heads import TARGETS, Heads, present
 
 
 @dataclass
@@ -73,32 +74,70 @@ class ChainIndex:
     With ``teacher`` (each chain's (L, K) probabilities from another model) the targets are
     distributions, ``teacher_weight`` of the teacher's and the rest the one-hot label: distillation
     (Hinton et al. 2015) at temperature 1.
+
+    With ``heads`` of more than one head (a multi-task network, sspred.heads) the targets are a dict,
+    head name -> one target per residue row of the layout (``layout.valid``), ABSENT where that residue
+    has no label for that head, so a chain counts if any head has a label for it. With a teacher as
+    well, the first head's targets become distributions, and a chain without any of that head's labels
+    (an unlabelled chain) takes the teacher's probabilities on every residue.
     """
 
     def __init__(self, chains, gap_rows: int, states: str = "3", teacher: list[np.ndarray] | None = None,
-                 teacher_weight: float = 0.5):
+                 teacher_weight: float = 0.5, heads: Heads | None = None):
         if isinstance(gap_rows, bool) or not isinstance(gap_rows, (int, np.integer)) or gap_rows < 0:
             raise TypeError(f"gap_rows must be a non-negative int (engines.spec.gap of the layers), got {gap_rows!r}")
+        if not 0 <= teacher_weight <= 1:
+            raise ValueError(f"teacher weight must lie in [0, 1], got {teacher_weight}")
         self.gap = int(gap_rows)
-        keep = [i for i, c in enumerate(chains) if (c.labels(states) >= 0).any()]
+        self.heads = heads if heads is not None and len(heads.names) > 1 else None
+        labels = [c.labels(states) for c in chains]
+        per_head = [self._head_targets(c) for c in chains] if self.heads is not None else None
+        if teacher is not None:
+            teacher = [self._teacher(c, i, teacher, y) for i, (c, y) in enumerate(zip(chains, labels))]
+        if self.heads is None:
+            keep = [i for i, y in enumerate(labels) if (y >= 0).any()]
+        else:
+            keep = [i for i, t in enumerate(per_head) if teacher is not None or any(present(y).any() for y in t.values())]
         # A chain with no scored residue would give a batch of its own nothing to learn from (a NaN mean).
-        chains = [chains[i] for i in keep]
-        self.codes = [c.codes for c in chains]
-        self.labels = [c.labels(states) for c in chains]
+        self.codes = [chains[i].codes for i in keep]
+        self.labels = [labels[i] for i in keep]
         self.lengths = np.array([c.size for c in self.codes], dtype=np.int64)
         self.targets = None
-        if teacher is not None:
-            if not 0 <= teacher_weight <= 1:
-                raise ValueError(f"teacher weight must lie in [0, 1], got {teacher_weight}")
-            self.targets = []
-            for i, chain, y in zip(keep, chains, self.labels):
-                probs = np.asarray(teacher[i], dtype=np.float32)  # (L, K)
-                if probs.shape[0] != y.size:
-                    raise ValueError(f"teacher probabilities for chain {chain.id!r} (number {i}) have "
-                                     f"{probs.shape[0]} rows, not {y.size}")
-                scored = y >= 0
-                onehot = np.eye(probs.shape[1], dtype=np.float32)[y[scored]]  # (scored, K)
-                self.targets.append(teacher_weight * probs[scored] + (1 - teacher_weight) * onehot)  # (scored, K)
+        if self.heads is not None:
+            first = self.heads.names[0]
+            if teacher is not None:
+                for i in keep:
+                    per_head[i][first] = self._blend(teacher[i], labels[i], teacher_weight, whole=True)
+            self.targets = [per_head[i] for i in keep]
+        elif teacher is not None:
+            self.targets = [self._blend(teacher[i], labels[i], teacher_weight, whole=False) for i in keep]
+
+    def _head_targets(self, chain) -> dict[str, np.ndarray]:
+        return {name: np.asarray(TARGETS[name](chain), dtype=np.int64) for name in self.heads.names}
+
+    @staticmethod
+    def _teacher(chain, i: int, teacher: list[np.ndarray], y: np.ndarray) -> np.ndarray:
+        probs = np.asarray(teacher[i], dtype=np.float32)  # (L, K)
+        if probs.shape[0] != y.size:
+            raise ValueError(f"teacher probabilities for chain {chain.id!r} (number {i}) have "
+                             f"{probs.shape[0]} rows, not {y.size}")
+        return probs
+
+    @staticmethod
+    def _blend(probs: np.ndarray, y: np.ndarray, weight: float, whole: bool) -> np.ndarray:
+        """Targets of one chain from its teacher's (L, K) and its labels (L,): the scored rows' mix (scored, K),
+        or with ``whole`` every row's (L, K), zero rows where unscored, or the teacher's alone for a chain
+        without a label."""
+        scored = y >= 0
+        if whole and not scored.any():
+            return probs
+        onehot = np.eye(probs.shape[1], dtype=np.float32)[y[scored]]  # (scored, K)
+        mixed = weight * probs[scored] + (1 - weight) * onehot  # (scored, K)
+        if not whole:
+            return mixed
+        out = np.zeros_like(probs)  # (L, K)
+        out[scored] = mixed
+        return out
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -108,9 +147,12 @@ class ChainIndex:
         layout = lay_out([self.codes[i] for i in rows], self.gap, [self.labels[i] for i in rows])
         return layout, layout.labels[layout.labels >= 0]
 
-    def examples(self, rows: np.ndarray) -> tuple[Layout, np.ndarray]:
-        """What a learner steps on: ``labelled(rows)``, or with a teacher the (n, K) distributions."""
+    def examples(self, rows: np.ndarray) -> tuple[Layout, np.ndarray | dict[str, np.ndarray]]:
+        """What a learner steps on: ``labelled(rows)``, or with a teacher the (n, K) distributions, or for
+        several heads name -> targets of every residue row, in row order."""
         layout, labels = self.labelled(rows)
+        if self.heads is not None:
+            return layout, {name: np.concatenate([self.targets[i][name] for i in rows]) for name in self.heads.names}
         if self.targets is not None:
             return layout, np.concatenate([self.targets[i] for i in rows])
         return layout, labels

@@ -20,6 +20,7 @@ from sspred.engines.numpy import Network, paths
 from sspred.engines.numpy.activations import softmax
 from sspred.errors import ModelFileError
 from sspred.features import check_window, stage2_rows
+from sspred.heads import Heads, model_heads
 
 #: Built-in models, by the name given to -m.
 BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz"}
@@ -43,14 +44,21 @@ class Member:
 
     stage1: Stage
     stage2: Stage | None = None
+    #: The network's output heads (sspred.heads): the states head first, then any a multi-task network adds.
+    heads: Heads | None = None
     _single: object = field(default=None, repr=False)
     _batched: object = field(default=None, repr=False)
+
+    @property
+    def slices(self) -> tuple[slice, ...] | None:
+        """Each head's columns of the outputs, or None for one head."""
+        return tuple(self.heads.slices().values()) if self.heads is not None and len(self.heads.names) > 1 else None
 
     @property
     def single(self):
         """The first stage's runner for one chain (paths.ONE_CHAIN: no lookup tables to compile)."""
         if self._single is None:
-            self._single = paths.predictor(self.stage1.net, self.stage1.window, paths.ONE_CHAIN)
+            self._single = paths.predictor(self.stage1.net, self.stage1.window, paths.ONE_CHAIN, self.slices)
         return self._single
 
     @property
@@ -61,11 +69,11 @@ class Member:
         return self._batched
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        """One chain: (L,) symbol codes -> (L, K) probabilities."""
+        """One chain: (L,) symbol codes -> (L, K) probabilities (of every head, side by side)."""
         return self.finish(self.single.predict_many([codes])[0])
 
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
-        """Several chains in one pass: [(L_i,)] codes -> [(L_i, K)] probabilities."""
+        """Several chains in one pass: [(L_i,)] codes -> [(L_i, K)] probabilities (of every head, side by side)."""
         return [self.finish(p) for p in self.batched.predict_many(chains)]
 
     def finish(self, probs: np.ndarray) -> np.ndarray:
@@ -87,7 +95,12 @@ def _member(desc: dict, params: dict[str, np.ndarray], prefix: str) -> Member:
     stage2 = None
     if desc.get("stage2"):
         stage2 = Stage(int(desc["stage2"]["window"]), _network(desc["stage2"]["layers"], params, prefix + "stage2."))
-    return Member(stage1, stage2)
+    return Member(stage1, stage2, model_heads(desc["model"]))
+
+
+def _states(member: Member, probs: np.ndarray) -> np.ndarray:
+    """A member's (L, W) outputs -> its states head's (L, K) columns."""
+    return probs if member.slices is None else probs[:, member.slices[0]]
 
 
 def _mean(probs: list[np.ndarray]) -> np.ndarray:
@@ -147,9 +160,17 @@ class Model:
         """The first-stage network of a single-network model."""
         return self.members[0].stage1.net
 
+    @property
+    def heads(self) -> Heads:
+        """The heads the model predicts: its states head first, then those every member has (disorder,
+        conservation, ...), in the first member's order."""
+        first = self.members[0].heads
+        common = [(n, k) for n, k in first.heads if all(n in m.heads.names for m in self.members)]
+        return Heads(tuple(common))
+
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        """(L,) symbol codes -> (L, K) probabilities, averaged over members."""
-        return _mean([m.predict_proba(codes) for m in self.members])
+        """(L,) symbol codes -> (L, K) probabilities of the states head, averaged over members."""
+        return _mean([_states(m, m.predict_proba(codes)) for m in self.members])
 
     @property
     def fast(self) -> list | None:
@@ -161,8 +182,22 @@ class Model:
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
         """Probabilities for several chains, [(L, K)] in order: ``predict_proba`` of each, with every
         member's first stage on its path for many chains (Member.batched)."""
-        per_member = [m.predict_many(chains) for m in self.members]
-        return [_mean([m[i] for m in per_member]) for i in range(len(chains))]
+        return [p[self.heads.names[0]] for p in self.predict_heads(chains)]
+
+    def predict_heads(self, chains: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """Every head's probabilities for several chains: [{head name: (L, K_h)}] in order, states head
+        first, each averaged over members (``heads`` lists them).
+
+        >>> import sspred
+        >>> from sspred.features import encode
+        >>> out = sspred.load("fast").model.predict_heads([encode("MKTAYIAKQR")])
+        >>> {name: p.shape for name, p in out[0].items()}
+        {'ss3': (10, 3)}
+        """
+        heads = self.heads
+        per_member = [(m.heads.slices(), m.predict_many(chains)) for m in self.members]
+        return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member]) for name in heads.names}
+                for i in range(len(chains))]
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:

@@ -19,6 +19,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Callable, Iterable, Sequence, Union
 
 import numpy as np
@@ -30,6 +31,7 @@ from sspred.engines import learner_class
 from sspred.engines.spec import gap
 from sspred.errors import InputError
 from sspred.features import WindowIndex
+from sspred.heads import hard
 from sspred.io import datasets
 from sspred.io.datasets import Chain
 from sspred.layout import ChainIndex
@@ -83,6 +85,14 @@ def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
     return loss, acc, probs
 
 
+def first_head_classes(y) -> np.ndarray:
+    """(n,) classes a batch's training accuracy counts against, -1 where none: the targets as they are, a
+    teacher's distributions by their top class, and of a multi-task batch (a dict) its first head's."""
+    if isinstance(y, Mapping):
+        y = next(iter(y.values()))
+    return hard(y)
+
+
 def fresh_state(cfg: TrainConfig) -> dict:
     """The run state before epoch 1 (what a checkpoint's metadata carries, besides the arrays)."""
     return {"epoch": 0, "best_loss": math.inf, "bad_epochs": 0, "history": History().to_dict(),
@@ -128,10 +138,11 @@ def fit(learner, train, valid, cfg: TrainConfig,
             if not math.isfinite(loss):
                 kept = f"; {checkpoint} keeps epoch {state['epoch']}" if checkpoint and state["epoch"] else ""
                 raise TrainingDiverged(f"loss became {loss} at epoch {epoch}, batch {b + 1}{kept}")
-            hard = y if y.ndim == 1 else y.argmax(axis=1)  # soft targets (a teacher's) count by their top class
-            total_loss += loss * hard.size
-            correct += int((pred == hard).sum())
-            seen += hard.size
+            truth = first_head_classes(y)
+            total_loss += loss * truth.size
+            scored = truth >= 0
+            correct += int((pred[scored] == truth[scored]).sum())
+            seen += int(scored.sum())
             if batch_callback is not None:
                 batch_callback(b + 1, n_batches)
         stats = {"epoch": epoch, "train_loss": total_loss / max(seen, 1), "train_q3": 100.0 * correct / max(seen, 1),
@@ -163,7 +174,7 @@ def fit(learner, train, valid, cfg: TrainConfig,
 # --- a whole run: config and data in, a Model out ------------------------------------------------------
 
 #: What ``train`` and ``evaluate`` accept as data: a set name, a labelled file path, or chains.
-Data = Union[str, os.PathLike, Sequence[Chain]]
+Data = Union[str, os.PathLike, Sequence[Chain], Sequence[Union[str, os.PathLike]]]
 #: Model name when the config gives none (as sspred.model.Model.name).
 DEFAULT_NAME = "sspred"
 #: The torchrun rank that reports progress and writes checkpoints (the CLI: and the model file).
@@ -187,14 +198,36 @@ def _is_named(data: Data) -> bool:
     return isinstance(data, (str, os.PathLike))
 
 
+def _names(data: Data) -> list[str] | None:
+    """The set names or files ``data`` gives (one, or several for a multi-task pool), or None for chains."""
+    if _is_named(data):
+        return [str(data)]
+    items = list(data)
+    if items and all(_is_named(d) for d in items):
+        return [str(d) for d in items]
+    return None
+
+
 def data_label(data: Data) -> str:
-    """What a model file, checkpoint or report records as the data: the set name or path, or a count of chains."""
-    return str(data) if _is_named(data) else f"<{len(data)} chains>"
+    """What a model file, checkpoint or report records as the data: the set names or paths (joined by '+'),
+    or a count of chains."""
+    names = _names(data)
+    return "+".join(names) if names is not None else f"<{len(data)} chains>"
 
 
-def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
-    """The chains ``data`` stands for: a named set's ``split``, all of a labelled file, or the chains given."""
-    return load_data(data, split, data_dir) if _is_named(data) else list(data)
+def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = None,
+                 exclude_leaks: bool = False) -> list[Chain]:
+    """The chains ``data`` stands for: a named set's ``split``, all of a labelled file, the chains given, or
+    each of several names' in turn. ``exclude_leaks``: less the chains with a homolog in a test set, each named
+    set by its own shipped list (netsurfp2 keeps 8,582 training chains), anything else by every list."""
+    names = _names(data)
+    if names is None:
+        parts = [(list(data), None)]
+    else:
+        parts = [(load_data(name, split, data_dir), name if name in LEAK_LISTS else None) for name in names]
+    if exclude_leaks:
+        parts = [(without_leaks(chains, train_set=own), own) for chains, own in parts]
+    return [c for chains, _ in parts for c in chains]
 
 
 def checkpoint_config(meta: dict) -> TrainConfig:
@@ -322,19 +355,16 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         _check_resume(config, state["meta"], label, str(resume))
     cls = learner_class(config.engine)
     options, rank, world = _learner_options(config)
-    train_chains = resolve_data(data, "train", data_dir)
+    leaks = config.exclude_leaks
+    train_chains = resolve_data(data, "train", data_dir, leaks)
+    names = _names(data)
     if valid is not None:
-        valid_chains = resolve_data(valid, "valid", data_dir)
-    elif isinstance(data, str) and data in datasets.DATASETS:
-        valid_chains = resolve_data(data, "valid", data_dir)
+        valid_chains = resolve_data(valid, "valid", data_dir, leaks)
+    elif names is not None and names[0] in datasets.DATASETS:
+        # Several sets validate on the first one's split: the one whose states head picks the best epoch.
+        valid_chains = resolve_data(names[0], "valid", data_dir, leaks)
     else:
         valid_chains = []
-    if config.exclude_leaks:
-        # A named set takes its own list, so a shipped model's training run reproduces (netsurfp2: 8,582 chains);
-        # a file of unknown origin takes every list.
-        own = data if isinstance(data, str) and data in LEAK_LISTS else None
-        train_chains = without_leaks(train_chains, train_set=own)
-        valid_chains = without_leaks(valid_chains, train_set=own)
     mcfg = config.model
     first = load_model(config.stage1) if config.stage1 else None
     if first is not None:
@@ -345,7 +375,8 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         layers = mcfg.layers()
         teacher = load_model(config.teacher).predict_many([c.codes for c in train_chains]) if config.teacher else None
         try:
-            train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher, config.teacher_weight)
+            train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher, config.teacher_weight,
+                                   heads=mcfg.output_heads())
         except ValueError as exc:
             raise ConfigError("teacher", str(exc)) from None
         valid_idx = ChainIndex(valid_chains, gap(layers), mcfg.states) if valid_chains else None

@@ -25,6 +25,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return np.exp(log_softmax(logits))
 
 
+def softmax_heads(logits: np.ndarray, heads: tuple[slice, ...] | None = None) -> np.ndarray:
+    """Softmax over each head's columns of (N, W) logits (a multi-task network's, sspred.heads), side by side:
+    (N, W) with each head's block a distribution. None or one head: ``softmax`` over all W."""
+    if heads is None or len(heads) == 1:
+        return softmax(logits)
+    return np.concatenate([softmax(logits[:, s]) for s in heads], axis=1)  # (N, W)
+
+
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """log sum exp(z) over ``axis``, shifted by the max so exp() cannot overflow."""
     top = z.max(axis=axis, keepdims=True)

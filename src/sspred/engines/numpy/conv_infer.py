@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from sspred.alphabet import ENCODING
-from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.activations import softmax_heads
 from sspred.engines.numpy.conv import split_taps
 from sspred.engines.spec import context, conv_dims, gap, reads_whole_chain, valid_rows
 from sspred.features import pad
@@ -170,21 +170,25 @@ def inference(net) -> ConvInference | None:
         return None
 
 
-def forward_layout(net, layout: Layout, runner: ConvInference | None = None) -> np.ndarray:
-    """Probabilities of every row of a layout: (N, K). With a ``runner`` (``inference(net)``) the
-    buffered path; else the first layer in table form and the rest as the NumPy engine's layers."""
+def forward_layout(net, layout: Layout, runner: ConvInference | None = None,
+                   heads: tuple[slice, ...] | None = None) -> np.ndarray:
+    """Probabilities of every row of a layout: (N, K), a softmax over each of ``heads``' columns (None: all).
+    With a ``runner`` (``inference(net)``) the buffered path; else the first layer in table form and the rest
+    as the NumPy engine's layers."""
     if runner is not None:
-        return softmax(runner.logits(layout.codes, layout.valid))
+        return softmax_heads(runner.logits(layout.codes, layout.valid), heads)
     with valid_rows(net, layout.valid):
         x = first_layer(net, layout.codes)
         for layer in net.layers[1:]:
             x = layer.forward(x, False)
-    return softmax(x)
+    return softmax_heads(x, heads)
 
 
 def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
-                        runner: ConvInference | None = None) -> list[np.ndarray]:
-    """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass.
+                        runner: ConvInference | None = None, heads: tuple[slice, ...] | None = None
+                        ) -> list[np.ndarray]:
+    """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass; with several
+    ``heads`` (column slices), each head's columns are a distribution of their own.
 
     A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
     neighbours on both sides, so every kept output sees exactly what it would see in one pass; in a
@@ -214,7 +218,8 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
 
     def run(task):
         layout, keep = task
-        return [p[first:first + n] for p, (_, first, n) in zip(layout.split(forward_layout(net, layout, runner)), keep)]
+        probs = forward_layout(net, layout, runner, heads)
+        return [p[first:first + n] for p, (_, first, n) in zip(layout.split(probs), keep)]
 
     # The layer-by-layer path keeps state in the network's layers (masks, caches): one thread only.
     workers = min(PREDICT_THREADS, len(tasks)) if runner is not None else 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from sspred.config import TrainConfig
 from sspred.engines.numpy import paths
 from sspred.engines.numpy.activations import softmax
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy
+from sspred.engines.numpy.losses import MultiHeadCrossEntropy, SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import initial_state, is_weight, valid_rows
@@ -39,6 +41,12 @@ class NumpyLearner:
         self.net = Network(specs, dtype=self.dtype)
         self.net.load_params(initial_state(specs, rng, self.dtype))
         self.loss = SoftmaxCrossEntropy(smoothing=cfg.smoothing)
+        heads = cfg.model.output_heads()
+        #: The multi-task loss of a network with several heads (targets come as a dict), and the first head's
+        #: columns, which accuracy and ``predict_proba`` read; one head: every column.
+        self.multi = (MultiHeadCrossEntropy(heads, cfg.model.head_weights, cfg.smoothing)
+                      if len(heads.names) > 1 else None)
+        self.first = heads.slices()[heads.names[0]] if self.multi else slice(None)
         kwargs = {"lr": cfg.lr}
         if cfg.optimizer == "sgd":
             kwargs["momentum"] = cfg.momentum
@@ -73,13 +81,14 @@ class NumpyLearner:
                     clean[name] = w.copy()
                     w += (cfg.weight_noise * self.rng.standard_normal(w.shape)).astype(self.dtype)
         logits = self.net.forward(x, train=True)  # (B, K)
+        lossfn = self.multi if isinstance(y, Mapping) else self.loss
         if rows is None:
-            loss = self.loss.forward(logits, y)
-            self.net.backward(self.loss.backward())
+            loss = lossfn.forward(logits, y)
+            self.net.backward(lossfn.backward())
         else:
-            loss = self.loss.forward(logits[rows], y)
+            loss = lossfn.forward(logits[rows], y)
             dlogits = np.zeros_like(logits)
-            dlogits[rows] = self.loss.backward()
+            dlogits[rows] = lossfn.backward()
             self.net.backward(dlogits)
             logits = logits[rows]
         for name, w in clean.items():
@@ -103,19 +112,21 @@ class NumpyLearner:
             self.optimizer.step(self.net.params, self.net.grads)
         return loss, logits.argmax(axis=1)
 
-    def _step_layout(self, layout: Layout, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def _step_layout(self, layout: Layout, y) -> tuple[float, np.ndarray]:
+        """A chain layout's step: targets (n,) or (n, K) for its scored rows, or a dict of every head's
+        targets for its residue rows (a multi-task network); predicted classes of the first head, on those rows."""
+        rows = np.flatnonzero(layout.valid if isinstance(y, Mapping) else layout.labels >= 0)
         with valid_rows(self.net, layout.valid), np.errstate(over="ignore", invalid="ignore"):
-            loss, logits = self.forward_backward(one_hot(layout.codes[:, None], self.dtype), y,
-                                                 rows=np.flatnonzero(layout.labels >= 0))
+            loss, logits = self.forward_backward(one_hot(layout.codes[:, None], self.dtype), y, rows=rows)
             self.optimizer.step(self.net.params, self.net.grads)
-        return loss, logits.argmax(axis=1)
+        return loss, logits[:, self.first].argmax(axis=1)
 
     def predict_proba(self, codes) -> np.ndarray:
         """Probabilities of windows (B, K), or of a chain Layout's scored rows."""
         if isinstance(codes, Layout):
             with valid_rows(self.net, codes.valid):
                 logits = self.net.forward(one_hot(codes.codes[:, None], self.dtype), train=False)  # (N, K)
-            return softmax(logits[codes.labels >= 0])
+            return softmax(logits[codes.labels >= 0][:, self.first])  # the first head's (n, K)
         return softmax(self.net.forward(network_inputs(codes, self.dtype), train=False))
 
     def get_params(self) -> dict[str, np.ndarray]:

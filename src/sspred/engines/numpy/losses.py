@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from sspred.engines.numpy.activations import log_softmax
-from sspred.heads import Heads
+from sspred.heads import Heads, present
 
 
 class SoftmaxCrossEntropy:
@@ -43,7 +43,8 @@ class MultiHeadCrossEntropy:
     """Weighted sum over heads of each head's mean cross-entropy over the rows where it has a label.
 
     ``logits`` (N, W) hold every head's logits side by side (``heads.slices()``); ``targets`` maps each head
-    name to (N,) class indices, -1 where that row has no label for that head. Head h contributes
+    name to (N,) class indices, -1 where that row has no label for that head, or to (N, K_h) distributions (a
+    teacher's), a row of zeros where absent. Head h contributes
     weight_h * SoftmaxCrossEntropy(smoothing) over its n_h present rows, or 0 when n_h = 0 (never 0/0).
     Each head's part is the single-head loss itself, so one head alone equals SoftmaxCrossEntropy
     exactly, smoothing rule included; its gradient is weight_h * (softmax - target) / n_h on that
@@ -66,7 +67,7 @@ class MultiHeadCrossEntropy:
         self.parts: dict[str, float] = {}
         total = 0.0
         for name, z in self.heads.split(logits).items():  # z: (N, K_h)
-            rows = np.flatnonzero(np.asarray(targets[name]) >= 0)  # (n_h,)
+            rows = np.flatnonzero(present(np.asarray(targets[name])))  # (n_h,)
             self.counts[name], self.parts[name] = rows.size, 0.0
             if rows.size == 0:
                 continue

@@ -31,10 +31,12 @@ class ConvChains:
 
     def __init__(self, net, runner: ConvInference | None, path: str):
         self.net, self.runner, self.path = net, runner, path
+        #: Column slices of a multi-task network's heads, each given its own softmax; None: one softmax.
+        self.heads: tuple[slice, ...] | None = None
 
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
         """[(L_i,)] codes -> [(L_i, K)] probabilities."""
-        return predict_conv_chains(self.net, chains, runner=self.runner)
+        return predict_conv_chains(self.net, chains, runner=self.runner, heads=self.heads)
 
 
 class PlainWindow:
@@ -101,10 +103,15 @@ ONE_CHAIN = ("conv buffered", "conv layers", "window one-hot")
 MANY_CHAINS = ("conv buffered", "conv layers", "window tables", "window one-hot")
 
 
-def predictor(net, window: int, order: tuple[str, ...] = MANY_CHAINS):
-    """The first path in ``order`` that runs ``net`` (a NumPy Network reading windows of ``window``)."""
+def predictor(net, window: int, order: tuple[str, ...] = MANY_CHAINS, heads: tuple[slice, ...] | None = None):
+    """The first path in ``order`` that runs ``net`` (a NumPy Network reading windows of ``window``); with
+    several ``heads`` (column slices of a multi-task network) a conv path, which gives each its own softmax."""
     for name in order:
         runner = PATHS[name](net, window)
+        if runner is not None and heads is not None and len(heads) > 1:
+            if not isinstance(runner, ConvChains):
+                continue
+            runner.heads = heads
         if runner is not None:
             return runner
     raise ValueError(f"no prediction path runs the layer list {[s['type'] for s in net.specs]}")

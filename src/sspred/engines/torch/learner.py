@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 
 from sspred.config import TrainConfig
 from sspred.engines.spec import initial_state, is_weight, valid_rows
+from sspred.engines.torch.losses import multi_head_cross_entropy, smoothed_targets
 from sspred.engines.torch.network import DTYPES, TorchNetwork
 from sspred.engines.torch.optim import OPTIMIZERS
 from sspred.layout import Layout
@@ -38,18 +41,6 @@ def set_cpu_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
-def smoothed_targets(y: torch.Tensor, k: int, smoothing: float, dtype) -> torch.Tensor:
-    """(B, K): 1 - rho on the true class and rho / (K - 1) elsewhere, as the NumPy SoftmaxCrossEntropy.
-
-    torch's own ``label_smoothing`` spreads rho over all K classes, true one included, hence this.
-    Target distributions (B, K) (a teacher's, for distillation) are used as given.
-    """
-    if y.ndim == 2:
-        return y.to(dtype)
-    t = torch.full((y.shape[0], k), smoothing / (k - 1) if k > 1 else 0.0, dtype=dtype, device=y.device)
-    return t.scatter_(1, y[:, None], 1.0 - smoothing)
-
-
 class TorchLearner:
     """Network, optimizer and training noise on one device.
 
@@ -77,6 +68,11 @@ class TorchLearner:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.net, device_ids=ids)
         self.params = dict(self.net.named_parameters())
+        heads = cfg.model.output_heads()
+        #: A network with several heads trains on a dict of targets (multi_head_cross_entropy); accuracy and
+        #: ``predict_proba`` read the first head's columns (one head: every column).
+        self.heads = heads if len(heads.names) > 1 else None
+        self.first = heads.slices()[heads.names[0]] if self.heads else slice(None)
         kwargs = {"lr": cfg.lr}
         if cfg.optimizer == "sgd":
             kwargs["momentum"] = cfg.momentum
@@ -110,16 +106,24 @@ class TorchLearner:
     def _step_layout(self, layout: Layout, y: np.ndarray) -> tuple[float, np.ndarray]:
         if self.world > 1:
             raise ValueError("conv networks train on one process (no --distributed)")
-        x, rows, valid = self._layout_inputs(layout)
+        multi = isinstance(y, Mapping)
+        x, rows, valid = self._layout_inputs(layout, every_residue=multi)
+        if multi:
+            y = {name: torch.from_numpy(t).to(self.device) for name, t in y.items()}
+        else:
+            y = torch.from_numpy(y).to(self.device)
         with valid_rows(self.net, valid):
-            loss, logits = self.forward_backward(x, torch.from_numpy(y).to(self.device), rows=rows)
+            loss, logits = self.forward_backward(x, y, rows=rows)
         self.optimizer.step(self.params)
-        return loss, logits.argmax(dim=1).cpu().numpy()
+        return loss, logits[:, self.first].argmax(dim=1).cpu().numpy()
 
-    def _layout_inputs(self, layout: Layout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One-hot rows (N, 21) of a layout, the indices of its scored rows and its valid mask, on the device."""
+    def _layout_inputs(self, layout: Layout, every_residue: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One-hot rows (N, 21) of a layout, the indices of its scored rows (``every_residue``: of its residue
+        rows, where a multi-task network's targets are) and its valid mask, on the device."""
         codes = torch.from_numpy(layout.codes[:, None]).to(self.device)
-        rows = torch.from_numpy(np.flatnonzero(layout.labels >= 0)).to(self.device)
+        which = layout.valid if every_residue else layout.labels >= 0
+        rows = torch.from_numpy(np.flatnonzero(which)).to(self.device)
         valid = torch.from_numpy(layout.valid).to(self.device)
         return self.net.encode(codes).to(self.dtype), rows, valid
 
@@ -130,7 +134,7 @@ class TorchLearner:
         ``rows``: only these rows of the output have targets ``y`` (a chain layout's scored residues).
         """
         cfg = self.cfg
-        n_global = n_global or y.shape[0]
+        n_global = n_global or (None if isinstance(y, Mapping) else y.shape[0])
         self.model.train()
         for p in self.params.values():
             p.grad = None
@@ -147,15 +151,21 @@ class TorchLearner:
         logits = self.model(x)  # (b, K)
         if rows is not None:
             logits = logits[rows]
-        logp = torch.log_softmax(logits, dim=1)
-        t = smoothed_targets(y, logits.shape[1], cfg.smoothing, logits.dtype)
-        ce_sum = -(t * logp).sum()
-        # Sum over this rank's rows / global batch, times world: DDP's mean over ranks is then the global mean.
-        (ce_sum * (self.world / n_global)).backward()
+        if isinstance(y, Mapping):
+            mean = multi_head_cross_entropy(logits, y, self.heads, self.cfg.model.head_weights, cfg.smoothing)
+            mean.backward()
+            ce = mean.detach()
+        else:
+            logp = torch.log_softmax(logits, dim=1)
+            t = smoothed_targets(y, logits.shape[1], cfg.smoothing, logits.dtype)
+            ce_sum = -(t * logp).sum()
+            # Sum over this rank's rows / global batch, times world: DDP's mean over ranks is then the global mean.
+            (ce_sum * (self.world / n_global)).backward()
+            ce = self._all_sum(ce_sum.detach()) / n_global
         with torch.no_grad():
             for name, w in clean.items():
                 self.params[name].copy_(w)
-        loss = self._all_sum(ce_sum.detach()) / n_global + self._penalty()
+        loss = ce + self._penalty()
         return float(loss), logits.detach()
 
     def _penalty(self) -> torch.Tensor:
@@ -210,7 +220,7 @@ class TorchLearner:
             x, rows, valid = self._layout_inputs(codes)
             with valid_rows(self.net, valid), torch.no_grad():
                 self.net.eval()
-                logits = self.net(x)[rows]
+                logits = self.net(x)[rows][:, self.first]  # the first head's (n, K)
             return torch.softmax(logits, dim=1).cpu().numpy()
         return torch.softmax(self.logits(codes), dim=1).cpu().numpy()
 
