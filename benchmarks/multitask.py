@@ -1,0 +1,190 @@
+"""Multi-task conv stacks on every label set at once: train one candidate, score it on validation.
+
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/multitask.py train --out OUT --name NAME \
+        [--attention 1] [--teacher accurate] [--conservation-chains 4000] [--epochs 14] [--seed 0]
+    PYTHONPATH=src python benchmarks/multitask.py tests OUT/NAME.npz ...     # the test sets, once, at the end
+
+``train`` builds the pool the issue names, each set after its own MMseqs2 leak list
+(sspred.splits.known_leaks, 25% identity against CB513, TS115 and NEW364):
+- netsurfp2 train: 3-state labels and disorder (unresolved residues);
+- dssp8 train split: 8- and 3-state labels;
+- conservation train: classes 1-9, no secondary structure; a seeded sample of
+  ``--conservation-chains`` of them (0: all), which with ``--teacher`` also get
+  the teacher's 3-state probabilities as soft targets (distillation on unlabelled chains).
+It trains with ``sspred.train`` (the epoch with the best netsurfp2 validation
+loss is kept) and writes NAME.npz and NAME.json: the config, pool sizes, the
+epochs, and validation scores of every head (``validation``), all on
+validation splits: Q3 on netsurfp2 valid, disorder ROC AUC and the MCC-best
+threshold on netsurfp2 valid, Q8 on dssp8 valid, conservation Spearman and
+3-group accuracy on conservation valid.
+
+``tests`` scores model files on the test sets (Q3 NEW364, CB513, TS115; Q8 CB513,
+TS115; disorder AUC and MCC at the validation threshold on CB513 and TS115;
+conservation on its test split) and prints one JSON line per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import sspred
+from sspred import metrics
+from sspred.alphabet import CONSERVATION_UNKNOWN
+from sspred.config import ConvConfig, TrainConfig
+from sspred.io import datasets
+from sspred.splits import without_leaks
+
+#: Loss weights of the extra heads; the 3-state head has 1.
+HEAD_WEIGHTS = {"ss8": 0.5, "disorder": 1.0, "conservation": 0.5}
+
+
+def pool(data_dir, conservation_chains: int, seed: int) -> dict[str, list]:
+    """Training chains of each set after its own leak list; the conservation sample drawn with ``seed``."""
+    sets = {name: without_leaks(datasets.load(name, "train", data_dir), train_set=name)
+            for name in ("netsurfp2", "dssp8", "conservation")}
+    if conservation_chains and conservation_chains < len(sets["conservation"]):
+        pick = np.sort(np.random.default_rng(seed).choice(len(sets["conservation"]), conservation_chains,
+                                                           replace=False))
+        sets["conservation"] = [sets["conservation"][i] for i in pick]
+    return sets
+
+
+def head_outputs(model, chains) -> list[dict[str, np.ndarray]]:
+    return model.predict_heads([c.codes for c in chains])
+
+
+def disorder_scores(model, chains) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) disorder labels (1/0/-1) and P(disordered) of every residue of ``chains``."""
+    out = head_outputs(model, chains)
+    return (np.concatenate([c.disorder for c in chains]),
+            np.concatenate([o["disorder"][:, 1] for o in out]))
+
+
+def q8(model, chains) -> float:
+    out = head_outputs(model, chains)
+    y = np.concatenate([c.y8 for c in chains])
+    pred = np.concatenate([o["ss8"].argmax(axis=1) for o in out])
+    keep = y >= 0
+    return float((pred[keep] == y[keep]).mean() * 100)
+
+
+def conservation(model, chains) -> dict:
+    out = head_outputs(model, chains)
+    y = np.concatenate([c.conservation for c in chains]).astype(np.int64)
+    pred = np.concatenate([o["conservation"].argmax(axis=1) + 1 for o in out])
+    keep = y != CONSERVATION_UNKNOWN
+    return {"spearman": metrics.spearman(pred[keep].astype(float), y[keep].astype(float)),
+            "q3_groups": metrics.conservation_q3(y[keep], pred[keep]), "residues": int(keep.sum())}
+
+
+def validation(model, d) -> dict:
+    valid = without_leaks(datasets.load("netsurfp2", "valid", d), train_set="netsurfp2")
+    out = {"q3_netsurfp2_valid": sspred.evaluate(model, valid).q3, "valid_chains": len(valid)}
+    names = model.heads.names
+    if "disorder" in names:
+        y, s = disorder_scores(model, valid)
+        threshold, mcc = metrics.best_mcc_threshold(y, s)
+        out["disorder"] = {"auc": metrics.roc_auc(y, s), "threshold": threshold, "mcc": mcc}
+    if "ss8" in names:
+        out["q8_dssp8_valid"] = q8(model, without_leaks(datasets.load("dssp8", "valid", d), train_set="dssp8"))
+    if "conservation" in names:
+        out["conservation_valid"] = conservation(model, datasets.load("conservation", "valid", d))
+    return out
+
+
+def train(args) -> None:
+    d = datasets.data_dir(args.data_dir)
+    sets = pool(d, args.conservation_chains, args.seed)
+    if args.limit:  # a smoke run of the script itself, not a result
+        sets = {k: v[:args.limit] for k, v in sets.items()}
+    heads = [h for h in ("ss8", "disorder", "conservation") if h not in args.drop_head]
+    model_cfg = ConvConfig(channels=args.channels, first_kernel=15, kernel=5, dilations=[1, 2, 4, 8, 16],
+                           dropout=0.2, heads=heads, head_weights={h: HEAD_WEIGHTS[h] for h in heads},
+                           attention=args.attention, attention_heads=args.attention_heads,
+                           attention_dim=args.attention_dim)
+    cfg = TrainConfig(model=model_cfg, optimizer="adam", lr=0.002, schedule="cosine", lr_min=0.00002,
+                      batch_size=16, epochs=args.epochs, patience=args.epochs, seed=args.seed, engine=args.engine,
+                      device="cpu", teacher=args.teacher, teacher_weight=args.teacher_weight, name=args.name)
+    chains = [c for name in ("netsurfp2", "dssp8", "conservation") for c in sets[name]]
+    valid = without_leaks(datasets.load("netsurfp2", "valid", d), train_set="netsurfp2")[:args.limit or None]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = open(out / f"{args.name}.log", "a")
+
+    def report(stats):
+        log.write(json.dumps(stats) + "\n")
+        log.flush()
+
+    start = time.perf_counter()
+    model = sspred.train(cfg, chains, valid, callbacks=[report])
+    seconds = time.perf_counter() - start
+    model.save(out / f"{args.name}.npz")
+    record = {"name": args.name, "config": cfg.to_dict(), "pool": {k: len(v) for k, v in sets.items()},
+              "train_seconds": seconds, "history": model.header["train"]["history"],
+              "parameters": int(sum(v.size for k, v in model.params.items() if "running" not in k)),
+              "validation": validation(model, d)}
+    (out / f"{args.name}.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps(record["validation"]))
+
+
+def tests(args) -> None:
+    d = datasets.data_dir(args.data_dir)
+    for path in args.models:
+        model = sspred.load(path).model
+        rec = json.loads(Path(path).with_suffix(".json").read_text()) if Path(path).with_suffix(".json").exists() \
+            else {}
+        threshold = rec.get("validation", {}).get("disorder", {}).get("threshold")
+        row = {"model": str(path)}
+        for name in ("netsurfp2", "cb513", "ts115"):
+            s = sspred.evaluate(model, name)
+            row[f"q3_{name}"] = s.q3
+            if s.q8 is not None:
+                row[f"q8_{name}"] = s.q8
+        names = model.heads.names
+        for name in ("cb513", "ts115"):
+            chains = datasets.load(name, "test", d)
+            if "ss8" in names:
+                row[f"q8_{name}_head"] = q8(model, chains)
+            if "disorder" in names:
+                y, s = disorder_scores(model, chains)
+                row[f"disorder_auc_{name}"] = metrics.roc_auc(y, s)
+                if threshold is not None:
+                    row[f"disorder_mcc_{name}"] = metrics.binary_mcc(y, s, threshold)
+        if "conservation" in names:
+            row["conservation_test"] = conservation(model, datasets.load("conservation", "test", d))
+        print(json.dumps(row))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--out", required=True)
+    t.add_argument("--name", required=True)
+    t.add_argument("--data-dir", default=None)
+    t.add_argument("--engine", default="numpy")
+    t.add_argument("--channels", type=int, default=64)
+    t.add_argument("--attention", type=int, default=0)
+    t.add_argument("--attention-heads", type=int, default=4)
+    t.add_argument("--attention-dim", type=int, default=16)
+    t.add_argument("--teacher", default=None)
+    t.add_argument("--teacher-weight", type=float, default=0.5)
+    t.add_argument("--conservation-chains", type=int, default=0)
+    t.add_argument("--drop-head", action="append", default=[])
+    t.add_argument("--epochs", type=int, default=14)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--limit", type=int, default=0, help="chains per set (a smoke run of this script)")
+    e = sub.add_parser("tests")
+    e.add_argument("models", nargs="+")
+    e.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+    train(args) if args.cmd == "train" else tests(args)
+
+
+if __name__ == "__main__":
+    main()
