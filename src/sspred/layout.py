@@ -90,8 +90,11 @@ class ChainIndex:
             raise ValueError(f"teacher weight must lie in [0, 1], got {teacher_weight}")
         self.gap = int(gap_rows)
         self.heads = heads if heads is not None and len(heads.names) > 1 else None
-        labels = [c.labels(states) for c in chains]
         per_head = [self._head_targets(c) for c in chains] if self.heads is not None else None
+        # A multi-task pool mixes sets: a chain without the states head's labels (netsurfp2's in an 8-state
+        # model) has that head absent rather than failing as Chain.labels does.
+        labels = ([t[self.heads.names[0]] for t in per_head] if per_head is not None
+                  else [c.labels(states) for c in chains])
         if teacher is not None:
             teacher = [self._teacher(c, i, teacher, y) for i, (c, y) in enumerate(zip(chains, labels))]
         if self.heads is None:
