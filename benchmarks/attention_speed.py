@@ -7,6 +7,15 @@ evaluation mode. For scale, the same rows go through one 128 -> 128 conv layer o
 the default conv trunk is built of. Prints one JSON line per layer: residues/s (best of --repeats).
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/attention_speed.py
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/attention_speed.py --stack --residues 30000
+
+``--stack`` measures whole prediction instead: a c64k5d5 conv stack (benchmarks/conv_accuracy.py) with no
+attention and with one block (4 heads x 16), through engines/numpy/conv_infer.predict_conv_chains on its
+buffered path (ConvInference) and on the layer-by-layer path, over the same random chains. Measured with
+--residues 30000 (96 chains) on the shared 2-core machine under two training runs (very noisy; two of three runs
+agreed): buffered 121k-133k residues/s without attention and 39k with one block, i.e. the block costs about
+two thirds of the time (ratio 0.30); the layer path 83k-87k and 43k-47k. With attention the two paths are within
+the noise of each other: the (H, L, L) scores, the same work in both, dominate.
 
 Measured on the shared 2-core machine (one BLAS thread, NumPy 2.4; noisy): 343 chains, 100,226 residues,
 chain_attention about 66,000 residues/s against 354,000 for the conv layer, i.e. one block costs about
@@ -22,6 +31,8 @@ import time
 
 import numpy as np
 
+from sspred.config import ConvConfig
+from sspred.engines.numpy.conv_infer import inference, predict_conv_chains
 from sspred.engines.numpy.network import Network
 from sspred.engines.spec import gap, initial_state
 from sspred.layout import lay_out
@@ -51,6 +62,32 @@ def rate(spec: dict, x: np.ndarray, valid: np.ndarray, residues: int, repeats: i
     return residues / best
 
 
+#: The stack of --stack: c64k5d5 of benchmarks/conv_accuracy.py; its attention block has 4 heads of 16.
+STACK = dict(channels=64, kernel=5, dilations=[1, 2, 4, 8, 16], dropout=0.0, attention_heads=4, attention_dim=16)
+
+
+def stack_rates(lengths: np.ndarray, repeats: int, seed: int) -> list[dict]:
+    """Residues/s of predict_conv_chains for the STACK with 0 and 1 attention blocks, buffered and layer by layer
+    (best of ``repeats``), over random chains of ``lengths``."""
+    rng = np.random.default_rng(seed)
+    chains = [rng.integers(0, 20, n).astype(np.uint8) for n in lengths]
+    residues, rows = int(lengths.sum()), []
+    for blocks in (0, 1):
+        specs = ConvConfig(**STACK, attention=blocks).layers()
+        net = Network(specs, dtype=np.float32)
+        net.load_params(initial_state(specs, np.random.default_rng(seed), np.float32))
+        for path, runner in (("buffered", inference(net)), ("layers", None)):
+            assert path == "layers" or runner is not None, "the buffered path refused the stack"
+            best = np.inf
+            for _ in range(repeats):
+                start = time.perf_counter()
+                predict_conv_chains(net, chains, runner=runner)
+                best = min(best, time.perf_counter() - start)
+            rows.append({"stack": "c64k5d5", "attention_blocks": blocks, "path": path, "chains": len(chains),
+                         "residues": residues, "residues_per_s": round(residues / best)})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--residues", type=int, default=100_000)
@@ -59,9 +96,14 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stack", action="store_true", help="a c64k5d5 stack with and without one attention block")
     args = ap.parse_args()
 
     rng = np.random.default_rng(args.seed)
+    if args.stack:
+        for row in stack_rates(chain_lengths(args.residues, rng), args.repeats, args.seed):
+            print(json.dumps(row))
+        return
     c = args.channels
     attention = {"type": "chain_attention", "in": c, "heads": args.heads, "dim": args.dim, "residual": True}
     conv = {"type": "conv", "in": c, "out": c, "kernel": 3, "residual": True}

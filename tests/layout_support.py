@@ -10,10 +10,11 @@ import pytest
 
 import sspred
 from sspred.engines.numpy.gradcheck import relative_error
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy
+from sspred.engines.numpy.losses import MultiHeadCrossEntropy, SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.spec import gap, initial_state
 from sspred.features import one_hot
+from sspred.heads import ABSENT, Heads
 from sspred.io.fasta import parse_fasta
 from sspred.layout import lay_out
 
@@ -39,10 +40,30 @@ def random_state(specs: list[dict], rng: np.random.Generator, dtype) -> dict[str
     return state
 
 
+def head_targets(heads: Heads, valid: np.ndarray, rng: np.random.Generator, soft_first: bool) -> dict[str, np.ndarray]:
+    """Targets of every row of a layout, as layout.ChainIndex gives them: name -> (N,) classes, -1 on gap rows
+    and on about a quarter of the residues; with ``soft_first`` the first head's are (N, K) distributions
+    (a teacher's), zero rows where absent."""
+    n, out = valid.size, {}
+    for i, (name, k) in enumerate(heads.heads):
+        keep = valid & (rng.random(n) > 0.25)  # (N,)
+        if soft_first and i == 0:
+            y = rng.dirichlet(np.ones(k), n)  # (N, K)
+            y[~keep] = 0
+        else:
+            y = np.where(keep, rng.integers(0, k, n), ABSENT)  # (N,)
+        out[name] = y
+    return out
+
+
 def assert_engines_agree_on_layout(specs: list[dict], codes: list[np.ndarray], rng: np.random.Generator,
-                                   dtype: str) -> None:
+                                   dtype: str, heads: Heads | None = None, weights: dict | None = None,
+                                   soft_first: bool = False) -> None:
     """Random weights, then random labels (-1 unscored) on ``codes`` laid out with gaps, both drawn from ``rng``:
-    the NumPy and torch networks give the same logits, loss, input gradient and parameter gradients."""
+    the NumPy and torch networks give the same logits, loss, input gradient and parameter gradients.
+
+    With ``heads`` (a multi-task network's, its last layer ``heads.width`` wide) the loss is the multi-task one
+    over dict targets (``head_targets``: absent rows, and a soft first head with ``soft_first``), with ``weights``."""
     torch = pytest.importorskip("torch")
     from sspred.engines.torch.network import DTYPES, TorchNetwork
 
@@ -56,10 +77,16 @@ def assert_engines_agree_on_layout(specs: list[dict], codes: list[np.ndarray], r
     npnet.load_params(state)
     npnet.set_valid(layout.valid)
     logits = npnet.forward(x, train=True)
-    loss_fn = SoftmaxCrossEntropy()
-    loss = loss_fn.forward(logits[rows], y)
-    dlogits = np.zeros_like(logits)
-    dlogits[rows] = loss_fn.backward()
+    if heads is None:
+        loss_fn = SoftmaxCrossEntropy()
+        loss = loss_fn.forward(logits[rows], y)
+        dlogits = np.zeros_like(logits)
+        dlogits[rows] = loss_fn.backward()
+    else:
+        targets = head_targets(heads, layout.valid, rng, soft_first)
+        loss_fn = MultiHeadCrossEntropy(heads, weights)
+        loss = loss_fn.forward(logits, targets)
+        dlogits = loss_fn.backward()  # (N, W): zero on every row and head without a label
     dx = npnet.backward(dlogits)
 
     tnet = TorchNetwork(specs).to(dtype=DTYPES[dtype])
@@ -68,7 +95,12 @@ def assert_engines_agree_on_layout(specs: list[dict], codes: list[np.ndarray], r
     tnet.train()
     xt = torch.from_numpy(x).requires_grad_(True)
     tlogits = tnet(xt)
-    tloss = torch.nn.functional.cross_entropy(tlogits[torch.from_numpy(rows)], torch.from_numpy(y))
+    if heads is None:
+        tloss = torch.nn.functional.cross_entropy(tlogits[torch.from_numpy(rows)], torch.from_numpy(y))
+    else:
+        from sspred.engines.torch.losses import multi_head_cross_entropy
+
+        tloss = multi_head_cross_entropy(tlogits, targets, heads, weights)
     tloss.backward()
 
     tol = TOL[dtype]

@@ -11,7 +11,7 @@ import pytest
 
 from sspred.alphabet import N_UNITS
 from sspred.config import ConvConfig, TrainConfig
-from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.activations import softmax, softmax_heads
 from sspred.engines.numpy.attention import ChainAttention
 from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.learner import NumpyLearner
@@ -157,6 +157,20 @@ def test_engines_agree_on_attention_logits_and_every_gradient(dtype, alibi, exam
     assert_engines_agree_on_layout(specs, example_codes, np.random.default_rng([21, alibi]), dtype)
 
 
+@pytest.mark.parametrize("soft_first", [False, True])
+def test_engines_agree_on_a_multitask_attention_network_with_dict_targets(soft_first, example_codes):
+    """ConvConfig with heads ss8, disorder and conservation besides ss3 and one attention block, on the four
+    example chains laid out together: dict targets with absent rows (gaps and a quarter of the residues), the
+    ss3 head soft (a teacher's distributions) or hard, uneven head weights; float64 to 1e-8."""
+    cfg = ConvConfig(channels=6, first_kernel=5, kernel=3, dilations=[2], dropout=0,
+                     heads=["ss8", "disorder", "conservation"], head_weights={"ss8": 0.5, "disorder": 2.0},
+                     attention=1, attention_heads=2, attention_dim=3)
+    heads = cfg.output_heads()
+    assert heads.names == ("ss3", "ss8", "disorder", "conservation")
+    assert_engines_agree_on_layout(cfg.layers(), example_codes, np.random.default_rng([22, soft_first]), "float64",
+                                   heads=heads, weights=cfg.head_weights, soft_first=soft_first)
+
+
 #: Valid masks for one layer: all rows one chain; two chains inside gaps; chains touching both ends.
 EDGE_MASKS = {
     "none": None,
@@ -277,3 +291,38 @@ def test_attention_model_file_round_trip_and_long_chains_go_whole(tmp_path, exam
     monkeypatch.setattr(conv_infer, "reads_whole_chain", lambda specs: False)
     cut = predict_conv_chains(model.network, example_codes, max_rows=50)
     assert max(np.abs(p - q).max() for p, q in zip(whole, cut)) > 1e-4
+
+
+# --- 7. the buffered prediction path ----------------------------------------------------------------
+
+def test_buffered_inference_runs_attention_as_the_layers_do(example_codes):
+    """conv_infer.ConvInference (reused buffers, threads) against the layer-by-layer path on a multi-task
+    conv stack with two attention blocks: a large layout first, then smaller ones (stale buffer rows and a
+    stale ALiBi cache would show), with and without ALiBi, and through the threaded chain predictor."""
+    from sspred.engines.numpy import conv_infer
+    from sspred.engines.numpy.conv_infer import forward_layout, predict_conv_chains
+
+    cfg = ConvConfig(channels=8, first_kernel=5, kernel=3, dilations=[2], dropout=0.1, heads=["disorder"],
+                     attention=2, attention_heads=3, attention_dim=4)
+    specs = cfg.layers()
+    specs[-4]["alibi"] = False  # the second block without ALiBi: both kinds of step
+    net = Network(specs, dtype="float32")
+    net.load_params(random_state(specs, np.random.default_rng(12), "float32"))
+    runner = conv_infer.inference(net)
+    assert runner is not None and sum(s[0] == "attention" for s in runner.steps) == 2
+    heads = tuple(cfg.output_heads().slices().values())
+    g = gap(specs)
+    for group in ([0, 1, 2, 3], [2], [1, 3], [0], [3, 2, 1, 0]):
+        layout = lay_out([example_codes[i] for i in group], g)
+        fast = forward_layout(net, layout, runner, heads)
+        plain = forward_layout(net, layout, None, heads)
+        np.testing.assert_allclose(fast[layout.valid], plain[layout.valid], rtol=0, atol=1e-5, err_msg=str(group))
+    chains = [example_codes[i % 4][: 20 + 13 * i] for i in range(12)]  # many passes, run on several threads
+    plain = predict_conv_chains(net, chains, max_rows=120, heads=heads)
+    fast = predict_conv_chains(net, chains, max_rows=120, runner=runner, heads=heads)
+    for p, q in zip(plain, fast):
+        np.testing.assert_allclose(q, p, rtol=0, atol=1e-5)
+    # The check can fail: attending across the whole layout (one chain) changes every chain's outputs.
+    layout = lay_out(example_codes, g)
+    mixed = softmax_heads(runner.logits(layout.codes, np.ones_like(layout.valid)), heads)
+    assert np.abs(mixed - forward_layout(net, layout, None, heads))[layout.valid].max() > 1e-3

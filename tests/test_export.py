@@ -19,12 +19,14 @@ import torch  # noqa: E402
 from sspred.alphabet import SYMBOLS  # noqa: E402
 from sspred.cascade import cascade, ensemble, stage2_layers  # noqa: E402
 from sspred.engines.spec import context, is_conv  # noqa: E402
-from sspred.config import ModelConfig  # noqa: E402
+from sspred.config import ConvConfig, ModelConfig  # noqa: E402
 from sspred.engines.spec import initial_state  # noqa: E402
-from sspred.engines.torch.export import INPUT_NAME, OUTPUT_NAME, to_torch  # noqa: E402
+from sspred.engines.torch.export import INPUT_NAME, OUTPUT_NAME, output_names, to_torch  # noqa: E402
 from sspred.features import encode  # noqa: E402
 from sspred.io.fasta import parse_fasta  # noqa: E402
 from sspred.model import BUILTIN, Model, build_header, load_model  # noqa: E402
+
+from layout_support import random_state  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "sspred" / "examples" / "example.fasta"
 TOL = 1e-5
@@ -213,3 +215,64 @@ def test_cli_export_without_its_packages_exits_2_with_the_install_hint(missing, 
     assert result.exit_code == 2
     assert f"ONNX export needs {missing}: pip install 'sspred[export]'" in result.stderr
     assert not out.exists()
+
+
+# --- multi-task models ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def multitask() -> Model:
+    """A tiny conv stack with an attention block (ALiBi) and three heads (ss3, disorder, conservation),
+    seeded weights with biases off zero."""
+    cfg = ConvConfig(channels=8, first_kernel=5, kernel=3, dilations=[2], dropout=0.1,
+                     heads=["disorder", "conservation"], attention=1, attention_heads=2, attention_dim=4)
+    layers = cfg.layers()
+    return Model(build_header(cfg, "multitask", layers), random_state(layers, np.random.default_rng(4), "float32"))
+
+
+def assert_heads_agree(model: Model, outputs, chains: list[np.ndarray]) -> None:
+    """``outputs(codes (B, L))`` -> one (B, L, K_h) array per head: equal to Model.predict_heads, chain by chain
+    and for a batch of chains of one length."""
+    names = model.heads.names
+    for codes, want in zip(chains, model.predict_heads(chains)):
+        got = outputs(codes[None])
+        assert len(got) == len(names)
+        for name, g in zip(names, got):
+            assert g.dtype == np.float32 and g.shape == (1, codes.size, model.heads.classes(name))
+            np.testing.assert_allclose(g[0], want[name], rtol=0, atol=TOL, err_msg=name)
+    batch = same_length_batch(chains[0])
+    for name, got in zip(names, outputs(batch)):
+        for row, want in zip(got, model.predict_heads(list(batch))):
+            np.testing.assert_allclose(row, want[name], rtol=0, atol=TOL, err_msg=name)
+
+
+def test_to_torch_gives_every_head_of_a_multitask_attention_model(multitask, chains):
+    assert multitask.heads.names == ("ss3", "disorder", "conservation")
+    module = to_torch(multitask)
+
+    def outputs(codes):
+        with torch.no_grad():
+            return [t.numpy() for t in module(torch.as_tensor(codes.astype(np.int64)))]
+
+    assert_heads_agree(multitask, outputs, chains)
+    # Each head is its own distribution.
+    for p in outputs(chains[2][None]):
+        np.testing.assert_allclose(p.sum(axis=-1), 1.0, atol=1e-5)
+    # An ensemble of it with a one-head model averages the heads they share: the states head alone.
+    header, params = ensemble([multitask, load_model("fast")], "mixed")
+    mixed = Model(header, params)
+    assert mixed.heads.names == ("ss3",)
+    assert_agrees(mixed, to_torch(mixed), chains)
+
+
+def test_onnx_of_a_multitask_attention_model_has_one_output_per_head(multitask, chains, tmp_path):
+    pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'sspred[export]'")
+    from sspred.engines.torch.export import export_onnx
+
+    path = export_onnx(multitask, tmp_path / "multitask.onnx")
+    session = onnx_session(path)
+    outs = session.get_outputs()
+    assert output_names(multitask) == [OUTPUT_NAME, "disorder", "conservation"]
+    assert [o.name for o in outs] == output_names(multitask)
+    assert [o.shape for o in outs] == [["batch", "length", k] for k in (3, 2, 9)]
+    assert session.get_modelmeta().custom_metadata_map["sspred.heads"] == "ss3,disorder,conservation"
+    assert_heads_agree(multitask, lambda codes: session.run(None, {INPUT_NAME: codes.astype(np.int64)}), chains)

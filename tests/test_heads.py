@@ -14,7 +14,7 @@ import pytest
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDER_UNKNOWN, DISORDERED, MASKED
 from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.losses import MultiHeadCrossEntropy, SoftmaxCrossEntropy
-from sspred.heads import ABSENT, STANDARD_HEADS, Heads, chain_targets
+from sspred.heads import ABSENT, STANDARD_HEADS, Heads, chain_targets, present
 from sspred.io import datasets
 from sspred.io.datasets import Chain
 
@@ -31,15 +31,18 @@ AGREE_TOL = 1e-10
 WEIGHTS = {"ss3": 1.0, "ss8": 0.5, "disorder": 2.0, "conservation": 0.25}
 
 
-def random_case(rng, n=12, heads=STANDARD_HEADS, absent=0.3, empty=()):
+def random_case(rng, n=12, heads=STANDARD_HEADS, absent=0.3, empty=(), soft_first=False):
     """Logits (n, width) float64, and targets with about ``absent`` of each head's rows -1; heads in
-    ``empty`` have no labels at all."""
+    ``empty`` have no labels at all. ``soft_first``: the first head's targets are (n, K) distributions (a
+    teacher's), rows of zeros where absent."""
     logits = rng.standard_normal((n, heads.width)) * 2
     targets = {}
-    for name, k in heads.heads:
+    for i, (name, k) in enumerate(heads.heads):
         y = rng.integers(0, k, n)
         y[rng.random(n) < absent] = ABSENT
         y[0] = 0  # every head but the ``empty`` ones has at least one label
+        if soft_first and i == 0:
+            y = np.where((y >= 0)[:, None], rng.dirichlet(np.ones(k), n), 0.0)  # (n, K)
         targets[name] = np.full(n, ABSENT) if name in empty else y
     return logits, targets
 
@@ -124,21 +127,31 @@ def test_bad_targets_are_refused_naming_the_head_and_row(engine):
 
 # --- the NumPy engine's gradient -----------------------------------------------------------------
 
+@pytest.mark.parametrize("soft_first", [False, True])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 @pytest.mark.parametrize("weights", [None, WEIGHTS])
-def test_gradient_matches_finite_differences(smoothing, weights):
-    rng = np.random.default_rng([14, int(smoothing * 10), weights is None])
-    logits, targets = random_case(rng)
+def test_gradient_matches_finite_differences(smoothing, weights, soft_first):
+    """Hard targets everywhere, and a soft (teacher) first head beside hard ones (smoothing leaves soft targets
+    as given)."""
+    rng = np.random.default_rng([14, int(smoothing * 10), weights is None, soft_first])
+    logits, targets = random_case(rng, soft_first=soft_first)
     loss = MultiHeadCrossEntropy(STANDARD_HEADS, weights, smoothing)
     loss.forward(logits, targets)
     analytic = loss.backward()
     assert analytic.shape == logits.shape and analytic.dtype == np.float64
     numeric = numeric_grad(lambda: loss.forward(logits, targets), logits)
     assert relative_error(analytic, numeric) < FD_TOL
-    # Absent rows get no gradient from their head: each head's slice is zero exactly where its label is -1.
+    # Absent rows get no gradient from their head: each head's slice is zero exactly where it has no label.
     for name, g in STANDARD_HEADS.split(analytic).items():
-        assert not g[targets[name] < 0].any()
-        assert g[targets[name] >= 0].any()
+        assert not g[~present(targets[name])].any()
+        assert g[present(targets[name])].any()
+    if soft_first:  # the soft head's gradient is weight * (softmax - t) / n_h, t the distribution itself
+        rows = present(targets["ss3"])
+        z = logits[rows, STANDARD_HEADS.slices()["ss3"]]
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        w = 1.0 if weights is None else weights["ss3"]
+        np.testing.assert_allclose(analytic[rows, :3], w * (p - targets["ss3"][rows]) / rows.sum(), rtol=1e-12)
 
 
 def test_one_head_alone_is_softmax_cross_entropy_exactly():
@@ -285,3 +298,52 @@ def test_conservation_set_trains_only_the_conservation_head(data_dir):
     assert targets["conservation"].max() == 8 and targets["conservation"].min() >= 0
     loss = MultiHeadCrossEntropy(STANDARD_HEADS)
     assert loss.forward(np.zeros((n, STANDARD_HEADS.width)), targets) == pytest.approx(np.log(9), rel=1e-12)
+
+
+# --- the train command's multi-task flags -----------------------------------------------------------
+
+def test_train_command_maps_head_attention_and_several_data_flags_onto_the_config(tmp_path):
+    """--heads (comma list and repeated), --head-weight, --attention*, and --data given twice: one model file
+    whose config, layers and training record say so; bad values are usage errors naming the flag."""
+    from typer.testing import CliRunner
+
+    from sspred.cli import app
+    from sspred.model import load_model
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(">c1\nMKTAYIAKQRQISFVKSHFSRQ\nCCHHHHHHHHHCCEEEEECCCC\n>c2\nMKVLAAGIVALLA\nCCEEEEECCHHHC\n")
+    b.write_text(">d1\nGSHMSLFDEKKNE\nCCCHHHHHHHHCC\n")
+    out = tmp_path / "m.npz"
+    conv = ["--arch", "conv", "--channels", "8", "--first-kernel", "5", "--kernel", "3", "--dilations", "1",
+            "--epochs", "1", "--quiet"]
+    result = CliRunner().invoke(app, ["train", "--data", str(a), "--data", str(b), *conv, "--heads", "ss8,disorder",
+                                      "--heads", "conservation", "--head-weight", "disorder=0.5", "--head-weight",
+                                      "ss8=2", "--attention", "1", "--attention-heads", "2", "--attention-dim", "4",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    model = load_model(out)
+    assert model.heads.names == ("ss3", "ss8", "disorder", "conservation")
+    cfg = model.header["model"]
+    assert cfg["head_weights"] == {"disorder": 0.5, "ss8": 2.0} and cfg["attention"] == 1
+    attention = [s for s in model.layers if s["type"] == "chain_attention"]
+    assert [(s["heads"], s["dim"]) for s in attention] == [(2, 4)]
+    assert model.layers[-1]["out"] == 3 + 8 + 2 + 9
+    assert model.header["train"]["chains"] == 3 and model.header["train"]["data"] == f"{a}+{b}"
+    assert [p.shape for p in model.predict_heads([np.arange(7)])[0].values()] == [(7, 3), (7, 8), (7, 2), (7, 9)]
+
+    # One --data keeps working, and records the file as before.
+    result = CliRunner().invoke(app, ["train", "--data", str(a), *conv, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_model(out).header["train"]["data"] == str(a) and load_model(out).heads.names == ("ss3",)
+
+    def usage_error(*args) -> str:
+        """The usage error's text on one line: the error box's frame and line breaks depend on the terminal."""
+        result = CliRunner().invoke(app, ["train", "--data", str(a), *args, "--out", str(tmp_path / "x.npz")])
+        assert result.exit_code == 2, result.output
+        return " ".join(result.output.translate({ord(c): " " for c in "│╭╮╰╯─"}).split())
+
+    assert "Invalid value for --head-weight: expected NAME=WEIGHT" in usage_error(*conv, "--head-weight", "disorder")
+    assert "Invalid value for --heads: unknown or repeated heads ['helix']" in usage_error(*conv, "--heads", "helix")
+    assert "Invalid value for --attention" in usage_error(*conv, "--attention", "-1")
+    assert "only a conv stack (--arch conv) has extra heads" in usage_error("--heads", "disorder")
+    assert not (tmp_path / "x.npz").exists()

@@ -21,7 +21,9 @@ NEEDED = ("torch", "onnx")
 def export(
     model: Optional[str] = typer.Option(None, "-m", "--model", help=f"Built-in model name ({', '.join(BUILTIN)}) or a model file."),
     onnx: Path = typer.Option(..., "--onnx", help="ONNX file to write: input 'codes' (batch, length) int64, "
-                                                  "output 'probabilities' (batch, length, K) float32."),
+                                                  "output 'probabilities' (batch, length, K) float32, and for a "
+                                                  "multi-task model one more per extra head, named by the head "
+                                                  "('disorder', 'conservation', ...)."),
     opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset of the graph (default: sspred.engines.torch.export.OPSET)."),
 ) -> None:
     """Write a model as an ONNX graph with dynamic batch and length axes (see src/sspred/models/README.md)."""
@@ -36,4 +38,5 @@ def export(
         fail(f"ONNX export needs {exc.name}: {INSTALL_HINT}")
     with atomic_output(onnx, "wb") as handle:
         handle.write(data)
-    typer.echo(f"saved {onnx}: {loaded.name}, states {loaded.states}, {len(data):,} bytes")
+    extra = f", heads {', '.join(loaded.heads.names)}" if len(loaded.heads.names) > 1 else ""
+    typer.echo(f"saved {onnx}: {loaded.name}, states {loaded.states}{extra}, {len(data):,} bytes")

@@ -22,7 +22,7 @@ from sspred.schedules import SCHEDULES
 from sspred.training import TrainingDiverged, checkpoint_config, prepare_run
 
 #: Flags whose name is not the config field's with '-' for '_'.
-FLAG_OF_FIELD = {"model": "--arch"}
+FLAG_OF_FIELD = {"model": "--arch", "head_weights": "--head-weight"}
 
 
 def flag(field: str) -> str:
@@ -41,9 +41,37 @@ def parse_ints(values: List[str]) -> list[int]:
     return [int(tok) for v in values for tok in v.split(",") if tok.strip()]
 
 
+def parse_names(values: List[str]) -> list[str]:
+    """--heads is repeatable or a comma list."""
+    return [tok.strip() for v in values for tok in v.split(",") if tok.strip()]
+
+
+def parse_head_weights(values: List[str]) -> dict[str, float]:
+    """--head-weight NAME=W, repeatable: {NAME: W}; ConvConfig checks the names and values."""
+    weights = {}
+    for v in values:
+        name, sep, weight = v.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            weights[name.strip()] = float(weight)
+        except ValueError:
+            raise typer.BadParameter(f"expected NAME=WEIGHT (e.g. disorder=0.5), got {v!r}",
+                                     param_hint="--head-weight") from None
+    return weights
+
+
+def data_arg(values: List[str]) -> str | list[str]:
+    """One --data as the name itself (what model files and checkpoints recorded before multi-task pools),
+    several as the list ``sspred.train`` takes."""
+    return values[0] if len(values) == 1 else list(values)
+
+
 @app.command()
 def train(
-    data: str = typer.Option(..., "--data", help=f"Data set ({', '.join(datasets.DATASETS)}) or a labelled file."),
+    data: List[str] = typer.Option(..., "--data", help=f"Data set ({', '.join(datasets.DATASETS)}) or a labelled file; "
+                                   "repeatable: several sets train one multi-task model on their union, each head "
+                                   "where its labels exist (validation: the first set's valid split)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV}, then ../shared/data)."),
     valid_data: Optional[str] = typer.Option(None, "--valid-data", help="Validation set or file (default: the set's valid split)."),
@@ -89,6 +117,14 @@ def train(
     first_kernel: int = typer.Option(ConvConfig.first_kernel, "--first-kernel", help="conv: kernel of the one-hot conv (odd)."),
     kernel: int = typer.Option(ConvConfig.kernel, "--kernel", help="conv: kernel of each residual conv (odd)."),
     dilations: List[str] = typer.Option(["1,2,4,8"], "--dilations", help="conv: one residual conv per dilation, comma list."),
+    heads: List[str] = typer.Option([], "--heads", help="conv: extra output heads besides --states, comma list or "
+                                    "repeatable: ss8 (ss3 for --states 8), disorder, conservation."),
+    head_weight: List[str] = typer.Option([], "--head-weight", help="conv: loss weight of a head, NAME=W, repeatable "
+                                          "(1 for a head not named)."),
+    attention: int = typer.Option(ConvConfig.attention, "--attention", help="conv: whole-chain attention blocks "
+                                  "after the convs (ALiBi positions); 0 for none."),
+    attention_heads: int = typer.Option(ConvConfig.attention_heads, "--attention-heads", help="conv: heads per attention block."),
+    attention_dim: int = typer.Option(ConvConfig.attention_dim, "--attention-dim", help="conv: dimension of each attention head."),
     teacher: Optional[str] = typer.Option(None, "--teacher", help="conv: distil this model (file or built-in name): "
                                           "targets mix its probabilities with the labels."),
     teacher_weight: float = typer.Option(0.5, "--teacher-weight", help="conv: the teacher's share of each target."),
@@ -108,8 +144,15 @@ def train(
                 raise ConfigError("model", f"{arch!r} is not one of {', '.join(ARCHS)}")
             if arch == "conv":
                 model = ConvConfig(states=states, channels=channels, first_kernel=first_kernel, kernel=kernel,
-                                   dilations=parse_ints(dilations), dropout=dropout)
+                                   dilations=parse_ints(dilations), dropout=dropout, heads=parse_names(heads),
+                                   head_weights=parse_head_weights(head_weight), attention=attention,
+                                   attention_heads=attention_heads, attention_dim=attention_dim)
             else:
+                conv_only = [f for f, v in (("--heads", heads), ("--head-weight", head_weight),
+                                            ("--attention", attention)) if v]
+                if conv_only:
+                    raise typer.BadParameter("only a conv stack (--arch conv) has extra heads and attention",
+                                             param_hint=conv_only[0])
                 model = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
                                     bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at),
                                     batchnorm=batchnorm)
@@ -124,7 +167,7 @@ def train(
             from sspred.engines.torch.learner import set_cpu_threads
 
             set_cpu_threads(threads)
-        run = prepare_run(config, data, valid_data, data_dir=data_dir, resume=resume)
+        run = prepare_run(config, data_arg(data), valid_data, data_dir=data_dir, resume=resume)
     except ConfigError as exc:
         raise typer.BadParameter(exc.reason, param_hint=flag(exc.field)) from None
 

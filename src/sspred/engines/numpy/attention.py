@@ -45,6 +45,52 @@ def softmax_(s: np.ndarray) -> np.ndarray:
     return s
 
 
+def split_heads(m: np.ndarray, heads: int, dim: int) -> np.ndarray:
+    """(L, H*D) -> (H, L, D): head h's columns h*D:(h+1)*D as its own matrix (a view)."""
+    return m.reshape(m.shape[0], heads, dim).transpose(1, 0, 2)  # (L, H, D) -> (H, L, D)
+
+
+def attention_weights(q: np.ndarray, k: np.ndarray, scale: float, bias: np.ndarray | None) -> np.ndarray:
+    """A (H, L, L) from one chain's queries and keys (H, L, D); ``bias`` (H, L, L) is ALiBi's, or None."""
+    # Scaling q (L*D entries) rather than the scores (L*L) saves a pass over the largest array.
+    s = (q * q.dtype.type(scale)) @ k.transpose(0, 2, 1)  # (H, L, D) @ (H, D, L) -> (H, L, L)
+    if bias is not None:
+        s += bias  # (H, L, L)
+    return softmax_(s)  # over j, the row read
+
+
+def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: int, dim: int, scale: float,
+           bias: np.ndarray | None, out: np.ndarray) -> np.ndarray:
+    """One chain's attention: queries, keys and values (L, H*D) -> ``out`` (L, H*D) = [A_1 V_1, ..., A_H V_H];
+    returns the weights A (H, L, L). The one home of the forward formulas, for the layer below and for the
+    buffered prediction path (conv_infer.ConvInference)."""
+    n = q.shape[0]
+    a = attention_weights(split_heads(q, heads, dim), split_heads(k, heads, dim), scale, bias)  # (H, L, L)
+    o = a @ split_heads(v, heads, dim)  # (H, L, L) @ (H, L, D) -> (H, L, D)
+    out[...] = o.transpose(1, 0, 2).reshape(n, -1)  # (H, L, D) -> (L, H, D) -> (L, H*D)
+    return a
+
+
+class AlibiCache:
+    """ALiBi bias (H, L_max, L_max) for the longest chain seen so far. |i - j| does not depend on where a
+    chain starts, so a shorter chain's bias is its top-left (H, L, L) block; recomputing it for every chain
+    cost more than the attention itself. It is the size of the longest chain's own scores.
+
+    Not shared between threads: ``get`` may replace the array; each thread keeps its own cache."""
+
+    def __init__(self, slopes: np.ndarray | None):
+        self.slopes = slopes  # (H,), or None: no bias
+        self.bias: np.ndarray | None = None
+
+    def get(self, n: int, dtype) -> np.ndarray | None:
+        """(H, n, n) bias for a chain of ``n`` rows (a view), or None without ALiBi."""
+        if self.slopes is None:
+            return None
+        if self.bias is None or self.bias.shape[1] < n or self.bias.dtype != dtype:
+            self.bias = alibi_bias(self.slopes, n, dtype)  # (H, L, L)
+        return self.bias[:, :n, :n]
+
+
 class ChainAttention:
     """Parameters: Wq, Wk, Wv (in, heads*dim), column block h belonging to head h, and Wo (heads*dim, in).
 
@@ -61,10 +107,7 @@ class ChainAttention:
         self.slopes = alibi_slopes(self.h) if self.alibi else np.zeros(self.h)  # (H,)
         #: (N,) bool: which rows are residues; None treats every row as one chain.
         self.valid: np.ndarray | None = None
-        #: ALiBi bias (H, L_max, L_max) for the longest chain seen so far. |i - j| does not depend on where
-        #: a chain starts, so a shorter chain's bias is its top-left (H, L, L) block; recomputing it for every
-        #: chain cost more than the attention itself. It is the size of the longest chain's own scores.
-        self._bias: np.ndarray | None = None
+        self._bias = AlibiCache(self.slopes if self.alibi else None)
 
     @staticmethod
     def param_shapes(spec):
@@ -79,19 +122,11 @@ class ChainAttention:
         self.params, _ = attention_init(self.spec, rng, dtype)
 
     def _heads(self, m: np.ndarray) -> np.ndarray:
-        """(L, H*D) -> (H, L, D): head h's columns h*D:(h+1)*D as its own matrix."""
-        return m.reshape(m.shape[0], self.h, self.d).transpose(1, 0, 2)  # (L, H, D) -> (H, L, D)
+        return split_heads(m, self.h, self.d)  # (L, H*D) -> (H, L, D)
 
     def _attend(self, q: np.ndarray, k: np.ndarray) -> np.ndarray:
         """A (H, L, L) from one chain's queries and keys (H, L, D)."""
-        n = q.shape[1]
-        # Scaling q (L*D entries) rather than the scores (L*L) saves a pass over the largest array.
-        s = (q * q.dtype.type(self.scale)) @ k.transpose(0, 2, 1)  # (H, L, D) @ (H, D, L) -> (H, L, L)
-        if self.alibi:
-            if self._bias is None or self._bias.shape[1] < n or self._bias.dtype != s.dtype:
-                self._bias = alibi_bias(self.slopes, n, s.dtype)  # (H, L, L)
-            s += self._bias[:, :n, :n]  # (H, L, L)
-        return softmax_(s)  # over j, the row read
+        return attention_weights(q, k, self.scale, self._bias.get(q.shape[1], q.dtype))
 
     def _segments(self, n: int) -> list[tuple[int, int]]:
         return [(0, n)] if self.valid is None else segments(self.valid)
@@ -109,9 +144,8 @@ class ChainAttention:
         # their sum of L^2 would dwarf every other array; backward recomputes them when absent.
         self.attn: list[np.ndarray] | None = [] if train else None
         for a0, a1 in self.segs:
-            a = self._attend(self._heads(self.q[a0:a1]), self._heads(self.k[a0:a1]))  # (H, L, L)
-            o = a @ self._heads(self.v[a0:a1])  # (H, L, L) @ (H, L, D) -> (H, L, D)
-            self.o[a0:a1] = o.transpose(1, 0, 2).reshape(a1 - a0, -1)  # (H, L, D) -> (L, H, D) -> (L, H*D)
+            a = attend(self.q[a0:a1], self.k[a0:a1], self.v[a0:a1], self.h, self.d, self.scale,
+                       self._bias.get(a1 - a0, self.q.dtype), self.o[a0:a1])  # (H, L, L); o (L, H*D)
             if self.attn is not None:
                 self.attn.append(a)
         y = self.o @ p["Wo"]  # (N, H*D) @ (H*D, C) -> (N, C); zero on gap rows

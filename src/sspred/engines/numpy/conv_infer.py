@@ -4,7 +4,7 @@
 context, and runs each pass either on ``ConvInference`` (below) or, for layer lists it does not
 cover, through the first layer in table form and the training layers after it.
 
-ConvInference runs a conv stack (conv, relu, dropout, linear layers) in reused buffers.
+ConvInference runs a conv stack (conv, relu, dropout, linear and chain_attention layers) in reused buffers.
 
 The training layers (conv.py) allocate fresh arrays at every step. At prediction time those
 allocations, not the arithmetic, set the pace: a fresh (32k, 64) float32 result costs its page
@@ -26,8 +26,10 @@ from threadpoolctl import ThreadpoolController
 
 from sspred.alphabet import ENCODING
 from sspred.engines.numpy.activations import softmax_heads
+from sspred.engines.numpy.attention import AlibiCache, attend
 from sspred.engines.numpy.conv import split_taps
-from sspred.engines.spec import context, conv_dims, gap, reads_whole_chain, valid_rows
+from sspred.engines.spec import (alibi_slopes, attention_dims, context, conv_dims, gap, reads_whole_chain, segments,
+                                 valid_rows)
 from sspred.features import pad
 from sspred.layout import Layout, group_by_rows, lay_out
 
@@ -38,7 +40,7 @@ PREDICT_ROWS = 8192
 PREDICT_THREADS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 8)
 
 #: Layer types this path runs; a layer list with any other falls back to the training layers.
-SUPPORTED = {"conv", "relu", "dropout", "linear"}
+SUPPORTED = {"conv", "relu", "dropout", "linear", "chain_attention"}
 
 
 class Unsupported(ValueError):
@@ -57,7 +59,8 @@ class ConvInference:
     def __init__(self, specs: list[dict], params: dict[str, np.ndarray]):
         kinds = {s["type"] for s in specs}
         if not kinds <= SUPPORTED or specs[0]["type"] != "conv" or specs[0].get("mask", True):
-            raise Unsupported("not an unmasked one-hot conv followed by conv, relu, dropout and linear layers")
+            raise Unsupported("not an unmasked one-hot conv followed by conv, relu, dropout, linear and "
+                              "chain_attention layers")
         self.steps = []  # (kind, arrays...) in order, dropout left out (the identity at prediction)
         width = 0
         for i, spec in enumerate(specs):
@@ -72,6 +75,15 @@ class ConvInference:
                 width = max(width, spec["out"])
             elif spec["type"] == "relu":
                 self.steps.append(("relu",))
+            elif spec["type"] == "chain_attention":
+                c, h, d, residual, alibi = attention_dims(spec)
+                # Queries, keys and values in one (n, C) @ (C, 3*H*D) product instead of three.
+                wqkv = np.ascontiguousarray(np.concatenate(
+                    [params[f"layers.{i}.{k}"] for k in ("Wq", "Wk", "Wv")], axis=1), np.float32)  # (C, 3*H*D)
+                wo = np.ascontiguousarray(params[f"layers.{i}.Wo"], np.float32)  # (H*D, C)
+                self.steps.append(("attention", wqkv, wo, h, d, 1.0 / np.sqrt(d), alibi_slopes(h) if alibi else None,
+                                   residual, len(self.steps)))
+                width = max(width, c)
         self.tables = one_hot_tables(self.steps[0][1])  # the first conv reads one-hot codes
         self.margin = max(s[3] for s in self.steps if s[0] == "conv")
         self.width = width
@@ -87,6 +99,26 @@ class ConvInference:
             self.local.buffers = have
         return have
 
+    def _attention_scratch(self, n: int, hd: int) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's (n, 3*H*D) queries-keys-values and (n, H*D) outputs, grown as needed."""
+        have = getattr(self.local, "attention", None)
+        if have is None or have[0].shape[0] < n or have[1].shape[1] < hd:
+            rows = max(n, 0 if have is None else have[0].shape[0])
+            cols = max(hd, 0 if have is None else have[1].shape[1])
+            have = (np.empty((rows, 3 * cols), np.float32), np.empty((rows, cols), np.float32))
+            self.local.attention = have
+        return have[0][:n, :3 * hd], have[1][:n, :hd]
+
+    def _alibi(self, step: int, slopes: np.ndarray | None) -> AlibiCache:
+        """This thread's ALiBi cache for attention step ``step``: a cache shared by threads could be replaced
+        by one while another reads it."""
+        caches = getattr(self.local, "alibi", None)
+        if caches is None:
+            caches = self.local.alibi = {}
+        if step not in caches:
+            caches[step] = AlibiCache(slopes)
+        return caches[step]
+
     def logits(self, codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
         n, m = codes.size, self.margin
         a, b, scratch = self._buffers(n)
@@ -95,6 +127,7 @@ class ConvInference:
         a[m + n:m + n + m] = 0
         b[m + n:m + n + m] = 0
         invalid = np.flatnonzero(~valid)
+        chains = segments(valid) if any(s[0] == "attention" for s in self.steps) else []
         _, taps, bias, half, d, _, _ = self.steps[0]
         padded = pad(codes, 2 * half + 1)  # spacers past both ends, as the one-hot input has
         c = bias.size
@@ -115,6 +148,22 @@ class ConvInference:
                 np.matmul(x, w, out=out)  # (n, C) @ (C, K) -> (n, K)
                 out += bias
                 x = out
+            elif kind == "attention":
+                # attention.ChainAttention.forward, per chain (run of valid rows), into this thread's buffers.
+                _, wqkv, wo, h, d, scale, slopes, residual, index = step
+                hd, c_out = wo.shape
+                qkv, o = self._attention_scratch(n, hd)
+                np.matmul(x, wqkv, out=qkv)  # (n, C) @ (C, 3*H*D) -> (n, 3*H*D)
+                o[...] = 0  # gap rows read nothing
+                cache = self._alibi(index, slopes)
+                for a0, a1 in chains:
+                    attend(qkv[a0:a1, :hd], qkv[a0:a1, hd:2 * hd], qkv[a0:a1, 2 * hd:], h, d, scale,
+                           cache.get(a1 - a0, o.dtype), o[a0:a1])  # (L, H*D) each -> o (L, H*D)
+                y = dst[m:m + n, :c_out]
+                np.matmul(o, wo, out=y)  # (n, H*D) @ (H*D, C) -> (n, C)
+                if residual:
+                    y += x
+                src, dst, x = dst, src, y
             else:
                 _, taps, bias, half, d, residual, masked = step
                 if masked:

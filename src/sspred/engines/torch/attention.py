@@ -16,6 +16,25 @@ from torch import nn
 from sspred.engines.spec import alibi_slopes, attention_dims, segments
 
 
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, dim: int, scale: float,
+           slopes: torch.Tensor | None) -> torch.Tensor:
+    """Chains' attention outputs from their queries, keys and values (..., L, H*D) -> (..., L, H*D), each of
+    the leading rows (none, or a batch of equal-length chains) on its own; ``slopes`` (H,) for ALiBi, or None.
+    Built from shape operations only, so a traced graph (engines/torch/export.py) keeps L dynamic."""
+    lead, n = q.shape[:-2], q.shape[-2]
+
+    def split(m):  # (..., L, H*D) -> (..., L, H, D) -> (..., H, L, D)
+        return m.reshape(*lead, n, heads, dim).transpose(-3, -2)
+
+    s = scale * (split(q) @ split(k).transpose(-1, -2))  # (..., H, L, D) @ (..., H, D, L) -> (..., H, L, L)
+    if slopes is not None:
+        pos = torch.arange(n, device=q.device)
+        dist = (pos[:, None] - pos[None, :]).abs()  # (L, L)
+        s = s - slopes.to(device=q.device, dtype=q.dtype)[:, None, None] * dist  # (H, 1, 1) * (L, L) -> (..., H, L, L)
+    o = torch.softmax(s, dim=-1) @ split(v)  # (..., H, L, L) @ (..., H, L, D) -> (..., H, L, D)
+    return o.transpose(-3, -2).reshape(*lead, n, heads * dim)  # (..., L, H, D) -> (..., L, H*D)
+
+
 class ChainAttention(nn.Module):
     def __init__(self, spec: dict):
         super().__init__()
@@ -31,8 +50,9 @@ class ChainAttention(nn.Module):
         #: (N,) bool: which rows are residues; None treats every row as one chain.
         self.valid: torch.Tensor | None = None
 
-    def _heads(self, m: torch.Tensor) -> torch.Tensor:
-        return m.reshape(m.shape[0], self.h, self.d).transpose(0, 1)  # (L, H*D) -> (L, H, D) -> (H, L, D)
+    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """``attend`` with this block's heads, scale and slopes: (..., L, H*D) each -> (..., L, H*D)."""
+        return attend(q, k, v, self.h, self.d, self.scale, self.slopes if self.alibi else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
@@ -42,13 +62,7 @@ class ChainAttention(nn.Module):
         for a0, a1 in segs:
             if a0 > row:
                 pieces.append(q.new_zeros(a0 - row, q.shape[1]))  # gap rows read nothing
-            s = self.scale * (self._heads(q[a0:a1]) @ self._heads(k[a0:a1]).transpose(1, 2))  # -> (H, L, L)
-            if self.alibi:
-                pos = torch.arange(a1 - a0, device=x.device)
-                dist = (pos[:, None] - pos[None, :]).abs()  # (L, L)
-                s = s - self.slopes.to(device=x.device, dtype=x.dtype)[:, None, None] * dist  # (H, L, L)
-            o = torch.softmax(s, dim=-1) @ self._heads(v[a0:a1])  # (H, L, L) @ (H, L, D) -> (H, L, D)
-            pieces.append(o.transpose(0, 1).reshape(a1 - a0, -1))  # (H, L, D) -> (L, H, D) -> (L, H*D)
+            pieces.append(self.attend(q[a0:a1], k[a0:a1], v[a0:a1]))  # (L, H*D)
             row = a1
         if n > row:
             pieces.append(q.new_zeros(n - row, q.shape[1]))

@@ -12,7 +12,17 @@ probabilities (B, L, K) float32 in ``model.states`` order. It is the NumPy engin
   conv after it sees zeros there (``engines.spec.valid_rows``), a residual conv adding its masked input;
 - a second stage reads a window of first-stage probabilities, each position with a spacer unit that is on
   past the ends, and the centred log10 of the chain length (``features.stage2_rows``);
-- members' probabilities are averaged.
+- a chain_attention layer attends over the residue rows of each chain (each batch row) alone, as the
+  NumPy engine does over a layout's runs of valid rows; its gap rows read nothing (engines/torch/attention.attend);
+- a multi-task network (sspred.heads) gives each head's columns a softmax of its own, as the NumPy engine's
+  ``softmax_heads``;
+- members' probabilities are averaged, head by head.
+
+Outputs: a model with one head (every model before multi-task training) returns one tensor, the states
+probabilities (B, L, K). A model with several heads (``Model.heads``: the states head first, then those every
+member has) returns a tuple, one (B, L, K_h) tensor per head in that order: the states head's is the same
+tensor as before, and each extra head's is its own distribution (disorder: 2 columns, ordered then disordered;
+conservation: classes 1-9; ss8/ss3: their states), i.e. ``Model.predict_heads``.
 
 Each of the B rows is a separate chain, and all B have the same length L: a row is never padded or read
 as the neighbour of another. Chains of different lengths go in separate calls (or separate batches),
@@ -21,8 +31,11 @@ since spacer padding inside a row would be read as residues' neighbours and chan
 ``export_onnx`` writes that module with torch's TorchScript-based exporter (``dynamo=False``): batch and
 length are dynamic axes, and it needs no package past torch to write the file (torch 2.13's default, the
 dynamo exporter, needs onnxscript as well); onnx then checks the file. The ONNX graph's input is ``codes`` (batch,
-length) int64 and its output ``probabilities`` (batch, length, K) float32; its metadata carries the model's
-name, its states in column order and the symbol table (``sspred.name``, ``sspred.states``, ``sspred.symbols``).
+length) int64 and its first output ``probabilities`` (batch, length, K) float32, the states head; a multi-task
+model has one more output per extra head, named by the head (``disorder``, ``conservation``, ``ss8``: see
+``output_names``), (batch, length, K_h) float32 each. Its metadata carries the model's name, its states in column
+order, the symbol table and the heads in output order (``sspred.name``, ``sspred.states``, ``sspred.symbols``,
+``sspred.heads``).
 """
 
 from __future__ import annotations
@@ -39,6 +52,7 @@ from torch import nn
 
 from sspred.alphabet import SPACER, SYMBOLS
 from sspred.engines.spec import gap, is_conv
+from sspred.engines.torch.attention import ChainAttention
 from sspred.engines.torch.network import TorchNetwork
 from sspred.errors import InputError
 from sspred.features import LOG_LENGTH_CENTRE
@@ -51,7 +65,8 @@ OPSET = 17
 MIN_OPSET, MAX_OPSET = 13, 20
 #: Names of the ONNX graph's input and output, and of their dynamic axes.
 INPUT_NAME, OUTPUT_NAME = "codes", "probabilities"
-DYNAMIC_AXES = {INPUT_NAME: {0: "batch", 1: "length"}, OUTPUT_NAME: {0: "batch", 1: "length"}}
+#: Dynamic axes of the input and of every output.
+AXES = {0: "batch", 1: "length"}
 #: Example input traced at export: 2 chains of 5 residues (sizes above 1, so neither axis is taken as fixed).
 TRACE_SHAPE = (2, 5)
 
@@ -109,9 +124,22 @@ class ConvStage(nn.Module):
             # input when residual. The first conv reads the spacers, as conv_infer.first_layer does.
             if i > 0 and getattr(layer, "masked", False):
                 x = x * valid  # (B*N, C)
-            x = layer(x)
+            x = self._attention(layer, x, codes.shape[0]) if isinstance(layer, ChainAttention) else layer(x)
         x = x.reshape(codes.shape[0], -1, x.shape[-1])  # (B*N, K) -> (B, N, K)
         return x[:, g:x.shape[1] - g] if g else x  # (B, L, K)
+
+    def _attention(self, layer: ChainAttention, x: torch.Tensor, b: int) -> torch.Tensor:
+        """A chain_attention layer over B rows of one chain each: (B*N, C) -> (B*N, C). Each row's residues
+        (between its gaps) attend to each other only; the gap rows read nothing, as in either engine's layer.
+        The layer's own forward finds chains from a NumPy mask, which a trace would freeze to one length."""
+        g = self.gap
+        xb = x.reshape(b, -1, x.shape[-1])  # (B*N, C) -> (B, N, C)
+        inner = xb[:, g:xb.shape[1] - g] if g else xb  # (B, L, C)
+        # 3 x (B, L, C) @ (C, H*D) -> (B, L, H*D), then attention within each row -> (B, L, H*D)
+        o = layer.attend(inner @ layer.Wq, inner @ layer.Wk, inner @ layer.Wv)
+        o = F.pad(o, (0, 0, g, g)) if g else o  # (B, N, H*D), zero on the gap rows
+        y = o.reshape(-1, o.shape[-1]) @ layer.Wo  # (B*N, H*D) @ (H*D, C) -> (B*N, C)
+        return y + x if layer.residual else y
 
 
 class SecondStage(nn.Module):
@@ -136,23 +164,35 @@ class SecondStage(nn.Module):
 
 
 class MemberModule(nn.Module):
-    """One member: its first stage and, when it has one, its second: codes (B, L) -> probabilities (B, L, K)."""
+    """One member: its first stage and, when it has one, its second: codes (B, L) -> probabilities (B, L, W),
+    every head's columns side by side, each head a softmax of its own (Member.predict_many)."""
 
     def __init__(self, member):
         super().__init__()
         stage1 = member.stage1
         self.stage1 = ConvStage(stage1.net) if is_conv(stage1.net.specs) else WindowStage(stage1.net, stage1.window)
         self.stage2 = SecondStage(member.stage2.net, member.stage2.window) if member.stage2 is not None else None
+        self.slices = member.slices  # each head's columns, or None for one head
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        probs = torch.softmax(self.stage1(codes), dim=-1)
+        logits = self.stage1(codes)  # (B, L, W)
+        if self.slices is None:
+            probs = torch.softmax(logits, dim=-1)
+        else:
+            probs = torch.cat([torch.softmax(logits[..., s], dim=-1) for s in self.slices], dim=-1)  # (B, L, W)
         if self.stage2 is not None:
             probs = torch.softmax(self.stage2(probs), dim=-1)
         return probs
 
 
+def _mean(probs: list[torch.Tensor]) -> torch.Tensor:
+    """Members' (B, L, K) probabilities averaged; one member's as they are."""
+    return probs[0] if len(probs) == 1 else torch.stack(probs).mean(dim=0)  # (M, B, L, K) -> (B, L, K)
+
+
 class ExportedModel(nn.Module):
-    """A whole model: integer codes (B, L) -> probabilities (B, L, K), float32, columns in ``states`` order.
+    """A whole model: integer codes (B, L) -> probabilities (B, L, K), float32, columns in ``states`` order;
+    with several heads, a tuple of one (B, L, K_h) per head in ``heads`` order (see the module docstring).
 
     Rows are separate chains of one length L (see the module docstring).
     """
@@ -160,13 +200,22 @@ class ExportedModel(nn.Module):
     def __init__(self, model):
         super().__init__()
         self.states = model.states
+        self.heads = model.heads.names  # the states head first
         self.members = nn.ModuleList(MemberModule(m) for m in model.members)
+        # Each member's columns of each head, as Model.predict_heads reads them.
+        self.columns = [m.heads.slices() if m.heads is not None else {self.heads[0]: slice(None)}
+                        for m in model.members]
 
-    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+    def forward(self, codes: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         codes = codes.long()
-        if len(self.members) == 1:
-            return self.members[0](codes)
-        return torch.stack([m(codes) for m in self.members]).mean(dim=0)  # (M, B, L, K) -> (B, L, K)
+        probs = [m(codes) for m in self.members]  # M x (B, L, W_m)
+        out = tuple(_mean([p[..., cols[name]] for cols, p in zip(self.columns, probs)]) for name in self.heads)
+        return out[0] if len(out) == 1 else out
+
+
+def output_names(model) -> list[str]:
+    """The ONNX outputs of ``model``, in order: ``probabilities`` for the states head, then each extra head's name."""
+    return [OUTPUT_NAME, *model.heads.names[1:]]
 
 
 def to_torch(model) -> ExportedModel:
@@ -181,12 +230,13 @@ def to_torch(model) -> ExportedModel:
 def onnx_bytes(model, opset: int = OPSET) -> bytes:
     """``model`` as a serialized ONNX graph, checked by ``onnx.checker`` (with shape inference) before it is
     returned: input ``codes`` (batch, length) int64, output ``probabilities`` (batch, length, K) float32 in
-    ``model.states`` order; batch and length are dynamic."""
+    ``model.states`` order, and one output per extra head (``output_names``); batch and length are dynamic."""
     import onnx  # the checker; an ImportError names the missing package for the caller's install hint
 
     if not MIN_OPSET <= opset <= MAX_OPSET:
         raise InputError(f"ONNX opset must be between {MIN_OPSET} and {MAX_OPSET}, got {opset}")
     module = to_torch(model)
+    names = output_names(model)
     example = torch.full(TRACE_SHAPE, SPACER - 1, dtype=torch.int64)  # any residue codes trace the same graph
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -195,12 +245,14 @@ def onnx_bytes(model, opset: int = OPSET) -> bytes:
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message="Constant folding")
         torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=opset,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], dynamic_axes=DYNAMIC_AXES)
+                          input_names=[INPUT_NAME], output_names=names,
+                          dynamic_axes={name: AXES for name in [INPUT_NAME, *names]})
     proto = onnx.load_from_string(buffer.getvalue())
-    # The trace leaves the state axis unnamed-dynamic; it is the model's K, and the file says which K.
-    proto.graph.output[0].type.tensor_type.shape.dim[2].dim_value = len(model.states)
+    # The trace leaves the class axis unnamed-dynamic; it is each head's K, and the file says which K.
+    for output, (_, k) in zip(proto.graph.output, model.heads.heads):
+        output.type.tensor_type.shape.dim[2].dim_value = k
     onnx.helper.set_model_props(proto, {"sspred.name": model.name, "sspred.states": model.states,
-                                        "sspred.symbols": SYMBOLS})
+                                        "sspred.symbols": SYMBOLS, "sspred.heads": ",".join(model.heads.names)})
     onnx.checker.check_model(proto, full_check=True)
     return proto.SerializeToString()
 
