@@ -364,7 +364,6 @@ class TrainConfig(Fields):
         for bad, name, why in (
                 (self.teacher and not conv, "teacher", "distillation trains conv stacks (model=ConvConfig(...))"),
                 (self.stage1 and conv, "stage1", "a second stage is a window network, not a conv stack"),
-                (self.distributed and conv, "distributed", "conv stacks train on one process"),
                 (self.distributed and self.engine != "torch", "distributed", "needs engine='torch'"),
                 (self.device not in PLAIN_DEVICES and self.engine != "torch", "device",
                  f"{self.device!r} needs engine='torch' (the numpy engine runs on {', '.join(PLAIN_DEVICES)})")):

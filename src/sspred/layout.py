@@ -33,6 +33,30 @@ class Layout:
         """Per-chain slices of per-row outputs (N, ...) -> [(L_i, ...)]."""
         return [rows[s:s + n] for s, n in zip(self.starts, self.lengths)]
 
+    @property
+    def gap_rows(self) -> int:
+        """The spacer rows before the first chain (and between and after chains): ``lay_out``'s gap."""
+        return int(self.starts[0]) if self.starts.size else int(self.codes.size)
+
+    def target_counts(self, every_residue: bool = False) -> np.ndarray:
+        """(C,) target rows of each chain: its scored residues (labels >= 0), or with ``every_residue`` all its
+        residues (a multi-task batch's targets, one per valid row)."""
+        which = self.valid if every_residue else self.labels >= 0  # (N,)
+        return np.array([int(which[s:s + n].sum()) for s, n in zip(self.starts, self.lengths)], dtype=np.int64)
+
+    def chains(self, which: np.ndarray) -> "Layout":
+        """The layout of chains ``which`` (indices, in that order) alone, the same gap apart, labels kept."""
+        return lay_out([self.codes[self.starts[k]:self.starts[k] + self.lengths[k]] for k in which], self.gap_rows,
+                       [self.labels[self.starts[k]:self.starts[k] + self.lengths[k]] for k in which])
+
+
+def chain_rows(counts: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Indices of chains ``which``'s rows in an array of per-chain blocks laid end to end, ``counts`` (C,) rows
+    each (targets or predictions in row order, ``Layout.target_counts``): (sum of counts[which],)."""
+    offsets = np.concatenate([[0], np.cumsum(counts)])  # (C + 1,)
+    parts = [np.arange(offsets[k], offsets[k + 1]) for k in which]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
 
 def lay_out(codes: list[np.ndarray], gap_rows: int, labels: list[np.ndarray] | None = None) -> Layout:
     """Chains ``codes`` [(L_i,)] end to end with ``gap_rows`` spacers before, between and after them."""

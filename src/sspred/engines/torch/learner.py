@@ -12,7 +12,8 @@ from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.engines.torch.losses import multi_head_cross_entropy, smoothed_targets
 from sspred.engines.torch.network import DTYPES, TorchNetwork
 from sspred.engines.torch.optim import OPTIMIZERS
-from sspred.layout import Layout
+from sspred.heads import present
+from sspred.layout import Layout, chain_rows
 
 #: --device values: a torch device string, or a function choosing one.
 DEVICES = {
@@ -46,8 +47,9 @@ class TorchLearner:
 
     With ``distributed`` (a process group already initialised, e.g. under
     torchrun) every rank receives the same global batch, trains on its
-    rank::world share inside DistributedDataParallel, and the loss is scaled so
-    the averaged gradient equals that of the whole global batch.
+    rank::world share (of windows, or of whole chains for a conv stack) inside
+    DistributedDataParallel, and the loss is scaled so the averaged gradient
+    equals that of the whole global batch.
     """
 
     engine = "torch"
@@ -103,19 +105,38 @@ class TorchLearner:
         self.optimizer.step(self.params)
         return loss, self._gather(logits.argmax(dim=1), n_global)
 
-    def _step_layout(self, layout: Layout, y: np.ndarray) -> tuple[float, np.ndarray]:
-        if self.world > 1:
-            raise ValueError("conv networks train on one process (no --distributed)")
+    def _step_layout(self, layout: Layout, y) -> tuple[float, np.ndarray]:
+        """One update on a global batch of whole chains with targets ``y``: its scored rows' (n,) or (n, K), or a
+        multi-task dict name -> every residue row's targets. Returns its loss and the first head's predicted
+        classes of the same rows, in the same order.
+
+        Under DDP rank r trains on chains r, r + world, ... (whole chains: a conv or attention layer reads its
+        whole chain); each CE sum is divided by the global batch's count and multiplied by world, so DDP's mean
+        over ranks is the one-process gradient of the whole batch.
+        """
         multi = isinstance(y, Mapping)
-        x, rows, valid = self._layout_inputs(layout, every_residue=multi)
-        if multi:
-            y = {name: torch.from_numpy(t).to(self.device) for name, t in y.items()}
+        counts = layout.target_counts(every_residue=multi)  # (C,) target rows of each chain, in row order
+        mine = np.arange(self.rank, counts.size, self.world)  # this rank's chains
+        totals = {name: int(present(t).sum()) for name, t in y.items()} if multi else None
+        n_global = None if multi else int(y.shape[0])
+        if self.world > 1:
+            # A rank without a chain (fewer chains than ranks) still passes chain 0 forward and backward, scoring
+            # none of its rows: DDP's all-reduce waits for every rank's gradient, here zero.
+            share = layout.chains(mine if mine.size else np.zeros(1, dtype=np.int64))
+            take = chain_rows(counts, mine)  # this rank's target rows in the global batch's
+            y = {name: t[take] for name, t in y.items()} if multi else y[take]
         else:
-            y = torch.from_numpy(y).to(self.device)
+            share = layout
+        x, rows, valid = self._layout_inputs(share, every_residue=multi)
+        rows = rows if mine.size else rows[:0]
+        if multi:
+            y = {name: torch.from_numpy(np.ascontiguousarray(t)).to(self.device) for name, t in y.items()}
+        else:
+            y = torch.from_numpy(np.ascontiguousarray(y)).to(self.device)
         with valid_rows(self.net, valid):
-            loss, logits = self.forward_backward(x, y, rows=rows)
+            loss, logits = self.forward_backward(x, y, n_global, rows=rows, totals=totals)
         self.optimizer.step(self.params)
-        return loss, logits[:, self.first].argmax(dim=1).cpu().numpy()
+        return loss, self._gather_chains(logits[:, self.first].argmax(dim=1), counts)
 
     def _layout_inputs(self, layout: Layout, every_residue: bool = False
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -128,10 +149,13 @@ class TorchLearner:
         return self.net.encode(codes).to(self.dtype), rows, valid
 
     def forward_backward(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None,
-                         rows: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
+                         rows: torch.Tensor | None = None, totals: Mapping[str, int] | None = None
+                         ) -> tuple[float, torch.Tensor]:
         """Loss (with penalties) and logits of input rows (B, n_inputs); fills each parameter's ``.grad``.
 
         ``rows``: only these rows of the output have targets ``y`` (a chain layout's scored residues).
+        ``n_global`` (one head) or ``totals`` (several: head name -> present rows): the global batch's target
+        rows, of which ``y`` is this rank's share; None: ``y`` is the whole batch.
         """
         cfg = self.cfg
         n_global = n_global or (None if isinstance(y, Mapping) else y.shape[0])
@@ -152,9 +176,12 @@ class TorchLearner:
         if rows is not None:
             logits = logits[rows]
         if isinstance(y, Mapping):
-            mean = multi_head_cross_entropy(logits, y, self.heads, self.cfg.model.head_weights, cfg.smoothing)
-            mean.backward()
-            ce = mean.detach()
+            assert totals is not None or self.world == 1, "a rank's share needs the global batch's head totals"
+            # With the global totals this is this rank's share of the global loss: the shares add up to it, and
+            # times world DDP's mean over ranks is its gradient.
+            part = multi_head_cross_entropy(logits, y, self.heads, cfg.model.head_weights, cfg.smoothing, totals)
+            (part * self.world).backward()
+            ce = self._all_sum(part.detach())
         else:
             logp = torch.log_softmax(logits, dim=1)
             t = smoothed_targets(y, logits.shape[1], cfg.smoothing, logits.dtype)
@@ -203,6 +230,24 @@ class TorchLearner:
         dist.all_gather(parts, padded)
         # Row j of rank r is global row j * world + r.
         return torch.stack(parts, dim=1).reshape(-1)[:n_global].cpu().numpy()  # (per_rank, world) -> (n,)
+
+    def _gather_chains(self, pred: torch.Tensor, counts: np.ndarray) -> np.ndarray:
+        """The global batch's predictions, chain by chain in its row order, from every rank's chains' ``pred``
+        (rank r holds chains r, r + world, ..., ``counts`` (C,) rows each)."""
+        if self.world == 1:
+            return pred.cpu().numpy()
+        import torch.distributed as dist
+
+        shares = [np.arange(r, counts.size, self.world) for r in range(self.world)]
+        sizes = [int(counts[k].sum()) for k in shares]
+        padded = torch.full((max(sizes),), -1, dtype=pred.dtype, device=pred.device)  # all_gather needs equal sizes
+        padded[:pred.shape[0]] = pred
+        parts = [torch.empty_like(padded) for _ in range(self.world)]
+        dist.all_gather(parts, padded)
+        out = np.empty(int(counts.sum()), dtype=np.int64)  # (n,) classes
+        for k, part, n in zip(shares, parts, sizes):
+            out[chain_rows(counts, k)] = part[:n].cpu().numpy()
+        return out
 
     def inputs(self, batch: np.ndarray) -> torch.Tensor:
         """Network input rows: one-hot for residue codes (uint8), else the float rows themselves (stage 2)."""

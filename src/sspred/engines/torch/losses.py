@@ -27,11 +27,16 @@ def smoothed_targets(y: torch.Tensor, k: int, smoothing: float, dtype) -> torch.
 
 
 def multi_head_cross_entropy(logits: torch.Tensor, targets: Mapping[str, torch.Tensor], heads: Heads,
-                             weights: Mapping[str, float] | None = None, smoothing: float = 0.0) -> torch.Tensor:
+                             weights: Mapping[str, float] | None = None, smoothing: float = 0.0,
+                             totals: Mapping[str, int] | None = None) -> torch.Tensor:
     """Sum over heads of weight_h * mean CE over that head's present rows (``heads.present``); 0 for a head with none.
 
     ``logits`` (N, W) are every head's logits side by side; ``targets`` name -> (N,) int64, -1 = absent
     (NumPy arrays are moved onto the logits' device).
+
+    ``totals``: name -> present rows of that head in a larger batch these rows are a share of (a DDP rank's
+    share of the global batch). Each head's CE sum is then divided by its total instead of its own count, so the
+    shares' losses add up to the whole batch's loss.
     """
     targets = {name: torch.as_tensor(y, device=logits.device) for name, y in targets.items()}
     heads.check_targets(targets, logits.shape[0])
@@ -46,7 +51,8 @@ def multi_head_cross_entropy(logits: torch.Tensor, targets: Mapping[str, torch.T
         logp = torch.log_softmax(z[rows], dim=1)  # (n_h, K_h)
         y = targets[name][rows]  # (n_h,) classes or (n_h, K_h) distributions
         t = smoothed_targets(y if y.ndim == 2 else y.long(), z.shape[1], smoothing, logits.dtype)  # (n_h, K_h)
-        total = total + w[name] * (-(t * logp).sum() / rows.numel())
+        count = rows.numel() if totals is None else totals[name]
+        total = total + w[name] * (-(t * logp).sum() / count)
     return total
 
 
