@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sspred import metrics
-from sspred.alphabet import EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
+from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
 from sspred.io.formats import confidence_levels
 from sspred.model import Model, load_model
-from sspred.predict import predict_labelled
+from sspred.predict import LABELLED_CHAINS, predict_labelled
 from sspred.training import data_label, resolve_data
 
 #: Bootstrap resamples of the chains for the 95% intervals.
@@ -29,6 +29,10 @@ N_CALIBRATION_BINS = 10
 N_CONFIDENCE_DIGITS = 10
 #: (8, 3) matrix that sums 8-state probabilities into H/E/C ones, by the 8-to-3 reduction.
 EIGHT_TO_THREE_MATRIX = np.eye(len(STATES3))[EIGHT_TO_THREE]
+#: P(disordered) at or above which a residue is called disordered when the model's header has no
+#: ``thresholds.disorder`` (one chosen on validation by ``choose_disorder_threshold``): the point where the
+#: disorder head finds both classes equally likely, the call its argmax makes.
+DEFAULT_DISORDER_THRESHOLD = 0.5
 
 
 def _clean(x):
@@ -153,6 +157,74 @@ def pooled_q3(model: Model, chains) -> float:
     return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
 
 
+def predict_labelled_heads(model: Model, chains) -> list[dict[str, np.ndarray]]:
+    """Every head's probabilities for labelled chains, [{head: (L, K_h)}] in order: ``predict_labelled``'s
+    batches, each through the network once (``Model.predict_heads``); the states head equals
+    ``predict_labelled``'s output."""
+    out: list[dict[str, np.ndarray]] = []
+    for start in range(0, len(chains), LABELLED_CHAINS):
+        out += model.predict_heads([c.codes for c in chains[start:start + LABELLED_CHAINS]])
+    return out
+
+
+def _disorder_scores(outs: list[dict], chains) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) disorder labels (DISORDERED/ORDERED, negative where unknown) and (N,) P(disordered), end to end."""
+    y = np.concatenate([np.asarray(c.disorder, dtype=np.int64) for c in chains])
+    s = np.concatenate([o["disorder"][:, DISORDERED] for o in outs])  # (L, 2) -> (L,) per chain, then (N,)
+    return y, s
+
+
+def disorder_threshold(model: Model) -> tuple[float, str]:
+    """(threshold, source): the model header's ``thresholds.disorder`` and "model", or
+    DEFAULT_DISORDER_THRESHOLD and "default" when the header has none."""
+    t = model.header.get("thresholds", {}).get("disorder")
+    if t is None:
+        return DEFAULT_DISORDER_THRESHOLD, "default"
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
+        raise ValueError(f"model {model.name!r}: header thresholds.disorder must be a probability in [0, 1], "
+                         f"got {t!r}")
+    return float(t), "model"
+
+
+def _disorder_block(outs: list[dict], chains, model: Model) -> dict | None:
+    """Disorder scores over residues with a known label (None when no residue has one): ROC AUC of
+    P(disordered), MCC of "disordered where P >= threshold"."""
+    y, s = _disorder_scores(outs, chains)
+    known = y >= 0
+    if not known.any():
+        return None
+    threshold, source = disorder_threshold(model)
+    return {"auc": metrics.roc_auc(y, s), "mcc": metrics.binary_mcc(y, s, threshold), "threshold": threshold,
+            "threshold_source": source, "residues": int(known.sum()), "disordered": int((y == DISORDERED).sum())}
+
+
+def _conservation_block(outs: list[dict], chains) -> dict | None:
+    """Conservation scores over residues with a known class 1-9 (None when none has): Spearman's rho of the
+    predicted class (argmax + 1) against the true one, and the percent in the true class's group."""
+    y = np.concatenate([np.asarray(c.conservation, dtype=np.int64) for c in chains])
+    pred = np.concatenate([o["conservation"].argmax(axis=1) + 1 for o in outs])  # index 0-8 -> class 1-9
+    keep = y != CONSERVATION_UNKNOWN
+    if not keep.any():
+        return None
+    y, pred = y[keep], pred[keep]
+    return {"spearman": metrics.spearman(pred.astype(np.float64), y.astype(np.float64)),
+            "q3_groups": metrics.conservation_q3(y, pred), "residues": int(keep.sum())}
+
+
+def choose_disorder_threshold(model, chains) -> tuple[float, float]:
+    """(threshold, MCC): the P(disordered) cut with the best MCC on ``chains`` (validation chains with disorder
+    labels) by ``metrics.best_mcc_threshold``. A training run stores it as ``header["thresholds"] =
+    {"disorder": threshold}``; ``evaluate`` then scores the MCC of test sets at it.
+
+    ``model``: a Model, a Predictor, or a built-in name or model file, with a disorder head.
+    """
+    m = _as_model(model)
+    if "disorder" not in m.heads.names:
+        raise ValueError(f"model {m.name!r} has no disorder head (its heads: {', '.join(m.heads.names)})")
+    y, s = _disorder_scores(predict_labelled_heads(m, chains), chains) if chains else (np.zeros(0), np.zeros(0))
+    return metrics.best_mcc_threshold(y, s)
+
+
 def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """The field's scores of ``model`` on labelled ``chains``.
@@ -165,8 +237,20 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
     reduction of its argmax. Calibration is scored on the states the model
     outputs when the chains have those labels, else on its probabilities summed
     into H/E/C. With ``rng``: 95% bootstrap intervals over chains (``ci``).
+
+    Extra heads (one pass of the network gives them all): a 3-state model's ss8
+    head gives ``q8`` (and ``eight_state``, ``q8_head`` = "ss8") on chains with
+    8-state labels; a disorder head gives ``disorder`` on chains with disorder
+    labels ({"auc", "mcc", "threshold", "threshold_source", "residues",
+    "disordered"}; see ``disorder_threshold``); a conservation head gives
+    ``conservation`` on chains with conservation classes ({"spearman",
+    "q3_groups", "residues"}). Chains without secondary-structure labels (the
+    conservation set) give ``residues`` 0 and None for Q3, MCC, SOV and ECE,
+    and no intervals.
     """
-    probs = predict_labelled(model, chains)
+    outs = predict_labelled_heads(model, chains)
+    names = model.heads.names
+    probs = [o[names[0]] for o in outs]
     eight = model.states == STATES8
     pred_native = [p.argmax(axis=1) for p in probs]
     pred3 = [EIGHT_TO_THREE[p] for p in pred_native] if eight else pred_native
@@ -177,23 +261,39 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
               "confusion": part3["confusion"], "per_class": part3["per_class"],
               "sov99": part3["sov99"], "sov_refine": part3["sov_refine"]}
     per_chain = {f"q3:{k}": v for k, v in chains3.items()}
-    has8 = eight and all(c.y8 is not None for c in chains)
-    if has8:
+    labels8 = all(c.y8 is not None for c in chains)
+    has8 = eight and labels8
+    # Q8 from the states head of an 8-state model, else from the ss8 head of a 3-state one.
+    pred8 = pred_native if has8 else \
+        [o["ss8"].argmax(axis=1) for o in outs] if labels8 and chains and "ss8" in names else None
+    if pred8 is not None:
         y8 = [c.y8 for c in chains]
-        part8, chains8 = _state_block(y8, pred_native, STATES8)
+        part8, chains8 = _state_block(y8, pred8, STATES8)
         report["q8"] = part8["accuracy"]
         report["q8_chain_mean"] = part8["accuracy_chain_mean"]
         report["eight_state"] = part8
+        if not has8:
+            report["q8_head"] = "ss8"
         per_chain.update({f"q8:{k}": v for k, v in chains8.items()})
+    if has8:
         cal, cal_chains = _calibration(probs, y8, STATES8)
     else:
         probs3 = [p @ EIGHT_TO_THREE_MATRIX for p in probs] if eight else probs  # (L, 8) @ (8, 3) -> (L, 3)
         cal, cal_chains = _calibration(probs3, y3, STATES3)
     report["calibration"] = cal
-    if rng is not None and n_boot > 0 and chains:
+    if "disorder" in names:
+        block = _disorder_block(outs, chains, model) if chains else None
+        if block is not None:
+            report["disorder"] = block
+    if "conservation" in names:
+        block = _conservation_block(outs, chains) if chains else None
+        if block is not None:
+            report["conservation"] = block
+    # Without a residue labelled H/E/C every resample's Q3 is undefined: no intervals rather than [NaN, NaN].
+    if rng is not None and n_boot > 0 and chains and part3["residues"]:
         stats = {"q3": ("q3:", "accuracy"), "q3_chain_mean": ("q3:", "accuracy_chain_mean"),
                  "sov99": ("q3:", "sov99"), "sov_refine": ("q3:", "sov_refine")}
-        if has8:
+        if pred8 is not None:
             stats.update({"q8": ("q8:", "accuracy"), "q8_chain_mean": ("q8:", "accuracy_chain_mean"),
                           "sov99_8": ("q8:", "sov99"), "sov_refine_8": ("q8:", "sov_refine")})
         ci = {}
@@ -214,15 +314,17 @@ class Scores:
 
     >>> s = Scores.from_report({"q3": 71.5, "chains": 2, "residues": 300, "sov99": {"overall": 66.0},
     ...                         "per_class": {"mcc": {"H": 0.6, "E": 0.5, "C": 0.45}}})
-    >>> s.q3, s.q8, s.mcc["H"], s.sov99
-    (71.5, None, 0.6, 66.0)
+    >>> s.q3, s.q8, s.mcc["H"], s.sov99, s.disorder, s.conservation
+    (71.5, None, 0.6, 66.0, None, None)
     >>> s.to_dict()["residues"]
     300
     """
 
-    #: Percent of scored residues in the right H/E/C state (an 8-state model's calls reduced 8-to-3).
-    q3: float
-    #: Percent in the right DSSP state: 8-state models on 8-state labels only, else None.
+    #: Percent of scored residues in the right H/E/C state (an 8-state model's calls reduced 8-to-3);
+    #: None for data without secondary-structure labels (the conservation set).
+    q3: float | None
+    #: Percent in the right DSSP state on 8-state labels: from an 8-state model, or from a 3-state model's
+    #: ss8 head (``report["q8_head"]``); else None.
     q8: float | None
     #: Matthews correlation per H/E/C state (None where undefined).
     mcc: dict[str, float | None]
@@ -231,17 +333,26 @@ class Scores:
     chains: int
     residues: int
     report: dict = field(repr=False, default_factory=dict)
+    #: A disorder head on data with disorder labels: {"auc", "mcc", "threshold", "threshold_source"
+    #: ("model" or "default"), "residues", "disordered"}; else None.
+    disorder: dict | None = None
+    #: A conservation head on data with conservation classes: {"spearman", "q3_groups", "residues"}; else None.
+    conservation: dict | None = None
 
     @classmethod
     def from_report(cls, report: dict) -> "Scores":
         return cls(q3=report["q3"], q8=report.get("q8"), mcc=dict(report["per_class"]["mcc"]),
                    sov99=report["sov99"]["overall"], chains=report["chains"], residues=report["residues"],
-                   report=report)
+                   report=report, disorder=report.get("disorder"), conservation=report.get("conservation"))
 
     def to_dict(self) -> dict:
-        """The headline numbers as plain data (the full report is ``report``)."""
-        return {"q3": self.q3, "q8": self.q8, "mcc": dict(self.mcc), "sov99": self.sov99, "chains": self.chains,
-                "residues": self.residues}
+        """The headline numbers as plain data (the full report is ``report``); ``disorder`` and
+        ``conservation`` only where scored."""
+        out = {"q3": self.q3, "q8": self.q8, "mcc": dict(self.mcc), "sov99": self.sov99, "chains": self.chains,
+               "residues": self.residues}
+        out.update({k: dict(v) for k, v in (("disorder", self.disorder), ("conservation", self.conservation))
+                    if v is not None})
+        return out
 
 
 def _as_model(model) -> Model:
@@ -260,6 +371,8 @@ def evaluate(model, data, split: str = "test", *, data_dir: str | os.PathLike | 
     """Score ``model`` (a Model, a Predictor, or a built-in name or model file) on labelled ``data``: a set
     name and its ``split``, a labelled file (all of it), or a list of Chains. ``bootstrap`` resamples of the
     chains (seeded by ``seed``) give the 95% intervals in ``report["ci"]``; 0 for none. As ``sspred evaluate``.
+    A model with extra heads also fills ``q8`` (ss8 head), ``disorder`` and ``conservation`` where the data
+    has those labels (``evaluate_model``).
 
     >>> from sspred.io.datasets import make_chain
     >>> chains = [make_chain("helix", "AEELLKKAEELLKKAEELLKK", "CHHHHHHHHHHHHHHHHHHHC", eight=False),

@@ -4,6 +4,12 @@ A model file is the sspred container (container.py: an uncompressed npz of plain
 header, a SHA-256 checksum, every member checked before NumPy reads it) with format
 ``sspred-model``. The header carries the model config and its explicit layer list; every array is
 a parameter named ``layers.{i}.{name}``.
+
+Optional header entries: ``train`` (the run's config and history), ``members`` (an ensemble's
+networks), and ``thresholds``, the decision cuts chosen on validation, so test sets are scored at a
+cut they did not choose: ``{"disorder": t}``, a float P(disordered) in [0, 1] at or above which a
+residue is called disordered (``sspred.evaluation.choose_disorder_threshold`` picks it; ``sspred
+evaluate`` scores the disorder MCC at it, at 0.5 when the header has none).
 """
 
 from __future__ import annotations
