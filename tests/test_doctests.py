@@ -9,7 +9,7 @@ import pytest
 
 #: Modules whose docstrings carry the public API's examples.
 MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.heads",
-           "sspred.splits", "sspred.io.formats"]
+           "sspred.tracks", "sspred.splits", "sspred.io.formats"]
 
 
 @pytest.mark.parametrize("name", MODULES)

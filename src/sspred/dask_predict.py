@@ -24,14 +24,14 @@ from sspred.predict import BATCH_RESIDUES, record_batches
 _WORKER_MODELS: dict[str, Model] = {}
 
 
-def _predict_shard(spec: tuple[dict, dict], chains: list[np.ndarray]) -> list[np.ndarray]:
-    """Runs on a worker: probabilities for one batch of chains."""
+def _predict_shard(spec: tuple[dict, dict], chains: list[np.ndarray], heads: bool = False) -> list:
+    """Runs on a worker: probabilities for one batch of chains ([{head: (L, K_h)}] with ``heads``)."""
     header, params = spec
     key = header.get("checksum") or str(id(params))
     model = _WORKER_MODELS.get(key)
     if model is None:
         model = _WORKER_MODELS[key] = Model(header, params)
-    return model.predict_many(chains)
+    return model.predict_heads(chains) if heads else model.predict_many(chains)
 
 
 def connect(scheduler: str | None = None, local_workers: int | None = None):
@@ -50,14 +50,16 @@ def connect(scheduler: str | None = None, local_workers: int | None = None):
 
 def predict_records_dask(model: Model, records: Iterable[Record], client,
                          max_residues: int = BATCH_RESIDUES,
-                         in_flight: int | None = None) -> Iterator[list[tuple[Record, np.ndarray]]]:
-    """Yield each batch as [(record, probabilities)] in input order, computed on the cluster."""
+                         in_flight: int | None = None,
+                         heads: bool = False) -> Iterator[list[tuple[Record, np.ndarray]]]:
+    """Yield each batch as [(record, probabilities)] in input order, computed on the cluster; with ``heads``,
+    as [(record, {head name: (L, K_h)})], as ``predict.predict_batches`` does."""
     if in_flight is None:
         in_flight = 2 * max(1, sum(client.nthreads().values()))
     [spec] = client.scatter([(model.header, model.params)], broadcast=True)
     pending: deque = deque()
     for batch in record_batches(records, max_residues):
-        pending.append((batch, client.submit(_predict_shard, spec, [r.codes for r in batch], pure=False)))
+        pending.append((batch, client.submit(_predict_shard, spec, [r.codes for r in batch], heads, pure=False)))
         if len(pending) >= in_flight:
             batch, future = pending.popleft()
             yield list(zip(batch, future.result()))

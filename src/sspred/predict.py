@@ -37,14 +37,17 @@ def record_batches(records: Iterable[Record], max_residues: int = BATCH_RESIDUES
         yield batch
 
 
-def predict_batch(model: Model, records: list[Record]) -> list[np.ndarray]:
-    """Probabilities of one batch, [(L, K)] in order."""
-    return model.predict_many([r.codes for r in records])
+def predict_batch(model: Model, records: list[Record], heads: bool = False) -> list:
+    """Probabilities of one batch, [(L, K)] in order; with ``heads``, every head's, [{head: (L, K_h)}]
+    (``Model.predict_heads``: one pass of the network gives them all)."""
+    codes = [r.codes for r in records]
+    return model.predict_heads(codes) if heads else model.predict_many(codes)
 
 
-def predict_batches(model: Model, records: Iterable[Record],
-                    max_residues: int = BATCH_RESIDUES) -> Iterator[list[tuple[Record, np.ndarray]]]:
-    """Yield each batch as [(record, probabilities (L, K))], in input order.
+def predict_batches(model: Model, records: Iterable[Record], max_residues: int = BATCH_RESIDUES,
+                    heads: bool = False) -> Iterator[list[tuple[Record, np.ndarray]]]:
+    """Yield each batch as [(record, probabilities (L, K))], in input order; with ``heads``, as
+    [(record, {head name: (L, K_h)})], the states head first (``predict_batch``).
 
     Batch k + 1 is predicted on a worker thread while the caller formats batch k and the
     parser reads on: the kernels release the GIL, so reading and writing (Python) overlap
@@ -53,7 +56,7 @@ def predict_batches(model: Model, records: Iterable[Record],
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sspred-predict") as pool:
         pending = None
         for batch in record_batches(records, max_residues):
-            future = pool.submit(predict_batch, model, batch)
+            future = pool.submit(predict_batch, model, batch, heads)
             if pending is not None:
                 yield list(zip(pending[0], pending[1].result()))
             pending = (batch, future)

@@ -30,6 +30,7 @@ from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
 from sspred.model import BUILTIN, DEFAULT_MODEL, Model, load_model, resolve
 from sspred.predict import predict_batches
+from sspred.tracks import TRACKS, track_values
 
 #: The format ``write`` uses when none is given: the CLI's default.
 DEFAULT_FORMAT = "horiz"
@@ -42,6 +43,9 @@ class Prediction:
     ``probabilities`` is (L, K) float32 with columns in ``state_order`` (the
     predictor's ``states``: "CHE", or "HGIEBTSC" for an 8-state model);
     ``model_name`` is the model's name, as the output headers show it.
+    A multi-task model's extra heads fill ``disorder`` ((L,) float32 P(disordered)) and
+    ``conservation`` ((L,) int, the most probable ConSurf class 1-9); both are None for a
+    model without that head.
 
     >>> import sspred
     >>> pr = sspred.load("fast").predict({"ubq": "MQIFVKTLTG"})[0]
@@ -58,6 +62,8 @@ class Prediction:
     probabilities: np.ndarray
     state_order: str
     model_name: str
+    disorder: np.ndarray | None = None
+    conservation: np.ndarray | None = None
 
     @cached_property
     def states(self) -> str:
@@ -75,6 +81,11 @@ class Prediction:
         """
         return confidence_levels(self.probabilities)
 
+    @property
+    def tracks(self) -> dict[str, np.ndarray]:
+        """name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none."""
+        return {name: getattr(self, name) for name in TRACKS if getattr(self, name) is not None}
+
     def __len__(self) -> int:
         return len(self.sequence)
 
@@ -82,7 +93,8 @@ class Prediction:
         return f"Prediction(id={self.id!r}, length={len(self.sequence)}, states={self.states[:30]!r}{'...' * (len(self) > 30)})"
 
     def to_dict(self) -> dict:
-        """Plain data for JSON: id, sequence, states, probabilities (L lists of K floats), confidence (L ints).
+        """Plain data for JSON: id, sequence, states, probabilities (L lists of K floats), confidence (L ints),
+        and, when the model has those heads, disorder (L floats) and conservation (L ints 1-9).
 
         >>> import json, sspred
         >>> d = sspred.load("fast").predict("MKV")[0].to_dict()
@@ -91,12 +103,17 @@ class Prediction:
         >>> json.loads(json.dumps(d)) == d
         True
         """
-        return {"id": self.id, "sequence": self.sequence, "states": self.states,
-                "probabilities": self.probabilities.astype(np.float64).tolist(),
-                "confidence": self.confidence.tolist()}
+        out = {"id": self.id, "sequence": self.sequence, "states": self.states,
+               "probabilities": self.probabilities.astype(np.float64).tolist(),
+               "confidence": self.confidence.tolist()}
+        # float64 first, as the probabilities: float32 values become the nearest JSON numbers
+        out.update({name: values.astype(np.float64 if values.dtype.kind == "f" else np.int64).tolist()
+                    for name, values in self.tracks.items()})
+        return out
 
     def to_dataframe(self):
-        """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...
+        """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...,
+        then p_disorder and conservation for a model with those heads.
 
         The columns are those of the TSV format, plus the confidence digit.
 
@@ -112,6 +129,7 @@ class Prediction:
         columns = {"id": [self.id] * len(self), "pos": np.arange(1, len(self) + 1), "aa": list(self.sequence),
                    "pred": list(self.states), "confidence": self.confidence}
         columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})  # (L,) each
+        columns.update({TRACKS[name].column: values for name, values in self.tracks.items()})  # (L,) each
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
@@ -190,9 +208,12 @@ class Predictor:
         [('a', 3), ('b', 4)]
         """
         name, order = self.name, self.states
-        for batch in predict_batches(self.model, records(sequences)):
-            for rec, probs in batch:
-                yield Prediction(rec.id, rec.sequence, np.asarray(probs, dtype=np.float32), order, name)  # (L, K)
+        first = self.model.heads.names[0]  # the states head
+        # heads=True: one pass of the network per batch gives the states and every extra head's probabilities
+        for batch in predict_batches(self.model, records(sequences), heads=True):
+            for rec, out in batch:  # out: {head name: (L, K_h)}
+                yield Prediction(rec.id, rec.sequence, np.asarray(out[first], dtype=np.float32), order, name,
+                                 **track_values(out))
 
     def to_torch(self):
         """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K). Needs ``sspred[torch]``."""
@@ -256,14 +277,15 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
 
 
 def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: str) -> int:
-    writer = make_writer(fmt, handle, first.model_name, first.state_order)
+    tracks = tuple(first.tracks)
+    writer = make_writer(fmt, handle, first.model_name, first.state_order, tracks)
     writer.begin()
     count = 0
     for pred in itertools.chain([first], rest):
-        if (pred.state_order, pred.model_name) != (first.state_order, first.model_name):
+        if (pred.state_order, pred.model_name, tuple(pred.tracks)) != (first.state_order, first.model_name, tracks):
             raise ValueError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
                              f"one file holds predictions of one model ({first.model_name!r})")
-        writer.record(pred.id, pred.sequence, pred.probabilities)
+        writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
         count += 1
     writer.end()
     return count

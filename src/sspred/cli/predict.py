@@ -20,6 +20,7 @@ from sspred.io.seen import SeenIds
 from sspred.model import BUILTIN, DEFAULT_MODEL
 from sspred.predict import BATCH_RESIDUES, predict_batches
 from sspred.predictor import load
+from sspred.tracks import track_names, track_values
 
 
 #: Duplicate-id warnings printed before the rest are only counted.
@@ -104,17 +105,18 @@ def predict(
 
                 fail("Dask is not installed; pip install 'sspred[dask]'")
             client = stack.enter_context(connect(dask_scheduler, dask_local))
-            stream = predict_records_dask(m, records(), client, batch_residues)
+            stream = predict_records_dask(m, records(), client, batch_residues, heads=True)
         else:
-            stream = predict_batches(m, records(), batch_residues)
+            stream = predict_batches(m, records(), batch_residues, heads=True)
         enabled = sys.stderr.isatty() if show_progress is None else show_progress
         handle = stack.enter_context(output(out))
         bar = stack.enter_context(progress(enabled, size, position))
-        writer = make_writer(format, handle, m.name, m.states)
+        first = m.heads.names[0]  # the states head
+        writer = make_writer(format, handle, m.name, m.states, track_names(m.heads.names))
         writer.begin()
         for batch in stream:
-            for rec, probs in batch:
-                writer.record(rec.id, rec.sequence, probs)
+            for rec, out in batch:  # out: {head name: (L, K_h)}
+                writer.record(rec.id, rec.sequence, out[first], track_values(out))
             bar.update(len(batch), sum(len(rec.codes) for rec, _ in batch))
         writer.end()
     skipped.report()

@@ -14,22 +14,32 @@ psipass2's output in tests/test_formats.py), written in our own code:
 A record's header line is followed by ``# sspred id: <id>`` (``ID_COMMENT``), so that the blocks of a
 file of several records say which record they are; readers that skip '#' lines read the rest as
 PSIPRED's layout. Several records are concatenated, each with its own header.
+
+JSON and TSV also carry the tracks of a multi-task model's extra heads (``sspred.tracks``): TSV columns
+``p_disorder`` and ``conservation`` after the probability columns, JSON lists ``disorder`` and
+``conservation``; a writer made with no tracks writes exactly the single-head layout.
 """
 
 from __future__ import annotations
 
 import json
-from typing import IO
+from typing import IO, Mapping, Sequence
 
 import numpy as np
 
 from sspred.alphabet import STATE_SETS, STATES3
+from sspred.tracks import CLASS, PROBABILITY, TRACKS
 
 #: Decimals of the probabilities in the JSON and TSV outputs (and the web service's JSON): enough to rank
 #: the states, since the confidence digit needs only the first.
 PROB_DECIMALS = 4
 #: One TSV probability column.
 _TSV_PROB = f"%.{PROB_DECIMALS}f"
+#: One TSV track cell, by the track's kind: P(disordered) printed as the probabilities are, a class as an integer.
+_TSV_TRACK = {PROBABILITY: _TSV_PROB, CLASS: "%d"}
+#: One JSON track list, by the track's kind: (L,) values -> plain floats rounded as the probabilities, or ints.
+_JSON_TRACK = {PROBABILITY: lambda v: np.round(v.astype(np.float64), PROB_DECIMALS).tolist(),
+               CLASS: lambda v: v.astype(np.int64).tolist()}
 #: Residues per HFORMAT block, as PSIPRED.
 HORIZ_WIDTH = 60
 #: The ruler of a full block, one format operation instead of one per number.
@@ -73,22 +83,49 @@ def confidence_digits(probs: np.ndarray) -> str:
     return digits.tobytes().decode("ascii")  # one C-level pass, not a str per residue
 
 
+def track_json(name: str, values: np.ndarray) -> list:
+    """A track's (L,) values as JSON lists them: P(disordered) rounded as the probabilities, a class as an int.
+
+    >>> track_json("disorder", np.array([0.12345, 0.9], dtype=np.float32)), track_json("conservation", np.array([9, 1]))
+    ([0.1235, 0.9], [9, 1])
+    """
+    return _JSON_TRACK[TRACKS[name].kind](np.asarray(values))
+
+
 def states_of(probs: np.ndarray, states: str) -> str:
     letters = np.frombuffer(states.encode("ascii"), dtype=np.uint8)
     return letters[probs.argmax(axis=1)].tobytes().decode("ascii")
 
 
 class Writer:
-    """Streaming writer protocol."""
+    """Streaming writer protocol. ``tracks`` names the per-residue tracks (``sspred.tracks.TRACKS``) each
+    record brings in ``record``'s ``extras``; formats without room for them (ss2, horiz, fasta) ignore them."""
 
-    def __init__(self, out: IO[str], model_name: str, states: str = STATES3):
+    def __init__(self, out: IO[str], model_name: str, states: str = STATES3, tracks: Sequence[str] = ()):
+        unknown = [t for t in tracks if t not in TRACKS]
+        if unknown:
+            raise ValueError(f"unknown tracks {unknown}; known: {', '.join(TRACKS)}")
         self.out, self.model_name, self.states = out, model_name, states
+        self.tracks = tuple(t for t in TRACKS if t in tracks)  # always in TRACKS order
 
     def begin(self) -> None:
         pass
 
-    def record(self, rec_id: str, sequence: str, probs: np.ndarray) -> None:
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
         raise NotImplementedError
+
+    def _extras(self, rec_id: str, sequence: str, extras: Mapping[str, np.ndarray] | None) -> list[np.ndarray]:
+        """The (L,) values of this writer's tracks for one record, in column order."""
+        extras = extras or {}
+        missing = [t for t in self.tracks if t not in extras]
+        if missing:
+            raise ValueError(f"record {rec_id!r}: no values for tracks {missing}")
+        values = [np.asarray(extras[t]) for t in self.tracks]
+        for t, v in zip(self.tracks, values):
+            if v.shape != (len(sequence),):
+                raise ValueError(f"record {rec_id!r}: track {t!r} has shape {v.shape}, expected ({len(sequence)},)")
+        return values
 
     def end(self) -> None:
         pass
@@ -98,7 +135,7 @@ class SS2Writer(Writer):
     #: PSIPRED's VFORMAT has a column per state for C, H and E only.
     three_state_only = True
 
-    def record(self, rec_id, sequence, probs):
+    def record(self, rec_id, sequence, probs, extras=None):
         if self.states != STATES3:
             raise ValueError("the .ss2 format holds 3-state predictions only")
         pred = states_of(probs, self.states)
@@ -109,7 +146,7 @@ class SS2Writer(Writer):
 
 
 class HorizWriter(Writer):
-    def record(self, rec_id, sequence, probs):
+    def record(self, rec_id, sequence, probs, extras=None):
         pred = states_of(probs, self.states)
         conf = confidence_digits(probs)
         parts = [f"# PSIPRED HFORMAT ({self.model_name})\n{ID_COMMENT}{rec_id}\n"]
@@ -124,20 +161,24 @@ class HorizWriter(Writer):
 class FastaWriter(Writer):
     """The contract: '>' + id, then one line of predicted states, as long as the sequence."""
 
-    def record(self, rec_id, sequence, probs):
+    def record(self, rec_id, sequence, probs, extras=None):
         self.out.write(f">{rec_id}\n{states_of(probs, self.states)}\n")
 
 
 class JsonWriter(Writer):
-    """One JSON document: {"model": ..., "states": ..., "predictions": [{id, sequence, prediction, probabilities}]}."""
+    """One JSON document: {"model": ..., "states": ..., "predictions": [{id, sequence, prediction, probabilities}]};
+    each prediction also lists its tracks (``disorder``: floats, ``conservation``: ints 1-9) when the writer
+    has them."""
 
     def begin(self):
         self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_name), json.dumps(self.states)))
         self.first = True
 
-    def record(self, rec_id, sequence, probs):
+    def record(self, rec_id, sequence, probs, extras=None):
         item = {"id": rec_id, "sequence": sequence, "prediction": states_of(probs, self.states),
                 "probabilities": np.round(probs.astype(np.float64), PROB_DECIMALS).tolist()}
+        for t, values in zip(self.tracks, self._extras(rec_id, sequence, extras)):
+            item[t] = track_json(t, values)
         self.out.write(("\n" if self.first else ",\n") + json.dumps(item))
         self.first = False
 
@@ -146,15 +187,22 @@ class JsonWriter(Writer):
 
 
 class TsvWriter(Writer):
-    """One row per residue: id, position, residue, state, then one probability column per state."""
+    """One row per residue: id, position, residue, state, one probability column per state, then one column
+    per track (``p_disorder``, ``conservation``) when the writer has them."""
 
     def begin(self):
-        self.out.write("\t".join(["id", "pos", "aa", "pred"] + [f"p_{s}" for s in self.states]) + "\n")
+        columns = (["id", "pos", "aa", "pred"] + [f"p_{s}" for s in self.states]
+                   + [TRACKS[t].column for t in self.tracks])
+        self.out.write("\t".join(columns) + "\n")
 
-    def record(self, rec_id, sequence, probs):
+    def record(self, rec_id, sequence, probs, extras=None):
         pred = states_of(probs, self.states)
-        rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join(_TSV_PROB % v for v in p) + "\n"
-                for i, (aa, s, p) in enumerate(zip(sequence, pred, probs), start=1)]
+        # (L,) strings: each residue's track cells, each after a tab; "" per residue without tracks
+        cells = [[_TSV_TRACK[TRACKS[t].kind] % v for v in values]
+                 for t, values in zip(self.tracks, self._extras(rec_id, sequence, extras))]
+        tails = ["".join("\t" + c for c in row) for row in zip(*cells)] if cells else [""] * len(sequence)
+        rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join(_TSV_PROB % v for v in p) + tail + "\n"
+                for i, (aa, s, p, tail) in enumerate(zip(sequence, pred, probs, tails), start=1)]
         self.out.write("".join(rows))
 
 
@@ -168,10 +216,11 @@ WRITERS: dict[str, type[Writer]] = {
 }
 
 
-def make_writer(fmt: str, handle: IO[str], model_name: str, states: str) -> Writer:
-    """The ``fmt`` writer on ``handle`` for model ``model_name``'s predictions over ``states``: its headers
-    name the model as every sspred output does ("# PSIPRED HFORMAT (sspred default)")."""
-    return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states)
+def make_writer(fmt: str, handle: IO[str], model_name: str, states: str, tracks: Sequence[str] = ()) -> Writer:
+    """The ``fmt`` writer on ``handle`` for model ``model_name``'s predictions over ``states`` and its ``tracks``
+    (``sspred.tracks.track_names`` of its heads): its headers name the model as every sspred output does
+    ("# PSIPRED HFORMAT (sspred default)")."""
+    return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states, tracks=tracks)
 
 
 def format_problem(fmt: str, states: str, model_name: str) -> str | None:

@@ -19,6 +19,7 @@ import numpy as np
 from sspred.errors import InputError
 from sspred.io.formats import ID_COMMENT
 from sspred.io.textfile import open_text
+from sspred.tracks import CLASS, TRACKS
 
 VFORMAT = "# PSIPRED VFORMAT"
 HFORMAT = "# PSIPRED HFORMAT"
@@ -34,6 +35,9 @@ class Prediction:
     probabilities: np.ndarray | None = None  # (L, K)
     confidence: str | None = None
     model: str | None = None
+    #: (L,) P(disordered) and (L,) conservation classes 1-9, where the file carries them (JSON, TSV).
+    disorder: np.ndarray | None = None
+    conservation: np.ndarray | None = None
 
 
 def _model_name(line: str, tag: str) -> str:
@@ -115,24 +119,46 @@ def read_json(handle: IO[str], path: str = "<input>") -> list[Prediction]:
         model = doc["model"]
         return [Prediction(p["id"], p["sequence"], p["prediction"],
                            np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
-                           model=model) for p in doc["predictions"]]
+                           model=model, **{name: _track(name, p[name], len(p["sequence"]))
+                                           for name in TRACKS if name in p})
+                for p in doc["predictions"]]
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise InputError(f"not an sspred JSON prediction file ({type(exc).__name__}: {exc})", path=path) from None
 
 
+def _track(name: str, values, n: int) -> np.ndarray:
+    """A track's values as read back: (n,) float64 probabilities or int64 classes."""
+    out = np.array(values, dtype=np.int64 if TRACKS[name].kind == CLASS else np.float64)
+    if out.shape != (n,):
+        raise ValueError(f"track {name!r} has {out.size} values for {n} residues")
+    return out
+
+
 def read_tsv(handle: IO[str], path: str = "<input>") -> list[Prediction]:
-    """TsvWriter rows: id, pos, aa, pred, p_<state>...; a record starts where pos restarts at 1."""
+    """TsvWriter rows: id, pos, aa, pred, p_<state>..., then any track columns (p_disorder, conservation);
+    a record starts where pos restarts at 1."""
     header = handle.readline().rstrip("\n").split("\t")
-    if header[:4] != ["id", "pos", "aa", "pred"] or not all(h.startswith("p_") for h in header[4:]):
+    by_column = {t.column: name for name, t in TRACKS.items()}
+    n_tracks = 0
+    while n_tracks < len(header) - 4 and header[len(header) - 1 - n_tracks] in by_column:
+        n_tracks += 1
+    track_cols = header[len(header) - n_tracks:]
+    state_cols = header[4:len(header) - n_tracks]
+    if (header[:4] != ["id", "pos", "aa", "pred"] or not state_cols or not all(h.startswith("p_") for h in state_cols)
+            or [by_column[c] for c in track_cols] != [t for t in TRACKS if TRACKS[t].column in track_cols]):
         raise InputError("not an sspred TSV prediction file (header)", path=path, line=1)
-    n_states = len(header) - 4
+    n_states = len(state_cols)
     out: list[Prediction] = []
     cur: list[list[str]] = []
 
     def flush() -> None:
         if cur:
-            probs = np.array([[float(v) for v in r[4:]] for r in cur], dtype=np.float64).reshape(len(cur), n_states)
-            out.append(Prediction(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs))
+            probs = np.array([[float(v) for v in r[4:4 + n_states]] for r in cur],
+                             dtype=np.float64).reshape(len(cur), n_states)  # (L, K)
+            tracks = {by_column[c]: _track(by_column[c], [float(r[4 + n_states + j]) for r in cur], len(cur))
+                      for j, c in enumerate(track_cols)}
+            out.append(Prediction(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs,
+                                  **tracks))
 
     for lineno, line in enumerate(handle, start=2):
         row = line.rstrip("\n").split("\t")

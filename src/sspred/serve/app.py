@@ -130,11 +130,11 @@ def create_app(model: ServedModel | Predictor | str | os.PathLike | None = None,
 
     def answer(fmt: str, records: list[Record], warnings: list[str]) -> Response:
         """Predict and render; runs in a worker thread."""
-        probs = service.predict(model, records)
+        predicted = service.predict(model, records)  # [(states probabilities, tracks)]
         if fmt == "json":
-            body = service.render_json(model, records, probs, warnings + service.nucleotide_warnings(records))
+            body = service.render_json(model, records, predicted, warnings + service.nucleotide_warnings(records))
         else:
-            body = service.render_text(fmt, model, records, probs)
+            body = service.render_text(fmt, model, records, predicted)
         headers = {"Cache-Control": "no-store"}
         if fmt != "json":
             headers["Content-Disposition"] = f'inline; filename="sspred.{fmt}"'

@@ -56,6 +56,11 @@ class Prediction(BaseModel):
                             "floor(10 * (top probability - second)).")
     probabilities: list[list[float]] = Field(..., description="Per residue, one probability per state, in the "
                                              "order of `states` of the response.")
+    disorder: Optional[list[float]] = Field(None, description="Per residue, P(disordered), rounded as the "
+                                            "probabilities; only from a model with a disorder head.")
+    conservation: Optional[list[int]] = Field(None, description="Per residue, the most probable conservation class, "
+                                              "1 (variable) to 9 (conserved); only from a model with a "
+                                              "conservation head.")
 
 
 class PredictResponse(BaseModel):

@@ -19,8 +19,9 @@ from sspred import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record, parse_fasta
 from sspred.io.sequences import sequence_record
-from sspred.io.formats import PROB_DECIMALS, confidence_digits, make_writer, states_of
+from sspred.io.formats import PROB_DECIMALS, confidence_digits, make_writer, states_of, track_json
 from sspred.alphabet import STATES3
+from sspred.tracks import track_names, track_values
 
 #: Name used for the "file" in error messages about a request body.
 SOURCE = "input"
@@ -68,7 +69,8 @@ class LimitExceeded(Exception):
 
 
 class ServedModel(Protocol):
-    """What the service needs of a model (sspred.model.Model has it)."""
+    """What the service needs of a model (sspred.model.Model has it). A model that also has ``heads`` and
+    ``predict_heads`` (sspred.model.Model does) serves the tracks of its extra heads (``sspred.tracks``)."""
 
     name: str
     states: str
@@ -189,25 +191,44 @@ def model_info(model: ServedModel) -> dict:
             "sspred_version": __version__}
 
 
-def predict(model: ServedModel, records: list[Record]) -> list[np.ndarray]:
-    return [model.predict_proba(rec.codes) for rec in records]
+def served_tracks(model: ServedModel) -> tuple[str, ...]:
+    """The tracks the model's extra heads give (``sspred.tracks.track_names``); () for a single-head model, or
+    one that offers only ``predict_proba``."""
+    heads = getattr(model, "heads", None)
+    return track_names(heads.names) if heads is not None else ()
 
 
-def render_json(model: ServedModel, records: list[Record], probs: list[np.ndarray], warnings: list[str]) -> bytes:
-    preds = [{"id": rec.id, "sequence": rec.sequence.upper(), "states": states_of(p, model.states),
-              "confidence": confidence_digits(p),
-              "probabilities": np.round(p.astype(np.float64), PROB_DECIMALS).tolist()}
-             for rec, p in zip(records, probs)]
+def predict(model: ServedModel, records: list[Record]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Per record: its (L, K) states probabilities and its tracks' (L,) values ({} without extra heads).
+
+    A model with tracks runs once over all records (``predict_heads``: every head from one pass); one
+    without runs per record through ``predict_proba``, as the service always has."""
+    if not served_tracks(model):
+        return [(model.predict_proba(rec.codes), {}) for rec in records]
+    first = model.heads.names[0]  # the states head
+    return [(out[first], track_values(out)) for out in model.predict_heads([rec.codes for rec in records])]
+
+
+def render_json(model: ServedModel, records: list[Record], predicted: list[tuple[np.ndarray, dict]],
+                warnings: list[str]) -> bytes:
+    preds = []
+    for rec, (p, tracks) in zip(records, predicted):
+        item = {"id": rec.id, "sequence": rec.sequence.upper(), "states": states_of(p, model.states),
+                "confidence": confidence_digits(p),
+                "probabilities": np.round(p.astype(np.float64), PROB_DECIMALS).tolist()}
+        item.update({name: track_json(name, values) for name, values in tracks.items()})
+        preds.append(item)
     return json.dumps({"model": model_info(model), "states": model.states, "predictions": preds,
                        "warnings": warnings}, separators=(",", ":")).encode()
 
 
-def render_text(fmt: str, model: ServedModel, records: list[Record], probs: list[np.ndarray]) -> bytes:
+def render_text(fmt: str, model: ServedModel, records: list[Record],
+                predicted: list[tuple[np.ndarray, dict]]) -> bytes:
     out = io.StringIO()
-    writer = make_writer(fmt, out, model.name, model.states)
+    writer = make_writer(fmt, out, model.name, model.states, served_tracks(model))
     writer.begin()
-    for rec, p in zip(records, probs):
-        writer.record(rec.id, rec.sequence.upper(), p)
+    for rec, (p, tracks) in zip(records, predicted):
+        writer.record(rec.id, rec.sequence.upper(), p, tracks)
     writer.end()
     return out.getvalue().encode()
 

@@ -91,8 +91,19 @@
     }
   }
 
+  // The disorder track's legend item, only when the model has a disorder head (pred.disorder in the answer).
+  function disorderLegend(answer) {
+    if (!answer.predictions.some((p) => p.disorder)) return;
+    const item = el("span", "legend-disorder");
+    item.title = "Shade of each cell in the row under the states: " +
+      "the predicted probability that the residue is disordered.";
+    item.append(el("i", "ramp"), document.createTextNode("disordered (shade = P(disordered))"));
+    $("legend").append(item);
+  }
+
   function render(answer) {
     legend(answer.states);
+    disorderLegend(answer);
     records.replaceChildren();
     answer.predictions.forEach((pred, r) => records.append(renderRecord(pred, r, answer.states)));
     const warnings = $("warnings");
@@ -118,6 +129,8 @@
       const lines = el("div", "lines");
       const ruler = el("div", "line ruler"), aa = el("div", "line aa"), ss = el("div", "line ss");
       const conf = el("div", "line conf");
+      // Under the states, for a model with a disorder head: one cell per residue shaded by P(disordered).
+      const dis = pred.disorder ? el("div", "line dis") : null;
       for (let i = start; i < stop; i++) {
         const state = pred.states[i];
         const probs = pred.probabilities[i];
@@ -136,8 +149,19 @@
         fill.style.height = (100 * top).toFixed(0) + "%";
         bar.append(fill);
         conf.append(bar);
+        if (dis) {
+          const shade = el("span");
+          shade.dataset.i = String(i);
+          shade.title = "P(disordered) " + pred.disorder[i].toFixed(2);
+          const ink = el("b");
+          ink.style.opacity = String(pred.disorder[i]);
+          shade.append(ink);
+          dis.append(shade);
+        }
       }
-      lines.append(ruler, aa, ss, conf);
+      lines.append(ruler, aa, ss);
+      if (dis) lines.append(dis);
+      lines.append(conf);
       row.append(lines);
       section.append(row);
     }
@@ -147,8 +171,11 @@
   function describe(pred, i, states) {
     const probs = pred.probabilities[i];
     const parts = Array.from(states).map((s, k) => STATE_NAMES[s] + " " + probs[k].toFixed(2));
-    return pred.sequence[i] + (i + 1) + ": predicted " + STATE_NAMES[pred.states[i]] + " (" +
+    let text = pred.sequence[i] + (i + 1) + ": predicted " + STATE_NAMES[pred.states[i]] + " (" +
       pred.states[i] + ", confidence " + pred.confidence[i] + "/9); P: " + parts.join(", ");
+    if (pred.disorder) text += "; P(disordered) " + pred.disorder[i].toFixed(2);
+    if (pred.conservation) text += "; conservation " + pred.conservation[i] + "/9";
+    return text;
   }
 
   let hovered = [];
