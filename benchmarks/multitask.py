@@ -2,6 +2,7 @@
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/multitask.py train --out OUT --name NAME \
         [--attention 1] [--teacher accurate] [--conservation-chains 4000] [--epochs 14] [--seed 0]
+    PYTHONPATH=src python benchmarks/multitask.py threshold MODEL.npz ...     # store the disorder threshold
     PYTHONPATH=src python benchmarks/multitask.py tests OUT/NAME.npz ...     # the test sets, once, at the end
 
 ``train`` builds the pool the issue names, each set after its own MMseqs2 leak list
@@ -18,9 +19,11 @@ validation splits: Q3 on netsurfp2 valid, disorder ROC AUC and the MCC-best
 threshold on netsurfp2 valid, Q8 on dssp8 valid, conservation Spearman and
 3-group accuracy on conservation valid.
 
-``tests`` scores model files on the test sets (Q3 NEW364, CB513, TS115; Q8 CB513,
-TS115; disorder AUC and MCC at the validation threshold on CB513 and TS115;
-conservation on its test split) and prints one JSON line per model.
+``threshold`` stores in a model file the disorder threshold chosen on netsurfp2
+validation (``train`` does it too). ``tests`` scores model files on the test
+sets with ``sspred.evaluate`` (Q3, Q8 from the ss8 head, SOV, MCC, disorder AUC
+and MCC at the stored threshold on NEW364, CB513 and TS115; conservation on its
+test split) and prints one JSON line per model.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import sspred
 from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN
 from sspred.config import ConvConfig, TrainConfig
+from sspred.evaluation import choose_disorder_threshold
 from sspred.io import datasets
 from sspred.splits import without_leaks
 
@@ -123,6 +127,7 @@ def train(args) -> None:
     start = time.perf_counter()
     model = sspred.train(cfg, chains, valid, callbacks=[report])
     seconds = time.perf_counter() - start
+    set_disorder_threshold(model, valid)
     model.save(out / f"{args.name}.npz")
     record = {"name": args.name, "config": cfg.to_dict(), "pool": {k: len(v) for k, v in sets.items()},
               "train_seconds": seconds, "history": model.header["train"]["history"],
@@ -132,31 +137,35 @@ def train(args) -> None:
     print(json.dumps(record["validation"]))
 
 
-def tests(args) -> None:
+def set_disorder_threshold(model, valid) -> None:
+    """Store in the header the P(disordered) where MCC peaks on validation (what ``sspred.evaluate`` applies)."""
+    if "disorder" in model.heads.names:
+        threshold, _ = choose_disorder_threshold(model, valid)
+        model.header["thresholds"] = {**model.header.get("thresholds", {}), "disorder": float(threshold)}
+
+
+def threshold(args) -> None:
+    """Choose and store the disorder threshold of finished model files (an ensemble's is its own)."""
     d = datasets.data_dir(args.data_dir)
+    valid = without_leaks(datasets.load("netsurfp2", "valid", d), train_set="netsurfp2")
     for path in args.models:
         model = sspred.load(path).model
-        rec = json.loads(Path(path).with_suffix(".json").read_text()) if Path(path).with_suffix(".json").exists() \
-            else {}
-        threshold = rec.get("validation", {}).get("disorder", {}).get("threshold")
+        set_disorder_threshold(model, valid)
+        model.save(path)
+        print(path, model.header.get("thresholds"))
+
+
+def tests(args) -> None:
+    """Every test-set score of each model, by ``sspred.evaluate`` (disorder at the header's threshold)."""
+    for path in args.models:
+        model = sspred.load(path).model
         row = {"model": str(path)}
         for name in ("netsurfp2", "cb513", "ts115"):
-            s = sspred.evaluate(model, name)
-            row[f"q3_{name}"] = s.q3
-            if s.q8 is not None:
-                row[f"q8_{name}"] = s.q8
-        names = model.heads.names
-        for name in ("cb513", "ts115"):
-            chains = datasets.load(name, "test", d)
-            if "ss8" in names:
-                row[f"q8_{name}_head"] = q8(model, chains)
-            if "disorder" in names:
-                y, s = disorder_scores(model, chains)
-                row[f"disorder_auc_{name}"] = metrics.roc_auc(y, s)
-                if threshold is not None:
-                    row[f"disorder_mcc_{name}"] = metrics.binary_mcc(y, s, threshold)
-        if "conservation" in names:
-            row["conservation_test"] = conservation(model, datasets.load("conservation", "test", d))
+            s = sspred.evaluate(model, name, data_dir=args.data_dir, bootstrap=0)
+            row[name] = {"q3": s.q3, "q8": s.q8, "sov99": s.sov99, "mcc": s.mcc, "disorder": s.disorder}
+        if "conservation" in model.heads.names:
+            row["conservation"] = sspred.evaluate(model, "conservation", data_dir=args.data_dir,
+                                                  bootstrap=0).conservation
         print(json.dumps(row))
 
 
@@ -182,8 +191,11 @@ def main() -> None:
     e = sub.add_parser("tests")
     e.add_argument("models", nargs="+")
     e.add_argument("--data-dir", default=None)
+    h = sub.add_parser("threshold")
+    h.add_argument("models", nargs="+")
+    h.add_argument("--data-dir", default=None)
     args = p.parse_args()
-    train(args) if args.cmd == "train" else tests(args)
+    {"train": train, "tests": tests, "threshold": threshold}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def test_config_orders_heads_states_first_and_refuses_unknown_ones():
     for bad in (["ss3"], ["helix"], ["disorder", "disorder"]):
         with pytest.raises(ConfigError, match="heads"):
             ConvConfig(heads=bad)
-    with pytest.raises(ConfigError, match="heads"):
+    with pytest.raises(ConfigError, match="head_weights"):
         ConvConfig(heads=["disorder"], head_weights={"conservation": 1.0})
 
 

@@ -204,9 +204,12 @@ class ConvConfig(Fields):
         self.heads, self.head_weights = list(self.heads), dict(self.head_weights)
         try:
             heads = self.output_heads()
-            heads.weights(self.head_weights)
         except ValueError as exc:
             raise ConfigError("heads", str(exc)) from None
+        try:
+            heads.weights(self.head_weights)
+        except ValueError as exc:
+            raise ConfigError("head_weights", str(exc)) from None
         _at_least("attention", self.attention, 0)
         _at_least("attention_heads", self.attention_heads, 1)
         _at_least("attention_dim", self.attention_dim, 1)
