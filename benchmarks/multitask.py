@@ -3,6 +3,7 @@
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/multitask.py train --out OUT --name NAME \
         [--attention 1] [--teacher accurate] [--conservation-chains 4000] [--epochs 14] [--seed 0]
     PYTHONPATH=src python benchmarks/multitask.py threshold MODEL.npz ...     # store the disorder threshold
+    PYTHONPATH=src python benchmarks/multitask.py valid MODEL.npz ...         # validation scores of model files
     PYTHONPATH=src python benchmarks/multitask.py tests OUT/NAME.npz ...     # the test sets, once, at the end
 
 ``train`` builds the pool the issue names, each set after its own MMseqs2 leak list
@@ -155,6 +156,13 @@ def threshold(args) -> None:
         print(path, model.header.get("thresholds"))
 
 
+def valid(args) -> None:
+    """Validation scores of finished model files (ensembles built with ``sspred ensemble``): one JSON line each."""
+    d = datasets.data_dir(args.data_dir)
+    for path in args.models:
+        print(json.dumps({"model": str(path), **validation(sspred.load(path).model, d)}))
+
+
 def tests(args) -> None:
     """Every test-set score of each model, by ``sspred.evaluate`` (disorder at the header's threshold)."""
     for path in args.models:
@@ -191,11 +199,12 @@ def main() -> None:
     e = sub.add_parser("tests")
     e.add_argument("models", nargs="+")
     e.add_argument("--data-dir", default=None)
-    h = sub.add_parser("threshold")
-    h.add_argument("models", nargs="+")
-    h.add_argument("--data-dir", default=None)
+    for cmd in ("threshold", "valid"):
+        h = sub.add_parser(cmd)
+        h.add_argument("models", nargs="+")
+        h.add_argument("--data-dir", default=None)
     args = p.parse_args()
-    {"train": train, "tests": tests, "threshold": threshold}[args.cmd](args)
+    {"train": train, "tests": tests, "threshold": threshold, "valid": valid}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -257,11 +257,21 @@ def test_to_torch_gives_every_head_of_a_multitask_attention_model(multitask, cha
     # Each head is its own distribution.
     for p in outputs(chains[2][None]):
         np.testing.assert_allclose(p.sum(axis=-1), 1.0, atol=1e-5)
-    # An ensemble of it with a one-head model averages the heads they share: the states head alone.
+    # An ensemble of it with a one-head model: the states head is both members' mean, each extra head the
+    # multi-task member's alone (Model.heads), in the export as in the NumPy engine.
     header, params = ensemble([multitask, load_model("fast")], "mixed")
     mixed = Model(header, params)
-    assert mixed.heads.names == ("ss3",)
-    assert_agrees(mixed, to_torch(mixed), chains)
+    assert mixed.heads.names == ("ss3", "disorder", "conservation")
+    alone, both = multitask.predict_heads(chains[:1])[0], mixed.predict_heads(chains[:1])[0]
+    np.testing.assert_array_equal(both["disorder"], alone["disorder"])
+    assert np.abs(both["ss3"] - alone["ss3"]).max() > 1e-3
+    mixed_module = to_torch(mixed)
+
+    def mixed_outputs(codes):
+        with torch.no_grad():
+            return [t.numpy() for t in mixed_module(torch.as_tensor(codes.astype(np.int64)))]
+
+    assert_heads_agree(mixed, mixed_outputs, chains)
 
 
 def test_onnx_of_a_multitask_attention_model_has_one_output_per_head(multitask, chains, tmp_path):

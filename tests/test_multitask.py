@@ -146,7 +146,7 @@ def test_every_head_is_a_distribution_and_the_states_head_is_what_predict_gives(
     np.testing.assert_allclose(joint.sum(axis=1), 3, rtol=1e-5)
 
 
-def test_an_ensemble_averages_each_head_and_keeps_only_the_shared_ones():
+def test_an_ensemble_averages_each_head_over_the_members_that_have_it():
     chains = [labelled(i) for i in range(3)] + [unlabelled(3)]
     a = sspred.train(cfg(), chains)
     b = sspred.train(TrainConfig.from_dict({**cfg().to_dict(), "seed": 1,
@@ -154,11 +154,12 @@ def test_an_ensemble_averages_each_head_and_keeps_only_the_shared_ones():
     header = {**a.header, "members": [{"model": m.header["model"], "layers": m.header["layers"]} for m in (a, b)]}
     params = {f"members.{k}.{name}": v for k, m in enumerate((a, b)) for name, v in m.params.items()}
     both = Model(header, params)
-    assert both.heads == Heads((("ss3", 3), ("disorder", 2)))
+    assert both.heads == Heads((("ss3", 3), ("disorder", 2), ("conservation", 9)))
     got = both.predict_heads([chains[0].codes])[0]
     one, two = a.predict_heads([chains[0].codes])[0], b.predict_heads([chains[0].codes])[0]
     for name in ("ss3", "disorder"):
         np.testing.assert_allclose(got[name], (one[name] + two[name]) / 2, rtol=1e-6)
+    np.testing.assert_array_equal(got["conservation"], one["conservation"])  # b has no conservation head
 
 
 def test_several_named_files_make_one_pool(tmp_path):

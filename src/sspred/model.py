@@ -162,11 +162,14 @@ class Model:
 
     @property
     def heads(self) -> Heads:
-        """The heads the model predicts: its states head first, then those every member has (disorder,
-        conservation, ...), in the first member's order."""
-        first = self.members[0].heads
-        common = [(n, k) for n, k in first.heads if all(n in m.heads.names for m in self.members)]
-        return Heads(tuple(common))
+        """The heads the model predicts: its states head first, then every other head a member has (disorder,
+        conservation, ...) in the order members list them. An ensemble may mix members with and without a
+        head (a multi-task stack beside a plain one); that head is then the mean of the members that have it."""
+        pairs: dict[str, int] = {}
+        for m in self.members:
+            for name, k in m.heads.heads:
+                pairs.setdefault(name, k)
+        return Heads(tuple(pairs.items()))
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
         """(L,) symbol codes -> (L, K) probabilities of the states head, averaged over members."""
@@ -186,7 +189,7 @@ class Model:
 
     def predict_heads(self, chains: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         """Every head's probabilities for several chains: [{head name: (L, K_h)}] in order, states head
-        first, each averaged over members (``heads`` lists them).
+        first, each averaged over the members that have it (``heads`` lists them).
 
         >>> import sspred
         >>> from sspred.features import encode
@@ -196,8 +199,8 @@ class Model:
         """
         heads = self.heads
         per_member = [(m.heads.slices(), m.predict_many(chains)) for m in self.members]
-        return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member]) for name in heads.names}
-                for i in range(len(chains))]
+        return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member if name in cols])
+                 for name in heads.names} for i in range(len(chains))]
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:

@@ -19,7 +19,7 @@ probabilities (B, L, K) float32 in ``model.states`` order. It is the NumPy engin
 - members' probabilities are averaged, head by head.
 
 Outputs: a model with one head (every model before multi-task training) returns one tensor, the states
-probabilities (B, L, K). A model with several heads (``Model.heads``: the states head first, then those every
+probabilities (B, L, K). A model with several heads (``Model.heads``: the states head first, then those any
 member has) returns a tuple, one (B, L, K_h) tensor per head in that order: the states head's is the same
 tensor as before, and each extra head's is its own distribution (disorder: 2 columns, ordered then disordered;
 conservation: classes 1-9; ss8/ss3: their states), i.e. ``Model.predict_heads``.
@@ -209,7 +209,9 @@ class ExportedModel(nn.Module):
     def forward(self, codes: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         codes = codes.long()
         probs = [m(codes) for m in self.members]  # M x (B, L, W_m)
-        out = tuple(_mean([p[..., cols[name]] for cols, p in zip(self.columns, probs)]) for name in self.heads)
+        # A head is the mean of the members that have it (Model.heads).
+        out = tuple(_mean([p[..., cols[name]] for cols, p in zip(self.columns, probs) if name in cols])
+                    for name in self.heads)
         return out[0] if len(out) == 1 else out
 
 
