@@ -4,6 +4,7 @@
         [--attention 1] [--teacher accurate] [--conservation-chains 4000] [--epochs 14] [--seed 0]
     PYTHONPATH=src python benchmarks/multitask.py threshold MODEL.npz ...     # store the disorder threshold
     PYTHONPATH=src python benchmarks/multitask.py valid MODEL.npz ...         # validation scores of model files
+    PYTHONPATH=src python benchmarks/multitask.py select MEMBER.npz ... --members N   # greedy ensemble on validation
     PYTHONPATH=src python benchmarks/multitask.py tests OUT/NAME.npz ...     # the test sets, once, at the end
 
 ``train`` builds the pool the issue names, each set after its own MMseqs2 leak list
@@ -163,6 +164,28 @@ def valid(args) -> None:
         print(json.dumps({"model": str(path), **validation(sspred.load(path).model, d)}))
 
 
+def select(args) -> None:
+    """Greedy ensemble on validation Q3: from single-network model files, add the one that most raises the
+    average's Q3, up to ``--members``; each step printed with its members."""
+    d = datasets.data_dir(args.data_dir)
+    valid = without_leaks(datasets.load("netsurfp2", "valid", d), train_set="netsurfp2")
+    y = np.concatenate([c.y3 for c in valid])
+    scored = y >= 0
+    probs = {str(p): np.concatenate(sspred.load(p).model.predict_many([c.codes for c in valid]))[scored]
+             for p in args.models}  # (n, 3) each
+
+    def q3(members):
+        return float((np.mean([probs[m] for m in members], axis=0).argmax(axis=1) == y[scored]).mean() * 100)
+
+    for m in probs:
+        print(f"{m}: valid Q3 {q3([m]):.2f}")
+    chosen: list[str] = []
+    while len(chosen) < min(args.members, len(probs)):
+        best = max((m for m in probs if m not in chosen), key=lambda m: q3(chosen + [m]))
+        chosen.append(best)
+        print(f"greedy {len(chosen)}: +{best} -> valid Q3 {q3(chosen):.2f}")
+
+
 def tests(args) -> None:
     """Every test-set score of each model, by ``sspred.evaluate`` (disorder at the header's threshold)."""
     for path in args.models:
@@ -203,8 +226,12 @@ def main() -> None:
         h = sub.add_parser(cmd)
         h.add_argument("models", nargs="+")
         h.add_argument("--data-dir", default=None)
+    g = sub.add_parser("select")
+    g.add_argument("models", nargs="+")
+    g.add_argument("--members", type=int, default=2)
+    g.add_argument("--data-dir", default=None)
     args = p.parse_args()
-    {"train": train, "tests": tests, "threshold": threshold, "valid": valid}[args.cmd](args)
+    {"train": train, "tests": tests, "threshold": threshold, "valid": valid, "select": select}[args.cmd](args)
 
 
 if __name__ == "__main__":
