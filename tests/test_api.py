@@ -299,8 +299,11 @@ def test_to_torch_needs_the_export_module(default):
     pred = default.predict(TRP)[0]
     codes = torch.as_tensor(encode(TRP)[None].astype(np.int64))  # (1, L)
     with torch.no_grad():
-        out = module(codes)  # (1, L, K)
-    np.testing.assert_allclose(out[0].numpy(), pred.probabilities, atol=1e-4)
+        out = module(codes)  # one (1, L, K_h) per head, the states head first (default has several heads)
+    assert isinstance(out, tuple) and len(out) == len(default.model.heads.names)
+    np.testing.assert_allclose(out[0][0].numpy(), pred.probabilities, atol=1e-4)
+    disorder = out[default.model.heads.names.index("disorder")]
+    np.testing.assert_allclose(disorder[0, :, 1].numpy(), pred.disorder, atol=1e-4)
 
 
 # --- the package ---------------------------------------------------------------------------------------------

@@ -216,7 +216,8 @@ class Predictor:
                                  **track_values(out))
 
     def to_torch(self):
-        """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K). Needs ``sspred[torch]``."""
+        """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K), or for a model with
+        several heads a tuple of one (B, L, K_h) per head, the states head first. Needs ``sspred[torch]``."""
         try:
             from sspred.engines.torch.export import to_torch
         except ImportError as exc:
