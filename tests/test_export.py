@@ -59,9 +59,15 @@ def models() -> dict[str, Model]:
     return {name: load_model(name) for name in BUILTIN}
 
 
-def torch_predict(module, codes: np.ndarray) -> np.ndarray:
+def torch_outputs(module, codes: np.ndarray) -> list[np.ndarray]:
+    """Every output for codes (B, L): one (B, L, K_h) per head, the states head first (one head: one output)."""
     with torch.no_grad():
-        return module(torch.as_tensor(codes.astype(np.int64))).numpy()  # (B, L) -> (B, L, K)
+        out = module(torch.as_tensor(codes.astype(np.int64)))
+    return [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]
+
+
+def torch_predict(module, codes: np.ndarray) -> np.ndarray:
+    return torch_outputs(module, codes)[0]  # (B, L) -> (B, L, K), the states head
 
 
 def assert_agrees(model: Model, module, chains: list[np.ndarray]) -> None:
@@ -70,6 +76,8 @@ def assert_agrees(model: Model, module, chains: list[np.ndarray]) -> None:
         got = torch_predict(module, codes[None])[0]
         assert got.dtype == np.float32 and got.shape == (codes.size, len(model.states))
         np.testing.assert_allclose(got, want, rtol=0, atol=TOL)
+    if len(model.heads.names) > 1:  # the built-in default and accurate have extra heads
+        assert_heads_agree(model, lambda codes: torch_outputs(module, codes), chains)
 
 
 def same_length_batch(codes: np.ndarray) -> np.ndarray:
@@ -142,7 +150,9 @@ def onnx_session(path: Path):
 def check_onnx(model: Model, path: Path, chains: list[np.ndarray]) -> None:
     """One session, chains of every length and a batch through it: the length and batch axes are dynamic."""
     session = onnx_session(path)
-    (inp,), (out,) = session.get_inputs(), session.get_outputs()
+    (inp,), outs = session.get_inputs(), session.get_outputs()
+    out = outs[0]  # the states head; a multi-head model has one more output per extra head (checked below)
+    assert [o.name for o in outs] == output_names(model)
     assert (inp.name, inp.type, inp.shape) == (INPUT_NAME, "tensor(int64)", ["batch", "length"])
     assert (out.name, out.type) == (OUTPUT_NAME, "tensor(float)")
     assert out.shape == ["batch", "length", len(model.states)]
@@ -156,6 +166,8 @@ def check_onnx(model: Model, path: Path, chains: list[np.ndarray]) -> None:
     got = session.run(None, {INPUT_NAME: batch.astype(np.int64)})[0]
     for row, want in zip(got, model.predict_many(list(batch))):
         np.testing.assert_allclose(row, want, rtol=0, atol=TOL)
+    if len(outs) > 1:
+        assert_heads_agree(model, lambda codes: session.run(None, {INPUT_NAME: codes.astype(np.int64)}), chains)
 
 
 ONNX_FAST_TIER = ["fast", "default", "q8"]  # ~1-2 s each; accurate (5.7 MB, 4 members) takes ~6 s to export
