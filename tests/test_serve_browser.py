@@ -83,8 +83,10 @@ def test_rendered_states_equal_the_api_answer(page, server, chain):
     assert rows.first.locator(".aa > span").count() == min(60, len(chain.sequence))
     assert record.locator(".conf > span").count() == len(chain.sequence)
 
-    # Helix, strand and coil are drawn in three distinct colours.
-    swatches = page.locator("#legend i").evaluate_all("els => els.map(e => getComputedStyle(e).backgroundColor)")
+    # Helix, strand and coil are drawn in three distinct colours (the disorder ramp, when the model has that
+    # head, is a legend item of its own).
+    swatches = page.locator("#legend i.swatch").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).backgroundColor)")
     assert len(swatches) == 3 and len(set(swatches)) == 3
     by_state = record.locator(".aa > span").evaluate_all(
         "els => Object.fromEntries(els.map(e => [e.className, getComputedStyle(e).backgroundColor]))")
