@@ -19,11 +19,12 @@ AMINO = "ACDEFGHIKLMNPQRSTVWY"
 
 @pytest.fixture(scope="module")
 def big_fasta(tmp_path_factory) -> Path:
-    """200,000 records: minutes of work, so the signal surely lands mid-run."""
+    """800,000 records, tens of seconds of work for -m fast, so the signal surely lands mid-run (200,000 took
+    a few seconds, and once, on a busy CI machine, the run ended between the check and the signal)."""
     path = tmp_path_factory.mktemp("big") / "big.fa"
     rng = random.Random(0)
     with open(path, "w") as fh:
-        for i in range(200_000):
+        for i in range(800_000):
             fh.write(f">r{i}\n{''.join(rng.choices(AMINO, k=30))}\n")
     return path
 
