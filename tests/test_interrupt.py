@@ -19,8 +19,7 @@ AMINO = "ACDEFGHIKLMNPQRSTVWY"
 
 @pytest.fixture(scope="module")
 def big_fasta(tmp_path_factory) -> Path:
-    """800,000 records, tens of seconds of work for -m fast, so the signal surely lands mid-run (200,000 took
-    a few seconds, and once, on a busy CI machine, the run ended between the check and the signal)."""
+    """800,000 records, tens of seconds of work for -m fast, so the signal surely lands mid-run."""
     path = tmp_path_factory.mktemp("big") / "big.fa"
     rng = random.Random(0)
     with open(path, "w") as fh:
@@ -31,8 +30,11 @@ def big_fasta(tmp_path_factory) -> Path:
 
 def start_mid_run(src: Path, out: Path) -> tuple[subprocess.Popen, Path]:
     """Start predict and return once its temporary output holds some records."""
+    # SIGINT as a terminal delivers it: a test runner started in the background by a non-interactive shell
+    # ignores SIGINT, and an exec'd child inherits that, so Python would never raise KeyboardInterrupt.
     proc = subprocess.Popen([sys.executable, "-m", "sspred", "predict", str(src), "-m", "fast", "-f", "fasta",
-                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         parts = list(out.parent.glob(f".{out.name}.*.part"))
