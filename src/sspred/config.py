@@ -24,6 +24,7 @@ from sspred.engines.spec import conv_dims
 from sspred.features import check_window
 from sspred.heads import Heads, model_heads
 from sspred.schedules import SCHEDULES
+from sspred.unirep.states import Spec as FeatureSpec
 
 #: Floating-point types a network can train in (both engines accept exactly these names).
 DTYPES = ("float32", "float64")
@@ -190,6 +191,15 @@ class ConvConfig(Fields):
     #: Heads and dimension per head of each attention block.
     attention_heads: int = 4
     attention_dim: int = 16
+    #: UniRep states as input channels beside one-hot (sspred.unirep, Alley et al. 2019): the model size (64, 256
+    #: or 1900 units); 0: one-hot alone.
+    unirep: int = 0
+    #: "last": the last mLSTM cell's states; "all": every cell's, side by side (the 64 and 256 models have four).
+    unirep_cells: str = "last"
+    #: A second pass over the reversed chain adds states that have read the residues to the right.
+    unirep_reverse: bool = False
+    #: A learned linear projection of the input channels to this many before the first conv; 0: none.
+    unirep_project: int = 0
 
     def __post_init__(self):
         _choice("arch", self.arch, ("conv",))
@@ -213,6 +223,14 @@ class ConvConfig(Fields):
         _at_least("attention", self.attention, 0)
         _at_least("attention_heads", self.attention_heads, 1)
         _at_least("attention_dim", self.attention_dim, 1)
+        if self.unirep:
+            try:
+                self.feature_spec()
+            except ValueError as exc:
+                raise ConfigError("unirep", str(exc)) from None
+        _at_least("unirep_project", self.unirep_project, 0)
+        if self.unirep_project and not self.unirep:
+            raise ConfigError("unirep_project", "projects UniRep states: needs unirep")
 
     @property
     def n_states(self) -> int:
@@ -227,11 +245,27 @@ class ConvConfig(Fields):
         """Residues that can change one output through the convs (the receptive field, without attention)."""
         return self.first_kernel + sum((self.kernel - 1) * d for d in self.dilations) + (self.kernel - 1) * self.attention
 
+    def feature_spec(self) -> FeatureSpec | None:
+        """The UniRep states the network reads beside one-hot, or None."""
+        return FeatureSpec(self.unirep, self.unirep_cells, self.unirep_reverse) if self.unirep else None
+
+    @property
+    def n_inputs(self) -> int:
+        """Input channels per residue: 21 one-hot units and any UniRep states."""
+        spec = self.feature_spec()
+        return N_UNITS + (spec.width if spec is not None else 0)
+
     def layers(self) -> list[dict]:
         c = self.channels
         drop = [{"type": "dropout", "rate": self.dropout}] if self.dropout else []
-        specs = [{"type": "conv", "in": N_UNITS, "out": c, "kernel": self.first_kernel, "mask": False,
-                  "init_for": "relu"}, {"type": "relu"}, *drop]
+        specs, width, mask = [], self.n_inputs, False
+        if self.unirep_project:
+            # A 1-wide conv is a per-residue linear map; its outputs on gap rows are its bias, so the conv after it
+            # masks them, as every later conv does.
+            specs.append({"type": "conv", "in": width, "out": self.unirep_project, "kernel": 1, "mask": False})
+            width, mask = self.unirep_project, True
+        specs += [{"type": "conv", "in": width, "out": c, "kernel": self.first_kernel, "mask": mask,
+                   "init_for": "relu"}, {"type": "relu"}, *drop]
         for d in self.dilations:
             specs += [{"type": "conv", "in": c, "out": c, "kernel": self.kernel, "dilation": d, "residual": True,
                        "init_for": "relu"}, {"type": "relu"}, *drop]
@@ -334,6 +368,9 @@ class TrainConfig(Fields):
     distributed: bool = False
     #: Name written into the model file; None: "sspred".
     name: str | None = None
+    #: Stop after the first epoch that ends past this many seconds of training (the best weights are kept, as
+    #: at early stopping); 0: no limit. A time box for sweeps on a lent machine.
+    max_seconds: float = 0.0
 
     #: Fields that say where a run executes or what it is called, not what it computes: a resumed run may change them.
     RUNTIME_FIELDS = ("device", "distributed", "name")
@@ -352,7 +389,7 @@ class TrainConfig(Fields):
         _at_least("patience", self.patience, 0)
         _at_least("seed", self.seed, 0)
         _choice("dtype", self.dtype, DTYPES)
-        for name in ("l2", "l1", "input_noise", "weight_noise", "lr_min"):
+        for name in ("l2", "l1", "input_noise", "weight_noise", "lr_min", "max_seconds"):
             _at_least(name, getattr(self, name), 0)
         _rate("smoothing", self.smoothing)
         _choice("schedule", self.schedule, tuple(SCHEDULES))

@@ -55,6 +55,15 @@ def one_hot(windows_: np.ndarray, dtype=np.float32) -> np.ndarray:
     return enc[windows_].reshape(batch, width * N_UNITS)  # (B, W, 21) -> (B, W*21)
 
 
+def row_inputs(codes: np.ndarray, extra: np.ndarray | None, dtype=np.float32) -> np.ndarray:
+    """A conv network's input rows: (N,) codes -> (N, 21) one-hot, with ``extra`` (N, D) features (a language
+    model's states) beside it, (N, 21 + D)."""
+    x = one_hot(codes[:, None], dtype)  # (N, 21)
+    if extra is None:
+        return x
+    return np.concatenate([x, extra.astype(dtype, copy=False)], axis=1)  # (N, 21) + (N, D) -> (N, 21 + D)
+
+
 class WindowIndex:
     """Every labelled residue of a set of chains, addressable as windows without copying.
 

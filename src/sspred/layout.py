@@ -21,13 +21,16 @@ from sspred.heads import TARGETS, Heads, present
 @dataclass
 class Layout:
     """Chains end to end: ``codes`` (N,) uint8 with spacer gaps, ``valid`` (N,) bool, ``labels`` (N,)
-    int64 (MASKED on gaps and unscored residues), and each chain's first row in ``starts``."""
+    int64 (MASKED on gaps and unscored residues), and each chain's first row in ``starts``. ``extra``:
+    per-row input features beside one-hot (N, D) float32, zero on gap rows (a language model's states,
+    sspred.unirep), or None."""
 
     codes: np.ndarray
     valid: np.ndarray
     labels: np.ndarray
     starts: np.ndarray
     lengths: np.ndarray
+    extra: np.ndarray | None = None
 
     def split(self, rows: np.ndarray) -> list[np.ndarray]:
         """Per-chain slices of per-row outputs (N, ...) -> [(L_i, ...)]."""
@@ -46,8 +49,11 @@ class Layout:
 
     def chains(self, which: np.ndarray) -> "Layout":
         """The layout of chains ``which`` (indices, in that order) alone, the same gap apart, labels kept."""
-        return lay_out([self.codes[self.starts[k]:self.starts[k] + self.lengths[k]] for k in which], self.gap_rows,
-                       [self.labels[self.starts[k]:self.starts[k] + self.lengths[k]] for k in which])
+        def rows(a: np.ndarray) -> list[np.ndarray]:
+            return [a[self.starts[k]:self.starts[k] + self.lengths[k]] for k in which]
+
+        return lay_out(rows(self.codes), self.gap_rows, rows(self.labels),
+                       rows(self.extra) if self.extra is not None else None)
 
 
 def chain_rows(counts: np.ndarray, which: np.ndarray) -> np.ndarray:
@@ -58,8 +64,10 @@ def chain_rows(counts: np.ndarray, which: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def lay_out(codes: list[np.ndarray], gap_rows: int, labels: list[np.ndarray] | None = None) -> Layout:
-    """Chains ``codes`` [(L_i,)] end to end with ``gap_rows`` spacers before, between and after them."""
+def lay_out(codes: list[np.ndarray], gap_rows: int, labels: list[np.ndarray] | None = None,
+            extra: list[np.ndarray] | None = None) -> Layout:
+    """Chains ``codes`` [(L_i,)] end to end with ``gap_rows`` spacers before, between and after them;
+    ``extra`` [(L_i, D)]: each chain's input features, laid out the same way (float32, zeros on gaps)."""
     lengths = np.array([c.size for c in codes], dtype=np.int64)
     starts = gap_rows + np.concatenate([[0], np.cumsum(lengths + gap_rows)[:-1]]).astype(np.int64)
     n = int(lengths.sum() + gap_rows * (len(codes) + 1))  # N rows: every residue and C + 1 gaps
@@ -71,7 +79,13 @@ def lay_out(codes: list[np.ndarray], gap_rows: int, labels: list[np.ndarray] | N
         valid[s:s + c.size] = True
         if labels is not None:
             y[s:s + c.size] = labels[i]
-    return Layout(out, valid, y, starts, lengths)
+    feats = None
+    if extra is not None:
+        # The features' own type (float16 from a cache), so a batch is copied once; the learners convert.
+        feats = np.zeros((n, extra[0].shape[1] if extra else 0), dtype=extra[0].dtype if extra else np.float32)
+        for s, f in zip(starts, extra):
+            feats[s:s + f.shape[0]] = f
+    return Layout(out, valid, y, starts, lengths, feats)
 
 
 def group_by_rows(lengths: np.ndarray, max_rows: int, order: np.ndarray | None = None) -> list[np.ndarray]:
@@ -107,7 +121,7 @@ class ChainIndex:
     """
 
     def __init__(self, chains, gap_rows: int, states: str = "3", teacher: list[np.ndarray] | None = None,
-                 teacher_weight: float = 0.5, heads: Heads | None = None):
+                 teacher_weight: float = 0.5, heads: Heads | None = None, features: list[np.ndarray] | None = None):
         if isinstance(gap_rows, bool) or not isinstance(gap_rows, (int, np.integer)) or gap_rows < 0:
             raise TypeError(f"gap_rows must be a non-negative int (engines.spec.gap of the layers), got {gap_rows!r}")
         if not 0 <= teacher_weight <= 1:
@@ -128,6 +142,15 @@ class ChainIndex:
         # A chain with no scored residue would give a batch of its own nothing to learn from (a NaN mean).
         self.codes = [chains[i].codes for i in keep]
         self.labels = [labels[i] for i in keep]
+        #: Each chain's (L, D) input features beside one-hot (e.g. memory-mapped float16 UniRep states), or None.
+        self.features = None
+        if features is not None:
+            if len(features) != len(chains):
+                raise ValueError(f"features for {len(features)} chains, not {len(chains)}")
+            for c, f in zip(chains, features):
+                if f.shape[0] != c.codes.size:
+                    raise ValueError(f"features for chain {c.id!r} have {f.shape[0]} rows, not {c.codes.size}")
+            self.features = [features[i] for i in keep]
         self.lengths = np.array([c.size for c in self.codes], dtype=np.int64)
         self.targets = None
         if self.heads is not None:
@@ -171,7 +194,8 @@ class ChainIndex:
 
     def labelled(self, rows) -> tuple[Layout, np.ndarray]:
         """The layout of chains ``rows`` and the labels of its scored rows, in row order."""
-        layout = lay_out([self.codes[i] for i in rows], self.gap, [self.labels[i] for i in rows])
+        extra = [self.features[i] for i in rows] if self.features is not None else None
+        layout = lay_out([self.codes[i] for i in rows], self.gap, [self.labels[i] for i in rows], extra)
         return layout, layout.labels[layout.labels >= 0]
 
     def examples(self, rows: np.ndarray) -> tuple[Layout, np.ndarray | dict[str, np.ndarray]]:

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from sspred.alphabet import ENCODING
+from sspred.alphabet import ENCODING, N_UNITS
 from sspred.engines.numpy.activations import softmax_heads
 from sspred.engines.numpy.attention import AlibiCache, attend
 from sspred.engines.numpy.conv import split_taps
@@ -49,8 +49,25 @@ class Unsupported(ValueError):
 
 def one_hot_tables(taps: list[np.ndarray]) -> list[np.ndarray]:
     """The taps of a conv over one-hot residues as (symbols, C_out) tables: row s of table j is what
-    symbol s at kernel position j adds, so the layer is ``kernel`` gathers, not products."""
-    return [ENCODING.astype(t.dtype) @ t for t in taps]  # (27, 21) @ (21, C) -> (27, C)
+    symbol s at kernel position j adds, so the layer is ``kernel`` gathers, not products. Taps over
+    one-hot and extra features (21 + D, C_out) give the tables of their one-hot rows."""
+    return [ENCODING.astype(t.dtype) @ t[:N_UNITS] for t in taps]  # (27, 21) @ (21, C) -> (27, C)
+
+
+def add_feature_taps(y: np.ndarray, extra: np.ndarray, taps: list[np.ndarray], half: int, d: int,
+                     scratch: np.ndarray | None = None) -> None:
+    """Add what a first conv's taps over extra features (rows 21: of each tap) make of ``extra`` (n, D) to
+    ``y`` (n, C); rows past both ends read zeros, as a lone chain's features do."""
+    n, width = extra.shape
+    padded = np.zeros((n + 2 * half, width), dtype=np.float32)  # (n + 2 half, D)
+    padded[half:half + n] = extra
+    for j, t in enumerate(taps):
+        part = padded[j * d:j * d + n]  # (n, D): the rows tap j reads
+        if scratch is None:
+            y += part @ t[N_UNITS:]  # (n, D) @ (D, C) -> (n, C)
+        else:
+            np.matmul(part, t[N_UNITS:], out=scratch)  # (n, D) @ (D, C) -> (n, C)
+            y += scratch
 
 
 class ConvInference:
@@ -85,6 +102,8 @@ class ConvInference:
                                    residual, len(self.steps)))
                 width = max(width, c)
         self.tables = one_hot_tables(self.steps[0][1])  # the first conv reads one-hot codes
+        #: Input channels past one-hot (a language model's states), read by the first conv's other tap rows.
+        self.n_extra = int(self.steps[0][1][0].shape[0]) - N_UNITS
         self.margin = max(s[3] for s in self.steps if s[0] == "conv")
         self.width = width
         self.local = threading.local()
@@ -119,7 +138,11 @@ class ConvInference:
             caches[step] = AlibiCache(slopes)
         return caches[step]
 
-    def logits(self, codes: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    def logits(self, codes: np.ndarray, valid: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """(N,) codes, (N,) valid and the layout's (N, D) extra features (None without) -> (N, K) logits."""
+        if (extra.shape[1] if extra is not None else 0) != self.n_extra:
+            raise ValueError(f"the network reads {self.n_extra} feature channels beside one-hot, got "
+                             f"{0 if extra is None else extra.shape[1]}")
         n, m = codes.size, self.margin
         a, b, scratch = self._buffers(n)
         scratch = scratch[:n]
@@ -137,6 +160,8 @@ class ConvInference:
             # (n, C) gather; codes index a 27-row table, so "clip" never clips and spares take() its buffering
             np.take(table, padded[j * d:j * d + n], axis=0, out=scratch[:, :c], mode="clip")
             x += scratch[:, :c]
+        if extra is not None:
+            add_feature_taps(x, extra, taps, half, d, scratch[:, :c])
         src, dst = a, b
         for step in self.steps[1:]:
             kind = step[0]
@@ -198,16 +223,20 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def first_layer(net, codes: np.ndarray) -> np.ndarray:
-    """The first conv layer over one-hot codes, by table lookup (one_hot_tables):
-    (N,) codes -> (N, C_out), ``kernel`` gathers and adds instead of a (N, kernel*21) product."""
+def first_layer(net, codes: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    """The first conv layer over one-hot codes, by table lookup (one_hot_tables), and over any ``extra``
+    (N, D) features by products: (N,) codes -> (N, C_out), ``kernel`` gathers and adds instead of a
+    (N, kernel*21) product."""
     layer = net.layers[0]
     w, b = layer.params["W"], layer.params["b"]
     n = codes.size
     padded = pad(codes, 2 * layer.half + 1)  # the spacer past both ends, as the one-hot input has
     y = np.broadcast_to(b, (n, b.size)).copy()
-    for j, table in enumerate(one_hot_tables(split_taps(w, layer.c_in, layer.k))):
+    taps = split_taps(w, layer.c_in, layer.k)
+    for j, table in enumerate(one_hot_tables(taps)):
         y += table[padded[j * layer.d:j * layer.d + n]]
+    if extra is not None:
+        add_feature_taps(y, extra, taps, layer.half, layer.d)
     return y
 
 
@@ -225,19 +254,20 @@ def forward_layout(net, layout: Layout, runner: ConvInference | None = None,
     With a ``runner`` (``inference(net)``) the buffered path; else the first layer in table form and the rest
     as the NumPy engine's layers."""
     if runner is not None:
-        return softmax_heads(runner.logits(layout.codes, layout.valid), heads)
+        return softmax_heads(runner.logits(layout.codes, layout.valid, layout.extra), heads)
     with valid_rows(net, layout.valid):
-        x = first_layer(net, layout.codes)
+        x = first_layer(net, layout.codes, layout.extra)
         for layer in net.layers[1:]:
             x = layer.forward(x, False)
     return softmax_heads(x, heads)
 
 
 def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_ROWS,
-                        runner: ConvInference | None = None, heads: tuple[slice, ...] | None = None
-                        ) -> list[np.ndarray]:
+                        runner: ConvInference | None = None, heads: tuple[slice, ...] | None = None,
+                        features: list[np.ndarray] | None = None) -> list[np.ndarray]:
     """(L_i,) codes -> [(L_i, K)] probabilities from a conv network, many short chains per pass; with several
-    ``heads`` (column slices), each head's columns are a distribution of their own.
+    ``heads`` (column slices), each head's columns are a distribution of their own. ``features``: each chain's
+    (L_i, D) input channels beside one-hot, for a network that reads them (sspred.unirep).
 
     A chain longer than ``max_rows`` goes in pieces, each with ``context`` residues of its
     neighbours on both sides, so every kept output sees exactly what it would see in one pass; in a
@@ -255,7 +285,8 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
     # Gap rows cost memory and time like residues: on 12-residue records they are three quarters of the rows.
     for group in group_by_rows(np.array([chains[i].size + g for i in short], dtype=np.int64), max_rows):
         idx = [short[k] for k in group]
-        tasks.append((lay_out([chains[i] for i in idx], g), [(i, 0, chains[i].size) for i in idx]))
+        extra = [features[i] for i in idx] if features is not None else None
+        tasks.append((lay_out([chains[i] for i in idx], g, extra=extra), [(i, 0, chains[i].size) for i in idx]))
     pieces: dict[int, list[np.ndarray]] = {}
     for i, c in enumerate(chains):
         if c.size > split_above:
@@ -263,7 +294,8 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
             for s in range(0, c.size, max_rows):
                 e = min(s + max_rows, c.size)
                 lo, hi = max(s - ctx, 0), min(e + ctx, c.size)
-                tasks.append((lay_out([c[lo:hi]], g), [(i, s - lo, e - s)]))
+                extra = [features[i][lo:hi]] if features is not None else None
+                tasks.append((lay_out([c[lo:hi]], g, extra=extra), [(i, s - lo, e - s)]))
 
     def run(task):
         layout, keep = task

@@ -13,7 +13,7 @@ from sspred.engines.numpy.losses import MultiHeadCrossEntropy, SoftmaxCrossEntro
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import initial_state, is_weight, valid_rows
-from sspred.features import network_inputs, one_hot
+from sspred.features import network_inputs, row_inputs
 from sspred.layout import Layout
 
 
@@ -117,7 +117,7 @@ class NumpyLearner:
         targets for its residue rows (a multi-task network); predicted classes of the first head, on those rows."""
         rows = np.flatnonzero(layout.valid if isinstance(y, Mapping) else layout.labels >= 0)
         with valid_rows(self.net, layout.valid), np.errstate(over="ignore", invalid="ignore"):
-            loss, logits = self.forward_backward(one_hot(layout.codes[:, None], self.dtype), y, rows=rows)
+            loss, logits = self.forward_backward(row_inputs(layout.codes, layout.extra, self.dtype), y, rows=rows)
             self.optimizer.step(self.net.params, self.net.grads)
         return loss, logits[:, self.first].argmax(axis=1)
 
@@ -125,7 +125,7 @@ class NumpyLearner:
         """Probabilities of windows (B, K), or of a chain Layout's scored rows."""
         if isinstance(codes, Layout):
             with valid_rows(self.net, codes.valid):
-                logits = self.net.forward(one_hot(codes.codes[:, None], self.dtype), train=False)  # (N, K)
+                logits = self.net.forward(row_inputs(codes.codes, codes.extra, self.dtype), train=False)  # (N, K)
             return softmax(logits[codes.labels >= 0][:, self.first])  # the first head's (n, K)
         return softmax(self.net.forward(network_inputs(codes, self.dtype), train=False))
 

@@ -34,9 +34,10 @@ class ConvChains:
         #: Column slices of a multi-task network's heads, each given its own softmax; None: one softmax.
         self.heads: tuple[slice, ...] | None = None
 
-    def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
-        """[(L_i,)] codes -> [(L_i, K)] probabilities."""
-        return predict_conv_chains(self.net, chains, runner=self.runner, heads=self.heads)
+    def predict_many(self, chains: list[np.ndarray], features: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """[(L_i,)] codes (and [(L_i, D)] input features, for a network that reads them) -> [(L_i, K)]
+        probabilities."""
+        return predict_conv_chains(self.net, chains, runner=self.runner, heads=self.heads, features=features)
 
 
 class PlainWindow:

@@ -140,13 +140,18 @@ class TorchLearner:
 
     def _layout_inputs(self, layout: Layout, every_residue: bool = False
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One-hot rows (N, 21) of a layout, the indices of its scored rows (``every_residue``: of its residue
-        rows, where a multi-task network's targets are) and its valid mask, on the device."""
+        """Input rows of a layout, one-hot (N, 21) and any ``layout.extra`` features beside it (N, 21 + D), the
+        indices of its scored rows (``every_residue``: of its residue rows, where a multi-task network's targets
+        are) and its valid mask, on the device."""
         codes = torch.from_numpy(layout.codes[:, None]).to(self.device)
         which = layout.valid if every_residue else layout.labels >= 0
         rows = torch.from_numpy(np.flatnonzero(which)).to(self.device)
         valid = torch.from_numpy(layout.valid).to(self.device)
-        return self.net.encode(codes).to(self.dtype), rows, valid
+        x = self.net.encode(codes).to(self.dtype)  # (N, 21)
+        if layout.extra is not None:
+            extra = torch.from_numpy(layout.extra).to(self.device, non_blocking=True).to(self.dtype)  # (N, D)
+            x = torch.cat([x, extra], dim=1)  # (N, 21 + D)
+        return x, rows, valid
 
     def forward_backward(self, x: torch.Tensor, y: torch.Tensor, n_global: int | None = None,
                          rows: torch.Tensor | None = None, totals: Mapping[str, int] | None = None
