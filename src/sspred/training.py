@@ -35,12 +35,14 @@ from sspred.heads import hard
 from sspred.io import datasets
 from sspred.io.datasets import Chain
 from sspred.layout import ChainIndex
-from sspred.model import Model, build_header, load_model
+from sspred.model import Model, build_header, feature_entry, load_model
 from sspred.schedules import SCHEDULES, observe_plateau
 from sspred.splits import LEAK_LISTS, without_leaks
 
 #: Windows per forward pass when scoring a whole split (memory, not accuracy).
 EVAL_BATCH = 8192
+#: Chains a teacher predicts at a time for distillation (memory, not accuracy).
+TEACHER_CHAINS = 512
 
 
 class TrainingDiverged(RuntimeError):
@@ -120,6 +122,7 @@ def fit(learner, train, valid, cfg: TrainConfig,
         state, best_params = fresh_state(cfg), None
     history = History.from_dict(state["history"])
     n_batches = math.ceil(len(train) / cfg.batch_size)
+    began = time.perf_counter()
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         if history.stopped_early:
             break
@@ -161,12 +164,14 @@ def fit(learner, train, valid, cfg: TrainConfig,
             state["bad_epochs"] += 1
             if cfg.patience and valid is not None and state["bad_epochs"] >= cfg.patience:
                 history.stopped_early = True
+        if cfg.max_seconds and time.perf_counter() - began > cfg.max_seconds:
+            history.stopped_early = True
         observe_plateau(cfg, state["schedule"], monitored)
         state["epoch"], state["history"] = epoch, history.to_dict()
         if checkpoint:
             ckpt.save(checkpoint, {**(meta or {}), **state, "train_config": cfg.to_dict()},
                       learner.get_params(), best_params, learner.get_optimizer_state())
-    if best_params is not None and cfg.patience and valid is not None:
+    if best_params is not None and (cfg.patience or cfg.max_seconds) and valid is not None:
         learner.set_params(best_params)
     return history
 
@@ -321,6 +326,11 @@ class TrainingRun:
             header, params = cascade(self.first, cfg.model.window, self.layers, params, name, stage2_train=info)
         else:
             header = build_header(cfg.model, name, train=info)
+            spec = cfg.model.feature_spec() if isinstance(cfg.model, ConvConfig) else None
+            if spec is not None:
+                from sspred.unirep.weights import load as unirep_weights
+
+                header["features"] = feature_entry(cfg.model, unirep_weights(spec.size).sha256)
         return Model(header, params)
 
 
@@ -343,6 +353,22 @@ def _learner_options(cfg: TrainConfig) -> tuple[dict, int, int]:
     except ValueError as exc:
         raise ConfigError("distributed", str(exc)) from None
     return {**options, "distributed": True}, rank, world
+
+
+def input_features(config: TrainConfig, label: str, train_chains: list[Chain], valid_chains: list[Chain],
+                   device: str | None) -> tuple[list[np.ndarray] | None, list[np.ndarray] | None]:
+    """The UniRep states a conv config reads beside one-hot, for the training and validation chains, from the
+    on-disk cache (sspred.unirep.states.cached_features; computed there once, by the torch engine on the run's
+    device when it trains with torch); (None, None) for one-hot alone."""
+    spec = config.model.feature_spec() if isinstance(config.model, ConvConfig) else None
+    if spec is None:
+        return None, None
+    from sspred.unirep.states import cached_features, extractor
+
+    ext = extractor(spec, engine="torch" if config.engine == "torch" else "numpy", device=device or "cpu")
+    train = cached_features(ext, [c.codes for c in train_chains], f"{label}-train")
+    valid = cached_features(ext, [c.codes for c in valid_chains], f"{label}-valid") if valid_chains else None
+    return train, valid
 
 
 def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
@@ -373,13 +399,26 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
     elif isinstance(mcfg, ConvConfig):
         layers = mcfg.layers()
-        teacher = load_model(config.teacher).predict_many([c.codes for c in train_chains]) if config.teacher else None
+        teacher = None
+        if config.teacher:
+            teacher_model = load_model(config.teacher)
+            # A teacher that reads UniRep states computes them where this run trains (a GPU, when it has one).
+            teacher_model.feature_device = options.get("device") if config.engine == "torch" else None
+            if teacher_model.feature_extractors() and teacher_model.feature_device in (None, "cpu"):
+                from sspred.unirep.states import cache_dir
+
+                teacher_model.feature_cache = str(cache_dir())  # slow states on a CPU: once per set
+            codes = [c.codes for c in train_chains]
+            # In slices, so a language model's states (4 bytes x 3,800 a residue) never exist for the whole set.
+            teacher = [p for k in range(0, len(codes), TEACHER_CHAINS)
+                       for p in teacher_model.predict_many(codes[k:k + TEACHER_CHAINS])]
+        train_feats, valid_feats = input_features(config, label, train_chains, valid_chains, options.get("device"))
         try:
             train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher, config.teacher_weight,
-                                   heads=mcfg.output_heads())
+                                   heads=mcfg.output_heads(), features=train_feats)
         except ValueError as exc:
             raise ConfigError("teacher", str(exc)) from None
-        valid_idx = ChainIndex(valid_chains, gap(layers), mcfg.states) if valid_chains else None
+        valid_idx = ChainIndex(valid_chains, gap(layers), mcfg.states, features=valid_feats) if valid_chains else None
     else:
         layers = mcfg.layers()
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
