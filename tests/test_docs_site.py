@@ -193,7 +193,7 @@ def test_bundled_katex_is_the_release_its_source_file_names():
     source = KATEX_SOURCE.read_text(encoding="utf-8")
     version = re.match(r"KaTeX (\d+\.\d+\.\d+):", source).group(1)
     assert f"katex-{version}.tgz" in source
-    listed = dict((path, digest) for digest, path in re.findall(r"^  ([0-9a-f]{64})  (\S+)$", source, re.M))
+    listed = {path: digest for digest, path in re.findall(r"^  ([0-9a-f]{64})  (\S+)$", source, re.MULTILINE)}
     assert {"katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2"} \
         <= set(listed)
     for path, digest in listed.items():
