@@ -8,6 +8,7 @@ without them. The hooks' link mapping and link check are also tested alone, on k
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import http.server
 import importlib
@@ -27,6 +28,9 @@ from serve_support import chromium
 REPO = Path(__file__).resolve().parents[1]
 HOOKS = REPO / "docs" / "hooks"
 COURSE = REPO / "docs" / "course"
+#: The math renderer the site serves itself, and the file saying which release it is and where it came from.
+KATEX = REPO / "docs" / "vendor" / "katex"
+KATEX_SOURCE = KATEX / "SOURCE.txt"
 #: Every notebook may take 3 minutes and the API reference a few seconds; a slower build is a failure.
 BUILD_TIMEOUT_S = 30 * 60
 #: The public API (the contract): each has its own entry on the reference's first page.
@@ -184,6 +188,33 @@ def test_every_public_sspred_name_reaches_the_reference():
         assert pkg[name].target_path == f"{obj.__module__}.{obj.__qualname__}"
 
 
+def test_bundled_katex_is_the_release_its_source_file_names():
+    """docs/vendor/katex holds exactly the files SOURCE.txt lists, byte for byte, plus the licence."""
+    source = KATEX_SOURCE.read_text(encoding="utf-8")
+    version = re.match(r"KaTeX (\d+\.\d+\.\d+):", source).group(1)
+    assert f"katex-{version}.tgz" in source
+    listed = {path: digest for digest, path in re.findall(r"^  ([0-9a-f]{64})  (\S+)$", source, re.MULTILINE)}
+    assert {"katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2"} \
+        <= set(listed)
+    for path, digest in listed.items():
+        assert hashlib.sha256((KATEX / path).read_bytes()).hexdigest() == digest, f"{path} differs from SOURCE.txt"
+    present = {f.relative_to(KATEX).as_posix() for f in KATEX.rglob("*") if f.is_file()}
+    assert present == set(listed) | {"LICENSE", "SOURCE.txt"}
+    assert "MIT License" in (KATEX / "LICENSE").read_text(encoding="utf-8")
+    # The script itself says which release it is.
+    assert f'version:"{version}"' in (KATEX / "katex.min.js").read_text(encoding="utf-8")
+
+
+def test_notebook_pages_lose_nbconvert_mathjax_loader():
+    notebook_math = hook("notebook_math")
+    loader = ('  <!-- Load mathjax -->\n    <script src=""> </script>\n    <!-- MathJax configuration -->\n'
+              '    <script type="text/x-mathjax-config">\n    init_mathjax = function() {};\n    </script>\n'
+              '    <!-- End of mathjax configuration -->\n')
+    body = '<div class="jupyter-wrapper"><p>$x^2$</p></div>'
+    assert notebook_math.without_mathjax(f"<style></style>\n{loader}{body}") == f"<style></style>\n{body}"
+    assert notebook_math.without_mathjax(body) == body
+
+
 # --- the real build ---
 
 @pytest.fixture(scope="module")
@@ -241,7 +272,7 @@ def browser():
 @pytest.fixture
 def page(browser, base_url):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
-    # Only the site itself: the notebooks' MathJax from a CDN is cut off, so nothing waits on the network.
+    # Only the site itself: a page that needs another host (a CDN's math renderer, a web font) fails its test.
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base_url + "/")
                   else route.abort())
     p = context.new_page()
@@ -272,6 +303,38 @@ def test_course_page_shows_its_figures(page, base_url, notebook):
         solution = solutions.nth(i)
         assert solution.get_attribute("open") is None, f"{notebook}: solution {i} is shown open"
         assert all(not code.is_visible() for code in solution.locator("pre").all()), f"{notebook}: solution {i}"
+
+
+#: Pages with formulas: every course notebook, and the Markdown pages that hold TeX ($...$ as GitHub reads it).
+FORMULA_PAGES = [f"course/{nb.stem}/" for nb in notebooks()] + ["hopfield/"]
+#: A page's text outside code and rendered math: notebook cells' copy-button sources are code too.
+TEXT_OUTSIDE_MATH = """article => {
+    let text = "";
+    const walk = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+        if (!walk.currentNode.parentElement.closest("pre, code, script, style, .katex, .clipboard-copy-txt"))
+            text += walk.currentNode.data;
+    }
+    return text;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FORMULA_PAGES)
+def test_page_renders_its_formulas_with_the_site_own_katex(page, base_url, path):
+    assert page.goto(f"{base_url}/{path}").ok
+    article = page.locator("article")
+    assert article.locator(".katex").count() > 0, f"{path}: no rendered formula"
+    errors = article.locator(".katex-error").all_inner_texts()
+    assert errors == [], f"{path}: KaTeX could not read {errors}"
+    # No TeX is left as text: no $, $$, \begin{aligned}, \frac... outside code (hidden solutions included).
+    raw = re.findall(r"\$+|\\[A-Za-z]+", article.evaluate(TEXT_OUTSIDE_MATH))
+    assert raw == [], f"{path}: raw TeX left on the page: {raw[:10]}"
+    assert "$$" not in article.inner_text() and "\\begin" not in article.inner_text()
+    # KaTeX's own fonts, from the site (other hosts are cut off): the formulas are not drawn in a fallback font.
+    fonts = page.evaluate("document.fonts.ready.then(fs => [...fs].filter(f => f.status === 'loaded')"
+                          ".map(f => f.family.replaceAll('\"', '')))")
+    assert "KaTeX_Main" in fonts, f"{path}: KaTeX's fonts did not load: {fonts}"
 
 
 @pytest.mark.slow
