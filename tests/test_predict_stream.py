@@ -42,7 +42,7 @@ def test_batching_does_not_change_probabilities(model_file, real_fasta):
     one = [p for _, p in predict_records(model, parse_fasta(str(real_fasta)), max_residues=1)]
     many = [p for _, p in predict_records(model, parse_fasta(str(real_fasta)), max_residues=50_000)]
     assert len(one) == len(many) == 300
-    exact = model.fast[0].backend == "numba"
+    exact = model.members[0].batched.backend == "numba"
     for a, b in zip(one, many):
         if exact:
             assert np.array_equal(a, b)

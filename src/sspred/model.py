@@ -175,13 +175,6 @@ class Model:
         """(L,) symbol codes -> (L, K) probabilities of the states head, averaged over members."""
         return _mean([_states(m, m.predict_proba(codes)) for m in self.members])
 
-    @property
-    def fast(self) -> list | None:
-        """The members' first stages that predict many chains as lookup tables (engines.numpy.fastpath),
-        or None where none does."""
-        tables = [m.batched for m in self.members if m.batched.path == "window tables"]
-        return tables or None
-
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
         """Probabilities for several chains, [(L, K)] in order: ``predict_proba`` of each, with every
         member's first stage on its path for many chains (Member.batched)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.engines.numpy.activations import ACTIVATIONS as ACTIVATION_TABLE
-from sspred.engines.spec import INIT_GAIN, batchnorm_init, linear_init  # noqa: F401  (INIT_GAIN re-exported)
+from sspred.engines.spec import batchnorm_init, linear_init
 from sspred.engines.numpy.attention import ChainAttention
 from sspred.engines.numpy.conv import Conv1d
 from sspred.engines.numpy.hopfield import Hopfield
