@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests that need the real data sets skip, with a message, when ../shared/data is absent."""
+"""Shared fixtures. Tests that need the real data sets skip, with a message, when the data folder is absent
+(found as sspred finds it: $SSPRED_DATA, then a shared/data folder above the working directory or the source)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("SSPRED_DATA") or REPO.parent / "shared" / "data")
+from sspred.errors import InputError
+from sspred.io.datasets import data_dir as find_data_dir
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not (DATA_DIR / "README.md").exists():
-        pytest.skip(f"real data sets not found at {DATA_DIR} (set SSPRED_DATA)")
-    return DATA_DIR
+    try:
+        folder = find_data_dir()
+    except InputError as exc:
+        pytest.skip(f"real data sets not found: {exc}")
+    if not (folder / "README.md").exists():
+        pytest.skip(f"real data sets not found at {folder} (no README.md; set SSPRED_DATA)")
+    return folder
 
 
 def run_cli(*args: str, input: str | None = None, cwd: Path | None = None, env: dict | None = None,

@@ -11,7 +11,7 @@ import typer
 
 from sspred.alphabet import STATES3, STATES8
 from sspred.cli.root import app
-from sspred.cli.common import warn
+from sspred.cli.common import DATA_DIR, warn
 from sspred.errors import InputError
 from sspred.io import datasets
 from sspred.io.fasta import parse_fasta
@@ -28,7 +28,6 @@ REPORT = typer.Argument(None, help="JSON report from 'sspred evaluate --json'.")
 REPORT_MODEL = typer.Option(None, "-m", "--model", help="Model to evaluate when no report is given.")
 REPORT_DATA = typer.Option(None, "--data", help="Data set to evaluate on when no report is given.")
 REPORT_SPLIT = typer.Option("test", "--split")
-REPORT_DATA_DIR = typer.Option(None, "--data-dir")
 
 
 def _draw(fn, *args, out: Path, **kwargs) -> None:
@@ -63,7 +62,7 @@ def prediction(
     record: Optional[str] = typer.Option(None, "--record", "-r", help="Record id to draw (default: the first)."),
     truth: Optional[str] = typer.Option(None, "--truth", help=f"Labelled set ({', '.join(datasets.DATASETS)}) or file holding the record's true states."),
     split: str = typer.Option("test", "--split", help="Split of --truth when it is a named set."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV}, then ../shared/data)."),
+    data_dir: Optional[str] = DATA_DIR,
     per_row: int = typer.Option(100, "--per-row", help="Residues per row of the figure."),
 ) -> None:
     """A protein's predicted states and per-residue probabilities along the sequence, with a confidence track."""
@@ -152,7 +151,7 @@ def confusion(
     model: Optional[str] = REPORT_MODEL,
     data: Optional[str] = REPORT_DATA,
     split: str = REPORT_SPLIT,
-    data_dir: Optional[str] = REPORT_DATA_DIR,
+    data_dir: Optional[str] = DATA_DIR,
     states: str = typer.Option("3", "--states", help="3, or 8 for an 8-state model's 8x8 matrix."),
 ) -> None:
     """Confusion-matrix heatmap (rows true, columns predicted; counts and row percentages)."""
@@ -177,7 +176,7 @@ def calibration(
     model: Optional[str] = REPORT_MODEL,
     data: Optional[str] = REPORT_DATA,
     split: str = REPORT_SPLIT,
-    data_dir: Optional[str] = REPORT_DATA_DIR,
+    data_dir: Optional[str] = DATA_DIR,
 ) -> None:
     """Reliability diagram and accuracy by .horiz confidence digit."""
     from sspred import plots
