@@ -14,6 +14,7 @@ from sspred.hopfield.experiments import (RETRIEVED, BetaResult, CapacityResult, 
 
 
 def plot_capacity(result: CapacityResult, path) -> None:
+    """Mean final overlap and fraction recalled against load, beside the theoretical capacity; written to ``path``."""
     fig = plots.figure(11, 4.2)
     axes = fig.subplots(1, 2)
     cue = f"cue with {result.flip:.0%} of units flipped"
@@ -36,6 +37,7 @@ def plot_capacity(result: CapacityResult, path) -> None:
 
 
 def plot_one_step(result: OneStepResult, path) -> None:
+    """Fraction retrieved exactly in one update against the number of stored patterns, modern and classical."""
     fig = plots.figure(6.4, 4.2)
     ax = fig.subplots()
     for f, flip in enumerate(result.flips):
@@ -52,6 +54,7 @@ def plot_one_step(result: OneStepResult, path) -> None:
 
 
 def plot_beta(result: BetaResult, path) -> None:
+    """Retrieval error against beta, and against beta times the separation, per pattern set."""
     fig = plots.figure(10, 4.2)
     axes = fig.subplots(1, 2)
     for r, rho in enumerate(result.correlations):
@@ -73,6 +76,7 @@ def plot_beta(result: BetaResult, path) -> None:
 
 
 def plot_fixed_points(result: FixedPointResult, path) -> None:
+    """The fixed point reached from each pattern at three betas, and how many patterns each averages."""
     names = ("global average", "metastable: cluster averages", "single patterns")
     fig = plots.figure(15, 3.9)
     axes = fig.subplots(1, len(result.shown_betas) + 1)
