@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests that need the real data sets skip, with a message, when ../shared/data is absent."""
+"""Shared fixtures. Tests that need the real data sets skip, with a message, when the data folder is absent
+(found as sspred finds it: $SSPRED_DATA, then a shared/data folder above the working directory or the source)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,46 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("SSPRED_DATA") or REPO.parent / "shared" / "data")
+from sspred.errors import InputError
+from sspred.io.datasets import data_dir as find_data_dir
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not (DATA_DIR / "README.md").exists():
-        pytest.skip(f"real data sets not found at {DATA_DIR} (set SSPRED_DATA)")
-    return DATA_DIR
+    try:
+        folder = find_data_dir()
+    except InputError as exc:
+        pytest.skip(f"real data sets not found: {exc}")
+    if not (folder / "README.md").exists():
+        pytest.skip(f"real data sets not found at {folder} (no README.md; set SSPRED_DATA)")
+    return folder
+
+
+def random_window_model(path: Path, window: int, hidden: list[int], activation: str, seed: int) -> Path:
+    """A window model file with random (untrained) weights, named after the file: enough for tests of the
+    prediction paths, which must agree with each other whatever the weights."""
+    import numpy as np
+
+    from sspred.config import ModelConfig
+    from sspred.engines.numpy import Network
+    from sspred.model import build_header, save_model
+
+    cfg = ModelConfig(window=window, hidden=hidden, activation=activation)
+    net = Network(cfg.layers(), np.float32, np.random.default_rng(seed))
+    save_model(path, build_header(cfg, path.stem), net.params)
+    return path
+
+
+def netsurfp2_fasta(data_dir: Path, path: Path, n: int, describe: bool = False) -> Path:
+    """The first ``n`` chains of the netsurfp2 set as a FASTA file; ``describe`` adds 'chain I' to each
+    header, so a writer's id (the first word) and the full header differ."""
+    import itertools
+
+    from sspred.io.fasta import parse_fasta
+
+    recs = itertools.islice(parse_fasta(str(data_dir / "netsurfp2" / "sequences.fasta")), n)
+    path.write_text("".join(f">{r.id}{f' chain {i}' * describe}\n{r.sequence}\n" for i, r in enumerate(recs)))
+    return path
 
 
 def run_cli(*args: str, input: str | None = None, cwd: Path | None = None, env: dict | None = None,

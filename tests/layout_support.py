@@ -1,5 +1,6 @@
-"""What the conv and attention tests share: the example chains, weights with biases off zero, and the check
-that both engines give the same logits, loss and gradients over a chain layout."""
+"""What the conv and attention tests share: the example chains, weights with biases off zero, the
+finite-difference check of a network's gradients over a chain layout, and the check that both engines
+give the same logits, loss and gradients over a chain layout."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 import sspred
-from sspred.engines.numpy.gradcheck import relative_error
+from sspred.alphabet import N_UNITS
+from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.losses import MultiHeadCrossEntropy, SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.spec import gap, initial_state
@@ -38,6 +40,41 @@ def random_state(specs: list[dict], rng: np.random.Generator, dtype) -> dict[str
         if k.endswith(".b"):
             state[k] = rng.normal(0, 0.3, state[k].shape).astype(dtype)
     return state
+
+
+def assert_layout_gradients_match_finite_differences(specs: list[dict], codes: list[np.ndarray],
+                                                     rng: np.random.Generator,
+                                                     state: dict[str, np.ndarray] | None = None) -> None:
+    """Every parameter's gradient, and the input's, against finite differences (float64), on a layout of two
+    fragments of ``codes`` (9 and 6 residues) whose loss reads the scored rows only: gap rows and two
+    unscored residues are left out. ``state``: the weights, else ``random_state`` drawn from ``rng``."""
+    frags = [codes[0][:9], codes[1][40:46]]
+    labels = [rng.integers(0, 3, c.size) for c in frags]
+    labels[0][[2, 6]] = -1
+    layout = lay_out(frags, gap(specs), labels)
+    rows = np.flatnonzero(layout.labels >= 0)
+    y = layout.labels[rows]
+    assert rows.size == 13 and not (~layout.valid[rows]).any()
+
+    net = Network(specs, dtype="float64")
+    net.load_params(state if state is not None else random_state(specs, rng, "float64"))
+    net.set_valid(layout.valid)
+    # Off the one-hot lattice, so the input gradient is exercised too.
+    x = one_hot(layout.codes[:, None], np.float64) + rng.normal(0, 0.1, (layout.codes.size, N_UNITS))
+    loss_fn = SoftmaxCrossEntropy()
+
+    def f():
+        return loss_fn.forward(net.forward(x, train=True)[rows], y)
+
+    f()
+    dlogits = np.zeros((x.shape[0], 3))
+    dlogits[rows] = loss_fn.backward()
+    dx = net.backward(dlogits)
+    analytic = {k: g.copy() for k, g in net.grads.items()}
+    assert set(analytic) == set(net.params)
+    for k, p in net.params.items():
+        assert relative_error(analytic[k], numeric_grad(f, p)) < 1e-6, k
+    assert relative_error(dx, numeric_grad(f, x)) < 1e-6
 
 
 def head_targets(heads: Heads, valid: np.ndarray, rng: np.random.Generator, soft_first: bool) -> dict[str, np.ndarray]:

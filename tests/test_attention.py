@@ -9,20 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sspred.alphabet import N_UNITS
 from sspred.config import ConvConfig, TrainConfig
 from sspred.engines.numpy.activations import softmax, softmax_heads
 from sspred.engines.numpy.attention import ChainAttention
 from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.learner import NumpyLearner
-from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.spec import alibi_slopes, attention_dims, gap, segments
 from sspred.features import one_hot
 from sspred.io import datasets
 from sspred.layout import ChainIndex, lay_out
 
-from layout_support import assert_engines_agree_on_layout, example_codes, random_state  # noqa: F401 (a fixture)
+from layout_support import (assert_engines_agree_on_layout, assert_layout_gradients_match_finite_differences,
+                            example_codes, random_state)  # noqa: F401 (example_codes: a fixture)
 
 #: Two chains of 5 and 7 rows with gap rows before, between and after them.
 TWO_CHAINS = np.array([0, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0], dtype=bool)
@@ -118,33 +117,8 @@ def test_attention_gradients_match_finite_differences(case):
 
 
 def test_conv_attention_network_gradients_over_scored_rows_match_finite_differences(example_codes):
-    rng = np.random.default_rng(5)
     specs = conv_attention_specs(channels=4, heads=2, dim=2)
-    frags = [example_codes[0][:9], example_codes[1][40:46]]
-    labels = [rng.integers(0, 3, c.size) for c in frags]
-    labels[0][[2, 6]] = -1
-    layout = lay_out(frags, gap(specs), labels)
-    rows = np.flatnonzero(layout.labels >= 0)
-    y = layout.labels[rows]
-
-    net = Network(specs, dtype="float64")
-    net.load_params(random_state(specs, rng, "float64"))
-    net.set_valid(layout.valid)
-    x = one_hot(layout.codes[:, None], np.float64) + rng.normal(0, 0.1, (layout.codes.size, N_UNITS))
-    loss_fn = SoftmaxCrossEntropy()
-
-    def f():
-        return loss_fn.forward(net.forward(x, train=True)[rows], y)
-
-    f()
-    dlogits = np.zeros((x.shape[0], 3))
-    dlogits[rows] = loss_fn.backward()
-    dx = net.backward(dlogits)
-    analytic = {k: g.copy() for k, g in net.grads.items()}
-    assert set(analytic) == set(net.params)
-    for k, p in net.params.items():
-        assert relative_error(analytic[k], numeric_grad(f, p)) < 1e-6, k
-    assert relative_error(dx, numeric_grad(f, x)) < 1e-6
+    assert_layout_gradients_match_finite_differences(specs, example_codes, np.random.default_rng(5))
 
 
 # --- 3. the NumPy and torch engines agree -----------------------------------------------------------

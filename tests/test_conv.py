@@ -30,7 +30,8 @@ from sspred.io import datasets
 from sspred.io.fasta import parse_fasta
 from sspred.layout import ChainIndex, lay_out
 
-from layout_support import EXAMPLE, assert_engines_agree_on_layout, example_codes, random_state  # noqa: F401 (a fixture)
+from layout_support import (EXAMPLE, assert_engines_agree_on_layout, assert_layout_gradients_match_finite_differences,
+                            example_codes, random_state)  # noqa: F401 (example_codes: a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -101,32 +102,8 @@ def test_conv_network_gradients_over_scored_rows_match_finite_differences(exampl
              {"type": "conv", "in": 5, "out": 5, "kernel": 3, "dilation": 2, "residual": True, "init_for": "relu"},
              {"type": "relu"},
              {"type": "linear", "in": 5, "out": 3}]
-    frags = [example_codes[0][:9], example_codes[1][40:46]]
-    labels = [rng.integers(0, 3, c.size) for c in frags]
-    labels[0][[2, 6]] = -1
-    layout = lay_out(frags, gap(specs), labels)
-    rows = np.flatnonzero(layout.labels >= 0)
-    y = layout.labels[rows]
-    assert rows.size == 13 and not (~layout.valid[rows]).any()
-
-    net = numpy_net(specs, seed=1, dtype="float64")
-    net.set_valid(layout.valid)
-    # Off the one-hot lattice, so the input gradient is exercised too.
-    x = one_hot(layout.codes[:, None], np.float64) + rng.normal(0, 0.1, (layout.codes.size, N_UNITS))
-    loss_fn = SoftmaxCrossEntropy()
-
-    def f():
-        return loss_fn.forward(net.forward(x, train=True)[rows], y)
-
-    f()
-    dlogits = np.zeros((x.shape[0], 3))
-    dlogits[rows] = loss_fn.backward()
-    dx = net.backward(dlogits)
-    analytic = {k: g.copy() for k, g in net.grads.items()}
-    assert set(analytic) == set(net.params)
-    for k, p in net.params.items():
-        assert relative_error(analytic[k], numeric_grad(f, p)) < 1e-6, k
-    assert relative_error(dx, numeric_grad(f, x)) < 1e-6
+    state = random_state(specs, np.random.default_rng(1), "float64")
+    assert_layout_gradients_match_finite_differences(specs, example_codes, rng, state)
 
 
 # --- 2. the NumPy and torch engines agree ----------------------------------------------------------
@@ -296,7 +273,7 @@ from sspred.model import load_model
 m = load_model("default")
 assert m.layers[0]["type"] == "conv", "the built-in default is a conv stack"
 probs = m.predict_many([np.arange(20, dtype=np.uint8), np.zeros(3, np.uint8)])
-assert [p.shape for p in probs] == [(20, 3), (3, 3)] and m.fast is None
+assert [p.shape for p in probs] == [(20, 3), (3, 3)]
 assert {x.batched.path for x in m.members} == {"conv buffered"}
 learner = NumpyLearner(ConvConfig(channels=8, dilations=[1]).layers(), TrainConfig(optimizer="adam"),
                        np.random.default_rng(0))

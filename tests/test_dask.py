@@ -1,17 +1,13 @@
 """Sharding over Dask: a 2-worker LocalCluster gives output identical, byte for byte, to one process."""
 
 import io
-import itertools
 
-import numpy as np
 import pytest
 
-from conftest import run_cli
-from sspred.config import ModelConfig
-from sspred.engines.numpy import Network
+from conftest import netsurfp2_fasta, random_window_model, run_cli
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
-from sspred.model import build_header, load_model, save_model
+from sspred.model import load_model
 from sspred.predict import predict_batches
 
 pytestmark = pytest.mark.slow  # Dask clusters and subprocesses on the NetSurfP-2.0 set
@@ -30,20 +26,12 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    cfg = ModelConfig(window=19, hidden=[32, 16], activation="relu")
-    net = Network(cfg.layers(), np.float32, np.random.default_rng(2))
-    path = tmp_path_factory.mktemp("m") / "w19.npz"
-    save_model(path, build_header(cfg, "w19"), net.params)
-    return path
+    return random_window_model(tmp_path_factory.mktemp("m") / "w19.npz", 19, [32, 16], "relu", seed=2)
 
 
 @pytest.fixture(scope="module")
 def real_fasta(data_dir, tmp_path_factory):
-    src = data_dir / "netsurfp2" / "sequences.fasta"
-    recs = list(itertools.islice(parse_fasta(str(src)), 200))
-    path = tmp_path_factory.mktemp("fa") / "nsp200.fasta"
-    path.write_text("".join(f">{r.id} chain {i}\n{r.sequence}\n" for i, r in enumerate(recs)))
-    return path
+    return netsurfp2_fasta(data_dir, tmp_path_factory.mktemp("fa") / "nsp200.fasta", 200, describe=True)
 
 
 def render(fmt, model, batches):

@@ -107,6 +107,66 @@ def test_unknown_set_name_is_an_error():
         datasets.load("nope", "train")
 
 
+# --- where the data folder is -----------------------------------------------------------------
+
+@pytest.fixture
+def nowhere(tmp_path, monkeypatch):
+    """No $SSPRED_DATA, the working directory and the package's source both in a tree without shared/data."""
+    if any((d / "shared" / "data").is_dir() for d in (tmp_path, *tmp_path.parents)):
+        pytest.skip(f"a shared/data folder lies above {tmp_path}")
+    monkeypatch.delenv(datasets.DATA_ENV, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(datasets, "__file__", str(tmp_path / "site-packages" / "sspred" / "io" / "datasets.py"))
+    return tmp_path
+
+
+def shared_data(root):
+    folder = root / "shared" / "data"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def test_data_folder_beside_a_checkout_is_found_from_anywhere_in_it(nowhere, monkeypatch):
+    """The layout the old '../shared/data' default assumed, found from the checkout's root and from deeper."""
+    folder = shared_data(nowhere / "project")
+    for cwd in (nowhere / "project" / "sspred", nowhere / "project" / "sspred" / "docs" / "course"):
+        cwd.mkdir(parents=True, exist_ok=True)
+        monkeypatch.chdir(cwd)
+        assert datasets.data_dir() == folder
+
+
+def test_data_folder_above_the_package_source_is_found_from_elsewhere(nowhere, monkeypatch):
+    folder = shared_data(nowhere / "project")
+    monkeypatch.setattr(datasets, "__file__", str(nowhere / "project" / "sspred" / "src" / "sspred" / "io" / "x.py"))
+    assert datasets.data_dir() == folder  # the working directory (nowhere/work) has none above it
+
+
+def test_data_folder_given_or_in_the_environment_comes_first(nowhere, monkeypatch):
+    shared_data(nowhere / "work")
+    given, env = nowhere / "given", nowhere / "env"
+    given.mkdir()
+    env.mkdir()
+    monkeypatch.setenv(datasets.DATA_ENV, str(env))
+    assert datasets.data_dir(given) == given
+    assert datasets.data_dir() == env
+
+
+def test_missing_data_folder_says_what_was_tried(nowhere, monkeypatch):
+    with pytest.raises(InputError) as caught:
+        datasets.load("cb513", "test")
+    message = str(caught.value)
+    for tried in ("--data-dir", f"${datasets.DATA_ENV}", str(nowhere / "work"), str(nowhere / "site-packages")):
+        assert tried in message
+    monkeypatch.setenv(datasets.DATA_ENV, str(nowhere / "missing"))
+    with pytest.raises(InputError, match=r"data folder not found \(given by \$SSPRED_DATA\)") as caught:
+        datasets.data_dir()
+    assert str(nowhere / "missing") in str(caught.value)
+    with pytest.raises(InputError, match=r"given by --data-dir"):
+        datasets.data_dir(nowhere / "also-missing")
+
+
 # --- disorder and conservation targets ------------------------------------------------------
 
 def _csv_column(path, name):

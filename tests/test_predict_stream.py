@@ -6,12 +6,10 @@ import itertools
 import numpy as np
 import pytest
 
-from conftest import run_cli
-from sspred.config import ModelConfig
-from sspred.engines.numpy import Network
+from conftest import netsurfp2_fasta, random_window_model, run_cli
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import states_of
-from sspred.model import build_header, load_model, save_model
+from sspred.model import load_model
 from sspred.predict import predict_records
 
 pytestmark = pytest.mark.slow  # the NetSurfP-2.0 set, and subprocesses
@@ -19,21 +17,13 @@ pytestmark = pytest.mark.slow  # the NetSurfP-2.0 set, and subprocesses
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    cfg = ModelConfig(window=13, hidden=[40], activation="sigmoid")
-    net = Network(cfg.layers(), np.float32, np.random.default_rng(0))
-    path = tmp_path_factory.mktemp("m") / "w13h40.npz"
-    save_model(path, build_header(cfg, "w13h40"), net.params)
-    return path
+    return random_window_model(tmp_path_factory.mktemp("m") / "w13h40.npz", 13, [40], "sigmoid", seed=0)
 
 
 @pytest.fixture(scope="module")
 def real_fasta(data_dir, tmp_path_factory):
     """The first 300 netsurfp2 chains (about 80k residues) as a FASTA file."""
-    src = data_dir / "netsurfp2" / "sequences.fasta"
-    recs = list(itertools.islice(parse_fasta(str(src)), 300))
-    path = tmp_path_factory.mktemp("fa") / "nsp300.fasta"
-    path.write_text("".join(f">{r.id}\n{r.sequence}\n" for r in recs))
-    return path
+    return netsurfp2_fasta(data_dir, tmp_path_factory.mktemp("fa") / "nsp300.fasta", 300)
 
 
 def test_batching_does_not_change_probabilities(model_file, real_fasta):
@@ -42,7 +32,7 @@ def test_batching_does_not_change_probabilities(model_file, real_fasta):
     one = [p for _, p in predict_records(model, parse_fasta(str(real_fasta)), max_residues=1)]
     many = [p for _, p in predict_records(model, parse_fasta(str(real_fasta)), max_residues=50_000)]
     assert len(one) == len(many) == 300
-    exact = model.fast[0].backend == "numba"
+    exact = model.members[0].batched.backend == "numba"
     for a, b in zip(one, many):
         if exact:
             assert np.array_equal(a, b)

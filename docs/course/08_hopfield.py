@@ -427,6 +427,8 @@ plt.show()
 import torch
 import torch.nn.functional as F
 
+from sspred.engines.numpy.activations import softmax
+
 d, n_stored, n_queries = 32, 500, 64
 stored = rng.standard_normal((n_stored, d))  # (N, d): the memory (keys = values)
 queries = rng.standard_normal((n_queries, d))  # (B, d): the states to update
@@ -438,7 +440,7 @@ for beta in (1 / np.sqrt(d), 8.0):
     print(f"beta = {beta:.4f}: max |Hopfield update - torch attention| = {np.abs(ours - theirs).max():.2e}")
 
 beta = 1 / np.sqrt(d)
-weights_ours = hf.softmax(beta * queries @ stored.T)  # (B, d) @ (d, N) -> (B, N)
+weights_ours = softmax(beta * queries @ stored.T)  # (B, d) @ (d, N) -> (B, N)
 weights_torch = torch.softmax(beta * t(queries) @ t(stored).transpose(1, 2), dim=-1)[0].numpy()  # (B, N)
 print(f"attention weights: max difference {np.abs(weights_ours - weights_torch).max():.2e}; "
       f"rows sum to 1: {np.allclose(weights_ours.sum(axis=1), 1)}")

@@ -251,13 +251,6 @@ class Model:
             done = {key: ext.features(chains) for key, ext in extractors.items()}
         return [done[feature_key(m.features)] if m.features is not None else None for m in self.members]
 
-    @property
-    def fast(self) -> list | None:
-        """The members' first stages that predict many chains as lookup tables (engines.numpy.fastpath),
-        or None where none does."""
-        tables = [m.batched for m in self.members if m.batched.path == "window tables"]
-        return tables or None
-
     def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
         """Probabilities for several chains, [(L, K)] in order: ``predict_proba`` of each, with every
         member's first stage on its path for many chains (Member.batched)."""

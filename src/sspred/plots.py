@@ -38,7 +38,8 @@ class PlotUnavailable(RuntimeError):
     """matplotlib is not installed."""
 
 
-def _figure(width: float, height: float):
+def figure(width: float, height: float):
+    """A matplotlib Figure without pyplot (no global state, no display backend), in inches at ``DPI``."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -83,7 +84,7 @@ def plot_prediction(sequence: str, probs: np.ndarray, states: str, *, truth: np.
     n_rows = max(1, -(-length // per_row))
     strips = ["predicted"] + (["true"] if truth is not None else [])
     heights = [2.0, 0.28 * len(strips) + 0.25, 0.8]
-    fig = _figure(13.0, 0.9 + n_rows * (sum(heights) + 0.55))
+    fig = figure(13.0, 0.9 + n_rows * (sum(heights) + 0.55))
     grid = fig.add_gridspec(3 * n_rows, 1, height_ratios=heights * n_rows)
     pred = probs.argmax(axis=1)
     positions = np.arange(1, length + 1)
@@ -142,7 +143,7 @@ def plot_history(histories: list[tuple[str, dict]], accuracy_name: str = "Q3"):
     ``train.history``: {"epochs": [{"epoch", "train_loss", "train_q3", "valid_loss", "valid_q3"}, ...],
     "best_epoch": n}. Axes are labelled ``loss`` and ``accuracy``.
     """
-    fig = _figure(11.0, 4.2)
+    fig = figure(11.0, 4.2)
     ax_l, ax_a = fig.subplots(1, 2)
     ax_l.set_label("loss")
     ax_a.set_label("accuracy")
@@ -179,7 +180,7 @@ def plot_confusion(cm: np.ndarray, states: str, title: str = ""):
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = cm / cm.sum(axis=1, keepdims=True)  # (K, K) row-normalised: recall on the diagonal
     size = 1.0 + 0.75 * len(states)
-    fig = _figure(size + 1.6, size)
+    fig = figure(size + 1.6, size)
     ax = fig.add_subplot()
     ax.set_label("confusion")
     im = ax.imshow(np.nan_to_num(frac), cmap="Blues", vmin=0, vmax=1)
@@ -202,7 +203,7 @@ def plot_calibration(calibration: dict, title: str = ""):
     ``calibration`` is an evaluate report's ``calibration`` entry: bins (edges, count,
     confidence, accuracy as fractions), ece, and confidence_digit (count, accuracy in %).
     """
-    fig = _figure(11.0, 4.4)
+    fig = figure(11.0, 4.4)
     ax_r, ax_d = fig.subplots(1, 2)
     ax_r.set_label("reliability")
     ax_d.set_label("confidence digit")

@@ -292,8 +292,6 @@ LEAK_LISTS = {
     "conservation": "leaks_conservation.txt",
     "dssp8": "leaks_dssp8.txt",
 }
-#: The first list, kept under its old name.
-LEAK_LIST = LEAK_LISTS["netsurfp2"]
 
 
 def leak_rows(train_set: str) -> list[list[str]]:

@@ -188,7 +188,7 @@ MAIN_RANK = 0
 
 def load_data(name: str | os.PathLike, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
     """The labelled chains of a named set's split (qs1988, netsurfp2, cb513, ts115, dssp8), or all of a
-    labelled file's; ``data_dir`` defaults to $SSPRED_DATA, then ../shared/data.
+    labelled file's; ``data_dir`` defaults as ``sspred.io.datasets.data_dir`` finds it.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.txt"

@@ -9,7 +9,7 @@ import typer
 
 from sspred import splits
 from sspred.cli.root import app
-from sspred.cli.common import output, warn
+from sspred.cli.common import DATA_DIR, output, warn
 from sspred.cli.split import check_fraction
 from sspred.io import datasets
 
@@ -44,7 +44,7 @@ def audit(
     write_filtered_train: Optional[Path] = typer.Option(None, "--write-filtered-train",
                                                         help="Write the training chains with no leak to any test chain."),
     fail_on_leak: bool = typer.Option(False, "--fail-on-leak", help="Exit 1 when any test chain leaks."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV})."),
+    data_dir: Optional[str] = DATA_DIR,
 ) -> None:
     """For every test chain: its closest training chain, identity, coverage and E-value; leaks flagged."""
     check_fraction(identity, "--identity")

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from sspred.alphabet import STATES3, STATES8
+from sspred.cli.common import DATA_DIR
 from sspred.cli.root import app
 from sspred.evaluation import N_BOOTSTRAP
 from sspred.evaluation import evaluate as evaluate_scores
@@ -83,7 +84,7 @@ def evaluate(
     data: str = typer.Option(..., "--data", help=f"Data set ({', '.join(datasets.DATASETS)}) or a labelled file."),
     model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name or model file."),
     split: str = typer.Option("test", "--split", help="test, valid or train."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV}, then ../shared/data)."),
+    data_dir: Optional[str] = DATA_DIR,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report (all scores, intervals, calibration bins) as JSON here."),
     bootstrap: int = typer.Option(N_BOOTSTRAP, "--bootstrap", help="Resamples of the chains for the 95% intervals; 0 for none."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),

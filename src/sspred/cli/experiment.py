@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from sspred import experiments
+from sspred.cli.common import DATA_DIR
 from sspred.cli.root import app
 from sspred.io import datasets
 
@@ -22,7 +23,7 @@ def experiment(
     seed: int = typer.Option(0, "--seed", help="Seed of the subsample, the split, the weights and the shuffles."),
     chains: int = typer.Option(1500, "--chains", help="netsurfp2: chains drawn from its training set."),
     threads: int = typer.Option(0, "--threads", help="MMseqs2 threads for the netsurfp2 split (0: all cores)."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV})."),
+    data_dir: Optional[str] = DATA_DIR,
 ) -> None:
     """Train the sweep's networks (cached in OUT_DIR/results-DATA.json) and write NAME-DATA.png and .md."""
     names = list(experiments.EXPERIMENTS) if name == "all" else [name]

@@ -19,12 +19,17 @@ app.add_typer(hopfield_app, name="hopfield")
 
 OUT_DIR = typer.Option(Path("docs/hopfield"), "--out-dir", help="Folder for the figure and its data.")
 SEED = typer.Option(0, "--seed", help="Seed of the random patterns and update orders.")
+DIM = typer.Option(64, "--dim", help="Dimension d of the patterns.")
 
 
-def check(flag: str, value: float, low: float, high: float = float("inf")) -> None:
-    if not low <= value <= high:
-        bounds = f"between {low:g} and {high:g}" if np.isfinite(high) else f"at least {low:g}"
-        raise InputError(f"{flag} must be {bounds}, got {value:g}")
+def check(*bounds: tuple) -> None:
+    """Each bound is (flag, value, low) or (flag, value, low, high); the first value outside its bound is an
+    InputError naming the flag."""
+    for flag, value, low, *rest in bounds:
+        high = rest[0] if rest else float("inf")
+        if not low <= value <= high:
+            limits = f"between {low:g} and {high:g}" if np.isfinite(high) else f"at least {low:g}"
+            raise InputError(f"{flag} must be {limits}, got {value:g}")
 
 
 def save(out_dir: Path, stem: str, result, plot) -> Path:
@@ -53,10 +58,8 @@ def capacity(
     flip: float = typer.Option(0.1, "--flip", help="Fraction of units flipped in the corrupted cue."),
 ) -> None:
     """Classical network: recall against load P/N, and where it breaks down (theory: 0.138)."""
-    for flag, value, low in (("--units", units, 2), ("--max-load", max_load, 1e-3), ("--step", step, 1e-3),
-                             ("--trials", trials, 1), ("--starts", starts, 1)):
-        check(flag, value, low)
-    check("--flip", flip, 0.0, 1.0)
+    check(("--units", units, 2), ("--max-load", max_load, 1e-3), ("--step", step, 1e-3), ("--trials", trials, 1),
+          ("--starts", starts, 1), ("--flip", flip, 0.0, 1.0))
     loads = np.arange(step, max_load + step / 2, step)
     result = hf.capacity_experiment(units, loads, np.random.default_rng(seed), trials=trials, flip=flip,
                                     max_starts=starts)
@@ -72,16 +75,14 @@ def capacity(
 def modern_capacity(
     out_dir: Path = OUT_DIR,
     seed: int = SEED,
-    dim: int = typer.Option(64, "--dim", help="Dimension d of the +-1 patterns."),
+    dim: int = DIM,
     max_log2: int = typer.Option(15, "--max-log2", help="Largest number of stored patterns, as a power of 2."),
     beta: float = typer.Option(1.0, "--beta", help="Inverse temperature of the modern update."),
     cues: int = typer.Option(200, "--cues", help="Corrupted cues scored per pattern count."),
 ) -> None:
     """Modern network: one-update retrieval of many more patterns than dimensions, against the classical one."""
-    check("--dim", dim, 2)
-    check("--max-log2", max_log2, 3, 20)  # 2**20 patterns of d = 64 is already 0.5 GiB of float64
-    check("--beta", beta, 1e-12)
-    check("--cues", cues, 1)
+    # 2**20 patterns of d = 64 is already 0.5 GiB of float64
+    check(("--dim", dim, 2), ("--max-log2", max_log2, 3, 20), ("--beta", beta, 1e-12), ("--cues", cues, 1))
     counts = 2 ** np.arange(3, max_log2 + 1)
     result = hf.one_step_experiment(dim, counts, np.random.default_rng(seed), beta=beta, n_cues=cues)
     png = save(out_dir, "modern_capacity", result, hf.plot_one_step)
@@ -98,14 +99,12 @@ def modern_capacity(
 def beta(
     out_dir: Path = OUT_DIR,
     seed: int = SEED,
-    dim: int = typer.Option(64, "--dim", help="Pattern dimension d."),
+    dim: int = DIM,
     patterns: int = typer.Option(1000, "--patterns", help="Stored patterns N."),
     noise: float = typer.Option(0.1, "--noise", help="Cue noise, relative to the pattern norm."),
 ) -> None:
     """Modern network: one-update retrieval error against beta for more and less separated patterns."""
-    check("--dim", dim, 2)
-    check("--patterns", patterns, 2)
-    check("--noise", noise, 0.0)
+    check(("--dim", dim, 2), ("--patterns", patterns, 2), ("--noise", noise, 0.0))
     betas = np.logspace(-2, 1, 31)
     correlations = np.array([0.0, 0.3, 0.6, 0.85])
     result = hf.beta_experiment(dim, patterns, betas, correlations, np.random.default_rng(seed), noise=noise)

@@ -11,7 +11,7 @@ import typer
 
 from sspred.alphabet import STATES3, STATES8
 from sspred.cli.root import app
-from sspred.cli.common import warn
+from sspred.cli.common import DATA_DIR, warn
 from sspred.errors import InputError
 from sspred.io import datasets
 from sspred.io.fasta import parse_fasta
@@ -22,7 +22,12 @@ from sspred.model import load_model
 plot_app = typer.Typer(no_args_is_help=True, help="Draw PNG (or SVG/PDF) figures: prediction, history, confusion, calibration.")
 app.add_typer(plot_app, name="plot")
 
-OUT_HELP = "Figure file; the extension picks the format (.png, .svg, .pdf)."
+OUT = typer.Option(..., "--out", "-o", help="Figure file; the extension picks the format (.png, .svg, .pdf).")
+# The report a confusion or calibration figure draws: a JSON file, or a model evaluated now on a data set.
+REPORT = typer.Argument(None, help="JSON report from 'sspred evaluate --json'.")
+REPORT_MODEL = typer.Option(None, "-m", "--model", help="Model to evaluate when no report is given.")
+REPORT_DATA = typer.Option(None, "--data", help="Data set to evaluate on when no report is given.")
+REPORT_SPLIT = typer.Option("test", "--split")
 
 
 def _draw(fn, *args, out: Path, **kwargs) -> None:
@@ -52,12 +57,12 @@ def _truth_labels(chain, states: str) -> np.ndarray:
 def prediction(
     input: Optional[str] = typer.Argument(None, help="FASTA file with the chain (plain or gzipped); "
                                           "leave out to draw --record from the --truth set."),
-    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
+    out: Path = OUT,
     model: Optional[str] = typer.Option(None, "-m", "--model", help="Built-in model name or model file."),
     record: Optional[str] = typer.Option(None, "--record", "-r", help="Record id to draw (default: the first)."),
     truth: Optional[str] = typer.Option(None, "--truth", help=f"Labelled set ({', '.join(datasets.DATASETS)}) or file holding the record's true states."),
     split: str = typer.Option("test", "--split", help="Split of --truth when it is a named set."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV}, then ../shared/data)."),
+    data_dir: Optional[str] = DATA_DIR,
     per_row: int = typer.Option(100, "--per-row", help="Residues per row of the figure."),
 ) -> None:
     """A protein's predicted states and per-residue probabilities along the sequence, with a confidence track."""
@@ -100,7 +105,7 @@ def prediction(
 @plot_app.command("history")
 def history(
     models: List[str] = typer.Argument(..., help="Model files whose training history to draw (one colour each)."),
-    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
+    out: Path = OUT,
 ) -> None:
     """Learning curves (loss and accuracy per epoch, training and validation) from model files."""
     from sspred import plots
@@ -141,12 +146,12 @@ def _where(r: dict) -> str:
 
 @plot_app.command("confusion")
 def confusion(
-    report: Optional[Path] = typer.Argument(None, help="JSON report from 'sspred evaluate --json'."),
-    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
-    model: Optional[str] = typer.Option(None, "-m", "--model", help="Model to evaluate when no report is given."),
-    data: Optional[str] = typer.Option(None, "--data", help="Data set to evaluate on when no report is given."),
-    split: str = typer.Option("test", "--split"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir"),
+    report: Optional[Path] = REPORT,
+    out: Path = OUT,
+    model: Optional[str] = REPORT_MODEL,
+    data: Optional[str] = REPORT_DATA,
+    split: str = REPORT_SPLIT,
+    data_dir: Optional[str] = DATA_DIR,
     states: str = typer.Option("3", "--states", help="3, or 8 for an 8-state model's 8x8 matrix."),
 ) -> None:
     """Confusion-matrix heatmap (rows true, columns predicted; counts and row percentages)."""
@@ -166,12 +171,12 @@ def confusion(
 
 @plot_app.command("calibration")
 def calibration(
-    report: Optional[Path] = typer.Argument(None, help="JSON report from 'sspred evaluate --json'."),
-    out: Path = typer.Option(..., "--out", "-o", help=OUT_HELP),
-    model: Optional[str] = typer.Option(None, "-m", "--model", help="Model to evaluate when no report is given."),
-    data: Optional[str] = typer.Option(None, "--data", help="Data set to evaluate on when no report is given."),
-    split: str = typer.Option("test", "--split"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir"),
+    report: Optional[Path] = REPORT,
+    out: Path = OUT,
+    model: Optional[str] = REPORT_MODEL,
+    data: Optional[str] = REPORT_DATA,
+    split: str = REPORT_SPLIT,
+    data_dir: Optional[str] = DATA_DIR,
 ) -> None:
     """Reliability diagram and accuracy by .horiz confidence digit."""
     from sspred import plots

@@ -10,7 +10,7 @@ import typer
 
 from sspred import splits
 from sspred.cli.root import app
-from sspred.cli.common import output, warn
+from sspred.cli.common import DATA_DIR, output, warn
 from sspred.errors import InputError
 from sspred.io import datasets
 
@@ -44,7 +44,7 @@ def split(
     sensitivity: float = typer.Option(splits.SENSITIVITY, "--sensitivity", help="MMseqs2 -s."),
     evalue: float = typer.Option(splits.EVALUE, "--evalue", help="MMseqs2 -e: weaker alignments are ignored."),
     threads: int = typer.Option(0, "--threads", help="MMseqs2 threads (0: all cores)."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV})."),
+    data_dir: Optional[str] = DATA_DIR,
 ) -> None:
     """Cluster at --identity over --coverage (single linkage) and split whole clusters, in three-line files."""
     check_fraction(identity, "--identity")

@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 
 from sspred import checkpoint as ckpt
+from sspred.cli.common import DATA_DIR
 from sspred.cli.root import app
 from sspred.config import ARCHS, ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import ENGINES
@@ -73,7 +74,7 @@ def train(
                                    "repeatable: several sets train one multi-task model on their union, each head "
                                    "where its labels exist (validation: the first set's valid split)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help=f"Data directory (default ${datasets.DATA_ENV}, then ../shared/data)."),
+    data_dir: Optional[str] = DATA_DIR,
     valid_data: Optional[str] = typer.Option(None, "--valid-data", help="Validation set or file (default: the set's valid split)."),
     window: int = typer.Option(ModelConfig.window, "--window", help="Residues per window (odd)."),
     hidden: List[str] = typer.Option(["40"], "--hidden", help="Hidden sizes, repeatable or comma list; 0 for none."),

@@ -27,7 +27,7 @@ from typing import IO, Mapping, Sequence
 
 import numpy as np
 
-from sspred.alphabet import STATE_SETS, STATES3
+from sspred.alphabet import STATES3
 from sspred.tracks import CLASS, PROBABILITY, TRACKS
 
 #: Decimals of the probabilities in the JSON and TSV outputs (and the web service's JSON): enough to rank
@@ -239,7 +239,3 @@ def format_problem(fmt: str, states: str, model_name: str) -> str | None:
         return (f"the {fmt} format holds 3-state predictions; model {model_name!r} predicts {len(states)} states "
                 f"(use {', '.join(others[:-1])} or {others[-1]})")
     return None
-
-
-def states_for(n_states: int) -> str:
-    return STATE_SETS["3"] if n_states == 3 else STATE_SETS["8"]

@@ -2,7 +2,7 @@
 
 They read exactly the layouts written there (FASTA output reads back with
 ``fasta.read_fasta``), so every writer round-trips, and they let other tools'
-PSIPRED-style files be checked. Each returns a list of ``Prediction``; a line
+PSIPRED-style files be checked. Each returns a list of ``PredictionRecord``; a line
 that does not fit the layout is an InputError naming the file and line. In .ss2 and
 .horiz files the ``# sspred id:`` line gives the record's id, and other '#' lines are skipped.
 """
@@ -10,7 +10,6 @@ that does not fit the layout is an InputError naming the file and line. In .ss2 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import IO, Callable
 
@@ -18,7 +17,6 @@ import numpy as np
 
 from sspred.errors import InputError
 from sspred.io.formats import ID_COMMENT
-from sspred.io.textfile import open_text
 from sspred.tracks import CLASS, TRACKS
 
 VFORMAT = "# PSIPRED VFORMAT"
@@ -26,8 +24,13 @@ HFORMAT = "# PSIPRED HFORMAT"
 
 
 @dataclass
-class Prediction:
-    """One record of a prediction file; fields a format does not carry are None."""
+class PredictionRecord:
+    """One record of a prediction file, as the file has it; fields a format does not carry are None.
+
+    Not ``sspred.Prediction``: that one derives its letters and confidence from its probabilities,
+    while a file may carry letters alone (.horiz), or letters that are not the most probable state
+    (PSIPRED's own .ss2, after its second pass).
+    """
 
     id: str | None
     sequence: str
@@ -45,16 +48,17 @@ def _model_name(line: str, tag: str) -> str:
     return rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest
 
 
-def read_ss2(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+def read_ss2(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
     """VFORMAT: a header per record, then '%4d %c %c  %6.3f %6.3f %6.3f' per residue (P(C), P(H), P(E))."""
-    out: list[Prediction] = []
+    out: list[PredictionRecord] = []
     rows: list[tuple[str, str, list[float]]] = []
     model = rec_id = None
 
     def flush() -> None:
         if model is not None:
             probs = np.array([r[2] for r in rows], dtype=np.float64).reshape(len(rows), 3)  # (L, 3)
-            out.append(Prediction(rec_id, "".join(r[0] for r in rows), "".join(r[1] for r in rows), probs, model=model))
+            out.append(PredictionRecord(rec_id, "".join(r[0] for r in rows), "".join(r[1] for r in rows), probs,
+                                        model=model))
 
     for lineno, line in enumerate(handle, start=1):
         if line.startswith(VFORMAT):
@@ -80,9 +84,9 @@ def read_ss2(handle: IO[str], path: str = "<input>") -> list[Prediction]:
     return out
 
 
-def read_horiz(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+def read_horiz(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
     """HFORMAT: a header per record, then blocks of 'Conf:', 'Pred:', '  AA:' lines and a ruler."""
-    out: list[Prediction] = []
+    out: list[PredictionRecord] = []
     fields: dict[str, list[str]] = {}
     model = rec_id = None
     tags = {"Conf:": "conf", "Pred:": "pred", "  AA:": "aa"}
@@ -93,7 +97,7 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[Prediction]:
             if not len(conf) == len(pred) == len(aa):
                 raise InputError(f"Conf, Pred and AA lengths differ ({len(conf)}, {len(pred)}, {len(aa)})",
                                  path=path, record=model)
-            out.append(Prediction(rec_id, aa, pred, confidence=conf, model=model))
+            out.append(PredictionRecord(rec_id, aa, pred, confidence=conf, model=model))
 
     for lineno, line in enumerate(handle, start=1):
         text = line.rstrip("\n")
@@ -112,12 +116,12 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[Prediction]:
     return out
 
 
-def read_json(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
     """The JSON document of JsonWriter: {"model", "states", "predictions": [{id, sequence, prediction, probabilities}]}."""
     try:
         doc = json.load(handle)
         model = doc["model"]
-        return [Prediction(p["id"], p["sequence"], p["prediction"],
+        return [PredictionRecord(p["id"], p["sequence"], p["prediction"],
                            np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
                            model=model, **{name: _track(name, p[name], len(p["sequence"]))
                                            for name in TRACKS if name in p})
@@ -134,7 +138,7 @@ def _track(name: str, values, n: int) -> np.ndarray:
     return out
 
 
-def read_tsv(handle: IO[str], path: str = "<input>") -> list[Prediction]:
+def read_tsv(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
     """TsvWriter rows: id, pos, aa, pred, p_<state>..., then any track columns (p_disorder, conservation);
     a record starts where pos restarts at 1."""
     header = handle.readline().rstrip("\n").split("\t")
@@ -148,7 +152,7 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[Prediction]:
             or [by_column[c] for c in track_cols] != [t for t in TRACKS if TRACKS[t].column in track_cols]):
         raise InputError("not an sspred TSV prediction file (header)", path=path, line=1)
     n_states = len(state_cols)
-    out: list[Prediction] = []
+    out: list[PredictionRecord] = []
     cur: list[list[str]] = []
 
     def flush() -> None:
@@ -157,7 +161,7 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[Prediction]:
                              dtype=np.float64).reshape(len(cur), n_states)  # (L, K)
             tracks = {by_column[c]: _track(by_column[c], [float(r[4 + n_states + j]) for r in cur], len(cur))
                       for j, c in enumerate(track_cols)}
-            out.append(Prediction(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs,
+            out.append(PredictionRecord(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs,
                                   **tracks))
 
     for lineno, line in enumerate(handle, start=2):
@@ -179,15 +183,9 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[Prediction]:
 
 
 #: Readers keyed by the --format name of the writer they read.
-READERS: dict[str, Callable[[IO[str], str], list[Prediction]]] = {
+READERS: dict[str, Callable[[IO[str], str], list[PredictionRecord]]] = {
     "ss2": read_ss2,
     "horiz": read_horiz,
     "json": read_json,
     "tsv": read_tsv,
 }
-
-
-def read_predictions(path: str | os.PathLike, format: str) -> list[Prediction]:
-    """Read a prediction file (plain or gzipped) written in ``format``."""
-    with open_text(path) as handle:
-        return READERS[format](handle, str(path))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sspred.engines.numpy.base import Layer
 from sspred.engines.spec import alibi_slopes, attention_dims, attention_init, segments
 
 
@@ -91,17 +92,11 @@ class AlibiCache:
         return self.bias[:, :n, :n]
 
 
-class ChainAttention:
-    """Parameters: Wq, Wk, Wv (in, heads*dim), column block h belonging to head h, and Wo (heads*dim, in).
-
-    Follows the ``Layer`` protocol of layers.py by shape rather than by subclassing (no import cycle).
-    """
+class ChainAttention(Layer):
+    """Parameters: Wq, Wk, Wv (in, heads*dim), column block h belonging to head h, and Wo (heads*dim, in)."""
 
     def __init__(self, spec: dict):
-        self.spec = spec
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
+        super().__init__(spec)
         self.c, self.h, self.d, self.residual, self.alibi = attention_dims(spec)
         self.scale = 1.0 / np.sqrt(self.d)  # the modern Hopfield beta
         self.slopes = alibi_slopes(self.h) if self.alibi else np.zeros(self.h)  # (H,)
@@ -113,10 +108,6 @@ class ChainAttention:
     def param_shapes(spec):
         c, h, d, _, _ = attention_dims(spec)
         return {"Wq": (c, h * d), "Wk": (c, h * d), "Wv": (c, h * d), "Wo": (h * d, c)}
-
-    @staticmethod
-    def buffer_shapes(spec):
-        return {}
 
     def init(self, rng, dtype):
         self.params, _ = attention_init(self.spec, rng, dtype)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sspred.engines.numpy.base import Layer
 from sspred.engines.spec import conv_dims, conv_init
 
 
@@ -28,17 +29,11 @@ def split_taps(w: np.ndarray, c_in: int, k: int) -> list[np.ndarray]:
     return [w[j * c_in:(j + 1) * c_in] for j in range(k)]
 
 
-class Conv1d:
-    """Parameters: W (kernel*in, out), position-major like a window's one-hot row, and b (out,).
-
-    Follows the ``Layer`` protocol of layers.py by shape rather than by subclassing (no import cycle).
-    """
+class Conv1d(Layer):
+    """Parameters: W (kernel*in, out), position-major like a window's one-hot row, and b (out,)."""
 
     def __init__(self, spec: dict):
-        self.spec = spec
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
+        super().__init__(spec)
         self.c_in, self.c_out, self.k, self.d, self.residual, self.masked = conv_dims(spec)
         self.half = (self.k // 2) * self.d
         #: (N,) bool: which rows are residues; None treats every row as one (a single chain).
@@ -48,10 +43,6 @@ class Conv1d:
     def param_shapes(spec):
         c_in, c_out, k, _, _, _ = conv_dims(spec)
         return {"W": (k * c_in, c_out), "b": (c_out,)}
-
-    @staticmethod
-    def buffer_shapes(spec):
-        return {}
 
     def init(self, rng, dtype):
         self.params, _ = conv_init(self.spec, rng, dtype)

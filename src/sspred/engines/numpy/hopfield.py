@@ -19,27 +19,16 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.engines.numpy.activations import softmax
+from sspred.engines.numpy.base import Layer
 from sspred.engines.spec import hopfield_dims, hopfield_init
 
 
-class Hopfield:
-    """Parameters: Wq (in, dim) query projection, K (patterns, dim) stored patterns, V (patterns, out) values.
-
-    Follows the ``Layer`` protocol of layers.py by shape rather than by subclassing, so that
-    layers.py can import this module for its LAYERS table without an import cycle.
-    """
+class Hopfield(Layer):
+    """Parameters: Wq (in, dim) query projection, K (patterns, dim) stored patterns, V (patterns, out) values."""
 
     def __init__(self, spec: dict):
-        self.spec = spec
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        # no running statistics: the Layer protocol's buffers stay empty
-        self.buffers: dict[str, np.ndarray] = {}
+        super().__init__(spec)
         self.d, self.m, self.k, self.out, self.beta, self.residual = hopfield_dims(spec)
-
-    @staticmethod
-    def buffer_shapes(spec):
-        return {}
 
     @staticmethod
     def param_shapes(spec):

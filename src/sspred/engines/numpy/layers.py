@@ -10,45 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.engines.numpy.activations import ACTIVATIONS as ACTIVATION_TABLE
-from sspred.engines.spec import INIT_GAIN, batchnorm_init, linear_init  # noqa: F401  (INIT_GAIN re-exported)
+from sspred.engines.spec import batchnorm_init, linear_init
 from sspred.engines.numpy.attention import ChainAttention
+from sspred.engines.numpy.base import Layer
 from sspred.engines.numpy.conv import Conv1d
 from sspred.engines.numpy.hopfield import Hopfield
-
-
-class Layer:
-    """Protocol: params/grads dicts, forward(x, train), backward(dout) -> dx.
-
-    ``buffers`` hold state that is saved with the model but not learned by
-    gradient (batch norm's running statistics).
-    """
-
-    params: dict[str, np.ndarray]
-    grads: dict[str, np.ndarray]
-    buffers: dict[str, np.ndarray]
-
-    def __init__(self, spec: dict):
-        self.spec = spec
-        self.params, self.grads, self.buffers = {}, {}, {}
-
-    @staticmethod
-    def param_shapes(spec: dict) -> dict[str, tuple]:
-        """Name and shape of every parameter this spec has."""
-        return {}
-
-    @staticmethod
-    def buffer_shapes(spec: dict) -> dict[str, tuple]:
-        """Name and shape of every buffer this spec has."""
-        return {}
-
-    def init(self, rng: np.random.Generator, dtype) -> None:
-        """Draw initial parameters; layers without parameters have nothing to do."""
-
-    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
 
 
 class Linear(Layer):
