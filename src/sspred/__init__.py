@@ -16,8 +16,17 @@ and never torch, numba, pandas or matplotlib.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from sspred.errors import InputError, ModelFileError
+
+if TYPE_CHECKING:
+    # What type checkers and IDEs see of the lazily loaded names below; at run time these lines do not run.
+    from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
+    from sspred.evaluation import Scores, evaluate
+    from sspred.model import Model
+    from sspred.predictor import Prediction, Predictor, load, write
+    from sspred.training import TrainingDiverged, load_data, train
 
 __version__ = "0.1.0"
 
@@ -53,4 +62,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    # The public names only: not this module's own imports (annotations, importlib) or dunders.
+    return sorted(__all__)
