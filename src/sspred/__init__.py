@@ -22,11 +22,13 @@ from sspred.errors import InputError, ModelFileError
 
 if TYPE_CHECKING:
     # What type checkers and IDEs see of the lazily loaded names below; at run time these lines do not run.
-    from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
-    from sspred.evaluation import Scores, evaluate
-    from sspred.model import Model
-    from sspred.predictor import Prediction, Predictor, load, write
-    from sspred.training import TrainingDiverged, load_data, train
+    # `name as name` marks a re-export (PEP 484).
+    from sspred.config import (ConfigError as ConfigError, ConvConfig as ConvConfig, ModelConfig as ModelConfig,
+                               TrainConfig as TrainConfig)
+    from sspred.evaluation import Scores as Scores, evaluate as evaluate
+    from sspred.model import Model as Model
+    from sspred.predictor import Prediction as Prediction, Predictor as Predictor, load as load, write as write
+    from sspred.training import TrainingDiverged as TrainingDiverged, load_data as load_data, train as train
 
 __version__ = "0.1.0"
 
