@@ -15,6 +15,7 @@ schedule and engine tables.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
 
 from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines import ENGINES
@@ -70,6 +71,8 @@ def _odd_kernel(name: str, value: int) -> None:
 
 class Fields:
     """A config dataclass as plain data: ``to_dict`` for model files and checkpoints, ``from_dict`` back."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on each subclass
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -230,7 +233,7 @@ class ConvConfig(Fields):
     def layers(self) -> list[dict]:
         c = self.channels
         drop = [{"type": "dropout", "rate": self.dropout}] if self.dropout else []
-        specs = [{"type": "conv", "in": N_UNITS, "out": c, "kernel": self.first_kernel, "mask": False,
+        specs: list[dict] = [{"type": "conv", "in": N_UNITS, "out": c, "kernel": self.first_kernel, "mask": False,
                   "init_for": "relu"}, {"type": "relu"}, *drop]
         for d in self.dilations:
             specs += [{"type": "conv", "in": c, "out": c, "kernel": self.kernel, "dilation": d, "residual": True,
@@ -252,7 +255,7 @@ class ConvConfig(Fields):
 
 
 #: Model configs by the name of --arch; a ConvConfig's dict carries arch="conv", a ModelConfig's no arch.
-ARCHS = {"window": ModelConfig, "conv": ConvConfig}
+ARCHS: dict[str, type[ModelConfig] | type[ConvConfig]] = {"window": ModelConfig, "conv": ConvConfig}
 
 
 def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:

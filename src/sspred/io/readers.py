@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 import numpy as np
 
@@ -119,7 +119,8 @@ def read_json(handle: IO[str], path: str = "<input>") -> list[Prediction]:
         model = doc["model"]
         return [Prediction(p["id"], p["sequence"], p["prediction"],
                            np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
-                           model=model, **{name: _track(name, p[name], len(p["sequence"]))
+                           model=model, **{name: _track(  # type: ignore[arg-type]  # disorder, conservation: arrays
+                                           name, p[name], len(p["sequence"]))
                                            for name in TRACKS if name in p})
                 for p in doc["predictions"]]
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
@@ -155,8 +156,9 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[Prediction]:
         if cur:
             probs = np.array([[float(v) for v in r[4:4 + n_states]] for r in cur],
                              dtype=np.float64).reshape(len(cur), n_states)  # (L, K)
-            tracks = {by_column[c]: _track(by_column[c], [float(r[4 + n_states + j]) for r in cur], len(cur))
-                      for j, c in enumerate(track_cols)}
+            tracks: dict[str, Any] = {
+                by_column[c]: _track(by_column[c], [float(r[4 + n_states + j]) for r in cur], len(cur))
+                for j, c in enumerate(track_cols)}
             out.append(Prediction(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs,
                                   **tracks))
 
