@@ -23,12 +23,13 @@ from sspred.errors import InputError, ModelFileError
 if TYPE_CHECKING:
     # What type checkers and IDEs see of the lazily loaded names below; at run time these lines do not run.
     # `name as name` marks a re-export (PEP 484).
-    from sspred.config import (ConfigError as ConfigError, ConvConfig as ConvConfig, ModelConfig as ModelConfig,
-                               TrainConfig as TrainConfig)
-    from sspred.evaluation import Scores as Scores, evaluate as evaluate
+    # In the order of _LAZY below, which the API reference follows.
+    from sspred.predictor import load as load, Predictor as Predictor, Prediction as Prediction, write as write
     from sspred.model import Model as Model
-    from sspred.predictor import Prediction as Prediction, Predictor as Predictor, load as load, write as write
-    from sspred.training import TrainingDiverged as TrainingDiverged, load_data as load_data, train as train
+    from sspred.training import train as train, load_data as load_data, TrainingDiverged as TrainingDiverged
+    from sspred.config import (TrainConfig as TrainConfig, ModelConfig as ModelConfig, ConvConfig as ConvConfig,
+                               ConfigError as ConfigError)
+    from sspred.evaluation import evaluate as evaluate, Scores as Scores
 
 __version__ = "0.1.0"
 
