@@ -71,7 +71,7 @@ def main() -> None:
         if train_seqs is not None:
             clean = [c for c in chains if not shares_sequence(c, train_seqs)]
             r = evaluate_model(model, clean, rng=np.random.default_rng(args.seed), n_boot=args.bootstrap)
-            report(f"  without shared sequence", r)
+            report("  without shared sequence", r)
         print(f"{'':28s} ({time.perf_counter() - start:.1f}s)")
 
 

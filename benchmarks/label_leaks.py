@@ -88,7 +88,7 @@ def main() -> None:
         leaking = {t: {(r[1], r[0]) for r in pairs if r[2] == t} for t in TEST_SETS}
         any_set = {(r[1], r[0]) for r in pairs}
         rows.append((list_name, len(train_seqs), {t: len(v) for t, v in leaking.items()}, len(any_set)))
-    print(f"\n| training set | chains checked | " + " | ".join(f"with a homolog in {t}" for t in TEST_SETS)
+    print("\n| training set | chains checked | " + " | ".join(f"with a homolog in {t}" for t in TEST_SETS)
           + " | in any |")
     print("|---|---:|" + "---:|" * (len(TEST_SETS) + 1))
     for name, n, per_test, n_any in rows:

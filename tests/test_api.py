@@ -316,13 +316,33 @@ def test_package_init_imports_only_errors():
     tree = ast.parse(Path(sspred.__file__).read_text())
     imported = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
-    assert imported == {"__future__", "importlib", "sspred.errors"}
+    assert imported == {"__future__", "importlib", "typing", "sspred.errors"}
     errors_tree = ast.parse(Path(sys.modules["sspred.errors"].__file__).read_text())
     assert not [n for n in ast.walk(errors_tree) if isinstance(n, (ast.Import, ast.ImportFrom))
                 and getattr(n, "module", "") != "__future__"]
     assert set(sspred.__all__) >= {"load", "Predictor", "Prediction", "write", "InputError", "ModelFileError",
                                    "Model", "__version__"}
     assert set(sspred.__all__) <= set(dir(sspred))
+
+
+def test_dir_lists_the_public_names_and_each_resolves():
+    """dir(sspred) is __all__ (no annotations, importlib or dunders), and every public name loads."""
+    assert dir(sspred) == sorted(sspred.__all__)
+    assert "importlib" not in dir(sspred) and "annotations" not in dir(sspred)
+    for name in sspred.__all__:
+        assert getattr(sspred, name) is not None, name
+    assert sspred.load is sspred.predictor.load and sspred.TrainConfig.__module__ == "sspred.config"
+
+
+def test_type_checking_block_names_every_lazy_name_from_its_module():
+    """The `if TYPE_CHECKING:` imports, what type checkers see, are exactly the lazy table, module for module."""
+    tree = ast.parse(Path(sspred.__file__).read_text())
+    blocks = [node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"]
+    assert len(blocks) == 1
+    seen = {alias.name: node.module for node in blocks[0].body if isinstance(node, ast.ImportFrom)
+            for alias in node.names}
+    assert seen == sspred._LAZY
+    assert (Path(sspred.__file__).parent / "py.typed").is_file()
 
 
 @pytest.mark.slow

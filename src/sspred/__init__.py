@@ -16,8 +16,20 @@ and never torch, numba, pandas or matplotlib.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from sspred.errors import InputError, ModelFileError
+
+if TYPE_CHECKING:
+    # What type checkers and IDEs see of the lazily loaded names below; at run time these lines do not run.
+    # `name as name` marks a re-export (PEP 484).
+    # In the order of _LAZY below, which the API reference follows.
+    from sspred.predictor import load as load, Predictor as Predictor, Prediction as Prediction, write as write
+    from sspred.model import Model as Model
+    from sspred.training import train as train, load_data as load_data, TrainingDiverged as TrainingDiverged
+    from sspred.config import (TrainConfig as TrainConfig, ModelConfig as ModelConfig, ConvConfig as ConvConfig,
+                               ConfigError as ConfigError)
+    from sspred.evaluation import evaluate as evaluate, Scores as Scores
 
 __version__ = "0.1.0"
 
@@ -53,4 +65,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    # The public names only: not this module's own imports (annotations, importlib) or dunders.
+    return sorted(__all__)

@@ -21,7 +21,7 @@ def stage2_data(stage1: Model, chains, window: int, states: str = "3") -> DenseW
 def stage2_layers(window: int, hidden: list[int], activation: str, n_states: int) -> list[dict]:
     """Layer list of a second stage: (window*(K+1) + 1) inputs -> hidden -> K."""
     width = window * stage2_units(n_states) + 1
-    specs = []
+    specs: list[dict] = []
     for size in hidden:
         specs += [{"type": "linear", "in": width, "out": size, "init_for": activation}, {"type": activation}]
         width = size
@@ -42,7 +42,8 @@ def ensemble(models: list[Model], name: str, **extra) -> tuple[dict, dict[str, n
     """Header and parameters of a model averaging ``models`` (all with the same states)."""
     if len({m.states for m in models}) != 1:
         raise ValueError("ensemble members must predict the same states")
-    members, params = [], {}
+    members: list[dict] = []
+    params: dict[str, np.ndarray] = {}
     for k, m in enumerate(models):
         descs = m.header["members"] if "members" in m.header else [m.header]
         prefixes = [f"members.{j}." for j in range(len(descs))] if "members" in m.header else [""]

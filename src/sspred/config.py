@@ -15,6 +15,7 @@ schedule and engine tables.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
 
 from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines import ENGINES
@@ -71,6 +72,8 @@ def _odd_kernel(name: str, value: int) -> None:
 
 class Fields:
     """A config dataclass as plain data: ``to_dict`` for model files and checkpoints, ``from_dict`` back."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on each subclass
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -258,7 +261,8 @@ class ConvConfig(Fields):
     def layers(self) -> list[dict]:
         c = self.channels
         drop = [{"type": "dropout", "rate": self.dropout}] if self.dropout else []
-        specs, width, mask = [], self.n_inputs, False
+        specs: list[dict] = []
+        width, mask = self.n_inputs, False
         if self.unirep_project:
             # A 1-wide conv is a per-residue linear map; its outputs on gap rows are its bias, so the conv after it
             # masks them, as every later conv does.
@@ -286,7 +290,7 @@ class ConvConfig(Fields):
 
 
 #: Model configs by the name of --arch; a ConvConfig's dict carries arch="conv", a ModelConfig's no arch.
-ARCHS = {"window": ModelConfig, "conv": ConvConfig}
+ARCHS: dict[str, type[ModelConfig] | type[ConvConfig]] = {"window": ModelConfig, "conv": ConvConfig}
 
 
 def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:

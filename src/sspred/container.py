@@ -79,7 +79,8 @@ def write(path: str | os.PathLike, kind: Kind, header: dict, arrays: dict[str, n
             raise ValueError(f"array name {name!r} is reserved")
         members[name] = np.asarray(arr, order="C")  # not ascontiguousarray: that makes a 0-d array (a step count) 1-d
     with atomic_output(path, "wb") as handle:
-        np.savez(handle, **members)
+        # The ignore: numpy's annotation lets ** fill savez's allow_pickle; no member has that name.
+        np.savez(handle, **members)  # type: ignore[arg-type]
 
 
 def read(path: str | os.PathLike, kind: Kind) -> tuple[dict, dict[str, np.ndarray]]:

@@ -12,7 +12,7 @@ the local stream's.
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def connect(scheduler: str | None = None, local_workers: int | None = None):
 def predict_records_dask(model: Model, records: Iterable[Record], client,
                          max_residues: int = BATCH_RESIDUES,
                          in_flight: int | None = None,
-                         heads: bool = False) -> Iterator[list[tuple[Record, np.ndarray]]]:
+                         heads: bool = False) -> Iterator[list[tuple[Record, Any]]]:
     """Yield each batch as [(record, probabilities)] in input order, computed on the cluster; with ``heads``,
     as [(record, {head name: (L, K_h)})], as ``predict.predict_batches`` does."""
     if in_flight is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -201,7 +201,7 @@ def model_heads(model: Mapping) -> Heads:
 
 
 #: Per-residue targets of a head, keyed by head name: a datasets.Chain -> (L,) labels with ABSENT where unknown.
-TARGETS: dict[str, Callable[[object], np.ndarray]] = {
+TARGETS: dict[str, Callable[[Any], np.ndarray]] = {
     "ss3": lambda chain: chain.y3,
     "ss8": _y8,
     "disorder": _disorder,

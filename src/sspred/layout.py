@@ -11,6 +11,7 @@ holds this). This module knows rows and codes only, never layers: callers pass t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,9 @@ def group_by_rows(lengths: np.ndarray, max_rows: int, order: np.ndarray | None =
     """Chain indices grouped in ``order`` so that each group holds at most ``max_rows`` rows
     (``lengths`` (C,) rows per chain; a longer chain goes alone)."""
     order = np.arange(lengths.size) if order is None else order
-    groups, current, rows = [], [], 0
+    groups: list[np.ndarray] = []
+    current: list[int | np.integer] = []
+    rows = 0
     for i in order:
         if current and rows + lengths[i] > max_rows:
             groups.append(np.array(current))
@@ -128,10 +131,10 @@ class ChainIndex:
             raise ValueError(f"teacher weight must lie in [0, 1], got {teacher_weight}")
         self.gap = int(gap_rows)
         self.heads = heads if heads is not None and len(heads.names) > 1 else None
-        per_head = [self._head_targets(c) for c in chains] if self.heads is not None else None
+        per_head = [self._head_targets(c) for c in chains] if self.heads is not None else []
         # A multi-task pool mixes sets: a chain without the states head's labels (netsurfp2's in an 8-state
         # model) has that head absent rather than failing as Chain.labels does.
-        labels = ([t[self.heads.names[0]] for t in per_head] if per_head is not None
+        labels = ([t[self.heads.names[0]] for t in per_head] if self.heads is not None
                   else [c.labels(states) for c in chains])
         if teacher is not None:
             teacher = [self._teacher(c, i, teacher, y) for i, (c, y) in enumerate(zip(chains, labels))]
@@ -152,7 +155,7 @@ class ChainIndex:
                     raise ValueError(f"features for chain {c.id!r} have {f.shape[0]} rows, not {c.codes.size}")
             self.features = [features[i] for i in keep]
         self.lengths = np.array([c.size for c in self.codes], dtype=np.int64)
-        self.targets = None
+        self.targets: list[Any] | None = None  # per chain: a dict of head targets, or teacher distributions
         if self.heads is not None:
             first = self.heads.names[0]
             if teacher is not None:
@@ -163,6 +166,7 @@ class ChainIndex:
             self.targets = [self._blend(teacher[i], labels[i], teacher_weight, whole=False) for i in keep]
 
     def _head_targets(self, chain) -> dict[str, np.ndarray]:
+        assert self.heads is not None  # called only with several heads
         return {name: np.asarray(TARGETS[name](chain), dtype=np.int64) for name in self.heads.names}
 
     @staticmethod
@@ -203,6 +207,7 @@ class ChainIndex:
         several heads name -> targets of every residue row, in row order."""
         layout, labels = self.labelled(rows)
         if self.heads is not None:
+            assert self.targets is not None  # set with the heads
             return layout, {name: np.concatenate([self.targets[i][name] for i in rows]) for name in self.heads.names}
         if self.targets is not None:
             return layout, np.concatenate([self.targets[i] for i in rows])

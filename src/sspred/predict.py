@@ -9,7 +9,7 @@ at most ``BATCH_RESIDUES`` plus one chain.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def predict_batch(model: Model, records: list[Record], heads: bool = False) -> l
 
 
 def predict_batches(model: Model, records: Iterable[Record], max_residues: int = BATCH_RESIDUES,
-                    heads: bool = False) -> Iterator[list[tuple[Record, np.ndarray]]]:
+                    heads: bool = False) -> Iterator[list[tuple[Record, Any]]]:
     """Yield each batch as [(record, probabilities (L, K))], in input order; with ``heads``, as
     [(record, {head name: (L, K_h)})], the states head first (``predict_batch``).
 

@@ -142,8 +142,8 @@ def search(queries: Sequence[tuple[str, str]], targets: Sequence[tuple[str, str]
     binary = mmseqs_binary()
     if not queries or not targets:
         return []
-    with tempfile.TemporaryDirectory(prefix="sspred-mmseqs-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="sspred-mmseqs-") as tmp_name:
+        tmp = Path(tmp_name)
         _write_fasta(tmp / "q.fasta", [s for _, s in queries], "q")
         _write_fasta(tmp / "t.fasta", [s for _, s in targets], "t")
         _run([binary, "easy-search", str(tmp / "q.fasta"), str(tmp / "t.fasta"), str(tmp / "hits.m8"),
@@ -226,10 +226,10 @@ def assign_splits(labels: np.ndarray, fractions: Sequence[float], rng: np.random
     to train, so held-out splits are never larger than asked and big families
     train.
     """
-    fractions = np.asarray(fractions, dtype=float)
-    assert fractions.shape == (len(SPLITS),) and abs(fractions.sum() - 1) < 1e-9
+    shares = np.asarray(fractions, dtype=float)
+    assert shares.shape == (len(SPLITS),) and abs(shares.sum() - 1) < 1e-9
     uniq, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    room = {name: int(round(f * labels.size)) for name, f in zip(SPLITS, fractions)}
+    room = {name: int(round(f * labels.size)) for name, f in zip(SPLITS, shares)}
     out_of_cluster = np.empty(uniq.size, dtype=object)
     for k in rng.permutation(uniq.size):
         dest = next((s for s in ("test", "valid") if sizes[k] <= room[s]), "train")

@@ -20,17 +20,17 @@ import os
 import time
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Callable, Iterable, Sequence, Union
+from typing import Any, Callable, Iterable, Sequence, Union, cast
 
 import numpy as np
 
 from sspred import checkpoint as ckpt
 from sspred.cascade import cascade, stage2_data, stage2_layers
-from sspred.config import ConfigError, ConvConfig, TrainConfig
+from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import learner_class
 from sspred.engines.spec import gap
 from sspred.errors import InputError
-from sspred.features import WindowIndex
+from sspred.features import DenseWindowIndex, WindowIndex
 from sspred.heads import hard
 from sspred.io import datasets
 from sspred.io.datasets import Chain
@@ -199,13 +199,13 @@ def load_data(name: str | os.PathLike, split: str, data_dir: str | os.PathLike |
     return datasets.load(str(name), split, data_dir)
 
 
-def _is_named(data: Data) -> bool:
+def _is_named(data: object) -> bool:
     return isinstance(data, (str, os.PathLike))
 
 
 def _names(data: Data) -> list[str] | None:
     """The set names or files ``data`` gives (one, or several for a multi-task pool), or None for chains."""
-    if _is_named(data):
+    if isinstance(data, (str, os.PathLike)):  # _is_named, spelt out for the type checker
         return [str(data)]
     items = list(data)
     if items and all(_is_named(d) for d in items):
@@ -217,7 +217,7 @@ def data_label(data: Data) -> str:
     """What a model file, checkpoint or report records as the data: the set names or paths (joined by '+'),
     or a count of chains."""
     names = _names(data)
-    return "+".join(names) if names is not None else f"<{len(data)} chains>"
+    return "+".join(names) if names is not None else f"<{len(cast(Sequence[Chain], data))} chains>"
 
 
 def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = None,
@@ -226,8 +226,9 @@ def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = No
     each of several names' in turn. ``exclude_leaks``: less the chains with a homolog in a test set, each named
     set by its own shipped list (netsurfp2 keeps 8,582 training chains), anything else by every list."""
     names = _names(data)
+    parts: list[tuple[list[Chain], str | None]]
     if names is None:
-        parts = [(list(data), None)]
+        parts = [(list(cast(Sequence[Chain], data)), None)]
     else:
         parts = [(load_data(name, split, data_dir), name if name in LEAK_LISTS else None) for name in names]
     if exclude_leaks:
@@ -265,9 +266,9 @@ class TrainingRun:
     """
 
     config: TrainConfig
-    learner: object
-    train_index: object
-    valid_index: object | None
+    learner: Any  # the engine's learner (NumpyLearner, TorchLearner: one protocol, no shared base class)
+    train_index: Any  # WindowIndex, DenseWindowIndex (a second stage) or ChainIndex
+    valid_index: Any | None
     #: Chains read for training and validation, after the leak filter.
     n_train_chains: int
     n_valid_chains: int
@@ -393,7 +394,10 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         valid_chains = []
     mcfg = config.model
     first = load_model(config.stage1) if config.stage1 else None
+    train_idx: DenseWindowIndex | ChainIndex | WindowIndex
+    valid_idx: DenseWindowIndex | ChainIndex | WindowIndex | None
     if first is not None:
+        assert isinstance(mcfg, ModelConfig)  # TrainConfig refuses a second stage on a conv stack
         layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.states))
         train_idx = stage2_data(first, train_chains, mcfg.window, mcfg.states)
         valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None

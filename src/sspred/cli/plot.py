@@ -79,6 +79,7 @@ def prediction(
             raise InputError(f"no record {record!r}", path=input)
         rec_id, sequence, codes = rec.id, rec.sequence, rec.codes
     else:
+        assert record is not None  # checked above: no input means --truth and --record
         rec_id = record
     labels, title_extra = None, ""
     if truth is not None:

@@ -66,7 +66,9 @@ def predict(
 ) -> None:
     """Predict secondary structure for every record of a FASTA file."""
     if format not in WRITERS:  # before the model loads: the flag alone is wrong
-        raise typer.BadParameter(format_problem(format, "", ""), param_hint="--format")
+        problem = format_problem(format, "", "")
+        assert problem is not None  # an unknown format always is one
+        raise typer.BadParameter(problem, param_hint="--format")
     if dask_scheduler and dask_local:
         from sspred.cli.root import fail
 
@@ -115,8 +117,8 @@ def predict(
         writer = make_writer(format, handle, m.name, m.states, track_names(m.heads.names))
         writer.begin()
         for batch in stream:
-            for rec, out in batch:  # out: {head name: (L, K_h)}
-                writer.record(rec.id, rec.sequence, out[first], track_values(out))
+            for rec, probs in batch:  # probs: {head name: (L, K_h)}
+                writer.record(rec.id, rec.sequence, probs[first], track_values(probs))
             bar.update(len(batch), sum(len(rec.codes) for rec, _ in batch))
         writer.end()
     skipped.report()

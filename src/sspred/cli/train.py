@@ -143,6 +143,7 @@ def train(
         else:
             if arch not in ARCHS:
                 raise ConfigError("model", f"{arch!r} is not one of {', '.join(ARCHS)}")
+            model: ModelConfig | ConvConfig
             if arch == "conv":
                 model = ConvConfig(states=states, channels=channels, first_kernel=first_kernel, kernel=kernel,
                                    dilations=parse_ints(dilations), dropout=dropout, heads=parse_names(heads),
@@ -180,7 +181,7 @@ def train(
     if run.main:
         typer.echo(run.describe(), err=True)
     try:
-        model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
+        trained = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
     except TrainingDiverged as exc:
         from sspred.cli.root import fail
 
@@ -190,8 +191,9 @@ def train(
                    err=True)
     if not run.main:
         _leave_distributed()
-    save_model(out, model.header, model.params)  # what Model.save does
+    save_model(out, trained.header, trained.params)  # what Model.save does
     history = run.history
+    assert history is not None  # fit sets it
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
     score = f": valid Q {best['valid_q3']:.2f}" if "valid_q3" in best else ""
     typer.echo(f"saved {out} (best epoch {history.best_epoch}{score})")

@@ -54,7 +54,8 @@ class Record:
 
 def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, str, int]]:
     """Yield (header, raw sequence, header line number) for each record in a text handle."""
-    header, chunks, header_line = None, [], 0
+    header, header_line = None, 0
+    chunks: list[str] = []
     lineno = 0
     try:
         for lineno, line in enumerate(handle, start=1):
@@ -87,7 +88,7 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
         raise InputError("no FASTA records (no line starts with '>')", path=path)
 
 
-def clean(raw: str, *, path: str, record: str, warn: Callable[[str], None] | None = None) -> str:
+def clean(raw: str, *, path: str | None, record: str, warn: Callable[[str], None] | None = None) -> str:
     """Remove gap characters and a trailing stop '*' from a raw sequence; reject an inner '*'.
 
     Gaps go first, so every position reported later is a position in the cleaned
@@ -115,7 +116,7 @@ def parse_fasta(source: str | os.PathLike | IO[str], warn: Callable[[str], None]
     With ``on_error``, a bad record is handed to it and skipped; without, it raises.
     File-level errors always raise.
     """
-    name = path or (str(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<input>"))
+    name = path or (str(source) if isinstance(source, (str, os.PathLike)) else str(getattr(source, "name", "<input>")))
     with open_text(source, errors="surrogateescape") as handle:
         for header, raw, line in read_fasta(handle, name):
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 import numpy as np
 
@@ -123,7 +123,8 @@ def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
         model = doc["model"]
         return [PredictionRecord(p["id"], p["sequence"], p["prediction"],
                            np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
-                           model=model, **{name: _track(name, p[name], len(p["sequence"]))
+                           model=model, **{name: _track(  # type: ignore[arg-type]  # disorder, conservation: arrays
+                                           name, p[name], len(p["sequence"]))
                                            for name in TRACKS if name in p})
                 for p in doc["predictions"]]
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
@@ -159,8 +160,9 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
         if cur:
             probs = np.array([[float(v) for v in r[4:4 + n_states]] for r in cur],
                              dtype=np.float64).reshape(len(cur), n_states)  # (L, K)
-            tracks = {by_column[c]: _track(by_column[c], [float(r[4 + n_states + j]) for r in cur], len(cur))
-                      for j, c in enumerate(track_cols)}
+            tracks: dict[str, Any] = {
+                by_column[c]: _track(by_column[c], [float(r[4 + n_states + j]) for r in cur], len(cur))
+                for j, c in enumerate(track_cols)}
             out.append(PredictionRecord(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs,
                                   **tracks))
 

@@ -35,7 +35,8 @@ class SeenIds:
     def _set_table(self, table: np.ndarray) -> None:
         self._table = table
         # A memoryview reads and writes slots as plain Python ints, ~5x faster than NumPy scalar indexing.
-        self._slots = memoryview(table).cast("B").cast("Q")
+        # numpy's stubs give ndarray __buffer__ only from Python 3.12; it has the buffer protocol on 3.11 too.
+        self._slots = memoryview(table).cast("B").cast("Q")  # type: ignore[arg-type]
 
     @staticmethod
     def _hash(key: str) -> int:
@@ -91,7 +92,7 @@ class SeenIds:
         pending = self._table[self._table != 0]  # (n,) uint64
         n_slots = self._table.size * 2
         self._slots.release()
-        self._table = self._slots = None  # free the old table before the new one is allocated
+        del self._table, self._slots  # free the old table before the new one is allocated
         table = np.zeros(n_slots, dtype=np.uint64)
         mask = np.uint64(n_slots - 1)
         slot = pending & mask

@@ -54,7 +54,8 @@ def open_text(path: str | os.PathLike | IO, errors: str = "strict") -> Iterator[
 
 
 def _decode(raw: IO[bytes], errors: str) -> IO[str]:
-    buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
+    # BufferedReader wraps any binary stream with readinto; the stub asks for a RawIOBase.
+    buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw  # type: ignore[type-var]
     binary = gzip.GzipFile(fileobj=buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
     return io.TextIOWrapper(binary, encoding="utf-8-sig", errors=errors, newline=None)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import partial
 from importlib import resources
-from typing import Callable, Optional, get_args
+from typing import Any, Callable, Optional, get_args
 
 import anyio
 from fastapi import FastAPI, Query, Request
@@ -45,7 +45,7 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; 
 #: Predictions run at once (each in a worker thread); more wait their turn, so memory stays bounded.
 PREDICT_SLOTS = max(2, os.cpu_count() or 2)
 
-ERROR_RESPONSES = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": schemas.ErrorResponse, "description": "Past a limit (max_request_bytes, max_residues or "
           "max_sequences); `error.limit` names it."},
     415: {"model": schemas.ErrorResponse, "description": "A body that is neither JSON nor FASTA text."},
@@ -53,8 +53,9 @@ ERROR_RESPONSES = {
           "parameter; `error.message` says where and why."},
 }
 TEXT_CONTENT = {"text/plain": {"schema": {"type": "string"}, "example": "# PSIPRED VFORMAT (sspred default)\n"}}
-PREDICT_200 = {200: {"model": schemas.PredictResponse, "content": TEXT_CONTENT,
-                     "description": "Predictions: JSON, or PSIPRED .ss2/.horiz text when asked for."}}
+PREDICT_200: dict[int | str, dict[str, Any]] = {
+    200: {"model": schemas.PredictResponse, "content": TEXT_CONTENT,
+          "description": "Predictions: JSON, or PSIPRED .ss2/.horiz text when asked for."}}
 FASTA_EXAMPLE = ">1ubq_A ubiquitin\nMQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG\n"
 
 
@@ -274,7 +275,7 @@ def create_app(model: ServedModel | Predictor | str | os.PathLike | None = None,
             # router names only the first one it tried.
             path = request.url.path
             methods = {m for route in app.routes if isinstance(route, APIRoute) and route.path_regex.match(path)
-                       for m in route.methods}
+                       for m in route.methods or ()}
             headers["Allow"] = ", ".join(sorted(methods))
         return _error(exc.status_code, {"type": "invalid_request", "message": str(exc.detail)}, headers)
 
@@ -295,7 +296,7 @@ def create_app(model: ServedModel | Predictor | str | os.PathLike | None = None,
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     return app
 
 

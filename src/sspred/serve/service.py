@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict, dataclass
-from typing import Iterable, Protocol
+from typing import Any, Iterable, Protocol, cast
 
 import numpy as np
 
@@ -72,9 +72,14 @@ class ServedModel(Protocol):
     """What the service needs of a model (sspred.model.Model has it). A model that also has ``heads`` and
     ``predict_heads`` (sspred.model.Model does) serves the tracks of its extra heads (``sspred.tracks``)."""
 
-    name: str
-    states: str
-    header: dict
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def states(self) -> str: ...
+
+    @property
+    def header(self) -> dict: ...
 
     def predict_proba(self, codes: np.ndarray) -> np.ndarray: ...
 
@@ -205,8 +210,9 @@ def predict(model: ServedModel, records: list[Record]) -> list[tuple[np.ndarray,
     without runs per record through ``predict_proba``, as the service always has."""
     if not served_tracks(model):
         return [(model.predict_proba(rec.codes), {}) for rec in records]
-    first = model.heads.names[0]  # the states head
-    return [(out[first], track_values(out)) for out in model.predict_heads([rec.codes for rec in records])]
+    multi = cast(Any, model)  # served_tracks: it has heads and predict_heads
+    first = multi.heads.names[0]  # the states head
+    return [(out[first], track_values(out)) for out in multi.predict_heads([rec.codes for rec in records])]
 
 
 def render_json(model: ServedModel, records: list[Record], predicted: list[tuple[np.ndarray, dict]],

@@ -20,6 +20,7 @@ import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -78,16 +79,19 @@ class ConvInference:
         if not kinds <= SUPPORTED or specs[0]["type"] != "conv" or specs[0].get("mask", True):
             raise Unsupported("not an unmasked one-hot conv followed by conv, relu, dropout, linear and "
                               "chain_attention layers")
-        self.steps = []  # (kind, arrays...) in order, dropout left out (the identity at prediction)
+        # (kind, arrays...) in order, dropout left out (the identity at prediction)
+        self.steps: list[tuple[Any, ...]] = []
         width = 0
         for i, spec in enumerate(specs):
             w, b = params.get(f"layers.{i}.W"), params.get(f"layers.{i}.b")
             if spec["type"] == "conv":
+                assert w is not None and b is not None  # conv and linear layers have W and b
                 c_in, c_out, k, d, residual, masked = conv_dims(spec)
                 taps = [np.ascontiguousarray(t, np.float32) for t in split_taps(w, c_in, k)]
                 self.steps.append(("conv", taps, b.astype(np.float32), (k // 2) * d, d, residual, masked))
                 width = max(width, c_out)
             elif spec["type"] == "linear":
+                assert w is not None and b is not None
                 self.steps.append(("linear", np.ascontiguousarray(w, np.float32), b.astype(np.float32)))
                 width = max(width, spec["out"])
             elif spec["type"] == "relu":
@@ -317,4 +321,4 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
                 out[i] = p
     for i, parts in pieces.items():
         out[i] = np.concatenate(parts)
-    return out
+    return cast("list[np.ndarray]", out)  # every chain's probabilities are in by now

@@ -7,6 +7,8 @@ torch engine reads). Parameters live in ``self.params`` and their gradients in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sspred.engines.numpy.activations import ACTIVATIONS as ACTIVATION_TABLE
@@ -72,7 +74,11 @@ class Dropout(Layer):
         if not train or rate == 0:
             self.scale = None
             return x
-        keep = self.fixed_mask if self.fixed_mask is not None else self.rng.random(x.shape) >= rate  # (B, n)
+        if self.fixed_mask is not None:
+            keep = self.fixed_mask
+        else:
+            assert self.rng is not None  # the learner gives every dropout layer its Generator before training
+            keep = self.rng.random(x.shape) >= rate  # (B, n)
         self.scale = keep.astype(x.dtype) / x.dtype.type(1 - rate)
         return x * self.scale
 
@@ -125,8 +131,9 @@ class BatchNorm(Layer):
         return (self.inv_std / b) * (b * dxhat - dxhat.sum(axis=0) - self.xhat * (dxhat * self.xhat).sum(axis=0))
 
 
-#: Layer types keyed by the name stored in model files.
-LAYERS: dict[str, type[Layer]] = {
+#: Layer types keyed by the name stored in model files. Any: Hopfield, Conv1d and ChainAttention follow Layer's
+#: protocol without subclassing it.
+LAYERS: dict[str, Any] = {
     "linear": Linear,
     **{name: ActivationLayer for name in ACTIVATION_TABLE},
     "dropout": Dropout,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,8 @@ class NumpyLearner:
         heads = cfg.model.output_heads()
         #: The multi-task loss of a network with several heads (targets come as a dict), and the first head's
         #: columns, which accuracy and ``predict_proba`` read; one head: every column.
-        self.multi = (MultiHeadCrossEntropy(heads, cfg.model.head_weights, cfg.smoothing)
+        # Several heads: a ConvConfig, which has head_weights.
+        self.multi = (MultiHeadCrossEntropy(heads, cfg.model.head_weights, cfg.smoothing)  # type: ignore[union-attr]
                       if len(heads.names) > 1 else None)
         self.first = heads.slices()[heads.names[0]] if self.multi else slice(None)
         kwargs = {"lr": cfg.lr}
@@ -81,7 +83,8 @@ class NumpyLearner:
                     clean[name] = w.copy()
                     w += (cfg.weight_noise * self.rng.standard_normal(w.shape)).astype(self.dtype)
         logits = self.net.forward(x, train=True)  # (B, K)
-        lossfn = self.multi if isinstance(y, Mapping) else self.loss
+        # The multi-head loss takes a dict of targets, the plain one an array.
+        lossfn: Any = self.multi if isinstance(y, Mapping) else self.loss
         if rows is None:
             loss = lossfn.forward(logits, y)
             self.net.backward(lossfn.backward())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -26,7 +28,7 @@ class Adam:
     def __init__(self, params: dict[str, np.ndarray], lr: float = 1e-3, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.state = {"t": np.zeros((), np.int64),
+        self.state: dict[str, Any] = {"t": np.zeros((), np.int64),
                       "m": {k: np.zeros_like(v) for k, v in params.items()},
                       "v": {k: np.zeros_like(v) for k, v in params.items()}}
 

@@ -246,7 +246,8 @@ def onnx_bytes(model, opset: int = OPSET) -> bytes:
         # favour of dynamo; and it notes each window slice it leaves unfolded, which is what keeps L dynamic.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message="Constant folding")
-        torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=opset,
+        # The ignore: torch writes to a BytesIO, though its annotation names paths only.
+        torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=opset,  # type: ignore[arg-type]
                           input_names=[INPUT_NAME], output_names=names,
                           dynamic_axes={name: AXES for name in [INPUT_NAME, *names]})
     proto = onnx.load_from_string(buffer.getvalue())

@@ -49,6 +49,9 @@ class Dropout(nn.Module):
 class BatchNorm(nn.Module):
     """Batch normalisation through torch's own F.batch_norm; gamma/beta learned, running statistics as buffers."""
 
+    running_mean: torch.Tensor  # buffers (register_buffer)
+    running_var: torch.Tensor
+
     def __init__(self, spec: dict):
         super().__init__()
         n = spec["n"]

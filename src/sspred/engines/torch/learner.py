@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 import torch
@@ -61,7 +62,8 @@ class TorchLearner:
         self.dtype = DTYPES[cfg.dtype]
         self.net = TorchNetwork(specs).to(device=self.device, dtype=self.dtype)
         self.net.load_arrays(initial_state(specs, rng, np.dtype(cfg.dtype)))
-        self.rank, self.world, self.model = 0, 1, self.net
+        self.rank, self.world = 0, 1
+        self.model: torch.nn.Module = self.net
         if distributed:
             import torch.distributed as dist
             from torch.nn.parallel import DistributedDataParallel
@@ -209,8 +211,9 @@ class TorchLearner:
         weights = [p for name, p in self.params.items() if is_weight(name)]
         if not (cfg.l1 or cfg.l2) or not weights:
             return torch.zeros((), dtype=self.dtype, device=self.device)
-        value = sum(0.5 * cfg.l2 * (w * w).sum() + cfg.l1 * w.abs().sum() for w in weights)
+        value = cast(torch.Tensor, sum(0.5 * cfg.l2 * (w * w).sum() + cfg.l1 * w.abs().sum() for w in weights))
         for w, g in zip(weights, torch.autograd.grad(value, weights)):
+            assert w.grad is not None  # backward has run
             w.grad.add_(g)
         return value.detach()
 

@@ -17,6 +17,8 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 class TorchNetwork(nn.Module):
     """Layers in a ModuleList named ``layers``, so state_dict keys are ``layers.{i}.{name}`` as in model files."""
 
+    encoding: torch.Tensor  # a buffer (register_buffer)
+
     def __init__(self, specs: list[dict]):
         super().__init__()
         self.specs = specs

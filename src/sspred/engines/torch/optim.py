@@ -8,6 +8,8 @@ lets a checkpoint from one engine resume in the other.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
@@ -22,6 +24,7 @@ class SGD:
     def step(self, params: dict[str, torch.Tensor]) -> None:
         vel = self.state["velocity"]
         for k, p in params.items():
+            assert p.grad is not None  # backward has run
             vel[k].mul_(self.momentum).sub_(self.lr * p.grad)
             p.add_(vel[k])
 
@@ -32,7 +35,7 @@ class Adam:
     def __init__(self, params: dict[str, torch.Tensor], lr: float = 1e-3, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.state = {"t": torch.zeros((), dtype=torch.int64),
+        self.state: dict[str, Any] = {"t": torch.zeros((), dtype=torch.int64),
                       "m": {k: torch.zeros_like(p) for k, p in params.items()},
                       "v": {k: torch.zeros_like(p) for k, p in params.items()}}
 
@@ -44,6 +47,7 @@ class Adam:
         c1, c2 = 1 - self.beta1 ** t, 1 - self.beta2 ** t
         for k, p in params.items():
             g = p.grad
+            assert g is not None  # backward has run
             m, v = s["m"][k], s["v"][k]
             m.mul_(self.beta1).add_((1 - self.beta1) * g)
             v.mul_(self.beta2).add_((1 - self.beta2) * g * g)
