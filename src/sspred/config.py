@@ -8,8 +8,9 @@ files store its ``to_dict()``.
 
 Every config checks itself in ``__post_init__``: a bad value raises
 ``ConfigError`` (a ``ValueError``) naming the field and what it may be. Names
-the user types are checked against their one home: the optimizer, activation,
-schedule and engine tables.
+the user types are checked against their one home, sspred.names: the optimizer,
+activation, schedule and engine names, which the tables that implement them are
+keyed by.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from sspred.alphabet import N_UNITS, STATE_SETS
-from sspred.engines import ENGINES
-from sspred.engines.numpy.layers import ACTIVATIONS
-from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import conv_dims
 from sspred.features import check_window
 from sspred.heads import Heads, model_heads
-from sspred.schedules import SCHEDULES
+from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 
 #: Floating-point types a network can train in (both engines accept exactly these names).
 DTYPES = ("float32", "float64")

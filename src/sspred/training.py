@@ -28,6 +28,7 @@ from sspred import checkpoint as ckpt
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.config import ConfigError, ConvConfig, TrainConfig
 from sspred.engines import learner_class
+from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import gap
 from sspred.errors import InputError
 from sspred.features import WindowIndex
@@ -91,6 +92,20 @@ def first_head_classes(y) -> np.ndarray:
     if isinstance(y, Mapping):
         y = next(iter(y.values()))
     return hard(y)
+
+
+def learner_settings(cfg: TrainConfig) -> LearnerSettings:
+    """What a learner of either engine needs of ``cfg``: the model's heads and the optimisation settings.
+
+    >>> s = learner_settings(TrainConfig(lr=0.01))
+    >>> s.heads.names, s.lr, s.optimizer
+    (('ss3',), 0.01, 'adam')
+    """
+    # A window network (ModelConfig) has one head and so no head weights.
+    return LearnerSettings(
+        heads=cfg.model.output_heads(), head_weights=dict(getattr(cfg.model, "head_weights", {})),
+        optimizer=cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum, seed=cfg.seed, dtype=cfg.dtype, l2=cfg.l2,
+        l1=cfg.l1, input_noise=cfg.input_noise, weight_noise=cfg.weight_noise, smoothing=cfg.smoothing)
 
 
 def fresh_state(cfg: TrainConfig) -> dict:
@@ -384,7 +399,7 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         layers = mcfg.layers()
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
         valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
-    learner = cls(layers, config, np.random.default_rng(config.seed), **options)
+    learner = cls(layers, learner_settings(config), np.random.default_rng(config.seed), **options)
     return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
                        first, state, str(resume) if resume is not None else None, rank, world)
 

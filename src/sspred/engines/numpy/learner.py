@@ -6,12 +6,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sspred.config import TrainConfig
 from sspred.engines.numpy import paths
 from sspred.engines.numpy.activations import softmax
 from sspred.engines.numpy.losses import MultiHeadCrossEntropy, SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
+from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.features import network_inputs, one_hot
 from sspred.layout import Layout
@@ -35,16 +35,16 @@ class NumpyLearner:
 
     engine = "numpy"
 
-    def __init__(self, specs: list[dict], cfg: TrainConfig, rng: np.random.Generator):
+    def __init__(self, specs: list[dict], cfg: LearnerSettings, rng: np.random.Generator):
         self.dtype = np.dtype(cfg.dtype)
         self.cfg = cfg
         self.net = Network(specs, dtype=self.dtype)
         self.net.load_params(initial_state(specs, rng, self.dtype))
         self.loss = SoftmaxCrossEntropy(smoothing=cfg.smoothing)
-        heads = cfg.model.output_heads()
+        heads = cfg.heads
         #: The multi-task loss of a network with several heads (targets come as a dict), and the first head's
         #: columns, which accuracy and ``predict_proba`` read; one head: every column.
-        self.multi = (MultiHeadCrossEntropy(heads, cfg.model.head_weights, cfg.smoothing)
+        self.multi = (MultiHeadCrossEntropy(heads, cfg.head_weights, cfg.smoothing)
                       if len(heads.names) > 1 else None)
         self.first = heads.slices()[heads.names[0]] if self.multi else slice(None)
         kwargs = {"lr": cfg.lr}

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from sspred.config import TrainConfig
+from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.engines.torch.losses import multi_head_cross_entropy, smoothed_targets
 from sspred.engines.torch.network import DTYPES, TorchNetwork
@@ -54,7 +54,7 @@ class TorchLearner:
 
     engine = "torch"
 
-    def __init__(self, specs: list[dict], cfg: TrainConfig, rng: np.random.Generator, device: str = "cpu",
+    def __init__(self, specs: list[dict], cfg: LearnerSettings, rng: np.random.Generator, device: str = "cpu",
                  distributed: bool = False):
         self.cfg = cfg
         self.device = torch.device(device)
@@ -70,7 +70,7 @@ class TorchLearner:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.net, device_ids=ids)
         self.params = dict(self.net.named_parameters())
-        heads = cfg.model.output_heads()
+        heads = cfg.heads
         #: A network with several heads trains on a dict of targets (multi_head_cross_entropy); accuracy and
         #: ``predict_proba`` read the first head's columns (one head: every column).
         self.heads = heads if len(heads.names) > 1 else None
@@ -179,7 +179,7 @@ class TorchLearner:
             assert totals is not None or self.world == 1, "a rank's share needs the global batch's head totals"
             # With the global totals this is this rank's share of the global loss: the shares add up to it, and
             # times world DDP's mean over ranks is its gradient.
-            part = multi_head_cross_entropy(logits, y, self.heads, cfg.model.head_weights, cfg.smoothing, totals)
+            part = multi_head_cross_entropy(logits, y, self.heads, cfg.head_weights, cfg.smoothing, totals)
             (part * self.world).backward()
             ce = self._all_sum(part.detach())
         else:
