@@ -14,7 +14,8 @@ from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.evaluation import Scores, evaluate
 from sspred.io.datasets import make_chain
 from sspred.model import Model, load_model
-from sspred.training import checkpoint_config, load_data, train
+from sspred.io.find import load_data
+from sspred.training import checkpoint_config, train
 
 #: (config class, field, bad value, words the error must hold: the field and what it may be).
 BAD_FIELDS = [

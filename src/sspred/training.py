@@ -20,7 +20,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Callable, Iterable, Sequence, Union
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from sspred.features import WindowIndex
 from sspred.heads import hard
 from sspred.io import datasets
 from sspred.io.datasets import Chain
+from sspred.io.find import Data, data_label, data_names, data_parts
 from sspred.layout import ChainIndex
 from sspred.model import Model, build_header, load_model
 from sspred.schedules import SCHEDULES, observe_plateau
@@ -188,61 +189,21 @@ def fit(learner, train, valid, cfg: TrainConfig,
 
 # --- a whole run: config and data in, a Model out ------------------------------------------------------
 
-#: What ``train`` and ``evaluate`` accept as data: a set name, a labelled file path, or chains.
-Data = Union[str, os.PathLike, Sequence[Chain], Sequence[Union[str, os.PathLike]]]
 #: Model name when the config gives none (as sspred.model.Model.name).
 DEFAULT_NAME = "sspred"
 #: The torchrun rank that reports progress and writes checkpoints (the CLI: and the model file).
 MAIN_RANK = 0
 
 
-def load_data(name: str | os.PathLike, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
-    """The labelled chains of a named set's split (qs1988, netsurfp2, cb513, ts115, dssp8), or all of a
-    labelled file's; ``data_dir`` defaults to $SSPRED_DATA, then ../shared/data.
-
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.txt"
-    >>> _ = path.write_text(">a\\nMKVLA\\nCHHHC\\n>b\\nGGSE\\nCCEE\\n")
-    >>> [(c.id, c.sequence, c.y3.tolist()) for c in load_data(path, "train")]
-    [('a', 'MKVLA', [0, 1, 1, 1, 0]), ('b', 'GGSE', [0, 0, 2, 2])]
-    """
-    return datasets.load(str(name), split, data_dir)
-
-
-def _is_named(data: Data) -> bool:
-    return isinstance(data, (str, os.PathLike))
-
-
-def _names(data: Data) -> list[str] | None:
-    """The set names or files ``data`` gives (one, or several for a multi-task pool), or None for chains."""
-    if _is_named(data):
-        return [str(data)]
-    items = list(data)
-    if items and all(_is_named(d) for d in items):
-        return [str(d) for d in items]
-    return None
-
-
-def data_label(data: Data) -> str:
-    """What a model file, checkpoint or report records as the data: the set names or paths (joined by '+'),
-    or a count of chains."""
-    names = _names(data)
-    return "+".join(names) if names is not None else f"<{len(data)} chains>"
-
-
-def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = None,
-                 exclude_leaks: bool = False) -> list[Chain]:
-    """The chains ``data`` stands for: a named set's ``split``, all of a labelled file, the chains given, or
-    each of several names' in turn. ``exclude_leaks``: less the chains with a homolog in a test set, each named
-    set by its own shipped list (netsurfp2 keeps 8,582 training chains), anything else by every list."""
-    names = _names(data)
-    if names is None:
-        parts = [(list(data), None)]
-    else:
-        parts = [(load_data(name, split, data_dir), name if name in LEAK_LISTS else None) for name in names]
+def training_chains(data: Data, split: str, data_dir: str | os.PathLike | None = None,
+                    exclude_leaks: bool = False) -> list[Chain]:
+    """The chains ``data`` stands for (sspred.io.find.data_parts). ``exclude_leaks``: less the chains with a homolog
+    in a test set, each named set by its own shipped list (netsurfp2 keeps 8,582 training chains), anything else
+    by every list."""
+    parts = data_parts(data, split, data_dir)
     if exclude_leaks:
-        parts = [(without_leaks(chains, train_set=own), own) for chains, own in parts]
-    return [c for chains, _ in parts for c in chains]
+        parts = [(name, without_leaks(chains, train_set=name if name in LEAK_LISTS else None)) for name, chains in parts]
+    return [c for _, chains in parts for c in chains]
 
 
 def checkpoint_config(meta: dict) -> TrainConfig:
@@ -371,13 +332,13 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
     cls = learner_class(config.engine)
     options, rank, world = _learner_options(config)
     leaks = config.exclude_leaks
-    train_chains = resolve_data(data, "train", data_dir, leaks)
-    names = _names(data)
+    train_chains = training_chains(data, "train", data_dir, leaks)
+    names = data_names(data)
     if valid is not None:
-        valid_chains = resolve_data(valid, "valid", data_dir, leaks)
+        valid_chains = training_chains(valid, "valid", data_dir, leaks)
     elif names is not None and names[0] in datasets.DATASETS:
         # Several sets validate on the first one's split: the one whose states head picks the best epoch.
-        valid_chains = resolve_data(names[0], "valid", data_dir, leaks)
+        valid_chains = training_chains(names[0], "valid", data_dir, leaks)
     else:
         valid_chains = []
     mcfg = config.model
