@@ -15,7 +15,7 @@ from sspred.evaluation import Scores, evaluate
 from sspred.io.datasets import make_chain
 from sspred.model import Model, load_model
 from sspred.io.find import load_data
-from sspred.training import checkpoint_config, train
+from sspred.training import checkpoint_config, prepare_run, train
 
 #: (config class, field, bad value, words the error must hold: the field and what it may be).
 BAD_FIELDS = [
@@ -104,6 +104,21 @@ def test_callbacks_run_once_per_epoch_and_the_history_is_in_the_header():
     assert set(seen[0]) == {"epoch", "train_loss", "train_q3", "lr", "seconds"}  # no validation set given
     assert isinstance(model, Model) and model.header["train"]["history"]["epochs"] == seen
     assert TrainConfig.from_dict(model.header["train"]["config"]) == cfg
+
+
+@pytest.mark.parametrize("settings, name, words", [
+    ({"device": "tpu"}, "device", "unknown device 'tpu'"),
+    ({"device": "cpu", "distributed": True}, "distributed", "torchrun"),
+])
+def test_a_torch_setting_this_machine_cannot_honour_is_a_config_error_before_any_data_is_read(
+        monkeypatch, settings, name, words):
+    """The torch engine places its learner (TorchLearner.place) and names the setting at fault: outside torchrun
+    ``distributed`` cannot join a process group."""
+    pytest.importorskip("torch")
+    monkeypatch.delenv("RANK", raising=False)
+    with pytest.raises(ConfigError, match=words) as info:
+        prepare_run(TrainConfig(engine="torch", **settings), "no-such-set-or-file")
+    assert info.value.field == name
 
 
 class Stop(Exception):

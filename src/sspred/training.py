@@ -4,8 +4,10 @@
 The loop is engine-agnostic: a learner provides ``step``, ``predict_proba``,
 ``get_params`` and ``set_params``, and optionally ``set_lr`` (for schedules),
 ``begin_epoch`` (reseeds its training noise) and ``get_optimizer_state`` /
-``set_optimizer_state`` (for checkpoints). Progress is reported through a
-callback; nothing here prints.
+``set_optimizer_state`` (for checkpoints). A whole run (``train``) also asks
+the learner class where it runs (``place``: the torch engine's device and
+process group) and closes the learner at the end (``close``). Progress is
+reported through a callback; nothing here prints.
 
 Crash safety: with a checkpoint path, the whole run state is written
 atomically after every epoch. Each epoch's shuffle and training noise are
@@ -28,7 +30,7 @@ from sspred import checkpoint as ckpt
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.config import ConfigError, ConvConfig, TrainConfig
 from sspred.engines import learner_class
-from sspred.engines.settings import LearnerSettings
+from sspred.engines.settings import LearnerSettings, SettingError
 from sspred.engines.spec import gap
 from sspred.errors import InputError
 from sspred.features import WindowIndex
@@ -281,11 +283,8 @@ class TrainingRun:
             checkpoint=str(checkpoint) if checkpoint and self.main else None, resume=self.resume,
             meta={"data": self.data, "layers": self.layers})
         if cfg.distributed:
-            from sspred.engines.torch import distributed as ddp
-
-            self.replica_spread = ddp.replica_spread(self.learner.net)
-            self.learner.model = self.learner.net  # drop the DDP wrapper before its process group goes
-            ddp.shutdown()
+            self.replica_spread = self.learner.replica_spread()
+        self.learner.close()
         info = {"data": self.data, "config": cfg.to_dict(), "engine": self.learner.engine,
                 "history": history.to_dict(), "chains": self.n_train_chains, "valid_chains": self.n_valid_chains,
                 "leak_filter": "sspred.splits.known_leaks()" if cfg.exclude_leaks else None,
@@ -300,27 +299,6 @@ class TrainingRun:
         return Model(header, params)
 
 
-def _learner_options(cfg: TrainConfig) -> tuple[dict, int, int]:
-    """Keyword arguments of the engine's learner, and (rank, world): the torch device and process group."""
-    if cfg.engine != "torch":
-        return {}, MAIN_RANK, 1
-    from sspred.engines.torch.learner import resolve_device
-
-    try:
-        options = {"device": resolve_device(cfg.device)}
-    except ValueError as exc:
-        raise ConfigError("device", str(exc)) from None
-    if not cfg.distributed:
-        return options, MAIN_RANK, 1
-    from sspred.engines.torch import distributed as ddp
-
-    try:
-        rank, world, options["device"] = ddp.init(options["device"])
-    except ValueError as exc:
-        raise ConfigError("distributed", str(exc)) from None
-    return {**options, "distributed": True}, rank, world
-
-
 def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
                 data_dir: str | os.PathLike | None = None, resume: str | os.PathLike | None = None) -> TrainingRun:
     """Everything ``train`` does before the first epoch: read the data, filter leaks, build the examples
@@ -330,7 +308,10 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         state = ckpt.load(resume)
         _check_resume(config, state["meta"], label, str(resume))
     cls = learner_class(config.engine)
-    options, rank, world = _learner_options(config)
+    try:
+        options = cls.place(config.device, config.distributed)  # before the data: a bad setting fails fast
+    except SettingError as exc:
+        raise ConfigError(exc.setting, str(exc)) from None
     leaks = config.exclude_leaks
     train_chains = training_chains(data, "train", data_dir, leaks)
     names = data_names(data)
@@ -361,6 +342,7 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
         valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
     learner = cls(layers, learner_settings(config), np.random.default_rng(config.seed), **options)
+    rank, world = getattr(learner, "rank", MAIN_RANK), getattr(learner, "world", 1)  # torchrun's, under DDP
     return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
                        first, state, str(resume) if resume is not None else None, rank, world)
 

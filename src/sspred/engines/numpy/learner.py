@@ -56,6 +56,15 @@ class NumpyLearner:
         plain = not (cfg.l1 or cfg.l2 or cfg.input_noise or cfg.weight_noise)
         self.fused = paths.training_step(specs, cfg.optimizer, self.dtype, self.loss.smoothing, plain)
 
+    @staticmethod
+    def place(device: str, distributed: bool = False) -> dict:
+        """The keyword arguments that place a learner: none, it runs in this process on the CPU (the config allows
+        this engine no other device and no process group)."""
+        return {}
+
+    def close(self) -> None:
+        """Nothing to release: the torch engine's learner leaves its process group here."""
+
     def begin_epoch(self, entropy: list[int]) -> None:
         """Reseed the training noise (dropout, input and weight noise) from ``entropy``, e.g. [seed, epoch]."""
         self.rng = np.random.default_rng(entropy)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from sspred.engines.settings import LearnerSettings
+from sspred.engines.settings import LearnerSettings, SettingError
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.engines.torch.losses import multi_head_cross_entropy, smoothed_targets
 from sspred.engines.torch.network import DTYPES, TorchNetwork
@@ -62,6 +62,7 @@ class TorchLearner:
         self.net = TorchNetwork(specs).to(device=self.device, dtype=self.dtype)
         self.net.load_arrays(initial_state(specs, rng, np.dtype(cfg.dtype)))
         self.rank, self.world, self.model = 0, 1, self.net
+        self.distributed = distributed
         if distributed:
             import torch.distributed as dist
             from torch.nn.parallel import DistributedDataParallel
@@ -80,6 +81,40 @@ class TorchLearner:
             kwargs["momentum"] = cfg.momentum
         self.optimizer = OPTIMIZERS[cfg.optimizer](self.params, **kwargs)
         self.begin_epoch([cfg.seed, 0])
+
+    @staticmethod
+    def place(device: str, distributed: bool = False) -> dict:
+        """The keyword arguments that place a TorchLearner: ``device`` (a DEVICES name) resolved, and with
+        ``distributed``, under torchrun, this process joined to the process group and given its rank's device.
+        A setting this machine cannot honour raises SettingError naming it."""
+        try:
+            options = {"device": resolve_device(device)}
+        except ValueError as exc:
+            raise SettingError("device", str(exc)) from None
+        if not distributed:
+            return options
+        from sspred.engines.torch import distributed as ddp
+
+        try:
+            _, _, options["device"] = ddp.init(options["device"])
+        except ValueError as exc:
+            raise SettingError("distributed", str(exc)) from None
+        return {**options, "distributed": True}
+
+    def replica_spread(self) -> float:
+        """Under DDP: the largest difference of any parameter between ranks (0.0 when the replicas agree)."""
+        from sspred.engines.torch import distributed as ddp
+
+        return ddp.replica_spread(self.net)
+
+    def close(self) -> None:
+        """After a distributed run: drop the DDP wrapper before its process group goes, then leave the group
+        (every rank waits for the others first). The network itself stays, to read and save."""
+        if self.distributed:
+            from sspred.engines.torch import distributed as ddp
+
+            self.model = self.net
+            ddp.shutdown()
 
     # --- the learner protocol ---------------------------------------------------------------
 
