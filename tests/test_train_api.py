@@ -15,7 +15,7 @@ from sspred.evaluation import Scores, evaluate
 from sspred.io.datasets import make_chain
 from sspred.model import Model, load_model
 from sspred.io.find import load_data
-from sspred.training import checkpoint_config, prepare_run, train
+from sspred.training import prepare_run, train
 
 #: (config class, field, bad value, words the error must hold: the field and what it may be).
 BAD_FIELDS = [
@@ -136,7 +136,7 @@ def test_resume_continues_to_the_uninterrupted_weights_and_refuses_another_confi
     ck = tmp_path / "ck.npz"
     with pytest.raises(Stop):
         train(cfg, tiny_chains(), checkpoint=ck, callbacks=[stop_in_epoch_2])
-    assert ckpt.load(ck)["meta"]["epoch"] == 1 and checkpoint_config(ckpt.load(ck)["meta"]) == cfg
+    assert ckpt.load(ck)["meta"]["epoch"] == 1 and ckpt.run_config(ckpt.load(ck)["meta"]) == cfg
 
     with pytest.raises(ValueError, match=r"lr: checkpoint 0\.01, given 0\.02"):
         train(dataclasses.replace(cfg, lr=0.02), tiny_chains(), resume=ck)

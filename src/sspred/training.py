@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from sspred import checkpoint as ckpt
+from sspred import modelfile
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.config import ConfigError, ConvConfig, TrainConfig
 from sspred.engines import learner_class
@@ -208,20 +209,11 @@ def training_chains(data: Data, split: str, data_dir: str | os.PathLike | None =
     return [c for _, chains in parts for c in chains]
 
 
-def checkpoint_config(meta: dict) -> TrainConfig:
-    """The TrainConfig a checkpoint's run was made with."""
-    d = dict(meta["train_config"])
-    if "model" not in d:  # checkpoints written before the model and the run's extras travelled inside TrainConfig
-        d["model"] = meta["model"]
-        d.update({k: meta[k] for k in ("stage1", "teacher", "teacher_weight", "exclude_leaks") if k in meta})
-    return TrainConfig.from_dict(d)
-
-
 def _check_resume(config: TrainConfig, meta: dict, label: str, path: str) -> None:
     """A checkpoint continues only the run it was written by: the same data and the same run fields."""
     if meta.get("data") != label:
         raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {label!r}", path=path)
-    saved = checkpoint_config(meta).run_fields()
+    saved = ckpt.run_config(meta).run_fields()
     given = config.run_fields()
     differ = [k for k in saved if saved[k] != given.get(k)]
     if differ:
@@ -285,10 +277,9 @@ class TrainingRun:
         if cfg.distributed:
             self.replica_spread = self.learner.replica_spread()
         self.learner.close()
-        info = {"data": self.data, "config": cfg.to_dict(), "engine": self.learner.engine,
-                "history": history.to_dict(), "chains": self.n_train_chains, "valid_chains": self.n_valid_chains,
-                "leak_filter": "sspred.splits.known_leaks()" if cfg.exclude_leaks else None,
-                "teacher": {"model": cfg.teacher, "weight": cfg.teacher_weight} if cfg.teacher else None}
+        info = modelfile.train_entry(self.data, cfg.to_dict(), self.learner.engine, history.to_dict(),
+                                     self.n_train_chains, self.n_valid_chains, cfg.exclude_leaks, cfg.teacher,
+                                     cfg.teacher_weight)
         # Weights as a model file holds them, so this Model predicts exactly as the file it saves.
         params = {k: np.asarray(v, dtype=np.float32) for k, v in self.learner.get_params().items()}
         name = cfg.name or DEFAULT_NAME

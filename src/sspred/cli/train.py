@@ -19,7 +19,7 @@ from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.io import datasets
 from sspred.model import save_model
 from sspred.schedules import SCHEDULES
-from sspred.training import TrainingDiverged, checkpoint_config, prepare_run
+from sspred.training import TrainingDiverged, prepare_run
 
 #: Flags whose name is not the config field's with '-' for '_'.
 FLAG_OF_FIELD = {"model": "--arch", "head_weights": "--head-weight"}
@@ -136,7 +136,7 @@ def train(
     try:
         if resume is not None:
             # The checkpoint's configuration is the run's; only where it runs and its name come from the flags.
-            config = dataclasses.replace(checkpoint_config(ckpt.load(resume)["meta"]), device=device,
+            config = dataclasses.replace(ckpt.run_config(ckpt.load(resume)["meta"]), device=device,
                                          distributed=distributed, name=name or out.stem)
             checkpoint = checkpoint or resume
         else:
