@@ -300,7 +300,7 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         _check_resume(config, state["meta"], label, str(resume))
     cls = learner_class(config.engine)
     try:
-        options = cls.place(config.device, config.distributed)  # before the data: a bad setting fails fast
+        options = cls.place(config.device, config.distributed, config.threads)  # before the data: fail fast
     except SettingError as exc:
         raise ConfigError(exc.setting, str(exc)) from None
     leaks = config.exclude_leaks
@@ -350,7 +350,8 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     valid_loss, valid_q3, lr, seconds), on rank 0 only under torchrun. ``checkpoint``: the run state
     is written there atomically after every epoch. ``resume``: continue the run saved in that
     checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
-    checkpoint's (``device``, ``distributed`` and ``name`` may differ), else a ValueError naming both.
+    checkpoint's (``TrainConfig.RUNTIME_FIELDS``, where and under what name it runs, may differ), else a
+    ValueError naming both.
     A NaN or infinite loss raises TrainingDiverged. Nothing prints.
 
     >>> from sspred.config import ModelConfig

@@ -57,9 +57,9 @@ class NumpyLearner:
         self.fused = paths.training_step(specs, cfg.optimizer, self.dtype, self.loss.smoothing, plain)
 
     @staticmethod
-    def place(device: str, distributed: bool = False) -> dict:
+    def place(device: str, distributed: bool = False, threads: int = 0) -> dict:
         """The keyword arguments that place a learner: none, it runs in this process on the CPU (the config allows
-        this engine no other device and no process group)."""
+        this engine no other device and no process group; ``threads`` is the torch engine's)."""
         return {}
 
     def close(self) -> None:

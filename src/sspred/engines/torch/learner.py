@@ -33,7 +33,8 @@ def resolve_device(name: str) -> str:
 
 
 def set_cpu_threads(n: int) -> None:
-    """Intra-op threads torch uses on CPU (process-wide; the CLI calls this, library code does not).
+    """Intra-op threads torch uses on CPU, for the whole process (``TorchLearner.place`` sets TrainConfig.threads);
+    0 leaves torch's default.
 
     Window networks are small: on a busy 2-core machine torch's default of one thread
     per core made an epoch 25x slower than one thread (BENCHMARKS.md).
@@ -83,10 +84,12 @@ class TorchLearner:
         self.begin_epoch([cfg.seed, 0])
 
     @staticmethod
-    def place(device: str, distributed: bool = False) -> dict:
+    def place(device: str, distributed: bool = False, threads: int = 0) -> dict:
         """The keyword arguments that place a TorchLearner: ``device`` (a DEVICES name) resolved, and with
         ``distributed``, under torchrun, this process joined to the process group and given its rank's device.
-        A setting this machine cannot honour raises SettingError naming it."""
+        ``threads`` > 0 sets torch's CPU threads for the process (``set_cpu_threads``). A setting this machine
+        cannot honour raises SettingError naming it."""
+        set_cpu_threads(threads)
         try:
             options = {"device": resolve_device(device)}
         except ValueError as exc:
