@@ -13,8 +13,8 @@ from sspred.cli import app
 from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig, model_config
 from sspred.evaluation import Scores, evaluate
 from sspred.io.datasets import make_chain
-from sspred.model import Model, load_model
 from sspred.io.find import load_data
+from sspred.model import Model, load_model
 from sspred.training import prepare_run, train
 
 #: (config class, field, bad value, words the error must hold: the field and what it may be).
