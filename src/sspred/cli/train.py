@@ -14,6 +14,7 @@ from sspred import checkpoint as ckpt
 from sspred.cli.root import app
 from sspred.config import DEFAULT_ARCH, ConfigError, ConvConfig, ModelConfig, TrainConfig, model_config
 from sspred.io import datasets
+from sspred.model import Model
 from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.training import TrainingDiverged, prepare_run
 
@@ -173,7 +174,7 @@ def train(
     if run.main:
         typer.echo(run.describe(), err=True)
     try:
-        model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
+        model: Model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
     except TrainingDiverged as exc:
         from sspred.cli.root import fail
 
