@@ -65,7 +65,7 @@ def train_one(args) -> None:
     import torch
 
     from sspred.engines.torch.learner import TorchLearner
-    from sspred.training import fit
+    from sspred.training import fit, learner_settings
 
     torch.set_num_threads(1)
     mcfg = ConvConfig(**CANDIDATES[args.candidate], dropout=args.dropout)
@@ -75,7 +75,7 @@ def train_one(args) -> None:
     cfg = TrainConfig(optimizer="adam", lr=args.lr, batch_size=args.batch_chains, epochs=args.epochs,
                       patience=args.epochs, seed=args.seed, schedule="cosine", lr_min=args.lr / 100,
                       smoothing=args.smoothing, engine="torch")
-    learner = TorchLearner(specs, cfg, np.random.default_rng(args.seed), device=args.device)
+    learner = TorchLearner(specs, learner_settings(cfg), np.random.default_rng(args.seed), device=args.device)
     tr, va = ChainIndex(train, gap(specs)), ChainIndex(valid, gap(specs))
     deadline = time.time() + 60 * args.minutes
     best = {"loss": np.inf, "params": None, "epoch": 0}

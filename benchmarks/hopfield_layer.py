@@ -28,7 +28,7 @@ from sspred.engines.numpy.learner import NumpyLearner
 from sspred.engines.numpy.network import n_parameters
 from sspred.features import WindowIndex, one_hot
 from sspred.io import datasets
-from sspred.training import evaluate_split, fit
+from sspred.training import evaluate_split, fit, learner_settings
 
 WINDOW = 13
 N_IN = WINDOW * 21
@@ -89,7 +89,7 @@ def main() -> None:
     # and hopfield-win seeds the learner's memory from training windows before the first step.
     for name in args.variants.split(","):
         specs, from_windows = VARIANTS[name]
-        learner = NumpyLearner(specs, cfg, np.random.default_rng(args.seed))
+        learner = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(args.seed))
         if from_windows:
             rows = np.random.default_rng(args.seed + 1).choice(len(train), size=HOP["patterns"], replace=False)
             init_from_windows(learner.net, 2, one_hot(train.batch(rows), learner.dtype))

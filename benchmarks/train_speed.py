@@ -31,7 +31,7 @@ from sspred.config import ModelConfig, TrainConfig  # noqa: E402
 from sspred.engines.numpy.learner import NumpyLearner  # noqa: E402
 from sspred.features import WindowIndex, one_hot  # noqa: E402
 from sspred.io import datasets  # noqa: E402
-from sspred.training import fit  # noqa: E402
+from sspred.training import fit, learner_settings  # noqa: E402
 
 
 def main() -> None:
@@ -57,10 +57,10 @@ def main() -> None:
     # The fit loop itself, not sspred.train: this times the learner's steps (a batch callback marks the end of
     # each epoch's training, before validation) after a warm-up step that loads the compiled kernel.
     with threadpool_limits(args.blas_threads, user_api="blas"):
-        learner = NumpyLearner(cfg.layers(), tcfg, np.random.default_rng(args.seed))
+        learner = NumpyLearner(cfg.layers(), learner_settings(tcfg), np.random.default_rng(args.seed))
         t = time.perf_counter()
         learner.step(train.batch(np.arange(200)), train.labels[:200])  # compile (or load the numba cache)
-        learner = NumpyLearner(cfg.layers(), tcfg, np.random.default_rng(args.seed))
+        learner = NumpyLearner(cfg.layers(), learner_settings(tcfg), np.random.default_rng(args.seed))
         warm = time.perf_counter() - t
         ours = []
 

@@ -77,14 +77,14 @@ def run_case(name: str, distributed: bool) -> tuple[dict[str, np.ndarray], list[
     """Train case ``name`` as ``sspred.training.prepare_run`` would and return the final parameters and each
     epoch's stats; ``distributed``: inside the process group already initialised."""
     from sspred.engines.torch.learner import TorchLearner
-    from sspred.training import fit
+    from sspred.training import fit, learner_settings
 
     cfg, distil = case_config(name, distributed), CASES[name][3]
     layers = cfg.model.layers()
     chains = example_chains()
     index = ChainIndex(chains, gap(layers), teacher=teacher_probs(chains) if distil else None,
                        heads=cfg.model.output_heads())
-    learner = TorchLearner(layers, cfg, np.random.default_rng(cfg.seed), device="cpu", distributed=distributed)
+    learner = TorchLearner(layers, learner_settings(cfg), np.random.default_rng(cfg.seed), device="cpu", distributed=distributed)
     stats: list[dict] = []
     fit(learner, index, None, cfg, callback=stats.append)
     return learner.get_params(), stats

@@ -219,14 +219,14 @@ def test_a_chain_attends_the_same_alone_or_among_other_chains(example_codes):
 def test_one_epoch_of_conv_attention_gives_the_same_loss_in_both_engines(data_dir):
     pytest.importorskip("torch")
     from sspred.engines.torch.learner import TorchLearner
-    from sspred.training import fit
+    from sspred.training import fit, learner_settings
 
     chains = datasets.load("qs1988", "train", data_dir)[:20]
     specs = conv_attention_specs(channels=8, heads=2, dim=4)
     index = ChainIndex(chains, gap(specs))
     cfg = TrainConfig(dtype="float64", lr=1e-2, seed=3, epochs=1, batch_size=5, patience=0)
-    a = NumpyLearner(specs, cfg, np.random.default_rng(cfg.seed))
-    b = TorchLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    a = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
+    b = TorchLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
     start = a.get_params()
     ha, hb = fit(a, index, None, cfg), fit(b, index, None, cfg)
     la, lb = ha.epochs[0]["train_loss"], hb.epochs[0]["train_loss"]

@@ -29,6 +29,7 @@ from sspred.features import encode, one_hot
 from sspred.io import datasets
 from sspred.io.fasta import parse_fasta
 from sspred.layout import ChainIndex, lay_out
+from sspred.training import learner_settings
 
 from layout_support import (EXAMPLE, assert_engines_agree_on_layout, assert_layout_gradients_match_finite_differences,
                             example_codes, random_state)  # noqa: F401 (example_codes: a fixture)
@@ -122,8 +123,8 @@ def test_learners_agree_over_chain_layouts_in_float64(qs_train):
     assert not any(s["type"] == "dropout" for s in specs)
     index = ChainIndex(qs_train[:24], gap(specs))
     cfg = TrainConfig(dtype="float64", lr=1e-2, seed=3)
-    a = NumpyLearner(specs, cfg, np.random.default_rng(cfg.seed))
-    b = TorchLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    a = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
+    b = TorchLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
     start = a.get_params()
     losses = []
     for k in range(4):
@@ -270,12 +271,13 @@ import numpy as np
 from sspred.config import ConvConfig, TrainConfig
 from sspred.engines.numpy.learner import NumpyLearner
 from sspred.model import load_model
+from sspred.training import learner_settings
 m = load_model("default")
 assert m.layers[0]["type"] == "conv", "the built-in default is a conv stack"
 probs = m.predict_many([np.arange(20, dtype=np.uint8), np.zeros(3, np.uint8)])
 assert [p.shape for p in probs] == [(20, 3), (3, 3)]
 assert {x.batched.path for x in m.members} == {"conv buffered"}
-learner = NumpyLearner(ConvConfig(channels=8, dilations=[1]).layers(), TrainConfig(optimizer="adam"),
+learner = NumpyLearner(ConvConfig(channels=8, dilations=[1]).layers(), learner_settings(TrainConfig(optimizer="adam")),
                        np.random.default_rng(0))
 assert learner.fused is None
 assert "numba" not in sys.modules, "numba was imported"
@@ -299,7 +301,7 @@ def test_three_epochs_over_chains_beat_the_majority_class(qs_train, data_dir):
     train, valid = ChainIndex(qs_train, gap(specs)), ChainIndex(valid_chains, gap(specs))
     # 13 steps an epoch: a rate of 2e-2 leaves the all-coil start within three epochs (3e-3 needs about five).
     tcfg = TrainConfig(epochs=3, batch_size=8, lr=2e-2, patience=0, seed=1)
-    learner = NumpyLearner(specs, tcfg, np.random.default_rng(tcfg.seed))
+    learner = NumpyLearner(specs, learner_settings(tcfg), np.random.default_rng(tcfg.seed))
     history = fit(learner, train, valid, tcfg)
     assert len(history.epochs) == 3
     labels = np.concatenate([c.labels("3") for c in valid_chains])
@@ -341,7 +343,7 @@ def test_chains_without_a_scored_residue_are_left_out_of_training(data_dir):
     index = ChainIndex([unscored, *chains[1:]], gap(specs))
     assert len(index) == 2
     layout, y = index.examples(np.array([0]))
-    loss, _ = NumpyLearner(specs, TrainConfig(), np.random.default_rng(0)).step(layout, y)
+    loss, _ = NumpyLearner(specs, learner_settings(TrainConfig()), np.random.default_rng(0)).step(layout, y)
     assert np.isfinite(loss) and y.size == (chains[1].y3 >= 0).sum()
 
 
@@ -376,8 +378,8 @@ def test_distillation_targets_mix_teacher_and_labels_and_both_engines_agree(qs_t
     assert SoftmaxCrossEntropy().forward(logits, np.eye(3)[y]) == pytest.approx(SoftmaxCrossEntropy().forward(logits, y))
 
     cfg = TrainConfig(dtype="float64", lr=1e-2, seed=5)
-    a = NumpyLearner(specs, cfg, np.random.default_rng(cfg.seed))
-    b = TorchLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    a = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
+    b = TorchLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
     for k in range(3):
         layout, t = soft.examples(np.arange(4 * k, 4 * k + 4))
         la, pa = a.step(layout, t)

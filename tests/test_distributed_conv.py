@@ -114,3 +114,36 @@ def test_two_gloo_ranks_give_the_weights_and_losses_of_one_process(two_ranks, ca
         np.testing.assert_allclose(got["train_loss"], [s["train_loss"] for s in stats], rtol=TOL)
         # The accuracy counts the gathered predictions of the whole global batch against its labels.
         np.testing.assert_allclose(got["train_q3"], [s["train_q3"] for s in stats], rtol=TOL)
+
+
+def test_a_learner_places_itself_in_a_process_group_and_leaves_it_on_close(monkeypatch):
+    """The torch engine's own set-up and teardown, in this process as a group of one: ``place`` joins the group
+    torchrun's variables describe, the learner trains inside DDP, and ``close`` drops the wrapper and the group."""
+    import socket
+
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from sspred.engines.torch.learner import TorchLearner
+    from sspred.training import learner_settings
+
+    if not dist.is_available() or not dist.is_gloo_available():
+        pytest.skip("this torch build has no gloo backend")
+    with socket.socket() as s:  # a free port for the group's rendezvous
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for key, value in {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                       "MASTER_PORT": str(port)}.items():
+        monkeypatch.setenv(key, value)
+    cfg = case_config("single", distributed=True)
+    options = TorchLearner.place(cfg.device, cfg.distributed)
+    try:
+        assert options == {"device": "cpu", "distributed": True} and dist.is_initialized()
+        learner = TorchLearner(cfg.model.layers(), learner_settings(cfg), np.random.default_rng(0), **options)
+        assert isinstance(learner.model, DistributedDataParallel) and (learner.rank, learner.world) == (0, 1)
+        assert learner.replica_spread() == 0.0
+        learner.close()
+        assert learner.model is learner.net and not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

@@ -17,6 +17,7 @@ from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.spec import initial_state
 from sspred.features import WindowIndex, one_hot
+from sspred.training import learner_settings
 
 torch = pytest.importorskip("torch")
 
@@ -114,8 +115,8 @@ def test_learners_agree_with_penalties_smoothing_and_masks(dtype):
     rng = np.random.default_rng(3)
     specs = small_specs("tanh", batchnorm=True)
     cfg = TrainConfig(dtype=dtype, l2=0.05, l1=0.01, smoothing=0.2, optimizer="sgd", lr=0.1, seed=5)
-    a = NumpyLearner(specs, cfg, np.random.default_rng(cfg.seed))
-    b = TorchLearner(specs, cfg, np.random.default_rng(cfg.seed))
+    a = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
+    b = TorchLearner(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
     for k, v in a.get_params().items():
         np.testing.assert_array_equal(v, b.get_params()[k], err_msg=f"initial {k}")
     codes, y = batch(rng, n=32)
@@ -185,7 +186,7 @@ def test_three_epochs_of_training_agree_in_float64(data_dir):
                       schedule="step", lr_step=1, lr_gamma=0.5, patience=0, seed=4)
     runs = {}
     for cls in (NumpyLearner, TorchLearner):
-        learner = cls(specs, cfg, np.random.default_rng(cfg.seed))
+        learner = cls(specs, learner_settings(cfg), np.random.default_rng(cfg.seed))
         runs[cls.engine] = (fit(learner, train, valid, cfg), learner.get_params())
     (hn, pn), (ht, pt) = runs["numpy"], runs["torch"]
     assert len(hn.epochs) == len(ht.epochs) == 3
@@ -207,7 +208,7 @@ def test_a_model_from_either_engine_predicts_in_the_other(tmp_path, data_dir):
     chains = datasets.load("qs1988", "train", data_dir)[:10]
     mcfg = ModelConfig(window=13, hidden=[12], batchnorm=True, dropout=0.2)
     cfg = TrainConfig(epochs=1, batch_size=128, patience=0)
-    learner = TorchLearner(mcfg.layers(), cfg, np.random.default_rng(0))
+    learner = TorchLearner(mcfg.layers(), learner_settings(cfg), np.random.default_rng(0))
     fit(learner, WindowIndex(chains, 13), None, cfg)
     path = tmp_path / "t.npz"
     save_model(path, build_header(mcfg, "t"), learner.get_params())
@@ -231,8 +232,8 @@ def test_learners_agree_on_stage2_float_rows():
     rng = np.random.default_rng(8)
     specs = stage2_layers(7, [5], "sigmoid", 3)
     cfg = TrainConfig(dtype="float64", lr=0.01)
-    a = NumpyLearner(specs, cfg, np.random.default_rng(1))
-    b = TorchLearner(specs, cfg, np.random.default_rng(1))
+    a = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(1))
+    b = TorchLearner(specs, learner_settings(cfg), np.random.default_rng(1))
     rows, y = rng.random((12, specs[0]["in"])), rng.integers(0, 3, 12)
     for _ in range(3):
         la, _ = a.step(rows, y)

@@ -15,14 +15,14 @@ from sspred.evaluation import evaluate_model
 from sspred.features import WindowIndex
 from sspred.io import datasets
 from sspred.model import build_header, load_model, save_model
-from sspred.training import fit
+from sspred.training import fit, learner_settings
 
 
 def train_small(chains, path, states="3", window=9, hidden=(8,), epochs=2):
     """A small real model, trained in-process in about a second."""
     mcfg = ModelConfig(window=window, hidden=list(hidden), states=states)
     tcfg = TrainConfig(epochs=epochs, patience=0, lr=3e-3)
-    learner = NumpyLearner(mcfg.layers(), tcfg, np.random.default_rng(0))
+    learner = NumpyLearner(mcfg.layers(), learner_settings(tcfg), np.random.default_rng(0))
     history = fit(learner, WindowIndex(chains, window, states), None, tcfg)
     save_model(path, build_header(mcfg, path.stem, train={"data": "test", "history": history.to_dict()}),
                learner.get_params())

@@ -9,13 +9,14 @@ from sspred import experiments
 from sspred.config import ModelConfig, TrainConfig
 from sspred.engines.numpy.learner import NumpyLearner
 from sspred.io import datasets
+from sspred.training import learner_settings
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("window,hidden", [(13, [40]), (1, []), (21, [5, 3])])
 def test_param_count_matches_the_network(window, hidden):
-    learner = NumpyLearner(ModelConfig(window=window, hidden=hidden).layers(), TrainConfig(),
+    learner = NumpyLearner(ModelConfig(window=window, hidden=hidden).layers(), learner_settings(TrainConfig()),
                            np.random.default_rng(0))
     assert experiments.count_params(window, hidden) == sum(p.size for p in learner.net.params.values())
 

@@ -345,5 +345,5 @@ def test_train_command_maps_head_attention_and_several_data_flags_onto_the_confi
     assert "Invalid value for --head-weight: expected NAME=WEIGHT" in usage_error(*conv, "--head-weight", "disorder")
     assert "Invalid value for --heads: unknown or repeated heads ['helix']" in usage_error(*conv, "--heads", "helix")
     assert "Invalid value for --attention" in usage_error(*conv, "--attention", "-1")
-    assert "only a conv stack (--arch conv) has extra heads" in usage_error("--heads", "disorder")
+    assert "Invalid value for --heads: only a conv stack" in usage_error("--heads", "disorder")
     assert not (tmp_path / "x.npz").exists()

@@ -148,7 +148,7 @@ def test_trains_on_real_windows_and_round_trips_through_a_model_file(data_dir, t
     from sspred.features import WindowIndex
     from sspred.io import datasets
     from sspred.model import build_header, load_model, save_model
-    from sspred.training import evaluate_split, fit
+    from sspred.training import evaluate_split, fit, learner_settings
 
     train = WindowIndex(datasets.load("qs1988", "train", data_dir)[:40], 13)
     valid = WindowIndex(datasets.load("qs1988", "valid", data_dir), 13)
@@ -156,7 +156,7 @@ def test_trains_on_real_windows_and_round_trips_through_a_model_file(data_dir, t
              {"type": "hopfield", "in": 20, "patterns": 16, "dim": 8, "residual": True},
              {"type": "linear", "in": 20, "out": 3}]
     cfg = TrainConfig(epochs=3, patience=0, batch_size=64, lr=3e-3)
-    learner = NumpyLearner(specs, cfg, np.random.default_rng(0))
+    learner = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(0))
     before, _, _ = evaluate_split(learner, valid)
     history = fit(learner, train, valid, cfg)
     assert history.epochs[-1]["train_loss"] < history.epochs[0]["train_loss"]

@@ -2,7 +2,9 @@
 
 STYLE.md: cli and serve -> library (train, predict, evaluate) -> model -> engines -> features, alphabet,
 errors. An engine never imports what sits above it, the two engines never import each other, torch is
-imported only under sspred/engines/torch and matplotlib only inside functions.
+imported only under sspred/engines/torch and matplotlib only inside functions. No two modules need each
+other, through any path, and neither do two parts of the package (a subpackage counts as one part); an
+import under ``if TYPE_CHECKING:`` counts, as the type it names ties the two modules together all the same.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "sspred"
 
 #: What no module under sspred.engines may import: the layers above the engines.
-ABOVE_ENGINES = ("sspred.model", "sspred.predict", "sspred.predictor", "sspred.training", "sspred.evaluation",
-                 "sspred.cascade", "sspred.cli", "sspred.serve", "sspred.io.formats")
+ABOVE_ENGINES = ("sspred.config", "sspred.schedules", "sspred.model", "sspred.predict", "sspred.predictor",
+                 "sspred.training", "sspred.evaluation", "sspred.cascade", "sspred.cli", "sspred.serve",
+                 "sspred.io.formats")
 #: The layer below the engines: these import nothing under sspred.engines.
 BELOW_ENGINES = ("sspred.alphabet", "sspred.errors", "sspred.features", "sspred.heads", "sspred.layout")
 #: Third-party packages that only the torch engine imports.
@@ -31,6 +34,7 @@ class Edge:
     target: str  # the imported module, e.g. "sspred.engines.numpy.paths" or "numpy"
     lazy: bool  # inside a function (runs on call, not on import)
     line: int
+    typing: bool = False  # under `if TYPE_CHECKING:` (never runs; the annotation still ties the two modules)
 
 
 def module_name(path: Path) -> str:
@@ -63,12 +67,10 @@ def edges(known: dict[str, Path]) -> list[Edge]:
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 lazy_lines.update(range(node.lineno, node.end_lineno + 1))
-            # `if TYPE_CHECKING:` imports never run: annotations only, no dependency at run time.
+            # `if TYPE_CHECKING:` imports never run, but the two modules still need each other's names.
             if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
                 typing_only.update(range(node.lineno, node.end_lineno + 1))
         for node in ast.walk(tree):
-            if node.__class__ in (ast.Import, ast.ImportFrom) and node.lineno in typing_only:
-                continue
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -77,7 +79,7 @@ def edges(known: dict[str, Path]) -> list[Edge]:
             else:
                 continue
             for target in targets:
-                out.append(Edge(name, target, node.lineno in lazy_lines, node.lineno))
+                out.append(Edge(name, target, node.lineno in lazy_lines, node.lineno, node.lineno in typing_only))
     return out
 
 
@@ -143,6 +145,29 @@ def test_no_module_imports_itself_in_a_circle(graph):
     assert find_cycle(adjacency) is None, " -> ".join(find_cycle(adjacency))
 
 
+def part(module: str) -> str:
+    """The part of the package a module belongs to: a top-level module, or a subpackage as a whole
+    (``sspred.io.find`` -> ``sspred.io``)."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_two_parts_of_the_package_need_each_other(graph):
+    """Modules grouped into their top-level module or subpackage: io, engines, cli and serve each act as one
+    part, and no path of imports leads from one part back to itself."""
+    known, found = graph
+    adjacency: dict[str, set[str]] = {part(m): set() for m in known}
+    for e in found:
+        if e.target in known and part(e.target) != part(e.source):
+            adjacency[part(e.source)].add(part(e.target))
+    assert find_cycle(adjacency) is None, " -> ".join(find_cycle(adjacency))
+
+
+def test_type_checking_imports_are_in_the_graph(graph):
+    """The cycle tests see ``if TYPE_CHECKING:`` imports: sspred.schedules names TrainConfig's type that way."""
+    _, found = graph
+    assert any(e.source == "sspred.schedules" and e.target == "sspred.config" and e.typing for e in found)
+
+
 def test_engines_import_nothing_above_them(graph):
     known, found = graph
     bad = [_where(known, e) for e in found if within(e.source, ["sspred.engines"]) and within(e.target, ABOVE_ENGINES)]
@@ -153,6 +178,31 @@ def test_features_level_modules_import_no_engine(graph):
     known, found = graph
     bad = [_where(known, e) for e in found if within(e.source, BELOW_ENGINES) and within(e.target, ["sspred.engines"])]
     assert bad == []
+
+
+def test_the_config_imports_no_engine_table(graph):
+    """The config checks names against sspred.names; the only engine module it reads is the layer-spec helper
+    every engine shares."""
+    known, found = graph
+    bad = [_where(known, e) for e in found if e.source == "sspred.config" and within(e.target, ["sspred.engines"])
+           and e.target != "sspred.engines.spec"]
+    assert bad == []
+
+
+def test_every_name_table_is_keyed_by_its_names():
+    """sspred.names lists what a user may type; each table that implements those names has exactly those keys."""
+    from sspred import engines, names, schedules
+    from sspred.engines.numpy import activations
+    from sspred.engines.numpy import optim as numpy_optim
+
+    assert tuple(engines.ENGINES) == names.ENGINES
+    assert tuple(activations.ACTIVATIONS) == names.ACTIVATIONS
+    assert tuple(numpy_optim.OPTIMIZERS) == names.OPTIMIZERS
+    assert tuple(schedules.SCHEDULES) == names.SCHEDULES
+    torch_optim = pytest.importorskip("sspred.engines.torch.optim")
+    torch_layers = pytest.importorskip("sspred.engines.torch.layers")
+    assert tuple(torch_optim.OPTIMIZERS) == names.OPTIMIZERS
+    assert set(names.ACTIVATIONS) <= set(torch_layers.LAYERS)
 
 
 def test_the_two_engines_never_import_each_other(graph):

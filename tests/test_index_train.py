@@ -10,6 +10,7 @@ from sspred.engines.numpy.learner import NumpyLearner
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.features import one_hot
+from sspred.training import learner_settings
 
 pytestmark = pytest.mark.skipif(numba is None, reason="numba (the 'fast' extra) not installed")
 
@@ -42,8 +43,8 @@ def test_index_gradients_equal_one_hot_gradients(activation, window, hidden):
 def test_fused_adam_steps_track_the_plain_learner():
     cfg = ModelConfig(window=13, hidden=[40], activation="sigmoid")
     tcfg = TrainConfig(batch_size=200)
-    fused = NumpyLearner(cfg.layers(), tcfg, np.random.default_rng(0))
-    plain = NumpyLearner(cfg.layers(), tcfg, np.random.default_rng(0))
+    fused = NumpyLearner(cfg.layers(), learner_settings(tcfg), np.random.default_rng(0))
+    plain = NumpyLearner(cfg.layers(), learner_settings(tcfg), np.random.default_rng(0))
     plain.fused = None
     assert fused.fused is not None
     rng = np.random.default_rng(1)
@@ -67,8 +68,8 @@ def test_other_shapes_keep_the_plain_path():
 def test_fused_step_follows_replaced_arrays():
     """Loading parameters or optimizer state as new arrays (a resumed run) must not leave the step on stale ones."""
     cfg = ModelConfig(window=5, hidden=[6], activation="relu")
-    a = NumpyLearner(cfg.layers(), TrainConfig(), np.random.default_rng(0))
-    b = NumpyLearner(cfg.layers(), TrainConfig(), np.random.default_rng(0))
+    a = NumpyLearner(cfg.layers(), learner_settings(TrainConfig()), np.random.default_rng(0))
+    b = NumpyLearner(cfg.layers(), learner_settings(TrainConfig()), np.random.default_rng(0))
     b.fused = None
     rng = np.random.default_rng(2)
     codes, y = batch(rng, 32, 5)

@@ -102,8 +102,9 @@ WRITE_METHODS = ("write_text", "write_bytes", "savez", "savez_compressed", "save
 def _writes_outside_atomic_output(tree) -> list[int]:
     """Lines of calls that write a file, outside a ``with atomic_output(...)``/``with output(...)`` block.
 
-    A call on one of sspred's own modules (``modelfile.save``, ``plots.save``, a checkpoint module's ``save``) is
-    delegation, not a write: that module's body is audited by the same test.
+    A call on one of sspred's own modules (``modelfile.save``, ``plots.save``, a checkpoint module's ``save``), or on
+    a value annotated as one of its types (``model: Model = ...; model.save(out)``), is delegation, not a write:
+    that module's body is audited by the same test.
     """
     import ast
 
@@ -118,6 +119,8 @@ def _writes_outside_atomic_output(tree) -> list[int]:
             own_modules.update(a.asname or a.name for a in node.names)
         if isinstance(node, ast.Import):
             own_modules.update(a.asname for a in node.names if a.asname and a.name.startswith("sspred"))
+    own_values = {node.target.id for node in ast.walk(tree) if isinstance(node, ast.AnnAssign)
+                  and isinstance(node.target, ast.Name) and getattr(node.annotation, "id", None) in own_modules}
     bad = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -130,7 +133,7 @@ def _writes_outside_atomic_output(tree) -> list[int]:
             writes = isinstance(mode, str) and any(c in mode for c in "wax+")
         else:
             writes = (isinstance(func, ast.Attribute) and func.attr in WRITE_METHODS
-                      and getattr(func.value, "id", None) not in own_modules)
+                      and getattr(func.value, "id", None) not in own_modules | own_values)
         if writes and node.lineno not in guarded:
             bad.append(node.lineno)
     return bad

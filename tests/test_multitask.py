@@ -11,9 +11,9 @@ from sspred.alphabet import DISORDERED, MASKED, ORDERED
 from sspred.config import ConfigError, ConvConfig, TrainConfig
 from sspred.heads import ABSENT, Heads, model_heads
 from sspred.io.datasets import Chain, make_chain
+from sspred.io.find import data_label, resolve_data
 from sspred.layout import ChainIndex
 from sspred.model import Model
-from sspred.training import data_label, resolve_data
 
 SEQ = "MKTAYIAKQRQISFVKSHFSRQ"
 SS = "CCHHHHHHHHHCCEEEEECCCC"

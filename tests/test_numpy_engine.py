@@ -11,6 +11,7 @@ from sspred.engines.numpy.learner import NumpyLearner
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import SGD, Adam
+from sspred.training import learner_settings
 
 TOL = 1e-6
 
@@ -122,7 +123,7 @@ def test_adam_first_step_is_lr_times_sign():
 def test_learner_trains_in_float32_and_lowers_loss():
     rng = np.random.default_rng(0)
     cfg = ModelConfig(window=5, hidden=[8])
-    learner = NumpyLearner(cfg.layers(), TrainConfig(lr=0.01), rng)
+    learner = NumpyLearner(cfg.layers(), learner_settings(TrainConfig(lr=0.01)), rng)
     codes = rng.integers(0, 20, (64, 5)).astype(np.uint8)
     y = (codes[:, 2] % 3).astype(np.int64)  # a learnable rule: the centre residue decides
     first, _ = learner.step(codes, y)

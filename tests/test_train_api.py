@@ -10,11 +10,12 @@ from typer.testing import CliRunner
 
 from sspred import checkpoint as ckpt
 from sspred.cli import app
-from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
+from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig, model_config
 from sspred.evaluation import Scores, evaluate
 from sspred.io.datasets import make_chain
+from sspred.io.find import load_data
 from sspred.model import Model, load_model
-from sspred.training import checkpoint_config, load_data, train
+from sspred.training import prepare_run, train
 
 #: (config class, field, bad value, words the error must hold: the field and what it may be).
 BAD_FIELDS = [
@@ -56,6 +57,7 @@ BAD_FIELDS = [
     (TrainConfig, "teacher", "fast", "conv stacks"),
     (TrainConfig, "device", "cuda", "engine='torch'"),
     (TrainConfig, "distributed", True, "engine='torch'"),
+    (TrainConfig, "threads", -1, ">= 0"),
 ]
 
 
@@ -75,6 +77,20 @@ def test_settings_that_exclude_each_other_are_refused(kwargs, name, words):
     with pytest.raises(ConfigError, match=words) as info:
         TrainConfig(**kwargs)
     assert info.value.field == name
+
+
+def test_model_config_keeps_each_arch_its_own_fields_and_refuses_conv_only_ones_on_a_window_network():
+    """One set of settings (the CLI's flags) for either arch: each keeps the fields it has."""
+    settings = {"window": 7, "hidden": [12], "states": "8", "channels": 16, "dilations": [1, 2], "dropout": 0.1}
+    assert model_config("window", **settings) == ModelConfig(window=7, hidden=[12], states="8", dropout=0.1)
+    assert model_config("conv", **settings) == ConvConfig(states="8", channels=16, dilations=[1, 2], dropout=0.1)
+    with pytest.raises(ConfigError, match="is not one of window, conv") as info:
+        model_config("mlp")
+    assert info.value.field == "model"
+    for name, value in (("head_weights", {"disorder": 2.0}), ("attention", 1)):
+        with pytest.raises(ConfigError, match="only a conv stack") as info:
+            model_config("window", **{name: value})
+        assert info.value.field == name
 
 
 def test_to_dict_from_dict_round_trips_either_model_config():
@@ -105,6 +121,21 @@ def test_callbacks_run_once_per_epoch_and_the_history_is_in_the_header():
     assert TrainConfig.from_dict(model.header["train"]["config"]) == cfg
 
 
+@pytest.mark.parametrize("settings, name, words", [
+    ({"device": "tpu"}, "device", "unknown device 'tpu'"),
+    ({"device": "cpu", "distributed": True}, "distributed", "torchrun"),
+])
+def test_a_torch_setting_this_machine_cannot_honour_is_a_config_error_before_any_data_is_read(
+        monkeypatch, settings, name, words):
+    """The torch engine places its learner (TorchLearner.place) and names the setting at fault: outside torchrun
+    ``distributed`` cannot join a process group."""
+    pytest.importorskip("torch")
+    monkeypatch.delenv("RANK", raising=False)
+    with pytest.raises(ConfigError, match=words) as info:
+        prepare_run(TrainConfig(engine="torch", **settings), "no-such-set-or-file")
+    assert info.value.field == name
+
+
 class Stop(Exception):
     pass
 
@@ -120,7 +151,7 @@ def test_resume_continues_to_the_uninterrupted_weights_and_refuses_another_confi
     ck = tmp_path / "ck.npz"
     with pytest.raises(Stop):
         train(cfg, tiny_chains(), checkpoint=ck, callbacks=[stop_in_epoch_2])
-    assert ckpt.load(ck)["meta"]["epoch"] == 1 and checkpoint_config(ckpt.load(ck)["meta"]) == cfg
+    assert ckpt.load(ck)["meta"]["epoch"] == 1 and ckpt.run_config(ckpt.load(ck)["meta"]) == cfg
 
     with pytest.raises(ValueError, match=r"lr: checkpoint 0\.01, given 0\.02"):
         train(dataclasses.replace(cfg, lr=0.02), tiny_chains(), resume=ck)
@@ -144,14 +175,16 @@ def test_train_returns_the_model_sspred_train_writes(tmp_path, qs_slice, data_di
     with open(data, "w") as handle:
         write_three_line(qs_slice, handle)
     args = ["--window", "11", "--hidden", "12", "--activation", "tanh", "--epochs", "2", "--batch-size", "64",
-            "--seed", "4", "--dropout", "0.1", "--lr", "3e-3"]
+            "--seed", "4", "--dropout", "0.1", "--lr", "3e-3", "--threads", "1"]
     out = tmp_path / "cli.npz"
     done = CliRunner().invoke(app, ["train", "--data", str(data), "--valid-data", str(data), "-o", str(out), *args])
     assert done.exit_code == 0, done.output
     cfg = TrainConfig(model=ModelConfig(window=11, hidden=[12], activation="tanh", dropout=0.1), epochs=2,
-                      batch_size=64, seed=4, lr=3e-3, name="cli")
+                      batch_size=64, seed=4, lr=3e-3, threads=1, name="cli")
     model = train(cfg, load_data(data, "train"), valid=str(data))
     saved = load_model(out)
+    # Every flag left out has its field's default, and --threads is a runtime field of the config.
+    assert TrainConfig.from_dict(saved.header["train"]["config"]) == cfg
     assert model.header["layers"] == saved.header["layers"] and model.name == saved.name == "cli"
     for chain in qs_slice[:5]:
         np.testing.assert_array_equal(model.predict_proba(chain.codes), saved.predict_proba(chain.codes))
@@ -179,7 +212,7 @@ def test_evaluate_returns_the_q3_sspred_evaluate_prints(tmp_path, qs_slice, data
     assert evaluate(str(path), load_data("qs1988", "test", data_dir), bootstrap=0).q3 == scores.q3
 
 
-@pytest.mark.parametrize("module", ["sspred.config", "sspred.training", "sspred.evaluation"])
+@pytest.mark.parametrize("module", ["sspred.config", "sspred.training", "sspred.evaluation", "sspred.io.find"])
 def test_the_docstring_examples_run(module):
     """The examples in train, TrainConfig, evaluate, Scores and load_data are real runs; keep them true."""
     import doctest

@@ -15,6 +15,7 @@ from sspred.engines.numpy.learner import NumpyLearner
 from sspred.engines.numpy.losses import SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.features import one_hot
+from sspred.training import learner_settings
 
 
 def setup(**train):
@@ -36,7 +37,7 @@ def plain_grads(specs, params, x, y):
 
 def test_weight_noise_gradient_is_taken_at_the_noisy_weights_and_the_clean_ones_are_kept():
     specs, cfg, codes, y = setup(weight_noise=0.3)
-    learner = NumpyLearner(specs, cfg, np.random.default_rng(1))
+    learner = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(1))
     before = learner.get_params()
     learner.begin_epoch([9, 1])
     loss, _ = learner.forward_backward(one_hot(codes, np.float64), y)
@@ -55,7 +56,7 @@ def test_weight_noise_gradient_is_taken_at_the_noisy_weights_and_the_clean_ones_
 
 def test_input_noise_is_gaussian_on_the_one_hot_rows():
     specs, cfg, codes, y = setup(input_noise=0.2)
-    learner = NumpyLearner(specs, cfg, np.random.default_rng(1))
+    learner = NumpyLearner(specs, learner_settings(cfg), np.random.default_rng(1))
     learner.begin_epoch([4, 2])
     loss, _ = learner.forward_backward(one_hot(codes, np.float64), y)
     x = one_hot(codes, np.float64) + 0.2 * np.random.default_rng([4, 2]).standard_normal((10, 5 * 21))

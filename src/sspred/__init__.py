@@ -43,7 +43,7 @@ _LAZY = {
     "Model": "sspred.model",
     # training and evaluation (sspred.training, sspred.config, sspred.evaluation)
     "train": "sspred.training",
-    "load_data": "sspred.training",
+    "load_data": "sspred.io.find",
     "TrainingDiverged": "sspred.training",
     "TrainConfig": "sspred.config",
     "ModelConfig": "sspred.config",

@@ -6,6 +6,7 @@ dtypes, a SHA-256 checksum) with format ``sspred-checkpoint``. The header holds 
 (current weights and buffers), ``best/<name>`` (the best weights so far) and ``optim/<path>``
 (optimizer state, nested keys joined by '/'). Written with an atomic rename, so a crash leaves the
 previous checkpoint intact. A bad checkpoint is an InputError naming the file, as a bad input is.
+``run_config`` reads the run's TrainConfig back, from the header of any version.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import numpy as np
 
 from sspred import container
+from sspred.config import TrainConfig
 from sspred.errors import InputError
 
 FORMAT = "sspred-checkpoint"
@@ -69,3 +71,12 @@ def load(path: str | os.PathLike) -> dict:
         groups[group][key] = arr
     return {"meta": meta, "params": groups["params"], "best": groups["best"] or None,
             "optimizer": unflatten(groups["optim"])}
+
+
+def run_config(meta: dict) -> TrainConfig:
+    """The TrainConfig a checkpoint's run was made with, from its header (``load(path)["meta"]``)."""
+    d = dict(meta["train_config"])
+    if "model" not in d:  # checkpoints written before the model and the run's extras travelled inside TrainConfig
+        d["model"] = meta["model"]
+        d.update({k: meta[k] for k in ("stage1", "teacher", "teacher_weight", "exclude_leaks") if k in meta})
+    return TrainConfig.from_dict(d)

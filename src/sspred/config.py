@@ -8,8 +8,9 @@ files store its ``to_dict()``.
 
 Every config checks itself in ``__post_init__``: a bad value raises
 ``ConfigError`` (a ``ValueError``) naming the field and what it may be. Names
-the user types are checked against their one home: the optimizer, activation,
-schedule and engine tables.
+the user types are checked against their one home, sspred.names: the optimizer,
+activation, schedule and engine names, which the tables that implement them are
+keyed by.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from sspred.alphabet import N_UNITS, STATE_SETS
-from sspred.engines import ENGINES
-from sspred.engines.numpy.layers import ACTIVATIONS
-from sspred.engines.numpy.optim import OPTIMIZERS
 from sspred.engines.spec import conv_dims
 from sspred.features import check_window
 from sspred.heads import Heads, model_heads
-from sspred.schedules import SCHEDULES
+from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.unirep.states import Spec as FeatureSpec
 
 #: Floating-point types a network can train in (both engines accept exactly these names).
@@ -291,13 +289,39 @@ class ConvConfig(Fields):
 
 #: Model configs by the name of --arch; a ConvConfig's dict carries arch="conv", a ModelConfig's no arch.
 ARCHS: dict[str, type[ModelConfig] | type[ConvConfig]] = {"window": ModelConfig, "conv": ConvConfig}
+#: The arch of a dict without one, and of TrainConfig's default model.
+DEFAULT_ARCH = "window"
+#: Fields only a conv stack has that a window network cannot ignore: set on one, they are a mistake.
+CONV_ONLY = ("heads", "head_weights", "attention")
 
 
 def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
     """The model config a ``to_dict`` (of either kind) came from."""
-    arch = d.get("arch", "window")
+    arch = d.get("arch", DEFAULT_ARCH)
     _choice("arch", arch, tuple(ARCHS))
     return ARCHS[arch].from_dict(d)
+
+
+def model_config(arch: str, **settings) -> ModelConfig | ConvConfig:
+    """The model config of ``arch`` (a key of ARCHS) from ``settings``, each kept where that arch has a field of
+    its name, so one set of settings (the CLI's flags) serves either arch. An unknown arch is a ConfigError on
+    ``model``; extra heads or attention for a window network are one on the field set.
+
+    >>> model_config("window", window=7, channels=64).window
+    7
+    >>> model_config("window", heads=["disorder"])
+    Traceback (most recent call last):
+    ...
+    sspred.config.ConfigError: heads: only a conv stack (model=ConvConfig(...)) has extra heads and attention
+    """
+    _choice("model", arch, tuple(ARCHS))
+    cls = ARCHS[arch]
+    if cls is not ConvConfig:
+        given = [name for name in CONV_ONLY if settings.get(name)]
+        if given:
+            raise ConfigError(given[0], "only a conv stack (model=ConvConfig(...)) has extra heads and attention")
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in settings.items() if k in names})
 
 
 @dataclass
@@ -370,6 +394,9 @@ class TrainConfig(Fields):
     device: str = "auto"
     #: torch engine under torchrun: DistributedDataParallel over the process group.
     distributed: bool = False
+    #: torch engine: intra-op CPU threads, set for the whole process; 0: torch's default (one per core). Window
+    #: networks are small: on a busy 2-core machine the default made an epoch 25x slower than 1 (BENCHMARKS.md).
+    threads: int = 0
     #: Name written into the model file; None: "sspred".
     name: str | None = None
     #: Stop after the first epoch that ends past this many seconds of training (the best weights are kept, as
@@ -377,7 +404,7 @@ class TrainConfig(Fields):
     max_seconds: float = 0.0
 
     #: Fields that say where a run executes or what it is called, not what it computes: a resumed run may change them.
-    RUNTIME_FIELDS = ("device", "distributed", "name")
+    RUNTIME_FIELDS = ("device", "distributed", "threads", "name")
 
     def __post_init__(self):
         if isinstance(self.model, dict):
@@ -402,6 +429,7 @@ class TrainConfig(Fields):
             raise ConfigError("lr_gamma", f"must be > 0, got {self.lr_gamma}")
         _at_least("lr_patience", self.lr_patience, 0)
         _choice("engine", self.engine, tuple(ENGINES))
+        _at_least("threads", self.threads, 0)
         _rate("teacher_weight", self.teacher_weight, closed=True)
         conv = isinstance(self.model, ConvConfig)
         # The checks between fields, as (bad?, field, why).

@@ -123,9 +123,9 @@ def per_epoch_curve(cfg: TrainConfig, train: list[Chain], test: list[Chain]) -> 
     """
     from sspred.engines.numpy.learner import NumpyLearner
     from sspred.features import WindowIndex
-    from sspred.training import evaluate_split, fit
+    from sspred.training import evaluate_split, fit, learner_settings
 
-    learner = NumpyLearner(cfg.model.layers(), cfg, np.random.default_rng(cfg.seed))
+    learner = NumpyLearner(cfg.model.layers(), learner_settings(cfg), np.random.default_rng(cfg.seed))
     train_idx, test_idx = WindowIndex(train, cfg.model.window), WindowIndex(test, cfg.model.window)
     curve = []
 

@@ -1,7 +1,8 @@
 """Learning-rate schedules, keyed by the name the user types (``TrainConfig.schedule``).
 
-Their own module so that ``sspred.config`` can validate a schedule name against this table
-without importing the fit loop (``sspred.training`` imports the config).
+The config checks a schedule name against ``sspred.names.SCHEDULES``, the keys of this table, and
+imports nothing from here: the fit loop (``sspred.training``) imports this module, this module imports
+the config's type only.
 """
 
 from __future__ import annotations

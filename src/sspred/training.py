@@ -4,8 +4,10 @@
 The loop is engine-agnostic: a learner provides ``step``, ``predict_proba``,
 ``get_params`` and ``set_params``, and optionally ``set_lr`` (for schedules),
 ``begin_epoch`` (reseeds its training noise) and ``get_optimizer_state`` /
-``set_optimizer_state`` (for checkpoints). Progress is reported through a
-callback; nothing here prints.
+``set_optimizer_state`` (for checkpoints). A whole run (``train``) also asks
+the learner class where it runs (``place``: the torch engine's device and
+process group) and closes the learner at the end (``close``). Progress is
+reported through a callback; nothing here prints.
 
 Crash safety: with a checkpoint path, the whole run state is written
 atomically after every epoch. Each epoch's shuffle and training noise are
@@ -20,20 +22,23 @@ import os
 import time
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Sequence, Union, cast
+from typing import Callable, Iterable
 
 import numpy as np
 
 from sspred import checkpoint as ckpt
+from sspred import modelfile
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import learner_class
+from sspred.engines.settings import LearnerSettings, SettingError
 from sspred.engines.spec import gap
 from sspred.errors import InputError
 from sspred.features import DenseWindowIndex, WindowIndex
 from sspred.heads import hard
 from sspred.io import datasets
 from sspred.io.datasets import Chain
+from sspred.io.find import Data, data_label, data_names, data_parts
 from sspred.layout import ChainIndex
 from sspred.model import Model, build_header, feature_entry, load_model
 from sspred.schedules import SCHEDULES, observe_plateau
@@ -93,6 +98,20 @@ def first_head_classes(y) -> np.ndarray:
     if isinstance(y, Mapping):
         y = next(iter(y.values()))
     return hard(y)
+
+
+def learner_settings(cfg: TrainConfig) -> LearnerSettings:
+    """What a learner of either engine needs of ``cfg``: the model's heads and the optimisation settings.
+
+    >>> s = learner_settings(TrainConfig(lr=0.01))
+    >>> s.heads.names, s.lr, s.optimizer
+    (('ss3',), 0.01, 'adam')
+    """
+    # A window network (ModelConfig) has one head and so no head weights.
+    return LearnerSettings(
+        heads=cfg.model.output_heads(), head_weights=dict(getattr(cfg.model, "head_weights", {})),
+        optimizer=cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum, seed=cfg.seed, dtype=cfg.dtype, l2=cfg.l2,
+        l1=cfg.l1, input_noise=cfg.input_noise, weight_noise=cfg.weight_noise, smoothing=cfg.smoothing)
 
 
 def fresh_state(cfg: TrainConfig) -> dict:
@@ -178,78 +197,28 @@ def fit(learner, train, valid, cfg: TrainConfig,
 
 # --- a whole run: config and data in, a Model out ------------------------------------------------------
 
-#: What ``train`` and ``evaluate`` accept as data: a set name, a labelled file path, or chains.
-Data = Union[str, os.PathLike, Sequence[Chain], Sequence[Union[str, os.PathLike]]]
 #: Model name when the config gives none (as sspred.model.Model.name).
 DEFAULT_NAME = "sspred"
 #: The torchrun rank that reports progress and writes checkpoints (the CLI: and the model file).
 MAIN_RANK = 0
 
 
-def load_data(name: str | os.PathLike, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
-    """The labelled chains of a named set's split (qs1988, netsurfp2, cb513, ts115, dssp8), or all of a
-    labelled file's; ``data_dir`` defaults as ``sspred.io.datasets.data_dir`` finds it.
-
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.txt"
-    >>> _ = path.write_text(">a\\nMKVLA\\nCHHHC\\n>b\\nGGSE\\nCCEE\\n")
-    >>> [(c.id, c.sequence, c.y3.tolist()) for c in load_data(path, "train")]
-    [('a', 'MKVLA', [0, 1, 1, 1, 0]), ('b', 'GGSE', [0, 0, 2, 2])]
-    """
-    return datasets.load(str(name), split, data_dir)
-
-
-def _is_named(data: object) -> bool:
-    return isinstance(data, (str, os.PathLike))
-
-
-def _names(data: Data) -> list[str] | None:
-    """The set names or files ``data`` gives (one, or several for a multi-task pool), or None for chains."""
-    if isinstance(data, (str, os.PathLike)):  # _is_named, spelt out for the type checker
-        return [str(data)]
-    items = list(data)
-    if items and all(_is_named(d) for d in items):
-        return [str(d) for d in items]
-    return None
-
-
-def data_label(data: Data) -> str:
-    """What a model file, checkpoint or report records as the data: the set names or paths (joined by '+'),
-    or a count of chains."""
-    names = _names(data)
-    return "+".join(names) if names is not None else f"<{len(cast(Sequence[Chain], data))} chains>"
-
-
-def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = None,
-                 exclude_leaks: bool = False) -> list[Chain]:
-    """The chains ``data`` stands for: a named set's ``split``, all of a labelled file, the chains given, or
-    each of several names' in turn. ``exclude_leaks``: less the chains with a homolog in a test set, each named
-    set by its own shipped list (netsurfp2 keeps 8,582 training chains), anything else by every list."""
-    names = _names(data)
-    parts: list[tuple[list[Chain], str | None]]
-    if names is None:
-        parts = [(list(cast(Sequence[Chain], data)), None)]
-    else:
-        parts = [(load_data(name, split, data_dir), name if name in LEAK_LISTS else None) for name in names]
+def training_chains(data: Data, split: str, data_dir: str | os.PathLike | None = None,
+                    exclude_leaks: bool = False) -> list[Chain]:
+    """The chains ``data`` stands for (sspred.io.find.data_parts). ``exclude_leaks``: less the chains with a homolog
+    in a test set, each named set by its own shipped list (netsurfp2 keeps 8,582 training chains), anything else
+    by every list."""
+    parts = data_parts(data, split, data_dir)
     if exclude_leaks:
-        parts = [(without_leaks(chains, train_set=own), own) for chains, own in parts]
-    return [c for chains, _ in parts for c in chains]
-
-
-def checkpoint_config(meta: dict) -> TrainConfig:
-    """The TrainConfig a checkpoint's run was made with."""
-    d = dict(meta["train_config"])
-    if "model" not in d:  # checkpoints written before the model and the run's extras travelled inside TrainConfig
-        d["model"] = meta["model"]
-        d.update({k: meta[k] for k in ("stage1", "teacher", "teacher_weight", "exclude_leaks") if k in meta})
-    return TrainConfig.from_dict(d)
+        parts = [(name, without_leaks(chains, train_set=name if name in LEAK_LISTS else None)) for name, chains in parts]
+    return [c for _, chains in parts for c in chains]
 
 
 def _check_resume(config: TrainConfig, meta: dict, label: str, path: str) -> None:
     """A checkpoint continues only the run it was written by: the same data and the same run fields."""
     if meta.get("data") != label:
         raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {label!r}", path=path)
-    saved = checkpoint_config(meta).run_fields()
+    saved = ckpt.run_config(meta).run_fields()
     given = config.run_fields()
     differ = [k for k in saved if saved[k] != given.get(k)]
     if differ:
@@ -311,15 +280,11 @@ class TrainingRun:
             checkpoint=str(checkpoint) if checkpoint and self.main else None, resume=self.resume,
             meta={"data": self.data, "layers": self.layers})
         if cfg.distributed:
-            from sspred.engines.torch import distributed as ddp
-
-            self.replica_spread = ddp.replica_spread(self.learner.net)
-            self.learner.model = self.learner.net  # drop the DDP wrapper before its process group goes
-            ddp.shutdown()
-        info = {"data": self.data, "config": cfg.to_dict(), "engine": self.learner.engine,
-                "history": history.to_dict(), "chains": self.n_train_chains, "valid_chains": self.n_valid_chains,
-                "leak_filter": "sspred.splits.known_leaks()" if cfg.exclude_leaks else None,
-                "teacher": {"model": cfg.teacher, "weight": cfg.teacher_weight} if cfg.teacher else None}
+            self.replica_spread = self.learner.replica_spread()
+        self.learner.close()
+        info = modelfile.train_entry(self.data, cfg.to_dict(), self.learner.engine, history.to_dict(),
+                                     self.n_train_chains, self.n_valid_chains, cfg.exclude_leaks, cfg.teacher,
+                                     cfg.teacher_weight)
         # Weights as a model file holds them, so this Model predicts exactly as the file it saves.
         params = {k: np.asarray(v, dtype=np.float32) for k, v in self.learner.get_params().items()}
         name = cfg.name or DEFAULT_NAME
@@ -333,27 +298,6 @@ class TrainingRun:
 
                 header["features"] = feature_entry(cfg.model, unirep_weights(spec.size).sha256)
         return Model(header, params)
-
-
-def _learner_options(cfg: TrainConfig) -> tuple[dict, int, int]:
-    """Keyword arguments of the engine's learner, and (rank, world): the torch device and process group."""
-    if cfg.engine != "torch":
-        return {}, MAIN_RANK, 1
-    from sspred.engines.torch.learner import resolve_device
-
-    try:
-        options = {"device": resolve_device(cfg.device)}
-    except ValueError as exc:
-        raise ConfigError("device", str(exc)) from None
-    if not cfg.distributed:
-        return options, MAIN_RANK, 1
-    from sspred.engines.torch import distributed as ddp
-
-    try:
-        rank, world, options["device"] = ddp.init(options["device"])
-    except ValueError as exc:
-        raise ConfigError("distributed", str(exc)) from None
-    return {**options, "distributed": True}, rank, world
 
 
 def input_features(config: TrainConfig, label: str, train_chains: list[Chain], valid_chains: list[Chain],
@@ -381,15 +325,18 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         state = ckpt.load(resume)
         _check_resume(config, state["meta"], label, str(resume))
     cls = learner_class(config.engine)
-    options, rank, world = _learner_options(config)
+    try:
+        options = cls.place(config.device, config.distributed, config.threads)  # before the data: fail fast
+    except SettingError as exc:
+        raise ConfigError(exc.setting, str(exc)) from None
     leaks = config.exclude_leaks
-    train_chains = resolve_data(data, "train", data_dir, leaks)
-    names = _names(data)
+    train_chains = training_chains(data, "train", data_dir, leaks)
+    names = data_names(data)
     if valid is not None:
-        valid_chains = resolve_data(valid, "valid", data_dir, leaks)
+        valid_chains = training_chains(valid, "valid", data_dir, leaks)
     elif names is not None and names[0] in datasets.DATASETS:
         # Several sets validate on the first one's split: the one whose states head picks the best epoch.
-        valid_chains = resolve_data(names[0], "valid", data_dir, leaks)
+        valid_chains = training_chains(names[0], "valid", data_dir, leaks)
     else:
         valid_chains = []
     mcfg = config.model
@@ -427,7 +374,8 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         layers = mcfg.layers()
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
         valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
-    learner = cls(layers, config, np.random.default_rng(config.seed), **options)
+    learner = cls(layers, learner_settings(config), np.random.default_rng(config.seed), **options)
+    rank, world = getattr(learner, "rank", MAIN_RANK), getattr(learner, "world", 1)  # torchrun's, under DDP
     return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
                        first, state, str(resume) if resume is not None else None, rank, world)
 
@@ -444,7 +392,8 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     valid_loss, valid_q3, lr, seconds), on rank 0 only under torchrun. ``checkpoint``: the run state
     is written there atomically after every epoch. ``resume``: continue the run saved in that
     checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
-    checkpoint's (``device``, ``distributed`` and ``name`` may differ), else a ValueError naming both.
+    checkpoint's (``TrainConfig.RUNTIME_FIELDS``, where and under what name it runs, may differ), else a
+    ValueError naming both.
     A NaN or infinite loss raises TrainingDiverged. Nothing prints.
 
     >>> from sspred.config import ModelConfig

@@ -13,14 +13,11 @@ import typer
 from sspred import checkpoint as ckpt
 from sspred.cli.common import DATA_DIR
 from sspred.cli.root import app
-from sspred.config import ARCHS, ConfigError, ConvConfig, ModelConfig, TrainConfig
-from sspred.engines import ENGINES
-from sspred.engines.numpy.layers import ACTIVATIONS
-from sspred.engines.numpy.optim import OPTIMIZERS
+from sspred.config import DEFAULT_ARCH, ConfigError, ConvConfig, ModelConfig, TrainConfig, model_config
 from sspred.io import datasets
-from sspred.model import save_model
-from sspred.schedules import SCHEDULES
-from sspred.training import TrainingDiverged, checkpoint_config, prepare_run
+from sspred.model import Model
+from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
+from sspred.training import TrainingDiverged, prepare_run
 
 #: Flags whose name is not the config field's with '-' for '_'.
 FLAG_OF_FIELD = {"model": "--arch", "head_weights": "--head-weight"}
@@ -28,6 +25,18 @@ FLAG_OF_FIELD = {"model": "--arch", "head_weights": "--head-weight"}
 
 def flag(field: str) -> str:
     return FLAG_OF_FIELD.get(field, "--" + field.replace("_", "-"))
+
+
+def default(cls, name: str):
+    """The default of config field ``name`` (its default factory's value for a list): each flag's default is the
+    field's, from its one home."""
+    f = cls.__dataclass_fields__[name]
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+
+def comma_list(values: list) -> list[str]:
+    """A list field's default as the comma list the flag reads."""
+    return [",".join(map(str, values))]
 
 
 def parse_hidden(values: List[str]) -> list[int]:
@@ -77,7 +86,7 @@ def train(
     data_dir: Optional[str] = DATA_DIR,
     valid_data: Optional[str] = typer.Option(None, "--valid-data", help="Validation set or file (default: the set's valid split)."),
     window: int = typer.Option(ModelConfig.window, "--window", help="Residues per window (odd)."),
-    hidden: List[str] = typer.Option(["40"], "--hidden", help="Hidden sizes, repeatable or comma list; 0 for none."),
+    hidden: List[str] = typer.Option(comma_list(default(ModelConfig, "hidden")), "--hidden", help="Hidden sizes, repeatable or comma list; 0 for none."),
     activation: str = typer.Option(ModelConfig.activation, "--activation", help=f"One of {', '.join(ACTIVATIONS)}."),
     states: str = typer.Option(ModelConfig.states, "--states", help="3 or 8."),
     bottleneck: int = typer.Option(ModelConfig.bottleneck, "--bottleneck", help="Linear bottleneck width after the window; 0 for none."),
@@ -103,21 +112,21 @@ def train(
     lr_patience: int = typer.Option(TrainConfig.lr_patience, "--lr-patience", help="plateau: epochs without improvement before a drop."),
     lr_min: float = typer.Option(TrainConfig.lr_min, "--lr-min", help="cosine: rate at the last epoch."),
     engine: str = typer.Option(TrainConfig.engine, "--engine", help=f"One of {', '.join(ENGINES)}."),
-    device: str = typer.Option("auto", "--device", help="torch engine: cpu, cuda or auto."),
-    threads: int = typer.Option(0, "--threads", help="torch engine: CPU threads (0: torch's default, one per core)."),
-    distributed: bool = typer.Option(False, "--distributed", help="torch engine under torchrun: DistributedDataParallel (gloo on CPU, NCCL on GPU)."),
+    device: str = typer.Option(TrainConfig.device, "--device", help="torch engine: cpu, cuda or auto."),
+    threads: int = typer.Option(TrainConfig.threads, "--threads", help="torch engine: CPU threads (0: torch's default, one per core)."),
+    distributed: bool = typer.Option(TrainConfig.distributed, "--distributed", help="torch engine under torchrun: DistributedDataParallel (gloo on CPU, NCCL on GPU)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Write the run state here after every epoch (atomically)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in this checkpoint (its configuration is used)."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name written into the file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines."),
     stage1: Optional[str] = typer.Option(None, "--stage1", help="Train a second stage over this model's probabilities "
                                          "(--window and --hidden then describe the second stage)."),
-    arch: str = typer.Option("window", "--arch", help="window: a window network; conv: a conv stack over whole chains "
+    arch: str = typer.Option(DEFAULT_ARCH, "--arch", help="window: a window network; conv: a conv stack over whole chains "
                              "(--channels, --first-kernel, --kernel, --dilations; --batch-size is then chains per step)."),
     channels: int = typer.Option(ConvConfig.channels, "--channels", help="conv: channels of every conv layer."),
     first_kernel: int = typer.Option(ConvConfig.first_kernel, "--first-kernel", help="conv: kernel of the one-hot conv (odd)."),
     kernel: int = typer.Option(ConvConfig.kernel, "--kernel", help="conv: kernel of each residual conv (odd)."),
-    dilations: List[str] = typer.Option(["1,2,4,8"], "--dilations", help="conv: one residual conv per dilation, comma list."),
+    dilations: List[str] = typer.Option(comma_list(default(ConvConfig, "dilations")), "--dilations", help="conv: one residual conv per dilation, comma list."),
     heads: List[str] = typer.Option([], "--heads", help="conv: extra output heads besides --states, comma list or "
                                     "repeatable: ss8 (ss3 for --states 8), disorder, conservation."),
     head_weight: List[str] = typer.Option([], "--head-weight", help="conv: loss weight of a head, NAME=W, repeatable "
@@ -128,47 +137,32 @@ def train(
     attention_dim: int = typer.Option(ConvConfig.attention_dim, "--attention-dim", help="conv: dimension of each attention head."),
     teacher: Optional[str] = typer.Option(None, "--teacher", help="conv: distil this model (file or built-in name): "
                                           "targets mix its probabilities with the labels."),
-    teacher_weight: float = typer.Option(0.5, "--teacher-weight", help="conv: the teacher's share of each target."),
-    exclude_leaks: bool = typer.Option(False, "--exclude-leaks/--keep-leaks", help="Drop the training chains that have a homolog "
+    teacher_weight: float = typer.Option(TrainConfig.teacher_weight, "--teacher-weight", help="conv: the teacher's share of each target."),
+    exclude_leaks: bool = typer.Option(TrainConfig.exclude_leaks, "--exclude-leaks/--keep-leaks", help="Drop the training chains that have a homolog "
                                        "in a test set: the shipped MMseqs2 leak list of the named set (netsurfp2, conservation, dssp8), "
                                        "or all of them for a file (sspred.splits.known_leaks)."),
 ) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it."""
     try:
         if resume is not None:
-            # The checkpoint's configuration is the run's; only where it runs and its name come from the flags.
-            config = dataclasses.replace(checkpoint_config(ckpt.load(resume)["meta"]), device=device,
-                                         distributed=distributed, name=name or out.stem)
+            # The checkpoint's configuration is the run's; only the runtime fields come from the flags.
+            config = dataclasses.replace(ckpt.run_config(ckpt.load(resume)["meta"]), device=device,
+                                         distributed=distributed, threads=threads, name=name or out.stem)
             checkpoint = checkpoint or resume
         else:
-            if arch not in ARCHS:
-                raise ConfigError("model", f"{arch!r} is not one of {', '.join(ARCHS)}")
-            model: ModelConfig | ConvConfig
-            if arch == "conv":
-                model = ConvConfig(states=states, channels=channels, first_kernel=first_kernel, kernel=kernel,
-                                   dilations=parse_ints(dilations), dropout=dropout, heads=parse_names(heads),
-                                   head_weights=parse_head_weights(head_weight), attention=attention,
-                                   attention_heads=attention_heads, attention_dim=attention_dim)
-            else:
-                conv_only = [f for f, v in (("--heads", heads), ("--head-weight", head_weight),
-                                            ("--attention", attention)) if v]
-                if conv_only:
-                    raise typer.BadParameter("only a conv stack (--arch conv) has extra heads and attention",
-                                             param_hint=conv_only[0])
-                model = ModelConfig(window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
-                                    bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at),
-                                    batchnorm=batchnorm)
+            model = model_config(
+                arch, window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
+                bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at), batchnorm=batchnorm,
+                channels=channels, first_kernel=first_kernel, kernel=kernel, dilations=parse_ints(dilations),
+                heads=parse_names(heads), head_weights=parse_head_weights(head_weight), attention=attention,
+                attention_heads=attention_heads, attention_dim=attention_dim)
             config = TrainConfig(
                 model=model, optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
                 patience=patience, seed=seed, dtype=dtype, l2=l2, l1=l1, input_noise=input_noise,
                 weight_noise=weight_noise, smoothing=smoothing, schedule=schedule, lr_step=lr_step, lr_gamma=lr_gamma,
                 lr_patience=lr_patience, lr_min=lr_min, engine=engine, stage1=stage1, teacher=teacher,
                 teacher_weight=teacher_weight, exclude_leaks=exclude_leaks, device=device, distributed=distributed,
-                name=name or out.stem)
-        if config.engine == "torch":
-            from sspred.engines.torch.learner import set_cpu_threads
-
-            set_cpu_threads(threads)
+                threads=threads, name=name or out.stem)
         run = prepare_run(config, data_arg(data), valid_data, data_dir=data_dir, resume=resume)
     except ConfigError as exc:
         raise typer.BadParameter(exc.reason, param_hint=flag(exc.field)) from None
@@ -181,7 +175,7 @@ def train(
     if run.main:
         typer.echo(run.describe(), err=True)
     try:
-        trained = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
+        model: Model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
     except TrainingDiverged as exc:
         from sspred.cli.root import fail
 
@@ -191,7 +185,7 @@ def train(
                    err=True)
     if not run.main:
         _leave_distributed()
-    save_model(out, trained.header, trained.params)  # what Model.save does
+    model.save(out)
     history = run.history
     assert history is not None  # fit sets it
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
@@ -204,7 +198,9 @@ def train(
 def _leave_distributed() -> None:
     """End a torchrun rank whose work is done and whose process group is destroyed, skipping C++ static
     destructors: gloo's left a joinable thread behind now and then, and the rank died at exit with
-    "terminate called without an active exception" (SIGABRT) after a run that had succeeded."""
+    "terminate called without an active exception" (SIGABRT) after a run that had succeeded (commit afc6b6b;
+    tests/ddp_support.py ends its ranks the same way). Only the command ends the process: the library's
+    ``learner.close()`` leaves the group and returns."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

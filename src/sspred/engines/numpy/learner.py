@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from sspred.config import TrainConfig
 from sspred.engines.numpy import paths
 from sspred.engines.numpy.activations import softmax
 from sspred.engines.numpy.losses import MultiHeadCrossEntropy, SoftmaxCrossEntropy
 from sspred.engines.numpy.network import Network
 from sspred.engines.numpy.optim import OPTIMIZERS
+from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.features import network_inputs, row_inputs
 from sspred.layout import Layout
@@ -36,17 +36,16 @@ class NumpyLearner:
 
     engine = "numpy"
 
-    def __init__(self, specs: list[dict], cfg: TrainConfig, rng: np.random.Generator):
+    def __init__(self, specs: list[dict], cfg: LearnerSettings, rng: np.random.Generator):
         self.dtype = np.dtype(cfg.dtype)
         self.cfg = cfg
         self.net = Network(specs, dtype=self.dtype)
         self.net.load_params(initial_state(specs, rng, self.dtype))
         self.loss = SoftmaxCrossEntropy(smoothing=cfg.smoothing)
-        heads = cfg.model.output_heads()
+        heads = cfg.heads
         #: The multi-task loss of a network with several heads (targets come as a dict), and the first head's
         #: columns, which accuracy and ``predict_proba`` read; one head: every column.
-        # Several heads: a ConvConfig, which has head_weights.
-        self.multi = (MultiHeadCrossEntropy(heads, cfg.model.head_weights, cfg.smoothing)  # type: ignore[union-attr]
+        self.multi = (MultiHeadCrossEntropy(heads, cfg.head_weights, cfg.smoothing)
                       if len(heads.names) > 1 else None)
         self.first = heads.slices()[heads.names[0]] if self.multi else slice(None)
         kwargs = {"lr": cfg.lr}
@@ -57,6 +56,15 @@ class NumpyLearner:
         # A compiled step from window codes where paths.training_step has one; else the plain path below.
         plain = not (cfg.l1 or cfg.l2 or cfg.input_noise or cfg.weight_noise)
         self.fused = paths.training_step(specs, cfg.optimizer, self.dtype, self.loss.smoothing, plain)
+
+    @staticmethod
+    def place(device: str, distributed: bool = False, threads: int = 0) -> dict:
+        """The keyword arguments that place a learner: none, it runs in this process on the CPU (the config allows
+        this engine no other device and no process group; ``threads`` is the torch engine's)."""
+        return {}
+
+    def close(self) -> None:
+        """Nothing to release: the torch engine's learner leaves its process group here."""
 
     def begin_epoch(self, entropy: list[int]) -> None:
         """Reseed the training noise (dropout, input and weight noise) from ``entropy``, e.g. [seed, epoch]."""

@@ -8,7 +8,7 @@ from typing import cast
 import numpy as np
 import torch
 
-from sspred.config import TrainConfig
+from sspred.engines.settings import LearnerSettings, SettingError
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.engines.torch.losses import multi_head_cross_entropy, smoothed_targets
 from sspred.engines.torch.network import DTYPES, TorchNetwork
@@ -34,7 +34,8 @@ def resolve_device(name: str) -> str:
 
 
 def set_cpu_threads(n: int) -> None:
-    """Intra-op threads torch uses on CPU (process-wide; the CLI calls this, library code does not).
+    """Intra-op threads torch uses on CPU, for the whole process (``TorchLearner.place`` sets TrainConfig.threads);
+    0 leaves torch's default.
 
     Window networks are small: on a busy 2-core machine torch's default of one thread
     per core made an epoch 25x slower than one thread (BENCHMARKS.md).
@@ -55,7 +56,7 @@ class TorchLearner:
 
     engine = "torch"
 
-    def __init__(self, specs: list[dict], cfg: TrainConfig, rng: np.random.Generator, device: str = "cpu",
+    def __init__(self, specs: list[dict], cfg: LearnerSettings, rng: np.random.Generator, device: str = "cpu",
                  distributed: bool = False):
         self.cfg = cfg
         self.device = torch.device(device)
@@ -64,6 +65,7 @@ class TorchLearner:
         self.net.load_arrays(initial_state(specs, rng, np.dtype(cfg.dtype)))
         self.rank, self.world = 0, 1
         self.model: torch.nn.Module = self.net
+        self.distributed = distributed
         if distributed:
             import torch.distributed as dist
             from torch.nn.parallel import DistributedDataParallel
@@ -72,7 +74,7 @@ class TorchLearner:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.net, device_ids=ids)
         self.params = dict(self.net.named_parameters())
-        heads = cfg.model.output_heads()
+        heads = cfg.heads
         #: A network with several heads trains on a dict of targets (multi_head_cross_entropy); accuracy and
         #: ``predict_proba`` read the first head's columns (one head: every column).
         self.heads = heads if len(heads.names) > 1 else None
@@ -82,6 +84,42 @@ class TorchLearner:
             kwargs["momentum"] = cfg.momentum
         self.optimizer = OPTIMIZERS[cfg.optimizer](self.params, **kwargs)
         self.begin_epoch([cfg.seed, 0])
+
+    @staticmethod
+    def place(device: str, distributed: bool = False, threads: int = 0) -> dict:
+        """The keyword arguments that place a TorchLearner: ``device`` (a DEVICES name) resolved, and with
+        ``distributed``, under torchrun, this process joined to the process group and given its rank's device.
+        ``threads`` > 0 sets torch's CPU threads for the process (``set_cpu_threads``). A setting this machine
+        cannot honour raises SettingError naming it."""
+        set_cpu_threads(threads)
+        try:
+            options = {"device": resolve_device(device)}
+        except ValueError as exc:
+            raise SettingError("device", str(exc)) from None
+        if not distributed:
+            return options
+        from sspred.engines.torch import distributed as ddp
+
+        try:
+            _, _, options["device"] = ddp.init(options["device"])
+        except ValueError as exc:
+            raise SettingError("distributed", str(exc)) from None
+        return {**options, "distributed": True}
+
+    def replica_spread(self) -> float:
+        """Under DDP: the largest difference of any parameter between ranks (0.0 when the replicas agree)."""
+        from sspred.engines.torch import distributed as ddp
+
+        return ddp.replica_spread(self.net)
+
+    def close(self) -> None:
+        """After a distributed run: drop the DDP wrapper before its process group goes, then leave the group
+        (every rank waits for the others first). The network itself stays, to read and save."""
+        if self.distributed:
+            from sspred.engines.torch import distributed as ddp
+
+            self.model = self.net
+            ddp.shutdown()
 
     # --- the learner protocol ---------------------------------------------------------------
 
@@ -186,7 +224,7 @@ class TorchLearner:
             assert totals is not None or self.world == 1, "a rank's share needs the global batch's head totals"
             # With the global totals this is this rank's share of the global loss: the shares add up to it, and
             # times world DDP's mean over ranks is its gradient.
-            part = multi_head_cross_entropy(logits, y, self.heads, cfg.model.head_weights, cfg.smoothing, totals)
+            part = multi_head_cross_entropy(logits, y, self.heads, cfg.head_weights, cfg.smoothing, totals)
             (part * self.world).backward()
             ce = self._all_sum(part.detach())
         else:
