@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 import sspred
 import sspred.io.sequences
-import sspred.predictor
+import sspred.predict.api
 from sspred.cli import app
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
-from sspred.predict import predict_batches
+from sspred.predict.batch import predict_batches
 from sspred.features import encode
 
 EXAMPLE = Path(str(resources.files("sspred.examples") / "example.fasta"))
@@ -241,9 +241,9 @@ def test_predict_iter_streams_a_many_record_file(fast, tmp_path, monkeypatch):
     seqs = {f"r{i}": "".join(rng.choice(letters, size=int(rng.integers(5, 60)))) for i in range(2000)}
     path = tmp_path / "many.fa.gz"
     path.write_bytes(gzip.compress("".join(f">{k}\n{v}\n" for k, v in seqs.items()).encode()))
-    monkeypatch.setattr(sspred.predictor, "predict_batches", partial(predict_batches, max_residues=500))
+    monkeypatch.setattr(sspred.predict.api, "predict_batches", partial(predict_batches, max_residues=500))
     read = []
-    monkeypatch.setattr(sspred.predictor, "records",
+    monkeypatch.setattr(sspred.predict.api, "records",
                         lambda s: (read.append(r.id) or r for r in sspred.io.sequences.records(s)))
     it = fast.predict_iter(path)
     first = next(it)

@@ -17,7 +17,7 @@ from sspred.features import encode
 from sspred.io.datasets import make_chain
 from sspred.io.formats import PROB_DECIMALS
 from sspred.io.readers import READERS
-from sspred.predictor import Predictor
+from sspred.predict.api import Predictor
 
 #: Two real sequences (ubiquitin's start, the Trp-cage) and a short one.
 SEQUENCES = {"ubq": "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG",

@@ -12,7 +12,7 @@ from sspred.engines.numpy import Network
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import states_of
 from sspred.model import build_header, load_model, save_model
-from sspred.predict import predict_records
+from sspred.predict.batch import predict_records
 
 pytestmark = pytest.mark.slow  # the NetSurfP-2.0 set, and subprocesses
 

@@ -23,11 +23,11 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it, imported when the name is first used.
 _LAZY = {
-    # prediction (sspred.predictor)
-    "load": "sspred.predictor",
-    "Predictor": "sspred.predictor",
-    "Prediction": "sspred.predictor",
-    "write": "sspred.predictor",
+    # prediction (sspred.predict.api)
+    "load": "sspred.predict.api",
+    "Predictor": "sspred.predict.api",
+    "Prediction": "sspred.predict.api",
+    "write": "sspred.predict.api",
     "Model": "sspred.model",
     # training and evaluation (sspred.training, sspred.config, sspred.evaluation)
     "train": "sspred.training",

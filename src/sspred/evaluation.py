@@ -16,7 +16,7 @@ from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
 from sspred.io.formats import confidence_levels
 from sspred.model import Model, load_model
-from sspred.predict import LABELLED_CHAINS, predict_labelled
+from sspred.predict.batch import LABELLED_CHAINS, predict_labelled
 from sspred.training import data_label, resolve_data
 
 #: Bootstrap resamples of the chains for the 95% intervals.

@@ -16,7 +16,7 @@ from pathlib import Path
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
 from sspred.model import load_model
-from sspred.predict import predict_batches
+from sspred.predict.batch import predict_batches
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "sspred" / "examples" / "example.fasta"

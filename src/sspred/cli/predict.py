@@ -18,8 +18,8 @@ from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS, format_problem, make_writer
 from sspred.io.seen import SeenIds
 from sspred.model import BUILTIN, DEFAULT_MODEL
-from sspred.predict import BATCH_RESIDUES, predict_batches
-from sspred.predictor import load
+from sspred.predict.batch import BATCH_RESIDUES, predict_batches
+from sspred.predict.api import load
 from sspred.tracks import track_names, track_values
 
 
@@ -99,7 +99,7 @@ def predict(
 
         if dask_scheduler or dask_local:
             try:
-                from sspred.dask_predict import connect, predict_records_dask
+                from sspred.predict.dask import connect, predict_records_dask
             except ImportError:  # pragma: no cover - dask is an optional extra
                 from sspred.cli.root import fail
 

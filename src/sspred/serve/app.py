@@ -26,7 +26,7 @@ from sspred import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record
 from sspred.model import DEFAULT_MODEL
-from sspred.predictor import Predictor, load
+from sspred.predict.api import Predictor, load
 from sspred.serve import schemas, service
 from sspred.serve.service import Limits, LimitExceeded, ServedModel
 

@@ -2,7 +2,7 @@
 
 The same path as ``sspred predict``: input is validated record by record as the
 CLI validates a FASTA file (``sspred.io.sequences``), predicted in batches of
-about ``sspred.predict.BATCH_RESIDUES`` residues on a worker thread
+about ``sspred.predict.batch.BATCH_RESIDUES`` residues on a worker thread
 (``predict_batches``), and written by the CLI's own writers
 (``sspred.io.formats.WRITERS``), so a prediction here is the one the CLI writes.
 
@@ -29,7 +29,7 @@ from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_w
 from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
 from sspred.model import BUILTIN, DEFAULT_MODEL, Model, load_model, resolve
-from sspred.predict import predict_batches
+from sspred.predict.batch import predict_batches
 from sspred.tracks import TRACKS, track_values
 
 #: The format ``write`` uses when none is given: the CLI's default.
@@ -199,7 +199,7 @@ class Predictor:
         """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
 
         Memory stays bounded as in ``sspred predict``: a file is read as the predictions are
-        taken, about ``sspred.predict.BATCH_RESIDUES`` residues at a time, the next batch predicted
+        taken, about ``sspred.predict.batch.BATCH_RESIDUES`` residues at a time, the next batch predicted
         on a worker thread while the caller handles this one.
 
         >>> import sspred
