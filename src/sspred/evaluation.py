@@ -15,7 +15,8 @@ import numpy as np
 from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
 from sspred.io.formats import confidence_levels
-from sspred.model import Model, load_model
+from sspred.model import Model
+from sspred.predict.api import load
 from sspred.predict.batch import LABELLED_CHAINS, predict_labelled
 from sspred.training import data_label, resolve_data
 
@@ -362,7 +363,7 @@ def _as_model(model) -> Model:
     if isinstance(getattr(model, "model", None), Model):
         return model.model
     if model is None or isinstance(model, (str, os.PathLike)):
-        return load_model(model)
+        return load(model).model
     raise TypeError(f"expected a Model, a Predictor or a model name or path, not {type(model).__name__}")
 
 
