@@ -109,7 +109,7 @@ def predict(
         enabled = sys.stderr.isatty() if show_progress is None else show_progress
         handle = stack.enter_context(output(out))
         bar = stack.enter_context(progress(enabled, size, position))
-        writer = make_writer(format, handle, predictor.model_name, predictor.state_order, predictor.tracks,
+        writer = make_writer(format, handle, predictor.model_name, predictor.state_order, predictor.track_names,
                              predictor.model_info)
         writer.begin()
         for batch in stream:

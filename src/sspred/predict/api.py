@@ -175,8 +175,9 @@ class Predictor:
         return self.model.states
 
     @property
-    def tracks(self) -> tuple[str, ...]:
-        """The per-residue tracks the model's extra heads give (``sspred.tracks``); () for a single-head model."""
+    def track_names(self) -> tuple[str, ...]:
+        """The per-residue tracks the model's extra heads give (``sspred.tracks``), the keys of each
+        ``Prediction.tracks``; () for a single-head model."""
         return track_names(self.model.heads.names)
 
     @property

@@ -187,7 +187,7 @@ def render(fmt: str, predictor: Predictor, predictions: list[Prediction], warnin
     """The answer's body in ``fmt`` (json, ss2 or horiz), written by the CLI's writer for that format; JSON
     also carries ``warnings``, notes on the input."""
     out = io.StringIO()
-    writer = make_writer(fmt, out, predictor.model_name, predictor.state_order, predictor.tracks,
+    writer = make_writer(fmt, out, predictor.model_name, predictor.state_order, predictor.track_names,
                          predictor.model_info)
     writer.warnings.extend(warnings)
     writer.begin()
