@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from dataclasses import asdict, dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from sspred.errors import InputError
 from sspred.io.fasta import Record, parse_fasta
@@ -183,7 +183,7 @@ def predict(predictor: Predictor, records: list[Record]) -> list[Prediction]:
     return [pred for batch in predictor.predict_batches(records) for pred in batch]
 
 
-def render(fmt: str, predictor: Predictor, predictions: list[Prediction], warnings: list[str] = ()) -> bytes:
+def render(fmt: str, predictor: Predictor, predictions: list[Prediction], warnings: Sequence[str] = ()) -> bytes:
     """The answer's body in ``fmt`` (json, ss2 or horiz), written by the CLI's writer for that format; JSON
     also carries ``warnings``, notes on the input."""
     out = io.StringIO()
