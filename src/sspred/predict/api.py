@@ -1,7 +1,7 @@
 """The front door of prediction: a loaded model (``Predictor``) and what it returns (``Prediction``).
 
 Every caller predicts through a ``Predictor``: ``sspred predict`` (locally or on a Dask cluster), the web
-service, evaluation, the benchmarks and a notebook. ``load`` resolves a model's name or file once
+service, the benchmarks and a notebook; evaluation loads through ``load``. ``load`` resolves a model's name or file once
 (``sspred.model.resolve``). ``Predictor.predict_batches`` is the one path from validated records to
 predictions: batches of about ``sspred.predict.batch.BATCH_RESIDUES`` residues, each predicted in one pass on a
 worker thread. Output goes through the CLI's own writers (``sspred.io.formats.WRITERS``), so a prediction here
