@@ -123,7 +123,7 @@ def sweep(args) -> None:
 
 
 def select(args) -> None:
-    from sspred.model import load_model
+    import sspred
 
     valid, _ = filtered(args.data_dir, "valid")
     codes = [c.codes for c in valid]
@@ -132,7 +132,7 @@ def select(args) -> None:
     probs = {}
     print(f"{'model':24s} {'parameters':>10s} {'valid Q3':>8s} {'residues/s':>10s}")
     for path in sorted(Path(args.out).glob("*.npz")):
-        model = load_model(path)
+        model = sspred.load(path).model
         start = time.perf_counter()
         p = np.concatenate(model.predict_many(codes))[scored]
         speed = sum(c.size for c in codes) / (time.perf_counter() - start)

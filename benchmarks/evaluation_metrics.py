@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
+import sspred
 from sspred.evaluation import evaluate_model
 from sspred.io import datasets
-from sspred.model import load_model
 
 #: Shorter strings are not counted as a shared substring: 30 residues are far beyond chance.
 MIN_SHARED = 30
@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
-    model = load_model(args.model)
+    model = sspred.load(args.model).model
     print(f"model {args.model}: {model.name}, {len(model.states)} states, window {model.window}")
     train_seqs = None
     if args.train_set:

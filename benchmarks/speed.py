@@ -35,11 +35,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+import sspred  # noqa: E402
 from sspred.alphabet import AMINO_ACIDS  # noqa: E402
 from sspred.config import ModelConfig  # noqa: E402
 from sspred.engines.numpy import Network  # noqa: E402
 from sspred.features import one_hot, windows  # noqa: E402
-from sspred.model import BUILTIN, build_header, load_model, resolve, save_model  # noqa: E402
+from sspred.model import BUILTIN, build_header, resolve, save_model  # noqa: E402
 
 #: UniProtKB/Swiss-Prot amino-acid composition (percent), in AMINO_ACIDS order.
 COMPOSITION = np.array([8.25, 1.38, 5.46, 6.72, 3.86, 7.07, 2.27, 5.91, 5.80, 9.64,
@@ -198,7 +199,7 @@ def _sklearn_twin(model, n_in: int):
 
 def in_process(models: dict, codes: list[np.ndarray], n: int, args) -> None:
     for name, (path, _) in models.items():
-        model = load_model(path)
+        model = sspred.load(path).model  # the kernels below the front door are what this measures
         rates = kernel_rates(model, codes, args.repeats)
         refs = reference_rates(model, codes if name == "fast" else codes[: len(codes) // 4], args.repeats,
                                args.sklearn_residues if name == "fast" else args.sklearn_residues // 4)

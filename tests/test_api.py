@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 from importlib import resources
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,10 @@ from typer.testing import CliRunner
 
 import sspred
 import sspred.io.sequences
-import sspred.predictor
+import sspred.predict.batch
 from sspred.cli import app
 from sspred.io.fasta import parse_fasta
-from sspred.io.formats import WRITERS
-from sspred.predict import predict_batches
+from sspred.io.formats import WRITERS, make_writer
 from sspred.features import encode
 
 EXAMPLE = Path(str(resources.files("sspred.examples") / "example.fasta"))
@@ -52,7 +50,7 @@ def check(preds, predictor, pairs):
     for pred, ref in zip(preds, reference(predictor, pairs)):
         assert pred.probabilities.dtype == np.float32 and pred.probabilities.shape == (len(pred.sequence), 3)
         np.testing.assert_allclose(pred.probabilities, ref, atol=1e-5, rtol=0)
-        assert pred.states == "".join(predictor.states[k] for k in ref.argmax(axis=1))
+        assert pred.states == "".join(predictor.state_order[k] for k in ref.argmax(axis=1))
 
 
 # --- input kinds -----------------------------------------------------------------------------------------------
@@ -164,7 +162,7 @@ def test_unknown_model_and_bad_model_file(tmp_path):
 def test_ss2_of_an_eight_state_model_is_a_clear_error(tmp_path):
     q8 = sspred.load("q8")
     pred = q8.predict(TRP)[0]
-    assert q8.states == pred.state_order == "HGIEBTSC" and pred.probabilities.shape == (len(TRP), 8)
+    assert q8.state_order == pred.state_order == "HGIEBTSC" and pred.probabilities.shape == (len(TRP), 8)
     with pytest.raises(ValueError, match="ss2 format holds 3-state predictions; model 'q8' predicts 8 states"):
         pred.format("ss2")
     with pytest.raises(ValueError, match="3-state"):
@@ -184,10 +182,11 @@ def test_prediction_fields(fast):
     assert pred.confidence.shape == (len(UBQ),) and np.issubdtype(pred.confidence.dtype, np.integer)
     assert np.array_equal(pred.confidence, expected)
     d = pred.to_dict()
-    assert set(d) == {"id", "sequence", "states", "probabilities", "confidence"}
-    assert d["states"] == pred.states and d["confidence"] == pred.confidence.tolist()
-    assert np.array_equal(np.array(d["probabilities"], dtype=np.float32), pred.probabilities)
+    assert list(d) == ["id", "sequence", "states", "confidence", "probabilities"]
+    assert d["states"] == pred.states and d["confidence"] == "".join(map(str, pred.confidence))
+    assert d["probabilities"] == np.round(pred.probabilities.astype(np.float64), 4).tolist()
     assert json.loads(json.dumps(d)) == d
+    assert d == json.loads(pred.format("json"))["predictions"][0]  # to_dict is the JSON output's item
 
 
 def test_to_dataframe(fast):
@@ -208,7 +207,7 @@ def test_to_dataframe(fast):
 def test_format_and_write_use_the_cli_writers(fast, tmp_path, fmt):
     preds = fast.predict({"ubq": UBQ, "trp": TRP})
     expected = io.StringIO()
-    writer = WRITERS[fmt](expected, model_name="sspred fast", states="CHE")
+    writer = make_writer(fmt, expected, "fast", "CHE", model_info=fast.model_info)
     writer.begin()
     for p in preds:
         writer.record(p.id, p.sequence, p.probabilities)
@@ -241,9 +240,9 @@ def test_predict_iter_streams_a_many_record_file(fast, tmp_path, monkeypatch):
     seqs = {f"r{i}": "".join(rng.choice(letters, size=int(rng.integers(5, 60)))) for i in range(2000)}
     path = tmp_path / "many.fa.gz"
     path.write_bytes(gzip.compress("".join(f">{k}\n{v}\n" for k, v in seqs.items()).encode()))
-    monkeypatch.setattr(sspred.predictor, "predict_batches", partial(predict_batches, max_residues=500))
+    monkeypatch.setattr(sspred.predict.batch, "BATCH_RESIDUES", 500)
     read = []
-    monkeypatch.setattr(sspred.predictor, "records",
+    monkeypatch.setattr(sspred.predict.api, "records",
                         lambda s: (read.append(r.id) or r for r in sspred.io.sequences.records(s)))
     it = fast.predict_iter(path)
     first = next(it)
@@ -262,10 +261,11 @@ def test_predict_equals_sspred_predict_on_the_example(default):
     assert result.exit_code == 0, result.output
     cli = json.loads(result.stdout)
     preds = default.predict(EXAMPLE)
-    assert cli["model"] == "sspred default" and cli["states"] == default.states == "CHE"
+    assert cli["model"] == default.model_info and cli["states"] == default.state_order == "CHE"
+    assert cli["model"]["name"] == "default" and cli["warnings"] == []
     assert [p.id for p in preds] == [c["id"] for c in cli["predictions"]] == ["1AKI_A", "1DIX_A", "1L2Y_A", "1O1Z_A"]
     for pred, c in zip(preds, cli["predictions"]):
-        assert pred.sequence == c["sequence"] and pred.states == c["prediction"]
+        assert pred.to_dict() == c
         assert np.array_equal(np.round(pred.probabilities.astype(np.float64), 4), np.array(c["probabilities"]))
     handle = io.StringIO()
     sspred.write(preds, handle, format="json")
@@ -278,9 +278,9 @@ def test_predict_equals_sspred_predict_on_the_example(default):
 
 
 def test_predictor_wraps_the_model(default):
-    assert (default.name, default.states) == ("default", "CHE")
+    assert (default.model_name, default.state_order) == ("default", "CHE")
     assert isinstance(default.model, sspred.Model) and default.model.header["name"] == "default"
-    assert sspred.load().name == "default" and sspred.load(load_path()).name == "default"
+    assert sspred.load().model_name == "default" and sspred.load(load_path()).model_name == "default"
 
 
 def load_path() -> Path:
@@ -369,5 +369,32 @@ def test_web_service_serves_a_predictor(fast):
     assert r.status_code == 200, r.text
     (answer,) = r.json()["predictions"]
     (pred,) = fast.predict({"ubq": UBQ})
-    assert r.json()["model"]["name"] == "fast" and answer["states"] == pred.states
-    np.testing.assert_allclose(answer["probabilities"], pred.probabilities, atol=6e-5)
+    assert r.json()["model"]["name"] == "fast" and answer == pred.to_dict()
+
+
+def test_web_service_json_is_the_cli_json_for_several_records(default, tmp_path):
+    """One path, one shape: the service's JSON answer for several records (a JSON body and a FASTA body) is what
+    `sspred predict -f json` writes for them, byte for byte once parsed: the same probabilities, not close ones,
+    the same keys, the same model object; and it is the shape the service's schema documents."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    from sspred.serve import create_app
+    from sspred.serve.schemas import PredictResponse
+
+    records = list(parse_fasta(str(EXAMPLE))) + [next(parse_fasta(io.StringIO(f">ubq\n{UBQ}\n>trp\n{TRP}\n")))]
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text("".join(f">{r.id}\n{r.sequence}\n" for r in records))
+    result = CliRunner().invoke(app, ["predict", str(fasta), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout)
+    with TestClient(create_app(model=default)) as client:
+        by_json = client.post("/api/predict", json={"sequences": [{"id": r.id, "sequence": r.sequence}
+                                                                  for r in records]}).json()
+        by_fasta = client.post("/api/predict", content=fasta.read_text(), headers={"Content-Type": "text/plain"}).json()
+    assert len(cli["predictions"]) == len(records) == 5
+    for served in (by_json, by_fasta):
+        assert served == cli  # keys, order, model object, probabilities: all equal
+    PredictResponse.model_validate(cli)
+    assert cli["predictions"] == [p.to_dict() for p in default.predict(fasta)]

@@ -8,7 +8,7 @@ from conftest import netsurfp2_fasta, random_window_model, run_cli
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS
 from sspred.model import load_model
-from sspred.predict import predict_batches
+from sspred.predict.batch import predict_batches
 
 pytestmark = pytest.mark.slow  # Dask clusters and subprocesses on the NetSurfP-2.0 set
 
@@ -47,7 +47,7 @@ def render(fmt, model, batches):
 
 @pytest.mark.parametrize("fmt", ["ss2", "json"])
 def test_dask_shards_give_identical_output_in_order(cluster, model_file, real_fasta, fmt):
-    from sspred.dask_predict import predict_records_dask
+    from sspred.predict.dask import predict_records_dask
 
     model = load_model(model_file)
     local = render(fmt, model, predict_batches(model, parse_fasta(str(real_fasta)), 4_000))

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry the public API's examples.
-MODULES = ["sspred", "sspred.predictor", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.heads",
+MODULES = ["sspred", "sspred.predict.api", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.heads",
            "sspred.tracks", "sspred.splits", "sspred.io.formats"]
 
 

@@ -123,8 +123,13 @@ def test_fasta_contract():
 
 def test_json_and_tsv():
     doc = json.loads(write("json", [("a", "MKV", PROBS)]))
-    assert doc["predictions"][0]["prediction"] == "CHE"
-    np.testing.assert_allclose(doc["predictions"][0]["probabilities"], PROBS, atol=1e-4)
+    assert list(doc) == ["model", "states", "predictions", "warnings"]
+    assert doc["model"] == {"name": "sspred test", "states": "CHE"} and doc["states"] == "CHE" and doc["warnings"] == []
+    item = doc["predictions"][0]
+    assert list(item) == ["id", "sequence", "states", "confidence", "probabilities"]
+    assert (item["id"], item["sequence"], item["states"]) == ("a", "MKV", "CHE")
+    assert item["confidence"] == confidence_digits(PROBS)
+    np.testing.assert_allclose(item["probabilities"], PROBS, atol=1e-4)
     rows = write("tsv", [("a", "MKV", PROBS)]).splitlines()
     assert rows[0].split("\t") == ["id", "pos", "aa", "pred", "p_C", "p_H", "p_E"]
     assert rows[2].split("\t") == ["a", "2", "K", "H", "0.1000", "0.8500", "0.0500"]

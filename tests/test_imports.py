@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "sspred"
 
 #: What no module under sspred.engines may import: the layers above the engines.
-ABOVE_ENGINES = ("sspred.config", "sspred.schedules", "sspred.model", "sspred.predict", "sspred.predictor",
+ABOVE_ENGINES = ("sspred.config", "sspred.schedules", "sspred.model", "sspred.predict",
                  "sspred.training", "sspred.evaluation", "sspred.cascade", "sspred.cli", "sspred.serve",
                  "sspred.io.formats")
 #: The layer below the engines: these import nothing under sspred.engines.

@@ -17,7 +17,7 @@ from sspred.features import encode
 from sspred.io.datasets import make_chain
 from sspred.io.formats import PROB_DECIMALS
 from sspred.io.readers import READERS
-from sspred.predictor import Predictor
+from sspred.predict.api import Predictor
 
 #: Two real sequences (ubiquitin's start, the Trp-cage) and a short one.
 SEQUENCES = {"ubq": "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG",
@@ -119,8 +119,9 @@ def test_json_has_the_head_lists_with_the_heads_values(predictor, heads):
     np.testing.assert_array_equal(back[0].conservation, preds[0].conservation)
     # to_dict and to_dataframe carry them too
     d = preds[0].to_dict()
+    assert d == doc["predictions"][0]  # one shape: to_dict is the JSON item
     assert d["conservation"] == preds[0].conservation.tolist()
-    np.testing.assert_array_equal(np.array(d["disorder"], dtype=np.float32), preds[0].disorder)
+    assert d["disorder"] == np.round(preds[0].disorder.astype(np.float64), PROB_DECIMALS).tolist()
     pytest.importorskip("pandas")
     df = preds[0].to_dataframe()
     assert list(df.columns) == TSV_COLUMNS[:4] + ["confidence"] + TSV_COLUMNS[4:]
@@ -147,7 +148,7 @@ def test_single_head_model_has_no_head_fields_or_columns():
     assert tsv.splitlines()[0].split("\t") == ["id", "pos", "aa", "pred", "p_C", "p_H", "p_E"]
     assert all(len(line.split("\t")) == 7 for line in tsv.splitlines())
     item = json.loads(pred.format("json"))["predictions"][0]
-    assert sorted(item) == ["id", "prediction", "probabilities", "sequence"]
+    assert item == pred.to_dict()
 
 
 def test_one_file_holds_one_kind_of_prediction(predictor):

@@ -10,7 +10,7 @@ from conftest import netsurfp2_fasta, random_window_model, run_cli
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import states_of
 from sspred.model import load_model
-from sspred.predict import predict_records
+from sspred.predict.batch import predict_records
 
 pytestmark = pytest.mark.slow  # the NetSurfP-2.0 set, and subprocesses
 

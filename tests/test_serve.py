@@ -20,8 +20,9 @@ from serve_support import free_socket, live_server, model_path  # noqa: E402
 from sspred.config import ModelConfig  # noqa: E402
 from sspred.engines.numpy import Network  # noqa: E402
 from sspred.io import datasets  # noqa: E402
-from sspred.io.formats import WRITERS, confidence_digits, states_of  # noqa: E402
+from sspred.io.formats import confidence_digits, states_of  # noqa: E402
 from sspred.model import build_header, load_model, save_model  # noqa: E402
+from sspred.predict.api import Predictor, write  # noqa: E402
 from sspred.serve import Limits, create_app  # noqa: E402
 from sspred.serve.schemas import PredictResponse  # noqa: E402
 
@@ -47,13 +48,14 @@ def fasta(chains) -> str:
     return "".join(f">{c.id} a description\n{c.sequence}\n" for c in chains)
 
 
+def library_predictions(model, chains):
+    """The library's predictions of the chains: sspred.load's path, the one `sspred predict` takes."""
+    return Predictor(model).predict({c.id: c.sequence for c in chains})
+
+
 def library_text(fmt, model, chains) -> str:
     out = io.StringIO()
-    writer = WRITERS[fmt](out, model_name=f"sspred {model.name}", states=model.states)
-    writer.begin()
-    for c in chains:
-        writer.record(c.id, c.sequence, model.predict_proba(c.codes))
-    writer.end()
+    write(library_predictions(model, chains), out, format=fmt)
     return out.getvalue()
 
 
@@ -64,11 +66,11 @@ def test_json_answer_equals_library_prediction(client, model, chains):
     PredictResponse.model_validate(body)  # the documented shape
     assert body["model"]["name"] == model.name and body["model"]["checksum"] == model.header["checksum"]
     assert body["states"] == model.states == "CHE"
+    assert body["predictions"] == [p.to_dict() for p in library_predictions(model, chains)]  # equal, not close
     for c, pred in zip(chains, body["predictions"]):
-        probs = model.predict_proba(c.codes)
+        probs = model.predict_proba(c.codes)  # the one-chain path: another oracle
         assert pred["id"] == c.id and pred["sequence"] == c.sequence
-        assert pred["states"] == states_of(probs, model.states)
-        assert pred["confidence"] == confidence_digits(probs)
+        assert pred["confidence"] == confidence_digits(np.array(pred["probabilities"]))
         got = np.array(pred["probabilities"])
         assert got.shape == (len(c.sequence), 3)
         np.testing.assert_allclose(got, probs, atol=6e-5)
@@ -230,21 +232,21 @@ def test_ss2_refused_for_an_eight_state_model(tmp_path, chains):
         assert c.get("/api/predict", params={"sequence": "MKV"}).json()["states"] == "HGIEBTSC"
 
 
-class GatedModel:
+class GatedPredictor(Predictor):
     """A real model whose prediction waits for a signal: it proves where prediction runs."""
 
     def __init__(self, model):
-        self.model, self.started, self.release = model, threading.Event(), threading.Event()
-        self.name, self.states, self.header = model.name, model.states, model.header
+        super().__init__(model)
+        self.started, self.release = threading.Event(), threading.Event()
 
-    def predict_proba(self, codes):
+    def predict_batches(self, *args, **kwargs):
         self.started.set()
         assert self.release.wait(30), "test never released the prediction"
-        return self.model.predict_proba(codes)
+        return super().predict_batches(*args, **kwargs)
 
 
 def test_healthz_answers_while_a_prediction_runs(model, chains):
-    gated = GatedModel(model)
+    gated = GatedPredictor(model)
     with TestClient(create_app(model=gated)) as c:
         answer = {}
         worker = threading.Thread(target=lambda: answer.update(r=c.post("/api/predict", content=fasta(chains[:1]),
@@ -298,7 +300,8 @@ def test_ids_come_back_as_data_not_markup(client):
 
 
 @pytest.mark.slow
-def test_cli_serves_on_loopback_with_its_limits(data_dir, model, chains):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cli_serves_on_loopback_with_its_limits(data_dir, model, chains, workers):
     import subprocess
     import sys
 
@@ -308,7 +311,7 @@ def test_cli_serves_on_loopback_with_its_limits(data_dir, model, chains):
     port = sock.getsockname()[1]
     sock.close()  # the server binds it next; a clash would show as a failed start below
     proc = subprocess.Popen([sys.executable, "-m", "sspred", "serve", "--port", str(port), "-m", model_path(data_dir),
-                             "--max-residues", "400", "--log-level", "warning"],
+                             "--max-residues", "400", "--log-level", "warning", "--workers", str(workers)],
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
@@ -323,7 +326,7 @@ def test_cli_serves_on_loopback_with_its_limits(data_dir, model, chains):
         one = chains[0]
         r = httpx.post(f"{base}/api/predict", content=f">{one.id}\n{one.sequence}\n",
                        headers={"Content-Type": "text/plain"})
-        assert r.json()["predictions"][0]["states"] == states_of(model.predict_proba(one.codes), model.states)
+        assert r.json()["predictions"] == [p.to_dict() for p in library_predictions(model, [one])]
         r = httpx.get(f"{base}/api/predict", params={"sequence": "A" * 401})
         assert r.status_code == 413 and r.json()["error"]["maximum"] == 400
         info = httpx.get(f"{base}/api/info").json()
@@ -332,6 +335,7 @@ def test_cli_serves_on_loopback_with_its_limits(data_dir, model, chains):
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in err  # loopback by default
+    assert f"{workers} worker process" in err
 
 
 def test_live_server_answers_concurrent_clients(model, chains):

@@ -67,7 +67,7 @@ def test_input_noise_is_gaussian_on_the_one_hot_rows():
 @pytest.mark.slow
 def test_the_core_never_imports_torch_and_the_torch_engine_says_how_to_get_it():
     code = ("import sys; sys.modules['torch'] = None\n"
-            "import sspred.cli, sspred.cli.train, sspred.model, sspred.predict, sspred.training\n"
+            "import sspred.cli, sspred.cli.train, sspred.model, sspred.predict.api, sspred.predict.batch, sspred.training\n"
             "from sspred.engines import learner_class\n"
             "learner_class('numpy')\n"
             "try:\n    learner_class('torch')\nexcept ValueError as e:\n    print(e)\n")

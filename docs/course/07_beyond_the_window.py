@@ -208,8 +208,8 @@ with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"member{seed}.npz"
         sspred.train(cfg, train_chains).save(path)
         predictor = sspred.load(path)
-        probs = np.concatenate([p.probabilities for p in predictor.predict(test_seqs)])  # (R, 3), p.states order
-        probs = probs[:, [predictor.states.index(s) for s in STATES3]]  # columns in the labels' order
+        probs = np.concatenate([p.probabilities for p in predictor.predict(test_seqs)])  # (R, 3), predictor.state_order order
+        probs = probs[:, [predictor.state_order.index(s) for s in STATES3]]  # columns in the labels' order
         members.append(probs)
         single_q3.append(100 * (probs.argmax(1) == true)[scored].mean())
 
@@ -325,19 +325,19 @@ plt.show()
 #
 # Finally, the model itself. `sspred.load("default")` gives a `Predictor`; its `predict` takes sequences and
 # returns one `Prediction` per chain with a `(L, 3)` array of probabilities whose columns follow
-# `predictor.states`. We predict TS115's second chain (102 residues, with helices and strands) and draw the three
+# `predictor.state_order`. We predict TS115's second chain (102 residues, with helices and strands) and draw the three
 # probabilities along the sequence over the DSSP states.
 
 # %%
 predictor = sspred.load("default")
 chain = sspred.load_data("ts115", "test")[1]
 pred = predictor.predict({chain.id: chain.sequence})[0]
-probs = pred.probabilities  # (L, 3), columns in predictor.states order
+probs = pred.probabilities  # (L, 3), columns in predictor.state_order order
 true_idx = chain.labels("3")  # (L,) index into STATES3, -1 where unobserved
 true_letters = "".join(STATES3[y] if y >= 0 else "-" for y in true_idx)
 keep = true_idx >= 0
 q3 = 100 * np.mean(np.array(list(pred.states))[keep] == np.array(list(true_letters))[keep])
-print(f"{predictor.name}: states {predictor.states!r}; chain {chain.id}, {len(chain.sequence)} residues, "
+print(f"{predictor.model_name}: states {predictor.state_order!r}; chain {chain.id}, {len(chain.sequence)} residues, "
       f"Q3 {q3:.1f}")
 for start in range(0, len(chain.sequence), 60):
     print(f"AA   {chain.sequence[start:start + 60]}\nDSSP {true_letters[start:start + 60]}\n"
@@ -347,7 +347,7 @@ for start in range(0, len(chain.sequence), 60):
 colour = {"H": "C3", "E": "C0", "C": "0.6"}
 pos = np.arange(1, len(chain.sequence) + 1)
 fig, (ax, band) = plt.subplots(2, 1, figsize=(13, 4.4), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-for j, state in enumerate(predictor.states):
+for j, state in enumerate(predictor.state_order):
     ax.plot(pos, probs[:, j], color=colour[state], lw=1.6, label=f"P({state})")
 ax.set_ylabel("probability")
 ax.set_ylim(0, 1)
@@ -423,7 +423,7 @@ plt.show()
 # with tempfile.TemporaryDirectory() as tmp:
 #     sspred.train(cfg, train_chains).save(Path(tmp) / "p.npz")
 #     p = sspred.load(Path(tmp) / "p.npz")
-#     perc = np.concatenate([x.probabilities for x in p.predict(test_seqs)])[:, [p.states.index(s) for s in STATES3]]
+#     perc = np.concatenate([x.probabilities for x in p.predict(test_seqs)])[:, [p.state_order.index(s) for s in STATES3]]
 # pair = (members[0] + perc) / 2
 # print(100 * (perc.argmax(1) == true)[scored].mean(), 100 * (pair.argmax(1) == true)[scored].mean())  # 62.3, 62.3
 # ```

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     # What type checkers and IDEs see of the lazily loaded names below; at run time these lines do not run.
     # `name as name` marks a re-export (PEP 484).
     # In the order of _LAZY below, which the API reference follows.
-    from sspred.predictor import load as load, Predictor as Predictor, Prediction as Prediction, write as write
+    from sspred.predict.api import load as load, Predictor as Predictor, Prediction as Prediction, write as write
     from sspred.model import Model as Model
     from sspred.training import train as train, load_data as load_data, TrainingDiverged as TrainingDiverged
     from sspred.config import (TrainConfig as TrainConfig, ModelConfig as ModelConfig, ConvConfig as ConvConfig,
@@ -35,11 +35,11 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it, imported when the name is first used.
 _LAZY = {
-    # prediction (sspred.predictor)
-    "load": "sspred.predictor",
-    "Predictor": "sspred.predictor",
-    "Prediction": "sspred.predictor",
-    "write": "sspred.predictor",
+    # prediction (sspred.predict.api)
+    "load": "sspred.predict.api",
+    "Predictor": "sspred.predict.api",
+    "Prediction": "sspred.predict.api",
+    "write": "sspred.predict.api",
     "Model": "sspred.model",
     # training and evaluation (sspred.training, sspred.config, sspred.evaluation)
     "train": "sspred.training",

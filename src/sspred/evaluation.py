@@ -16,8 +16,9 @@ from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
 from sspred.io.find import data_label, resolve_data
 from sspred.io.formats import confidence_levels
-from sspred.model import Model, load_model
-from sspred.predict import LABELLED_CHAINS, predict_labelled
+from sspred.model import Model
+from sspred.predict.api import load
+from sspred.predict.batch import LABELLED_CHAINS, predict_labelled
 
 #: Bootstrap resamples of the chains for the 95% intervals.
 N_BOOTSTRAP = 1000
@@ -362,7 +363,7 @@ def _as_model(model) -> Model:
     if isinstance(getattr(model, "model", None), Model):
         return model.model
     if model is None or isinstance(model, (str, os.PathLike)):
-        return load_model(model)
+        return load(model).model
     raise TypeError(f"expected a Model, a Predictor or a model name or path, not {type(model).__name__}")
 
 

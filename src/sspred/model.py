@@ -301,10 +301,16 @@ def save_model(path: str | os.PathLike, header: dict, params: dict[str, np.ndarr
 
 
 def resolve(name_or_path: str | os.PathLike | None) -> Path:
-    """A built-in model's packaged file, or the given path."""
+    """A built-in model's packaged file, or the given path (None: the default model).
+
+    A str that is neither a built-in name nor an existing file raises ``ModelFileError`` saying both, so a
+    mistyped name reads as one, from every command and from ``sspred.load``.
+    """
     key = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
     if key in BUILTIN:
         return Path(str(resources.files("sspred.models") / BUILTIN[key]))
+    if isinstance(name_or_path, str) and not os.path.exists(key):
+        raise ModelFileError(f"{key}: model file not found, and no built-in model has that name ({', '.join(BUILTIN)})")
     return Path(key)
 
 

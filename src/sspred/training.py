@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 

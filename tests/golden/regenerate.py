@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 from sspred.io.fasta import parse_fasta
-from sspred.io.formats import WRITERS
-from sspred.model import load_model
-from sspred.predict import predict_batches
+from sspred.io.formats import make_writer
+from sspred.predict.api import load
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "sspred" / "examples" / "example.fasta"
@@ -27,14 +26,14 @@ CASES = [("default", "ss2"), ("default", "fasta"), ("accurate", "ss2"), ("accura
 
 
 def render(model_name: str, fmt: str, fasta: Path = EXAMPLE) -> str:
-    """What `sspred predict FASTA -m MODEL -f FMT` prints: the same parser, batching and writer."""
-    model = load_model(model_name)
+    """What `sspred predict FASTA -m MODEL -f FMT` prints: the same parser, prediction path and writer."""
+    predictor = load(model_name)
     out = io.StringIO()
-    writer = WRITERS[fmt](out, model_name=f"sspred {model.name}", states=model.states)
+    writer = make_writer(fmt, out, predictor.model_name, predictor.state_order)
     writer.begin()
-    for batch in predict_batches(model, parse_fasta(str(fasta))):
-        for rec, probs in batch:
-            writer.record(rec.id, rec.sequence, probs)
+    for batch in predictor.predict_batches(parse_fasta(str(fasta))):
+        for pred in batch:
+            writer.record(pred.id, pred.sequence, pred.probabilities)
     writer.end()
     return out.getvalue()
 

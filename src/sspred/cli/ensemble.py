@@ -10,7 +10,8 @@ import typer
 from sspred.cascade import ensemble as build_ensemble
 from sspred.cli.root import app
 from sspred.errors import InputError
-from sspred.model import load_model, save_model
+from sspred.model import save_model
+from sspred.predict.api import load
 
 
 @app.command()
@@ -25,11 +26,11 @@ def ensemble(
     """
     if len(models) < 2:
         raise typer.BadParameter("give two or more models", param_hint="MODELS")
-    loaded = [load_model(m) for m in models]
+    loaded = [load(m).model for m in models]
     try:
         header, params = build_ensemble(loaded, name or out.stem, sources=[m.name for m in loaded])
     except ValueError as exc:
         raise InputError(str(exc)) from None
     save_model(out, header, params)
-    load_model(out)  # the written file loads and predicts, or this fails before anyone relies on it
+    load(out)  # the written file loads and predicts, or this fails before anyone relies on it
     typer.echo(f"saved {out}: {len(header['members'])} members")

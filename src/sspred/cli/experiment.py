@@ -12,7 +12,6 @@ import typer
 from sspred import experiments
 from sspred.cli.common import DATA_DIR
 from sspred.cli.root import app
-from sspred.io import datasets
 
 
 @app.command()

@@ -9,7 +9,8 @@ import typer
 
 from sspred.cli.root import app, fail
 from sspred.io.textfile import atomic_output
-from sspred.model import BUILTIN, load_model
+from sspred.model import BUILTIN
+from sspred.predict.api import load
 
 #: What to install when the exporter's packages are missing (the "export" extra holds torch, onnx, onnxruntime).
 INSTALL_HINT = "pip install 'sspred[export]'"
@@ -27,7 +28,7 @@ def export(
     opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset of the graph (default: sspred.engines.torch.export.OPSET)."),
 ) -> None:
     """Write a model as an ONNX graph with dynamic batch and length axes (see src/sspred/models/README.md)."""
-    loaded = load_model(model)
+    loaded = load(model).model
     try:
         from sspred.engines.torch import export as exporter  # torch only on this command's path
 

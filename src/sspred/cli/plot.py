@@ -14,10 +14,9 @@ from sspred.cli.root import app
 from sspred.cli.common import DATA_DIR, warn
 from sspred.errors import InputError
 from sspred.io import datasets
-from sspred.io.fasta import parse_fasta
-from sspred.io.formats import confidence_levels
+from sspred.io.fasta import Record, parse_fasta
 from sspred.io.textfile import open_text
-from sspred.model import load_model
+from sspred.predict.api import load
 
 plot_app = typer.Typer(no_args_is_help=True, help="Draw PNG (or SVG/PDF) figures: prediction, history, confusion, calibration.")
 app.add_typer(plot_app, name="plot")
@@ -72,7 +71,7 @@ def prediction(
         raise typer.BadParameter("at least 10", param_hint="--per-row")
     if input is None and (truth is None or record is None):
         raise typer.BadParameter("give a FASTA file, or --truth and --record to draw a chain of a labelled set")
-    m = load_model(model)
+    predictor = load(model)
     if input is not None:
         rec = next((r for r in parse_fasta(input, warn=warn) if record is None or r.id == record), None)
         if rec is None:
@@ -91,15 +90,16 @@ def prediction(
             sequence, codes = chain.sequence, chain.codes
         elif chain.sequence.upper() != sequence.upper():
             raise InputError(f"record {rec_id!r}: the sequence differs from the labelled set's", path=truth)
-    probs = m.predict_proba(codes)
+    [pred] = next(predictor.predict_batches([Record(rec_id, "", sequence, codes)]))
+    probs, states = pred.probabilities, predictor.state_order
     if truth is not None:
-        labels = _truth_labels(chain, m.states)
+        labels = _truth_labels(chain, states)
         keep = labels >= 0
         if keep.any():
             q = 100 * np.mean(probs.argmax(axis=1)[keep] == labels[keep])
-            title_extra = f"  ·  {'Q8' if m.states == STATES8 else 'Q3'} {q:.1f}% on {int(keep.sum())} labelled residues"
-    fig_title = f"{rec_id} ({len(sequence)} residues), model {m.name}{title_extra}"
-    _draw(plots.plot_prediction, sequence, probs, m.states, truth=labels, confidence=confidence_levels(probs),
+            title_extra = f"  ·  {'Q8' if states == STATES8 else 'Q3'} {q:.1f}% on {int(keep.sum())} labelled residues"
+    fig_title = f"{rec_id} ({len(sequence)} residues), model {predictor.model_name}{title_extra}"
+    _draw(plots.plot_prediction, sequence, probs, states, truth=labels, confidence=pred.confidence,
           title=fig_title, per_row=per_row, out=out)
 
 
@@ -113,7 +113,7 @@ def history(
 
     items, states = [], set()
     for path in models:
-        m = load_model(path)
+        m = load(path).model
         hist = m.header.get("train", {}).get("history")
         if not hist or not hist.get("epochs"):
             raise InputError("model file holds no training history", path=path)

@@ -17,10 +17,9 @@ from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS, format_problem, make_writer
 from sspred.io.seen import SeenIds
-from sspred.model import BUILTIN, DEFAULT_MODEL
-from sspred.predict import BATCH_RESIDUES, predict_batches
-from sspred.predictor import load
-from sspred.tracks import track_names, track_values
+from sspred.model import BUILTIN
+from sspred.predict.api import load
+from sspred.predict.batch import BATCH_RESIDUES
 
 
 #: Duplicate-id warnings printed before the rest are only counted.
@@ -73,8 +72,8 @@ def predict(
         from sspred.cli.root import fail
 
         fail("give --dask-scheduler or --dask-local, not both")
-    m = load(model if model is not None else DEFAULT_MODEL).model
-    problem = format_problem(format, m.states, m.name)
+    predictor = load(model)
+    problem = format_problem(format, predictor.state_order, predictor.model_name)
     if problem:
         raise typer.BadParameter(problem, param_hint="--format")
     seen = SeenIds()  # bounded memory on a million-record file (docs/input-policy.md)
@@ -99,26 +98,25 @@ def predict(
                 warn(f"{input}: {duplicates[0]} duplicate record ids in all; only the first "
                      f"{MAX_DUPLICATE_WARNINGS} are named")
 
+        client = None
         if dask_scheduler or dask_local:
             try:
-                from sspred.dask_predict import connect, predict_records_dask
+                from sspred.predict.dask import connect
             except ImportError:  # pragma: no cover - dask is an optional extra
                 from sspred.cli.root import fail
 
                 fail("Dask is not installed; pip install 'sspred[dask]'")
             client = stack.enter_context(connect(dask_scheduler, dask_local))
-            stream = predict_records_dask(m, records(), client, batch_residues, heads=True)
-        else:
-            stream = predict_batches(m, records(), batch_residues, heads=True)
+        stream = predictor.predict_batches(records(), batch_residues, client)
         enabled = sys.stderr.isatty() if show_progress is None else show_progress
         handle = stack.enter_context(output(out))
         bar = stack.enter_context(progress(enabled, size, position))
-        first = m.heads.names[0]  # the states head
-        writer = make_writer(format, handle, m.name, m.states, track_names(m.heads.names))
+        writer = make_writer(format, handle, predictor.model_name, predictor.state_order, predictor.track_names,
+                             predictor.model_info)
         writer.begin()
         for batch in stream:
-            for rec, probs in batch:  # probs: {head name: (L, K_h)}
-                writer.record(rec.id, rec.sequence, probs[first], track_values(probs))
-            bar.update(len(batch), sum(len(rec.codes) for rec, _ in batch))
+            for pred in batch:
+                writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
+            bar.update(len(batch), sum(len(pred) for pred in batch))
         writer.end()
     skipped.report()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import typer
@@ -17,18 +18,6 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def single_threaded_blas() -> None:
-    """One BLAS thread per prediction: requests already run in parallel worker threads, and each forward pass is
-    small, so a multi-threaded BLAS per call only oversubscribes the cores (measured on a busy 2-core machine:
-    24 ms instead of 0.5 ms for one 185-residue chain)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        warn("threadpoolctl is not installed; BLAS may use many threads per request")
-        return
-    threadpool_limits(limits=1, user_api="blas")
-
-
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; the default is reachable from this machine only."),
@@ -40,12 +29,14 @@ def serve(
     max_sequences: int = typer.Option(Limits.max_sequences, "--max-sequences", min=1,
                                       help="Most sequences in one request."),
     log_level: str = typer.Option("info", "--log-level", help=f"uvicorn log level: {', '.join(LOG_LEVELS)}."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes, each with its own copy of the model; "
+                                "more than one serves on more cores."),
 ) -> None:
     """Serve predictions over HTTP: a page at / and a JSON/FASTA API at /api/predict (schema at /openapi.json)."""
     try:
         import uvicorn
 
-        from sspred.serve import create_app
+        from sspred.serve.app import WORKER_APP, create_app, single_threaded_blas, worker_environment
     except ImportError as exc:
         raise typer.BadParameter(f"the web service needs the serve extra: pip install 'sspred[serve]' ({exc})",
                                  param_hint="serve") from None
@@ -53,11 +44,21 @@ def serve(
     if log_level not in LOG_LEVELS:
         raise typer.BadParameter(f"choose from {', '.join(LOG_LEVELS)}", param_hint="--log-level")
     limits = Limits(max_request_bytes=max_request_bytes, max_residues=max_residues, max_sequences=max_sequences)
+    # Loaded here even for several workers: a bad model fails now, in one line, before any worker starts.
     application = create_app(model=model, limits=limits)
-    single_threaded_blas()
+    if not single_threaded_blas():
+        warn("threadpoolctl is not installed; BLAS may use many threads per request")
     if host not in LOOPBACK:
         warn(f"binding to {host}: the service is reachable from other machines")
-    typer.echo(f"sspred: serving model {application.state.model.name!r} on http://{host}:{port}/ "
+    typer.echo(f"sspred: serving model {application.state.predictor.model_name!r} on http://{host}:{port}/ "
                f"(limits: {limits.max_request_bytes:,} bytes, {limits.max_residues:,} residues, "
-               f"{limits.max_sequences:,} sequences per request)", err=True)
-    uvicorn.run(application, host=host, port=port, log_level=log_level, server_header=False)
+               f"{limits.max_sequences:,} sequences per request; {workers} worker process"
+               f"{'es' if workers > 1 else ''})", err=True)
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level=log_level, server_header=False)
+        return
+    # uvicorn starts each worker from an import string; the model and limits reach it through the environment.
+    del application
+    os.environ.update(worker_environment(model, limits))
+    uvicorn.run(WORKER_APP, factory=True, workers=workers, host=host, port=port, log_level=log_level,
+                server_header=False)

@@ -15,6 +15,14 @@ A record's header line is followed by ``# sspred id: <id>`` (``ID_COMMENT``), so
 file of several records say which record they are; readers that skip '#' lines read the rest as
 PSIPRED's layout. Several records are concatenated, each with its own header.
 
+JSON has one shape, written by ``JsonWriter`` alone, for ``sspred predict -f json``, the web service's
+answers (``sspred.serve.schemas.PredictResponse``) and ``Prediction.to_dict`` (one item, ``prediction_json``)::
+
+    {"model": {"name", "states", "window", "checksum", "trained_on", "sspred_version"},
+     "states": "CHE",
+     "predictions": [{"id", "sequence", "states", "confidence", "probabilities"}, ...],
+     "warnings": [...]}
+
 JSON and TSV also carry the tracks of a multi-task model's extra heads (``sspred.tracks``): TSV columns
 ``p_disorder`` and ``conservation`` after the probability columns, JSON lists ``disorder`` and
 ``conservation``; a writer made with no tracks writes exactly the single-head layout.
@@ -92,6 +100,23 @@ def track_json(name: str, values: np.ndarray) -> list:
     return _JSON_TRACK[TRACKS[name].kind](np.asarray(values))
 
 
+def prediction_json(rec_id: str, sequence: str, probs: np.ndarray, states: str,
+                    tracks: Mapping[str, np.ndarray] | None = None) -> dict:
+    """One item of the JSON ``predictions`` list: id, sequence, states (one letter per residue), confidence (the
+    .horiz digits), probabilities (L lists of K floats in ``states`` order, rounded to ``PROB_DECIMALS``), then
+    each track of ``tracks`` (``track_json``), in ``sspred.tracks.TRACKS`` order.
+
+    >>> prediction_json("x", "MK", np.array([[0.9, 0.05, 0.05], [0.3, 0.6, 0.1]], dtype=np.float32), "CHE")
+    {'id': 'x', 'sequence': 'MK', 'states': 'CH', 'confidence': '83', 'probabilities': [[0.9, 0.05, 0.05], [0.3, 0.6, 0.1]]}
+    """
+    item = {"id": rec_id, "sequence": sequence, "states": states_of(probs, states),
+            "confidence": confidence_digits(probs),
+            # float64 first: a float32 value is printed as the nearest JSON number, then rounded
+            "probabilities": np.round(probs.astype(np.float64), PROB_DECIMALS).tolist()}
+    item.update({t: track_json(t, tracks[t]) for t in TRACKS if tracks and t in tracks})
+    return item
+
+
 def states_of(probs: np.ndarray, states: str) -> str:
     letters = np.frombuffer(states.encode("ascii"), dtype=np.uint8)
     return letters[probs.argmax(axis=1)].tobytes().decode("ascii")
@@ -99,14 +124,20 @@ def states_of(probs: np.ndarray, states: str) -> str:
 
 class Writer:
     """Streaming writer protocol. ``tracks`` names the per-residue tracks (``sspred.tracks.TRACKS``) each
-    record brings in ``record``'s ``extras``; formats without room for them (ss2, horiz, fasta) ignore them."""
+    record brings in ``record``'s ``extras``; formats without room for them (ss2, horiz, fasta) ignore them.
+    ``model_info`` is the model's description for formats that carry one (JSON's "model" object:
+    ``Predictor.model_info``); without it, the name and states alone. ``warnings`` are notes on the input that a
+    format with room for them (JSON) writes at the end."""
 
-    def __init__(self, out: IO[str], model_name: str, states: str = STATES3, tracks: Sequence[str] = ()):
+    def __init__(self, out: IO[str], model_name: str, states: str = STATES3, tracks: Sequence[str] = (),
+                 model_info: Mapping | None = None):
         unknown = [t for t in tracks if t not in TRACKS]
         if unknown:
             raise ValueError(f"unknown tracks {unknown}; known: {', '.join(TRACKS)}")
         self.out, self.model_name, self.states = out, model_name, states
         self.tracks = tuple(t for t in TRACKS if t in tracks)  # always in TRACKS order
+        self.model_info = dict(model_info) if model_info is not None else {"name": model_name, "states": states}
+        self.warnings: list[str] = []
 
     def begin(self) -> None:
         pass
@@ -166,24 +197,22 @@ class FastaWriter(Writer):
 
 
 class JsonWriter(Writer):
-    """One JSON document: {"model": ..., "states": ..., "predictions": [{id, sequence, prediction, probabilities}]};
-    each prediction also lists its tracks (``disorder``: floats, ``conservation``: ints 1-9) when the writer
-    has them."""
+    """One JSON document (the module docstring's shape): {"model": model_info, "states": ..., "predictions":
+    [``prediction_json`` per record, one per line], "warnings": [...]}; each prediction also lists its tracks
+    (``disorder``: floats, ``conservation``: ints 1-9) when the writer has them."""
 
     def begin(self):
-        self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_name), json.dumps(self.states)))
+        self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_info), json.dumps(self.states)))
         self.first = True
 
     def record(self, rec_id, sequence, probs, extras=None):
-        item = {"id": rec_id, "sequence": sequence, "prediction": states_of(probs, self.states),
-                "probabilities": np.round(probs.astype(np.float64), PROB_DECIMALS).tolist()}
-        for t, values in zip(self.tracks, self._extras(rec_id, sequence, extras)):
-            item[t] = track_json(t, values)
+        item = prediction_json(rec_id, sequence, probs, self.states,
+                               dict(zip(self.tracks, self._extras(rec_id, sequence, extras))))
         self.out.write(("\n" if self.first else ",\n") + json.dumps(item))
         self.first = False
 
     def end(self):
-        self.out.write("\n]}\n")
+        self.out.write('\n], "warnings": %s}\n' % json.dumps(self.warnings))
 
 
 class TsvWriter(Writer):
@@ -216,26 +245,32 @@ WRITERS: dict[str, type[Writer]] = {
 }
 
 
-def make_writer(fmt: str, handle: IO[str], model_name: str, states: str, tracks: Sequence[str] = ()) -> Writer:
+def make_writer(fmt: str, handle: IO[str], model_name: str, states: str, tracks: Sequence[str] = (),
+                model_info: Mapping | None = None) -> Writer:
     """The ``fmt`` writer on ``handle`` for model ``model_name``'s predictions over ``states`` and its ``tracks``
     (``sspred.tracks.track_names`` of its heads): its headers name the model as every sspred output does
-    ("# PSIPRED HFORMAT (sspred default)")."""
-    return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states, tracks=tracks)
+    ("# PSIPRED HFORMAT (sspred default)"); JSON's "model" object is ``model_info`` (``Predictor.model_info``)."""
+    return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states, tracks=tracks,
+                        model_info=model_info if model_info is not None else {"name": model_name, "states": states})
 
 
-def format_problem(fmt: str, states: str, model_name: str) -> str | None:
+def format_problem(fmt: str, states: str, model_name: str, offered: Sequence[str] = tuple(WRITERS)) -> str | None:
     """Why format ``fmt`` cannot hold the predictions of model ``model_name`` over ``states``, or None:
-    the one check behind ``sspred predict --format`` and ``sspred.write``.
+    the one check behind ``sspred predict --format``, ``sspred.write`` and the web service, which
+    ``offered`` fewer formats (the advice names only those).
 
     >>> format_problem("ss2", "HGIEBTSC", "q8")
     "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use horiz, fasta, json or tsv)"
+    >>> format_problem("ss2", "HGIEBTSC", "q8", offered=("json", "ss2", "horiz"))
+    "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use json or horiz)"
     >>> format_problem("horiz", "HGIEBTSC", "q8") is None
     True
     """
-    if fmt not in WRITERS:
-        return f"unknown format {fmt!r}; choose from {', '.join(WRITERS)}"
+    if fmt not in WRITERS or fmt not in offered:
+        return f"unknown format {fmt!r}; choose from {', '.join(offered)}"
     if getattr(WRITERS[fmt], "three_state_only", False) and len(states) != len(STATES3):
-        others = [name for name, w in WRITERS.items() if not getattr(w, "three_state_only", False)]
+        others = [name for name in offered if not getattr(WRITERS[name], "three_state_only", False)]
+        use = f"{', '.join(others[:-1])} or {others[-1]}" if len(others) > 1 else others[0]
         return (f"the {fmt} format holds 3-state predictions; model {model_name!r} predicts {len(states)} states "
-                f"(use {', '.join(others[:-1])} or {others[-1]})")
+                f"(use {use})")
     return None

@@ -117,15 +117,15 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]
 
 
 def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
-    """The JSON document of JsonWriter: {"model", "states", "predictions": [{id, sequence, prediction, probabilities}]}."""
+    """The JSON document of JsonWriter (and of the web service): {"model": {"name", ...}, "states",
+    "predictions": [{id, sequence, states, confidence, probabilities}], "warnings"}."""
     try:
         doc = json.load(handle)
-        model = doc["model"]
-        return [PredictionRecord(p["id"], p["sequence"], p["prediction"],
+        model = doc["model"]["name"]
+        return [PredictionRecord(p["id"], p["sequence"], p["states"],
                            np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
-                           model=model, **{name: _track(  # type: ignore[arg-type]  # disorder, conservation: arrays
-                                           name, p[name], len(p["sequence"]))
-                                           for name in TRACKS if name in p})
+                           p["confidence"], model=model, **{name: _track(name, p[name], len(p["sequence"]))
+                                                            for name in TRACKS if name in p})
                 for p in doc["predictions"]]
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise InputError(f"not an sspred JSON prediction file ({type(exc).__name__}: {exc})", path=path) from None

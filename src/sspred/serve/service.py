@@ -3,25 +3,24 @@
 Plain functions over plain data, so they test without a server and run in a
 worker thread, off the event loop. Validation is the library's (``parse_fasta``,
 ``sequence_record``); this module only turns its ``InputError`` into words for people
-who paste sequences into a page, and enforces the per-request limits.
+who paste sequences into a page, and enforces the per-request limits. Prediction and
+output are the library's too: a request's records go through ``Predictor.predict_batches``
+in one batched pass, as ``sspred predict`` does, and every answer is written by
+``sspred.io.formats``' writers, so the service's JSON is the CLI's, number for number.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
-import json
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Protocol, cast
+from typing import Iterable, Sequence
 
-import numpy as np
-
-from sspred import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record, parse_fasta
 from sspred.io.sequences import sequence_record
-from sspred.io.formats import PROB_DECIMALS, confidence_digits, make_writer, states_of, track_json
-from sspred.alphabet import STATES3
-from sspred.tracks import track_names, track_values
+from sspred.io.formats import make_writer
+from sspred.predict.api import Prediction, Predictor
 
 #: Name used for the "file" in error messages about a request body.
 SOURCE = "input"
@@ -66,22 +65,6 @@ class LimitExceeded(Exception):
     def to_dict(self) -> dict:
         return {"type": "limit_exceeded", "limit": self.limit, "maximum": self.maximum,
                 "actual": self.actual, "message": self.message}
-
-
-class ServedModel(Protocol):
-    """What the service needs of a model (sspred.model.Model has it). A model that also has ``heads`` and
-    ``predict_heads`` (sspred.model.Model does) serves the tracks of its extra heads (``sspred.tracks``)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def states(self) -> str: ...
-
-    @property
-    def header(self) -> dict: ...
-
-    def predict_proba(self, codes: np.ndarray) -> np.ndarray: ...
 
 
 #: Plain-words advice for each library input error, keyed by the start of its message.
@@ -150,6 +133,11 @@ def check_body_size(size: int, limits: Limits) -> None:
                             f"Split the input into smaller batches.")
 
 
+def _upper(rec: Record) -> Record:
+    """The record with its residues in upper case: the service answers with the residues it predicted, cleaned."""
+    return rec if rec.sequence.isupper() else dataclasses.replace(rec, sequence=rec.sequence.upper())
+
+
 def records_from_text(text: str, limits: Limits) -> tuple[list[Record], list[str]]:
     """Records of a FASTA text, or of one bare pasted sequence (no '>' anywhere), and any warnings."""
     warnings: list[str] = []
@@ -162,7 +150,7 @@ def records_from_text(text: str, limits: Limits) -> tuple[list[Record], list[str
     # newline=None turns CRLF and lone CR into "\n", as files are read.
     for rec in parse_fasta(io.StringIO(text, newline=None), warn=warnings.append, path=SOURCE):
         counter.add(len(rec))
-        records.append(rec)
+        records.append(_upper(rec))
     return records, [w.removeprefix(f"{SOURCE}: ") for w in warnings]
 
 
@@ -173,7 +161,7 @@ def records_from_pairs(pairs: Iterable[tuple[str, str]], limits: Limits) -> list
     for rec_id, raw in pairs:
         rec = sequence_record(rec_id, raw, path=SOURCE)
         counter.add(len(rec))
-        records.append(rec)
+        records.append(_upper(rec))
     return records
 
 
@@ -189,59 +177,21 @@ def nucleotide_warnings(records: list[Record]) -> list[str]:
     return out
 
 
-def model_info(model: ServedModel) -> dict:
-    header = model.header
-    return {"name": model.name, "states": model.states, "window": int(header["model"]["window"]),
-            "checksum": header.get("checksum", ""), "trained_on": header.get("train", {}).get("data"),
-            "sspred_version": __version__}
+def predict(predictor: Predictor, records: list[Record]) -> list[Prediction]:
+    """A request's predictions, in order: its records in one batched pass (``Predictor.predict_batches``,
+    the path of ``sspred predict``; a request past ``BATCH_RESIDUES`` residues takes several), every head at once."""
+    return [pred for batch in predictor.predict_batches(records) for pred in batch]
 
 
-def served_tracks(model: ServedModel) -> tuple[str, ...]:
-    """The tracks the model's extra heads give (``sspred.tracks.track_names``); () for a single-head model, or
-    one that offers only ``predict_proba``."""
-    heads = getattr(model, "heads", None)
-    return track_names(heads.names) if heads is not None else ()
-
-
-def predict(model: ServedModel, records: list[Record]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """Per record: its (L, K) states probabilities and its tracks' (L,) values ({} without extra heads).
-
-    A model with tracks runs once over all records (``predict_heads``: every head from one pass); one
-    without runs per record through ``predict_proba``, as the service always has."""
-    if not served_tracks(model):
-        return [(model.predict_proba(rec.codes), {}) for rec in records]
-    multi = cast(Any, model)  # served_tracks: it has heads and predict_heads
-    first = multi.heads.names[0]  # the states head
-    return [(out[first], track_values(out)) for out in multi.predict_heads([rec.codes for rec in records])]
-
-
-def render_json(model: ServedModel, records: list[Record], predicted: list[tuple[np.ndarray, dict]],
-                warnings: list[str]) -> bytes:
-    preds = []
-    for rec, (p, tracks) in zip(records, predicted):
-        item = {"id": rec.id, "sequence": rec.sequence.upper(), "states": states_of(p, model.states),
-                "confidence": confidence_digits(p),
-                "probabilities": np.round(p.astype(np.float64), PROB_DECIMALS).tolist()}
-        item.update({name: track_json(name, values) for name, values in tracks.items()})
-        preds.append(item)
-    return json.dumps({"model": model_info(model), "states": model.states, "predictions": preds,
-                       "warnings": warnings}, separators=(",", ":")).encode()
-
-
-def render_text(fmt: str, model: ServedModel, records: list[Record],
-                predicted: list[tuple[np.ndarray, dict]]) -> bytes:
+def render(fmt: str, predictor: Predictor, predictions: list[Prediction], warnings: Sequence[str] = ()) -> bytes:
+    """The answer's body in ``fmt`` (json, ss2 or horiz), written by the CLI's writer for that format; JSON
+    also carries ``warnings``, notes on the input."""
     out = io.StringIO()
-    writer = make_writer(fmt, out, model.name, model.states, served_tracks(model))
+    writer = make_writer(fmt, out, predictor.model_name, predictor.state_order, predictor.track_names,
+                         predictor.model_info)
+    writer.warnings.extend(warnings)
     writer.begin()
-    for rec, (p, tracks) in zip(records, predicted):
-        writer.record(rec.id, rec.sequence.upper(), p, tracks)
+    for pred in predictions:
+        writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
     writer.end()
     return out.getvalue().encode()
-
-
-def format_problem(fmt: str, model: ServedModel) -> str | None:
-    """Why ``fmt`` cannot hold this model's predictions, or None."""
-    if fmt == "ss2" and model.states != STATES3:
-        return (f"The .ss2 format holds 3-state (H/E/C) predictions only, and this server's model predicts "
-                f"{len(model.states)} states. Ask for horiz or json instead.")
-    return None

@@ -18,7 +18,7 @@ import numpy as np
 
 from sspred.io.fasta import Record
 from sspred.model import Model
-from sspred.predict import BATCH_RESIDUES, record_batches
+from sspred.predict.batch import BATCH_RESIDUES, record_batches
 
 #: Models already compiled in this worker process, keyed by their weights' checksum.
 _WORKER_MODELS: dict[str, Model] = {}

@@ -1,10 +1,11 @@
-"""Prediction from Python: a loaded model (``Predictor``) and what it returns (``Prediction``).
+"""The front door of prediction: a loaded model (``Predictor``) and what it returns (``Prediction``).
 
-The same path as ``sspred predict``: input is validated record by record as the
-CLI validates a FASTA file (``sspred.io.sequences``), predicted in batches of
-about ``sspred.predict.BATCH_RESIDUES`` residues on a worker thread
-(``predict_batches``), and written by the CLI's own writers
-(``sspred.io.formats.WRITERS``), so a prediction here is the one the CLI writes.
+Every caller predicts through a ``Predictor``: ``sspred predict`` (locally or on a Dask cluster), the web
+service, the benchmarks and a notebook; evaluation loads through ``load``. ``load`` resolves a model's name or file once
+(``sspred.model.resolve``). ``Predictor.predict_batches`` is the one path from validated records to
+predictions: batches of about ``sspred.predict.batch.BATCH_RESIDUES`` residues, each predicted in one pass on a
+worker thread. Output goes through the CLI's own writers (``sspred.io.formats.WRITERS``), so a prediction here
+is the one the CLI writes, and ``Prediction.to_dict`` is one record of the JSON every sspred output shares.
 
 >>> import sspred
 >>> p = sspred.load("fast")
@@ -18,19 +19,20 @@ from __future__ import annotations
 import io
 import itertools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from sspred.errors import ModelFileError
-from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, states_of
+from sspred import __version__
+from sspred.io.fasta import Record
+from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
 from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
-from sspred.model import BUILTIN, DEFAULT_MODEL, Model, load_model, resolve
-from sspred.predict import predict_batches
-from sspred.tracks import TRACKS, track_values
+from sspred.model import DEFAULT_MODEL, Model, load_model
+from sspred.predict import batch
+from sspred.tracks import TRACKS, track_names, track_values
 
 #: The format ``write`` uses when none is given: the CLI's default.
 DEFAULT_FORMAT = "horiz"
@@ -41,8 +43,9 @@ class Prediction:
     """One sequence's prediction: per-residue states, probabilities and PSIPRED confidence.
 
     ``probabilities`` is (L, K) float32 with columns in ``state_order`` (the
-    predictor's ``states``: "CHE", or "HGIEBTSC" for an 8-state model);
-    ``model_name`` is the model's name, as the output headers show it.
+    predictor's ``state_order``: "CHE", or "HGIEBTSC" for an 8-state model);
+    ``model_name`` is the model's name, as the output headers show it, and ``model_info`` the
+    description of the model that JSON output carries (``Predictor.model_info``).
     A multi-task model's extra heads fill ``disorder`` ((L,) float32 P(disordered)) and
     ``conservation`` ((L,) int, the most probable ConSurf class 1-9); both are None for a
     model without that head.
@@ -64,6 +67,7 @@ class Prediction:
     model_name: str
     disorder: np.ndarray | None = None
     conservation: np.ndarray | None = None
+    model_info: Mapping | None = field(default=None, repr=False)
 
     @cached_property
     def states(self) -> str:
@@ -93,23 +97,20 @@ class Prediction:
         return f"Prediction(id={self.id!r}, length={len(self.sequence)}, states={self.states[:30]!r}{'...' * (len(self) > 30)})"
 
     def to_dict(self) -> dict:
-        """Plain data for JSON: id, sequence, states, probabilities (L lists of K floats), confidence (L ints),
-        and, when the model has those heads, disorder (L floats) and conservation (L ints 1-9).
+        """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the web
+        service): id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists
+        of K floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
+        disorder (L floats) and conservation (L ints 1-9). The full-precision values are ``probabilities`` and
+        ``tracks``.
 
         >>> import json, sspred
         >>> d = sspred.load("fast").predict("MKV")[0].to_dict()
-        >>> len(d["probabilities"]), len(d["probabilities"][0]), len(d["confidence"]), d["id"]
-        (3, 3, 3, 'seq1')
+        >>> len(d["probabilities"]), len(d["probabilities"][0]), d["confidence"], d["id"]
+        (3, 3, '989', 'seq1')
         >>> json.loads(json.dumps(d)) == d
         True
         """
-        out = {"id": self.id, "sequence": self.sequence, "states": self.states,
-               "probabilities": self.probabilities.astype(np.float64).tolist(),
-               "confidence": self.confidence.tolist()}
-        # float64 first, as the probabilities: float32 values become the nearest JSON numbers
-        out.update({name: values.astype(np.float64 if values.dtype.kind == "f" else np.int64).tolist()
-                    for name, values in self.tracks.items()})
-        return out
+        return prediction_json(self.id, self.sequence, self.probabilities, self.state_order, self.tracks)
 
     def to_dataframe(self):
         """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...,
@@ -148,12 +149,12 @@ class Prediction:
 class Predictor:
     """A loaded model, ready to predict: ``sspred.load(name_or_path)`` makes one.
 
-    ``name`` is the model's name, ``states`` the order of the probability columns
-    ("CHE", or "HGIEBTSC" for q8), ``model`` the underlying ``sspred.Model``.
+    ``model_name`` is the model's name, ``state_order`` the order of the probability columns
+    ("CHE", or "HGIEBTSC" for q8), as a ``Prediction`` names them; ``model`` the underlying ``sspred.Model``.
 
     >>> import sspred
     >>> p = sspred.load("default")
-    >>> p.name, p.states
+    >>> p.model_name, p.state_order
     ('default', 'CHE')
     >>> [pr.id for pr in p.predict(["MKTAYIAKQR", "GSHMLE"])]
     ['seq1', 'seq2']
@@ -161,19 +162,43 @@ class Predictor:
 
     def __init__(self, model: Model):
         self.model = model
+        self._info: dict | None = None
 
     @property
-    def name(self) -> str:
+    def model_name(self) -> str:
         """The model's name: the built-in name, or the one its file records."""
         return self.model.name
 
     @property
-    def states(self) -> str:
+    def state_order(self) -> str:
         """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model."""
         return self.model.states
 
+    @property
+    def track_names(self) -> tuple[str, ...]:
+        """The per-residue tracks the model's extra heads give (``sspred.tracks``), the keys of each
+        ``Prediction.tracks``; () for a single-head model."""
+        return track_names(self.model.heads.names)
+
+    @property
+    def model_info(self) -> dict:
+        """What JSON output says of the model (its "model" object): name, states, window, checksum (SHA-256
+        of the weights: this exact version), trained_on and the sspred version predicting.
+
+        >>> import sspred
+        >>> info = sspred.load("fast").model_info
+        >>> sorted(info), info["name"], info["window"]
+        (['checksum', 'name', 'sspred_version', 'states', 'trained_on', 'window'], 'fast', 13)
+        """
+        if self._info is None:
+            header = self.model.header
+            self._info = {"name": self.model_name, "states": self.state_order, "window": self.model.window,
+                          "checksum": header.get("checksum", ""), "trained_on": header.get("train", {}).get("data"),
+                          "sspred_version": __version__}
+        return self._info
+
     def __repr__(self) -> str:
-        return f"Predictor(name={self.name!r}, states={self.states!r})"
+        return f"Predictor(model_name={self.model_name!r}, state_order={self.state_order!r})"
 
     def predict(self, sequences) -> list[Prediction]:
         """Predictions for ``sequences``, in input order.
@@ -199,7 +224,7 @@ class Predictor:
         """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
 
         Memory stays bounded as in ``sspred predict``: a file is read as the predictions are
-        taken, about ``sspred.predict.BATCH_RESIDUES`` residues at a time, the next batch predicted
+        taken, about ``sspred.predict.batch.BATCH_RESIDUES`` residues at a time, the next batch predicted
         on a worker thread while the caller handles this one.
 
         >>> import sspred
@@ -207,13 +232,39 @@ class Predictor:
         >>> [(pr.id, len(pr)) for pr in it]
         [('a', 3), ('b', 4)]
         """
-        name, order = self.name, self.states
+        for predictions in self.predict_batches(records(sequences)):
+            yield from predictions
+
+    def predict_batches(self, recs: Iterable[Record], max_residues: int | None = None,
+                        client=None) -> Iterator[list[Prediction]]:
+        """The one prediction path: validated records (``sspred.io.sequences.records``, ``parse_fasta``) in,
+        their predictions out, one list per batch of about ``max_residues`` residues (default
+        ``sspred.predict.batch.BATCH_RESIDUES``), in input order.
+
+        Each batch is one pass of the network (every head at once), predicted on a worker thread while the
+        caller handles the last one; with a ``dask.distributed`` ``client`` (``sspred.predict.dask.connect``),
+        on the cluster instead. A record's prediction does not depend on the batch it falls in, so the
+        CLI, the web service and ``predict`` give the same numbers.
+
+        >>> import sspred
+        >>> from sspred.io.sequences import records
+        >>> [[pr.id for pr in b] for b in sspred.load("fast").predict_batches(records(["MKV", "GSHM"]), 3)]
+        [['seq1'], ['seq2']]
+        """
+        max_residues = max_residues or batch.BATCH_RESIDUES
+        if client is None:
+            stream = batch.predict_batches(self.model, recs, max_residues, heads=True)
+        else:
+            from sspred.predict.dask import predict_records_dask  # dask is an optional extra
+
+            stream = predict_records_dask(self.model, recs, client, max_residues, heads=True)
+        name, order, info = self.model_name, self.state_order, self.model_info
         first = self.model.heads.names[0]  # the states head
         # heads=True: one pass of the network per batch gives the states and every extra head's probabilities
-        for batch in predict_batches(self.model, records(sequences), heads=True):
-            for rec, out in batch:  # out: {head name: (L, K_h)}
-                yield Prediction(rec.id, rec.sequence, np.asarray(out[first], dtype=np.float32), order, name,
-                                 **track_values(out))
+        for pairs in stream:
+            yield [Prediction(rec.id, rec.sequence, np.asarray(out[first], dtype=np.float32), order, name,
+                              **track_values(out), model_info=info)
+                   for rec, out in pairs]  # out: {head name: (L, K_h)}
 
     def to_torch(self):
         """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K), or for a model with
@@ -226,23 +277,21 @@ class Predictor:
         return to_torch(self.model)
 
 
-def load(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Predictor:
-    """A Predictor for a built-in model ("default", "accurate", "fast", "q8") or a model file.
+def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL) -> Predictor:
+    """A Predictor for a built-in model ("default", "accurate", "fast", "q8") or a model file; None is the
+    default model. The one place a model's name is resolved (``sspred.model.resolve``).
 
     A missing, corrupt or foreign model file raises ``sspred.ModelFileError``.
 
     >>> import sspred
-    >>> sspred.load("q8").states
+    >>> sspred.load("q8").state_order
     'HGIEBTSC'
     >>> sspred.load("nosuch")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     sspred.errors.ModelFileError: nosuch: model file not found, and no built-in model has that name (default, ...)
     """
-    if isinstance(name_or_path, str) and name_or_path not in BUILTIN and not os.path.exists(name_or_path):
-        raise ModelFileError(f"{name_or_path}: model file not found, and no built-in model has that name "
-                             f"({', '.join(BUILTIN)})")
-    return Predictor(load_model(resolve(name_or_path)))
+    return Predictor(load_model(name_or_path))
 
 
 def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike | IO[str],
@@ -279,7 +328,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
 
 def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: str) -> int:
     tracks = tuple(first.tracks)
-    writer = make_writer(fmt, handle, first.model_name, first.state_order, tracks)
+    writer = make_writer(fmt, handle, first.model_name, first.state_order, tracks, first.model_info)
     writer.begin()
     count = 0
     for pred in itertools.chain([first], rest):
