@@ -44,7 +44,6 @@ from sspred.config import ConvConfig, TrainConfig
 from sspred.io import datasets
 from sspred.model import Model, load_model
 from sspred.splits import without_leaks
-from sspred.unirep import weights as uw
 from sspred.unirep.states import Spec, cached_features, extractor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

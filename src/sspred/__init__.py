@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     # In the order of _LAZY below, which the API reference follows.
     from sspred.predict.api import load as load, Predictor as Predictor, Prediction as Prediction, write as write
     from sspred.model import Model as Model
-    from sspred.training import train as train, load_data as load_data, TrainingDiverged as TrainingDiverged
+    from sspred.training import train as train, TrainingDiverged as TrainingDiverged
+    from sspred.io.find import load_data as load_data
     from sspred.config import (TrainConfig as TrainConfig, ModelConfig as ModelConfig, ConvConfig as ConvConfig,
                                ConfigError as ConfigError)
     from sspred.evaluation import evaluate as evaluate, Scores as Scores

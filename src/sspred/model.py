@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 from importlib import resources
 from pathlib import Path
 
@@ -152,7 +152,7 @@ class Model:
     header: dict
     params: dict[str, np.ndarray]
     _members: list[Member] | None = field(default=None, repr=False)
-    _extractors: dict | None = field(default=None, repr=False)
+    _extractors: dict[str, Any] | None = field(default=None, repr=False)
     _device: str | None = field(default=None, repr=False)
     #: A folder where UniRep states of the chains predicted are cached (float16, memory-mapped; what training
     #: reads), for scoring the same sets again and again; None: computed afresh in float32 at every call.
@@ -221,7 +221,7 @@ class Model:
         feats = self.member_features([codes])
         return _mean([_states(m, m.predict_proba(codes, feats[i])) for i, m in enumerate(self.members)])
 
-    def feature_extractors(self) -> dict[str, object]:
+    def feature_extractors(self) -> dict[str, Any]:
         """One UniRep extractor (sspred.unirep.states.Extractor) per feature entry the members name, keyed by
         the entry; built once, on ``feature_device`` (None: the NumPy engine), with the installed weights checked
         against each entry's sha256. MissingWeights or WrongWeights (ModelFileError) otherwise."""

@@ -175,7 +175,7 @@ def train(
     if run.main:
         typer.echo(run.describe(), err=True)
     try:
-        model: Model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
+        trained: Model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
     except TrainingDiverged as exc:
         from sspred.cli.root import fail
 
@@ -185,7 +185,7 @@ def train(
                    err=True)
     if not run.main:
         _leave_distributed()
-    model.save(out)
+    trained.save(out)
     history = run.history
     assert history is not None  # fit sets it
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}

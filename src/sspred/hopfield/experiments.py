@@ -74,9 +74,9 @@ def capacity_experiment(n_units: int, loads, rng: np.random.Generator, trials: i
             m_clean.append(overlap(s, starts))
             s, _ = recall_async(w, corrupt(starts, flip, rng), rng)
             m_cued.append(overlap(s, starts))
-        m_clean, m_cued = np.concatenate(m_clean), np.concatenate(m_cued)
-        clean[j], cued[j], perfect[j] = m_clean.mean(), m_cued.mean(), np.concatenate(exact).mean()
-        ok_clean[j], ok_cued[j] = (m_clean >= RETRIEVED).mean(), (m_cued >= RETRIEVED).mean()
+        all_clean, all_cued = np.concatenate(m_clean), np.concatenate(m_cued)
+        clean[j], cued[j], perfect[j] = all_clean.mean(), all_cued.mean(), np.concatenate(exact).mean()
+        ok_clean[j], ok_cued[j] = (all_clean >= RETRIEVED).mean(), (all_cued >= RETRIEVED).mean()
     return CapacityResult(n_units, loads, flip, clean, cued, perfect, ok_clean, ok_cued,
                           crossing(loads, ok_clean, 0.5))
 

@@ -9,7 +9,7 @@ by its own shipped list.
 from __future__ import annotations
 
 import os
-from typing import Sequence, Union
+from typing import Sequence, Union, cast
 
 from sspred.io import datasets
 from sspred.io.datasets import Chain
@@ -37,9 +37,9 @@ def _is_named(data: Data) -> bool:
 
 def data_names(data: Data) -> list[str] | None:
     """The set names or files ``data`` gives (one, or several for a multi-task pool), or None for chains."""
-    if _is_named(data):
+    if isinstance(data, (str, os.PathLike)):  # _is_named, spelt out for the type checker
         return [str(data)]
-    items = list(data)
+    items: list = list(data)
     if items and all(_is_named(d) for d in items):
         return [str(d) for d in items]
     return None
@@ -49,7 +49,7 @@ def data_label(data: Data) -> str:
     """What a model file, checkpoint or report records as the data: the set names or paths (joined by '+'),
     or a count of chains."""
     names = data_names(data)
-    return "+".join(names) if names is not None else f"<{len(data)} chains>"
+    return "+".join(names) if names is not None else f"<{len(cast(Sequence[Chain], data))} chains>"
 
 
 def data_parts(data: Data, split: str, data_dir: str | os.PathLike | None = None
@@ -58,7 +58,7 @@ def data_parts(data: Data, split: str, data_dir: str | os.PathLike | None = None
     its name, each of several names in turn; or (None, the chains given)."""
     names = data_names(data)
     if names is None:
-        return [(None, list(data))]
+        return [(None, list(cast(Sequence[Chain], data)))]
     return [(name, load_data(name, split, data_dir)) for name in names]
 
 

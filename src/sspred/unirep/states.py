@@ -66,7 +66,9 @@ class Spec:
 def padded_groups(lengths: np.ndarray, max_rows: int, order: np.ndarray) -> list[np.ndarray]:
     """Chain indices in ``order`` (longest first) grouped so that each group padded to its longest chain,
     chains x steps, stays within ``max_rows`` (a longer chain goes alone)."""
-    groups, current, longest = [], [], 0
+    groups: list[np.ndarray] = []
+    current: list[int] = []
+    longest = 0
     for i in order:
         longest_if = max(longest, int(lengths[i]))
         if current and (len(current) + 1) * longest_if > max_rows:

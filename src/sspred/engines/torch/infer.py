@@ -50,4 +50,4 @@ class TorchChains:
                 probs = self._softmax(self.net(x)).cpu().numpy()  # (N, K)
             for i, p in zip(group, layout.split(probs)):
                 out[i] = p
-        return out
+        return [p for p in out if p is not None]  # every chain is in one group
