@@ -32,7 +32,7 @@ if TYPE_CHECKING:
                                ConfigError as ConfigError)
     from sspred.evaluation import evaluate as evaluate, Scores as Scores
 
-__version__ = "0.1.0"
+from sspred.version import __version__
 
 #: Public name -> the module that defines it, imported when the name is first used.
 _LAZY = {

@@ -25,7 +25,8 @@ from sspred.features import check_window, stage2_rows
 from sspred.heads import Heads, model_heads
 
 #: Built-in models, by the name given to -m.
-BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz"}
+BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz",
+           "unirep": "unirep.npz"}
 DEFAULT_MODEL = "default"
 
 
@@ -320,6 +321,10 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     if header.get("alphabet") != SYMBOLS:
         raise ModelFileError(f"{path}: model was trained with a different residue alphabet")
     model = Model(header, params)
+    try:
+        _ = model.members  # builds every network: weights that do not fit their layers fail here
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: weights do not fit the layer list ({exc})") from None
     # Missing or other UniRep weights say so themselves (ModelFileError), before the probe below.
     model.feature_extractors()
     try:

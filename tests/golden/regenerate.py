@@ -20,9 +20,10 @@ from sspred.predict.api import load
 HERE = Path(__file__).resolve().parent
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "sspred" / "examples" / "example.fasta"
 
-#: (model, format) pairs kept: .ss2 holds 3 states only, so q8 has FASTA alone.
+#: (model, format) pairs kept: .ss2 holds 3 states only, so q8 has FASTA alone. unirep needs the UniRep weights
+#: (pip install "sspred[unirep]").
 CASES = [("default", "ss2"), ("default", "fasta"), ("accurate", "ss2"), ("accurate", "fasta"),
-         ("fast", "ss2"), ("fast", "fasta"), ("q8", "fasta")]
+         ("fast", "ss2"), ("fast", "fasta"), ("q8", "fasta"), ("unirep", "ss2"), ("unirep", "fasta")]
 
 
 def render(model_name: str, fmt: str, fasta: Path = EXAMPLE) -> str:

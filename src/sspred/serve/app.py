@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sspred import __version__
+from sspred.version import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record
 from sspred.io.formats import format_problem

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sspred.io.textfile import atomic_output
 from sspred.unirep import weights as uw
 
 #: Steps times chains per batch: bounds the (B, T, H) states and the (B, STEPS, 4H) gate inputs. 64 chains of
@@ -221,8 +222,9 @@ def cached_features(ext: Extractor, chains: list[np.ndarray], label: str = "set"
         mm.flush()
         del mm
         os.replace(part, path)
-        meta.write_text(json.dumps({"spec": ext.spec.to_dict(), "sha256": ext.weights.sha256, "chains": len(chains),
-                                    "residues": total, "label": label}))
+        with atomic_output(meta, "w") as fh:
+            fh.write(json.dumps({"spec": ext.spec.to_dict(), "sha256": ext.weights.sha256, "chains": len(chains),
+                                 "residues": total, "label": label}))
     mm = np.load(path, mmap_mode="r")
     if mm.shape != (total, ext.spec.width):
         raise ValueError(f"{path}: cached features have shape {mm.shape}, expected {(total, ext.spec.width)}")

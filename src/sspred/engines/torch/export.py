@@ -222,7 +222,13 @@ def output_names(model) -> list[str]:
 
 def to_torch(model) -> ExportedModel:
     """``model`` (a loaded ``sspred.model.Model``) as a torch module in evaluation mode, float32 on the CPU:
-    int codes (B, L) -> probabilities (B, L, K); B rows are separate chains of the same length L."""
+    int codes (B, L) -> probabilities (B, L, K); B rows are separate chains of the same length L.
+
+    A model whose networks read a language model's states beside one-hot (``unirep``) is refused with a
+    ValueError: the graph takes codes alone, and the mLSTM is not in it."""
+    if any(m.features is not None for m in model.members):
+        raise ValueError(f"model {model.name!r} reads UniRep states beside one-hot; the exported graph takes residue "
+                         "codes alone, so it cannot be exported")
     module = ExportedModel(model).eval()
     for p in module.parameters():
         p.requires_grad_(False)

