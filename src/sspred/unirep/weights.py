@@ -104,7 +104,7 @@ def weights_path(size: int) -> Path:
         if path.is_dir():
             path = path / f"{size}_weights" / "model_weights.npz"
         if not path.is_file():
-            raise MissingWeights(f"${ENV_WEIGHTS}={given}: no {path}")
+            raise MissingWeights(f"${ENV_WEIGHTS}={given}: no {path}; {INSTALL_HINT}")
         return path
     try:
         path = Path(str(metadata.distribution(DISTRIBUTION).locate_file(WEIGHTS_FILE.format(size=size))))
