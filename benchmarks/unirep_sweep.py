@@ -153,7 +153,7 @@ def train_one(args) -> None:
     start = time.perf_counter()
     model = sspred.train(cfg, chains, all_sets["netsurfp2-valid"])
     seconds = time.perf_counter() - start
-    model.feature_device, model.feature_cache = args.device, str(Path(os.environ["SSPRED_CACHE"]))
+    model.device, model.feature_cache = args.device, str(Path(os.environ["SSPRED_CACHE"]))
     mt.set_disorder_threshold(model, all_sets["netsurfp2-valid"])
     model.save(out / f"{name}.npz")
     hist = model.header["train"]["history"]
@@ -192,7 +192,7 @@ def rows(models: Path, names) -> dict[str, dict]:
 
 
 def valid_probs(model: Model, valid, device: str) -> np.ndarray:
-    model.feature_device, model.feature_cache = device, os.environ["SSPRED_CACHE"]
+    model.device, model.feature_cache = device, os.environ["SSPRED_CACHE"]
     return np.concatenate(model.predict_many([c.codes for c in valid]))
 
 
@@ -261,7 +261,7 @@ def distil_one(args) -> None:
 def speed(args, out: Path, path: Path) -> None:
     """Residues per second of the candidate on the device, states and heads, over netsurfp2's training chains."""
     model = load_model(path)
-    model.feature_device = args.device
+    model.device = args.device
     chains = [c.codes for c in sets(args.limit)["netsurfp2-train"]]
     n = sum(c.size for c in chains)
     model.predict_heads(chains[:64])  # warm-up: kernels, weights on the device
@@ -318,7 +318,7 @@ def sweep(args) -> None:
 
 
 def with_device(model: Model, device: str) -> Model:
-    model.feature_device, model.feature_cache = device, os.environ["SSPRED_CACHE"]
+    model.device, model.feature_cache = device, os.environ["SSPRED_CACHE"]
     return model
 
 

@@ -160,13 +160,13 @@ class Model:
     feature_cache: str | None = None
 
     @property
-    def feature_device(self) -> str | None:
+    def device(self) -> str | None:
         """The torch device prediction runs on, UniRep states and conv stacks alike ("cpu", "cuda"), or None
         for the NumPy engine (the default: prediction never needs torch)."""
         return self._device
 
-    @feature_device.setter
-    def feature_device(self, device: str | None) -> None:
+    @device.setter
+    def device(self, device: str | None) -> None:
         self._device, self._extractors = device, None
         for m in self.members:
             m.device = device
@@ -224,7 +224,7 @@ class Model:
 
     def feature_extractors(self) -> dict[str, Any]:
         """One UniRep extractor (sspred.unirep.states.Extractor) per feature entry the members name, keyed by
-        the entry; built once, on ``feature_device`` (None: the NumPy engine), with the installed weights checked
+        the entry; built once, on ``device`` (None: the NumPy engine), with the installed weights checked
         against each entry's sha256. MissingWeights or WrongWeights (ModelFileError) otherwise."""
         if self._extractors is None:
             from sspred.unirep.states import Spec, extractor
@@ -237,7 +237,7 @@ class Model:
                 if entry.get("extractor") != "unirep":
                     raise ModelFileError(f"model {self.name!r}: unknown feature extractor {entry.get('extractor')!r}")
                 spec = Spec(int(entry["size"]), entry["cells"], bool(entry["reverse"]))
-                engine, device = ("numpy", "cpu") if self.feature_device is None else ("torch", self.feature_device)
+                engine, device = ("numpy", "cpu") if self.device is None else ("torch", self.device)
                 self._extractors[feature_key(entry)] = extractor(spec, entry.get("sha256"), f"model {self.name!r}",
                                                                  engine, device)
         return self._extractors

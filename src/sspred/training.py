@@ -354,8 +354,8 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         if config.teacher:
             teacher_model = load_model(config.teacher)
             # A teacher that reads UniRep states computes them where this run trains (a GPU, when it has one).
-            teacher_model.feature_device = options.get("device") if config.engine == "torch" else None
-            if teacher_model.feature_extractors() and teacher_model.feature_device in (None, "cpu"):
+            teacher_model.device = options.get("device") if config.engine == "torch" else None
+            if teacher_model.feature_extractors() and teacher_model.device in (None, "cpu"):
                 from sspred.unirep.states import cache_dir
 
                 teacher_model.feature_cache = str(cache_dir())  # slow states on a CPU: once per set

@@ -299,7 +299,7 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
     """
     model = load_model(name_or_path)
     if device is not None:
-        model.feature_device = torch_device(device)
+        model.device = torch_device(device)
     return Predictor(model)
 
 
