@@ -284,3 +284,23 @@ def test_export_refuses_a_model_with_unirep_input(unirep_model):
 
     with pytest.raises(ValueError, match="UniRep states"):
         to_torch(load_model(unirep_model))
+
+
+def test_cli_trains_a_unirep_stack_from_flags(tmp_path, monkeypatch):
+    """`sspred train --arch conv --unirep 64 --unirep-cells all` fills the config fields, one flag each."""
+    from typer.testing import CliRunner
+
+    from sspred.cli import app
+
+    weights_or_skip(64)
+    monkeypatch.setenv("SSPRED_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "tiny.txt"
+    data.write_text("".join(f">c{i}\nMKTAYIAKQRQISFVKSHFSRQ\nCCHHHHHHHHHCCEEEEECCCC\n" for i in range(4)))
+    out = tmp_path / "m.npz"
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--arch", "conv", "--channels", "4",
+                                      "--dilations", "1", "--unirep", "64", "--unirep-cells", "all", "--epochs", "1",
+                                      "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    model = load_model(out)
+    assert model.header["model"]["unirep"] == 64 and model.header["features"]["width"] == 256
+    assert model.layers[0]["in"] == 21 + 256

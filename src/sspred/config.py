@@ -292,7 +292,7 @@ ARCHS: dict[str, type[ModelConfig] | type[ConvConfig]] = {"window": ModelConfig,
 #: The arch of a dict without one, and of TrainConfig's default model.
 DEFAULT_ARCH = "window"
 #: Fields only a conv stack has that a window network cannot ignore: set on one, they are a mistake.
-CONV_ONLY = ("heads", "head_weights", "attention")
+CONV_ONLY = ("heads", "head_weights", "attention", "unirep")
 
 
 def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
@@ -312,14 +312,14 @@ def model_config(arch: str, **settings) -> ModelConfig | ConvConfig:
     >>> model_config("window", heads=["disorder"])
     Traceback (most recent call last):
     ...
-    sspred.config.ConfigError: heads: only a conv stack (model=ConvConfig(...)) has extra heads and attention
+    sspred.config.ConfigError: heads: only a conv stack (model=ConvConfig(...)) has extra heads, attention and UniRep input
     """
     _choice("model", arch, tuple(ARCHS))
     cls = ARCHS[arch]
     if cls is not ConvConfig:
         given = [name for name in CONV_ONLY if settings.get(name)]
         if given:
-            raise ConfigError(given[0], "only a conv stack (model=ConvConfig(...)) has extra heads and attention")
+            raise ConfigError(given[0], "only a conv stack (model=ConvConfig(...)) has extra heads, attention and UniRep input")
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in settings.items() if k in names})
 

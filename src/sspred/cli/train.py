@@ -135,6 +135,14 @@ def train(
                                   "after the convs (ALiBi positions); 0 for none."),
     attention_heads: int = typer.Option(ConvConfig.attention_heads, "--attention-heads", help="conv: heads per attention block."),
     attention_dim: int = typer.Option(ConvConfig.attention_dim, "--attention-dim", help="conv: dimension of each attention head."),
+    unirep: int = typer.Option(ConvConfig.unirep, "--unirep", help="conv: UniRep states beside one-hot, from the 64-, 256- "
+                               "or 1900-unit model (the unirep extra); 0 for none."),
+    unirep_cells: str = typer.Option(ConvConfig.unirep_cells, "--unirep-cells", help="conv: last (the last mLSTM cell's "
+                                     "states) or all (every cell's)."),
+    unirep_reverse: bool = typer.Option(ConvConfig.unirep_reverse, "--unirep-reverse/--unirep-forward",
+                                        help="conv: add a pass over the reversed chain."),
+    unirep_project: int = typer.Option(ConvConfig.unirep_project, "--unirep-project", help="conv: a learned projection "
+                                       "of the input channels to this many before the first conv; 0 for none."),
     teacher: Optional[str] = typer.Option(None, "--teacher", help="conv: distil this model (file or built-in name): "
                                           "targets mix its probabilities with the labels."),
     teacher_weight: float = typer.Option(TrainConfig.teacher_weight, "--teacher-weight", help="conv: the teacher's share of each target."),
@@ -155,7 +163,8 @@ def train(
                 bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at), batchnorm=batchnorm,
                 channels=channels, first_kernel=first_kernel, kernel=kernel, dilations=parse_ints(dilations),
                 heads=parse_names(heads), head_weights=parse_head_weights(head_weight), attention=attention,
-                attention_heads=attention_heads, attention_dim=attention_dim)
+                attention_heads=attention_heads, attention_dim=attention_dim, unirep=unirep, unirep_cells=unirep_cells,
+                unirep_reverse=unirep_reverse, unirep_project=unirep_project)
             config = TrainConfig(
                 model=model, optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
                 patience=patience, seed=seed, dtype=dtype, l2=l2, l1=l1, input_noise=input_noise,
