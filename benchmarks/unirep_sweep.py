@@ -153,7 +153,7 @@ def train_one(args) -> None:
     start = time.perf_counter()
     model = sspred.train(cfg, chains, all_sets["netsurfp2-valid"])
     seconds = time.perf_counter() - start
-    model.device, model.feature_cache = args.device, str(Path(os.environ["SSPRED_CACHE"]))
+    with_device(model, args.device)
     mt.set_disorder_threshold(model, all_sets["netsurfp2-valid"])
     model.save(out / f"{name}.npz")
     hist = model.header["train"]["history"]
@@ -192,8 +192,7 @@ def rows(models: Path, names) -> dict[str, dict]:
 
 
 def valid_probs(model: Model, valid, device: str) -> np.ndarray:
-    model.device, model.feature_cache = device, os.environ["SSPRED_CACHE"]
-    return np.concatenate(model.predict_many([c.codes for c in valid]))
+    return np.concatenate(with_device(model, device).predict_many([c.codes for c in valid]))
 
 
 def select(args, out: Path, done: dict[str, dict]) -> Path | None:
@@ -318,6 +317,7 @@ def sweep(args) -> None:
 
 
 def with_device(model: Model, device: str) -> Model:
+    """``model`` predicting on ``device`` (torch), its UniRep states read from and written to the sweep's cache."""
     model.device, model.feature_cache = device, os.environ["SSPRED_CACHE"]
     return model
 
