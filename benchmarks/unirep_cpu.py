@@ -1,15 +1,15 @@
-"""The shipped `unirep` model, trained on the 2-core CPU: a seeded sample of netsurfp2 training chains, the
-1900-unit model's forward states beside one-hot, a 128-channel conv stack with a disorder head.
+"""The `unirep` model's UniRep stack, trained on the 2-core CPU: netsurfp2 training chains after the leak list,
+the 1900-unit model's forward states beside one-hot, a 128-channel conv stack with a disorder head.
 
-    PYTHONPATH=src python benchmarks/unirep_cpu.py states            # states of the sample, cached ($SSPRED_CACHE)
-    PYTHONPATH=src python benchmarks/unirep_cpu.py train --out OUT   # OUT/unirep.npz and OUT/unirep.json
+    PYTHONPATH=src python benchmarks/unirep_cpu.py states [--train N --valid N]   # states, cached ($SSPRED_CACHE)
+    PYTHONPATH=src python benchmarks/unirep_cpu.py train --out OUT [--train N --valid N]  # OUT/NAME.npz, .json
     PYTHONPATH=src python benchmarks/unirep_cpu.py speed MODEL       # residues/s, FASTA to .ss2, on this machine
 
-Why a sample: computing the 1900-unit states runs at about 750 residues/s on the 2 busy cores here, so the
-whole training set (2.17 M residues after the leak list) would take 50 minutes before the first epoch. The GPU
-sweep (benchmarks/unirep_sweep.py) chose the recipe: of its variants, the forward 1900-unit states were best
-on validation. The validation sample (300 of the 927 filtered validation chains) picks the epoch; the test
-sets are scored once, afterwards, with benchmarks/multitask.py tests.
+``--train N`` and ``--valid N`` draw seeded samples of N chains (0, the default: every filtered chain: 8,582
+and 927). The first `unirep` was trained on samples of 2,000 and 300, when its states ran at 750 residues/s;
+whole-set states in length order now take about 25 minutes here. The GPU sweep (benchmarks/unirep_sweep.py)
+chose the recipe: of its variants, the forward 1900-unit states were best on validation. Validation picks
+the epoch; the test sets are scored once, afterwards, with benchmarks/multitask.py tests.
 """
 
 from __future__ import annotations
@@ -25,31 +25,31 @@ from pathlib import Path
 import numpy as np
 
 import sspred
+from sspred import metrics
 from sspred.config import ConvConfig, TrainConfig
 from sspred.io import datasets
 from sspred.splits import without_leaks
-from sspred.unirep.states import Spec, cached_features, extractor
+from sspred.unirep.states import Spec, cache_dir, cached_features, extractor
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import multitask as mt  # noqa: E402
 
-#: Chains sampled (seed 0) from the filtered netsurfp2 training and validation splits.
-TRAIN_CHAINS, VALID_CHAINS = 2000, 300
 SPEC = Spec(1900, "last", False)
 
 
-def sample() -> tuple[list, list]:
+def sample(args) -> tuple[list, list]:
+    """The filtered netsurfp2 training and validation chains, or seeded samples of ``--train``/``--valid``."""
     d = datasets.data_dir(None)
     rng = np.random.default_rng(0)
     train = without_leaks(datasets.load("netsurfp2", "train", d), train_set="netsurfp2")
     valid = without_leaks(datasets.load("netsurfp2", "valid", d), train_set="netsurfp2")
-    train = [train[i] for i in np.sort(rng.choice(len(train), TRAIN_CHAINS, replace=False))]
-    valid = [valid[i] for i in np.sort(rng.choice(len(valid), VALID_CHAINS, replace=False))]
+    if args.train:
+        train = [train[i] for i in np.sort(rng.choice(len(train), args.train, replace=False))]
+    if args.valid:
+        valid = [valid[i] for i in np.sort(rng.choice(len(valid), args.valid, replace=False))]
     return train, valid
 
 
 def states(args) -> None:
-    train, valid = sample()
+    train, valid = sample(args)
     ext = extractor(SPEC, engine=args.engine, device="cpu")
     for name, chains in (("valid", valid), ("train", train)):
         start = time.perf_counter()
@@ -60,25 +60,33 @@ def states(args) -> None:
 
 
 def train(args) -> None:
-    chains, valid = sample()
+    chains, valid = sample(args)
     model_cfg = ConvConfig(channels=128, first_kernel=5, kernel=3, dilations=[1, 2, 4, 8, 16], dropout=0.25,
                            heads=["disorder"], head_weights={"disorder": 1.0}, unirep=SPEC.size)
     cfg = TrainConfig(model=model_cfg, optimizer="adam", lr=1e-3, schedule="cosine", lr_min=1e-5, batch_size=16,
                       epochs=args.epochs, patience=args.epochs, seed=0, engine="torch", device="cpu", threads=2,
-                      name="unirep", max_seconds=args.max_seconds)
+                      name=args.name, max_seconds=args.max_seconds)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     epochs = []
     start = time.perf_counter()
     model = sspred.train(cfg, chains, valid, callbacks=[epochs.append])
     seconds = time.perf_counter() - start
-    mt.set_disorder_threshold(model, valid)
-    model.save(out / "unirep.npz")
-    q3 = sspred.evaluate(model, valid).q3
+    # Validation's states were cached by training; one call over every chain reads them back (the chains are
+    # the cache key, so the 512-chain calls of sspred.evaluate would compute them again).
+    model.feature_cache = str(cache_dir())
+    heads = model.predict_heads([c.codes for c in valid])
+    y, pred = np.concatenate([c.y3 for c in valid]), np.concatenate([h["ss3"].argmax(axis=1) for h in heads])
+    q3 = float((pred[y >= 0] == y[y >= 0]).mean() * 100)
+    disorder = np.concatenate([c.disorder for c in valid])
+    score = np.concatenate([h["disorder"][:, 1] for h in heads])
+    threshold, mcc = metrics.best_mcc_threshold(disorder, score)
+    model.header["thresholds"] = {"disorder": float(threshold)}
+    model.save(out / f"{args.name}.npz")
     record = {"config": cfg.to_dict(), "train_chains": len(chains), "valid_chains": len(valid),
-              "train_seconds": seconds, "epochs": epochs, "valid_q3": q3,
-              "thresholds": model.header.get("thresholds")}
-    (out / "unirep.json").write_text(json.dumps(record, indent=1))
+              "train_seconds": seconds, "epochs": epochs, "valid_q3": q3, "thresholds": model.header["thresholds"],
+              "disorder_auc": metrics.roc_auc(disorder, score), "disorder_mcc": mcc}
+    (out / f"{args.name}.json").write_text(json.dumps(record, indent=1))
     print(json.dumps({"valid_q3": q3, "seconds": seconds}))
 
 
@@ -107,8 +115,12 @@ def main() -> None:
     s.add_argument("--engine", default="numpy")
     t = sub.add_parser("train")
     t.add_argument("--out", required=True)
+    t.add_argument("--name", default="unirep")
     t.add_argument("--epochs", type=int, default=6)
     t.add_argument("--max-seconds", type=float, default=900)
+    for q in (s, t):
+        q.add_argument("--train", type=int, default=0, help="a seeded sample of N training chains (0: all)")
+        q.add_argument("--valid", type=int, default=0, help="a seeded sample of N validation chains (0: all)")
     v = sub.add_parser("speed")
     v.add_argument("models", nargs="+")
     v.add_argument("--chains", type=int, default=100)

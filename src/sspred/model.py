@@ -254,14 +254,17 @@ class Model:
             done = {key: ext.features(chains) for key, ext in extractors.items()}
         return [done[feature_key(m.features)] if m.features is not None else None for m in self.members]
 
-    def predict_many(self, chains: list[np.ndarray]) -> list[np.ndarray]:
+    def predict_many(self, chains: list[np.ndarray], features: list | None = None) -> list[np.ndarray]:
         """Probabilities for several chains, [(L, K)] in order: ``predict_proba`` of each, with every
-        member's first stage on its path for many chains (Member.batched)."""
-        return [p[self.heads.names[0]] for p in self.predict_heads(chains)]
+        member's first stage on its path for many chains (Member.batched). ``features``: as for
+        ``predict_heads``."""
+        return [p[self.heads.names[0]] for p in self.predict_heads(chains, features)]
 
-    def predict_heads(self, chains: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    def predict_heads(self, chains: list[np.ndarray], features: list | None = None) -> list[dict[str, np.ndarray]]:
         """Every head's probabilities for several chains: [{head name: (L, K_h)}] in order, states head
-        first, each averaged over the members that have it (``heads`` lists them).
+        first, each averaged over the members that have it (``heads`` lists them). ``features``: what
+        ``member_features(chains)`` gives, when the caller holds it already (a slice of a whole set's cached
+        states); None computes it.
 
         >>> import sspred
         >>> from sspred.features import encode
@@ -270,7 +273,7 @@ class Model:
         {'ss3': (10, 3)}
         """
         heads = self.heads
-        feats = self.member_features(chains)
+        feats = self.member_features(chains) if features is None else features
         per_member = [(cast(Heads, m.heads).slices(), m.predict_many(chains, feats[i])) for i, m in enumerate(self.members)]
         return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member if name in cols])
                  for name in heads.names} for i in range(len(chains))]

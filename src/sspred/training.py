@@ -300,6 +300,20 @@ class TrainingRun:
         return Model(header, params)
 
 
+def teacher_probabilities(teacher: Model, codes: list[np.ndarray]) -> list[np.ndarray]:
+    """The teacher's probabilities for every chain, predicted in slices, so a language model's states (4 bytes x
+    1,900 or more a residue) never exist for the whole set in memory. A teacher with a feature cache reads the
+    whole set's states from it as memory-mapped views, once: the chains are the cache key, so per-slice
+    lookups would compute and cache every slice again."""
+    whole = teacher.member_features(codes) if teacher.feature_cache is not None else None
+    out: list[np.ndarray] = []
+    for k in range(0, len(codes), TEACHER_CHAINS):
+        part = slice(k, k + TEACHER_CHAINS)
+        feats = None if whole is None else [f[part] if f is not None else None for f in whole]
+        out += teacher.predict_many(codes[part], feats)
+    return out
+
+
 def input_features(config: TrainConfig, label: str, train_chains: list[Chain], valid_chains: list[Chain],
                    device: str | None) -> tuple[list[np.ndarray] | None, list[np.ndarray] | None]:
     """The UniRep states a conv config reads beside one-hot, for the training and validation chains, from the
@@ -359,10 +373,7 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
                 from sspred.unirep.states import cache_dir
 
                 teacher_model.feature_cache = str(cache_dir())  # slow states on a CPU: once per set
-            codes = [c.codes for c in train_chains]
-            # In slices, so a language model's states (4 bytes x 3,800 a residue) never exist for the whole set.
-            teacher = [p for k in range(0, len(codes), TEACHER_CHAINS)
-                       for p in teacher_model.predict_many(codes[k:k + TEACHER_CHAINS])]
+            teacher = teacher_probabilities(teacher_model, [c.codes for c in train_chains])
         train_feats, valid_feats = input_features(config, label, train_chains, valid_chains, options.get("device"))
         try:
             train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher, config.teacher_weight,

@@ -213,9 +213,13 @@ def cached_features(ext: Extractor, chains: list[np.ndarray], label: str = "set"
         part = path.with_suffix(f".f16.{os.getpid()}.part")  # two processes may fill the same cache at once
         mm = np.lib.format.open_memmap(part, mode="w+", dtype=np.float16, shape=(total, ext.spec.width))
         chunk = max(512, ext.batch_rows // 300)  # chains per call: about one batch's worth
+        # Longest first over the whole set, not per call: chains of like length share a batch, so little of
+        # each batch is padding, and only the last batches are narrow.
+        order = np.argsort(-lengths, kind="stable")
         for start in range(0, len(chains), chunk):
-            feats = ext.features(chains[start:start + chunk], dtype=np.float16)
-            for k, f in enumerate(feats, start=start):
+            picked = order[start:start + chunk]
+            feats = ext.features([chains[k] for k in picked], dtype=np.float16)
+            for k, f in zip(picked, feats):
                 mm[offsets[k]:offsets[k + 1]] = f
             if progress is not None:
                 progress(min(start + chunk, len(chains)), len(chains))
