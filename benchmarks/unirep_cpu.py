@@ -26,8 +26,10 @@ import numpy as np
 
 import sspred
 from sspred import metrics
+from sspred.cascade import ensemble
 from sspred.config import ConvConfig, TrainConfig
 from sspred.io import datasets
+from sspred.model import Model, load_model, save_model
 from sspred.splits import without_leaks
 from sspred.unirep.states import Spec, cache_dir, cached_features, extractor
 
@@ -70,7 +72,7 @@ def train(args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     epochs = []
     start = time.perf_counter()
-    model = sspred.train(cfg, chains, valid, callbacks=[epochs.append])
+    model = sspred.train(cfg, chains, valid, callbacks=[epochs.append, progress])
     seconds = time.perf_counter() - start
     # Validation's states were cached by training; one call over every chain reads them back (the chains are
     # the cache key, so the 512-chain calls of sspred.evaluate would compute them again).
@@ -86,6 +88,90 @@ def train(args) -> None:
     record = {"config": cfg.to_dict(), "train_chains": len(chains), "valid_chains": len(valid),
               "train_seconds": seconds, "epochs": epochs, "valid_q3": q3, "thresholds": model.header["thresholds"],
               "disorder_auc": metrics.roc_auc(disorder, score), "disorder_mcc": mcc}
+    (out / f"{args.name}.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps({"valid_q3": q3, "seconds": seconds}))
+
+
+def progress(stats: dict) -> None:
+    print(json.dumps(stats), flush=True)
+
+
+def split(model: Model) -> list[Model]:
+    """An ensemble's members as single-network models (a single network as itself)."""
+    if "members" not in model.header:
+        return [model]
+    out = []
+    for j, desc in enumerate(model.header["members"]):
+        prefix = f"members.{j}."
+        header = {"alphabet": model.header["alphabet"], **desc, "name": f"{model.name}.{j}"}
+        out.append(Model(header, {k[len(prefix):]: v for k, v in model.params.items() if k.startswith(prefix)}))
+    return out
+
+
+def select(args) -> None:
+    """Greedy ensemble on the whole filtered validation split: from the members of the given models (model
+    files or built-in names; an ensemble's members count one by one), add the one that most raises the
+    average's Q3 while it adds at least ``--min-gain``; write the chosen members as one model with its
+    disorder threshold."""
+    _, valid = sample(args)
+    codes = [c.codes for c in valid]
+    y = np.concatenate([c.y3 for c in valid])
+    scored = y >= 0
+    members, probs, disorder = {}, {}, {}
+    for name in args.models:
+        for m in split(load_model(name)):
+            m.feature_cache = str(cache_dir())  # validation's states, as training cached them
+            heads = m.predict_heads(codes)
+            members[m.name] = m
+            probs[m.name] = np.concatenate([h["ss3"] for h in heads])[scored]  # (n, 3)
+            if "disorder" in heads[0]:
+                disorder[m.name] = np.concatenate([h["disorder"][:, 1] for h in heads])
+
+    def q3(chosen):
+        return float((np.mean([probs[m] for m in chosen], axis=0).argmax(axis=1) == y[scored]).mean() * 100)
+
+    steps = [{"member": m, "valid_q3": q3([m])} for m in probs]
+    chosen = [max(probs, key=lambda m: q3([m]))]
+    greedy = [{"members": list(chosen), "valid_q3": q3(chosen)}]
+    while len(chosen) < min(args.members, len(probs)):
+        best = max((m for m in probs if m not in chosen), key=lambda m: q3(chosen + [m]))
+        if q3(chosen + [best]) < greedy[-1]["valid_q3"] + args.min_gain:
+            break
+        chosen.append(best)
+        greedy.append({"members": list(chosen), "valid_q3": q3(chosen)})
+    header, params = ensemble([members[m] for m in chosen], args.name)
+    with_disorder = [disorder[m] for m in chosen if m in disorder]
+    if with_disorder:
+        labels, score = np.concatenate([c.disorder for c in valid]), np.mean(with_disorder, axis=0)
+        threshold, _ = metrics.best_mcc_threshold(labels, score)
+        header["thresholds"] = {"disorder": float(threshold)}
+        greedy[-1]["disorder_auc"] = metrics.roc_auc(labels, score)
+    save_model(Path(args.out) / f"{args.name}.npz", header, params)
+    record = {"alone": steps, "greedy": greedy, "valid_chains": len(valid), "thresholds": header.get("thresholds")}
+    (Path(args.out) / f"{args.name}-select.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps(record))
+
+
+def distil(args) -> None:
+    """`default`'s single-task conv member (c64, first kernel 15, kernel 5, dilations 1-16; Adam 0.002, cosine
+    to 2e-5, 16 chains a batch) trained again with ``--teacher``'s probabilities as half of each residue's
+    target, on the same filtered netsurfp2 training chains (their states are cached: the teacher reads them)."""
+    chains, valid = sample(args)
+    model_cfg = ConvConfig(channels=64, first_kernel=15, kernel=5, dilations=[1, 2, 4, 8, 16], dropout=0.2)
+    cfg = TrainConfig(model=model_cfg, optimizer="adam", lr=0.002, schedule="cosine", lr_min=2e-5, batch_size=16,
+                      epochs=args.epochs, patience=args.epochs, seed=args.seed, engine="torch", device="cpu",
+                      threads=2, name=args.name, teacher=args.teacher, teacher_weight=args.teacher_weight,
+                      max_seconds=args.max_seconds)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    epochs = []
+    start = time.perf_counter()
+    model = sspred.train(cfg, chains, valid, callbacks=[epochs.append, progress])
+    seconds = time.perf_counter() - start
+    model.save(out / f"{args.name}.npz")
+    q3 = sspred.evaluate(model, valid, bootstrap=0).q3
+    record = {"config": cfg.to_dict(), "train_chains": len(chains), "valid_chains": len(valid),
+              "train_seconds": seconds, "epochs": epochs, "valid_q3": q3}
     (out / f"{args.name}.json").write_text(json.dumps(record, indent=1))
     print(json.dumps({"valid_q3": q3, "seconds": seconds}))
 
@@ -118,14 +204,28 @@ def main() -> None:
     t.add_argument("--name", default="unirep")
     t.add_argument("--epochs", type=int, default=6)
     t.add_argument("--max-seconds", type=float, default=900)
-    for q in (s, t):
+    g = sub.add_parser("select")
+    g.add_argument("models", nargs="+")
+    g.add_argument("--out", required=True)
+    g.add_argument("--name", default="unirep")
+    g.add_argument("--members", type=int, default=4)
+    g.add_argument("--min-gain", type=float, default=0.05)
+    d = sub.add_parser("distil")
+    d.add_argument("--out", required=True)
+    d.add_argument("--name", default="conv-c64k5d5-distil-s0")
+    d.add_argument("--teacher", required=True)
+    d.add_argument("--teacher-weight", type=float, default=0.5)
+    d.add_argument("--epochs", type=int, default=14)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--max-seconds", type=float, default=1800)
+    for q in (s, t, g, d):
         q.add_argument("--train", type=int, default=0, help="a seeded sample of N training chains (0: all)")
         q.add_argument("--valid", type=int, default=0, help="a seeded sample of N validation chains (0: all)")
     v = sub.add_parser("speed")
     v.add_argument("models", nargs="+")
     v.add_argument("--chains", type=int, default=100)
     args = p.parse_args()
-    {"states": states, "train": train, "speed": speed}[args.cmd](args)
+    {"states": states, "train": train, "select": select, "distil": distil, "speed": speed}[args.cmd](args)
 
 
 if __name__ == "__main__":
