@@ -68,12 +68,7 @@ def train(args) -> None:
     cfg = TrainConfig(model=model_cfg, optimizer="adam", lr=1e-3, schedule="cosine", lr_min=1e-5, batch_size=16,
                       epochs=args.epochs, patience=args.epochs, seed=0, engine="torch", device="cpu", threads=2,
                       name=args.name, max_seconds=args.max_seconds)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    epochs = []
-    start = time.perf_counter()
-    model = sspred.train(cfg, chains, valid, callbacks=[epochs.append, progress])
-    seconds = time.perf_counter() - start
+    model, record = fit(cfg, chains, valid, args.out)
     # Validation's states were cached by training; one call over every chain reads them back (the chains are
     # the cache key, so the 512-chain calls of sspred.evaluate would compute them again).
     model.feature_cache = str(cache_dir())
@@ -84,16 +79,27 @@ def train(args) -> None:
     score = np.concatenate([h["disorder"][:, 1] for h in heads])
     threshold, mcc = metrics.best_mcc_threshold(disorder, score)
     model.header["thresholds"] = {"disorder": float(threshold)}
-    model.save(out / f"{args.name}.npz")
-    record = {"config": cfg.to_dict(), "train_chains": len(chains), "valid_chains": len(valid),
-              "train_seconds": seconds, "epochs": epochs, "valid_q3": q3, "thresholds": model.header["thresholds"],
-              "disorder_auc": metrics.roc_auc(disorder, score), "disorder_mcc": mcc}
-    (out / f"{args.name}.json").write_text(json.dumps(record, indent=1))
-    print(json.dumps({"valid_q3": q3, "seconds": seconds}))
+    record.update(valid_q3=q3, thresholds=model.header["thresholds"], disorder_auc=metrics.roc_auc(disorder, score),
+                  disorder_mcc=mcc)
+    finish(model, record, args.out)
 
 
-def progress(stats: dict) -> None:
-    print(json.dumps(stats), flush=True)
+def fit(cfg: TrainConfig, chains: list, valid: list, out: str) -> tuple[Model, dict]:
+    """Train ``cfg`` (each epoch printed as it ends); the model and its record so far."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    epochs: list[dict] = []
+    start = time.perf_counter()
+    model = sspred.train(cfg, chains, valid, callbacks=[epochs.append, lambda e: print(json.dumps(e), flush=True)])
+    return model, {"config": cfg.to_dict(), "train_chains": len(chains), "valid_chains": len(valid),
+                   "train_seconds": time.perf_counter() - start, "epochs": epochs}
+
+
+def finish(model: Model, record: dict, out: str) -> None:
+    """OUT/NAME.npz and OUT/NAME.json."""
+    name = record["config"]["name"]
+    model.save(Path(out) / f"{name}.npz")
+    (Path(out) / f"{name}.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps({"valid_q3": record["valid_q3"], "seconds": record["train_seconds"]}))
 
 
 def split(model: Model) -> list[Model]:
@@ -162,18 +168,9 @@ def distil(args) -> None:
                       epochs=args.epochs, patience=args.epochs, seed=args.seed, engine="torch", device="cpu",
                       threads=2, name=args.name, teacher=args.teacher, teacher_weight=args.teacher_weight,
                       max_seconds=args.max_seconds)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    epochs = []
-    start = time.perf_counter()
-    model = sspred.train(cfg, chains, valid, callbacks=[epochs.append, progress])
-    seconds = time.perf_counter() - start
-    model.save(out / f"{args.name}.npz")
-    q3 = sspred.evaluate(model, valid, bootstrap=0).q3
-    record = {"config": cfg.to_dict(), "train_chains": len(chains), "valid_chains": len(valid),
-              "train_seconds": seconds, "epochs": epochs, "valid_q3": q3}
-    (out / f"{args.name}.json").write_text(json.dumps(record, indent=1))
-    print(json.dumps({"valid_q3": q3, "seconds": seconds}))
+    model, record = fit(cfg, chains, valid, args.out)
+    record["valid_q3"] = sspred.evaluate(model, valid, bootstrap=0).q3
+    finish(model, record, args.out)
 
 
 def speed(args) -> None:
