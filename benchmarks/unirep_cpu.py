@@ -102,15 +102,17 @@ def finish(model: Model, record: dict, out: str) -> None:
     print(json.dumps({"valid_q3": record["valid_q3"], "seconds": record["train_seconds"]}))
 
 
-def split(model: Model) -> list[Model]:
-    """An ensemble's members as single-network models (a single network as itself)."""
+def split(model: Model) -> list[tuple[str, Model]]:
+    """An ensemble's members as single-network models, each with a label (MODEL.j); a single network as itself.
+    Each keeps its own name in its header, so an ensemble of them names its members as their files did."""
     if "members" not in model.header:
-        return [model]
+        return [(model.name, model)]
     out = []
     for j, desc in enumerate(model.header["members"]):
         prefix = f"members.{j}."
-        header = {"alphabet": model.header["alphabet"], **desc, "name": f"{model.name}.{j}"}
-        out.append(Model(header, {k[len(prefix):]: v for k, v in model.params.items() if k.startswith(prefix)}))
+        header = {"alphabet": model.header["alphabet"], **desc}
+        params = {k[len(prefix):]: v for k, v in model.params.items() if k.startswith(prefix)}
+        out.append((f"{model.name}.{j}", Model(header, params)))
     return out
 
 
@@ -125,13 +127,13 @@ def select(args) -> None:
     scored = y >= 0
     members, probs, disorder = {}, {}, {}
     for name in args.models:
-        for m in split(load_model(name)):
+        for label, m in split(load_model(name)):
             m.feature_cache = str(cache_dir())  # validation's states, as training cached them
             heads = m.predict_heads(codes)
-            members[m.name] = m
-            probs[m.name] = np.concatenate([h["ss3"] for h in heads])[scored]  # (n, 3)
+            members[label] = m
+            probs[label] = np.concatenate([h["ss3"] for h in heads])[scored]  # (n, 3)
             if "disorder" in heads[0]:
-                disorder[m.name] = np.concatenate([h["disorder"][:, 1] for h in heads])
+                disorder[label] = np.concatenate([h["disorder"][:, 1] for h in heads])
 
     def q3(chosen):
         return float((np.mean([probs[m] for m in chosen], axis=0).argmax(axis=1) == y[scored]).mean() * 100)
