@@ -3,6 +3,8 @@ the 1900-unit model's forward states beside one-hot, a 128-channel conv stack wi
 
     PYTHONPATH=src python benchmarks/unirep_cpu.py states [--train N --valid N]   # states, cached ($SSPRED_CACHE)
     PYTHONPATH=src python benchmarks/unirep_cpu.py train --out OUT [--train N --valid N]  # OUT/NAME.npz, .json
+    PYTHONPATH=src python benchmarks/unirep_cpu.py select MODEL ... --out OUT   # greedy members, validation only
+    PYTHONPATH=src python benchmarks/unirep_cpu.py distil --teacher OUT/unirep.npz --out OUT   # default's member
     PYTHONPATH=src python benchmarks/unirep_cpu.py speed MODEL       # residues/s, FASTA to .ss2, on this machine
 
 ``--train N`` and ``--valid N`` draw seeded samples of N chains (0, the default: every filtered chain: 8,582
@@ -32,7 +34,6 @@ from sspred.io import datasets
 from sspred.model import Model, load_model, save_model
 from sspred.splits import without_leaks
 from sspred.unirep.states import Spec, cache_dir, cached_features, extractor
-
 
 SPEC = Spec(1900, "last", False)
 
