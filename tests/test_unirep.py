@@ -89,6 +89,18 @@ def test_engines_agree_on_batched_features_both_passes_every_cell():
     np.testing.assert_allclose(a[0][:, 256:], rev[::-1], atol=1e-6)
 
 
+def test_torch_float16_features_are_the_float32_states_rounded():
+    """float16 features from the torch engine are rounded on the device: the same numbers as rounding its
+    float32 states on the host."""
+    pytest.importorskip("torch")
+    w = weights_or_skip(64)
+    chains = [encode(s) for s in ("MKTAYIAKQRQISFVKSHFSRQ", "GSHM", "ACDEFGHIKLMNPQRSTVWYXBZJUO")]
+    ext = Extractor(Spec(64, "all", True), w, "torch")
+    for half, full in zip(ext.features(chains, dtype=np.float16), ext.features(chains)):
+        assert half.dtype == np.float16
+        np.testing.assert_array_equal(half, full.astype(np.float16))
+
+
 def test_padded_groups_bound_chains_times_longest():
     lengths = np.array([5, 100, 7, 50, 3])
     groups = padded_groups(lengths, 120, np.argsort(-lengths, kind="stable"))

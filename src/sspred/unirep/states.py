@@ -105,15 +105,17 @@ class Extractor:
 
             self._torch = TorchMLSTM(weights.embedding, weights.cells, device)
 
-    def _states(self, batch: np.ndarray) -> np.ndarray:
+    def _states(self, batch: np.ndarray, dtype) -> np.ndarray:
         all_cells = self.spec.cells == "all"
         if self._torch is not None:
-            return self._torch.states(batch, all_cells)
+            # float16 wanted: rounded where the states are (a GPU), so half the bytes cross to the host and the
+            # host's one thread does no conversion.
+            return self._torch.states(batch, all_cells, half=np.dtype(dtype) == np.float16)
         from sspred.engines.numpy.mlstm import mlstm_states
 
         return mlstm_states(self.weights.embedding, self.weights.cells, batch, all_cells)
 
-    def _pass(self, chains: list[np.ndarray], out: list[np.ndarray], offset: int, reverse: bool) -> None:
+    def _pass(self, chains: list[np.ndarray], out: list[np.ndarray], offset: int, reverse: bool, dtype) -> None:
         lengths = np.array([c.size + 1 for c in chains], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")  # long chains together: less padding
         width = self.width_one
@@ -124,7 +126,7 @@ class Extractor:
             for r, k in enumerate(group):
                 codes = chains[k][::-1] if reverse else chains[k]
                 batch[r, :lengths[k]] = tokens(codes)
-            states = self._states(batch)  # (B, T, width)
+            states = self._states(batch, dtype)  # (B, T, width)
             for r, k in enumerate(group):
                 h = states[r, 1:lengths[k]]  # (L, width): the states after each residue
                 out[k][:, offset:offset + width] = h[::-1] if reverse else h
@@ -140,9 +142,9 @@ class Extractor:
         nonempty = [i for i, c in enumerate(chains) if c.size]
         sub = [chains[i] for i in nonempty]
         views = [out[i] for i in nonempty]
-        self._pass(sub, views, 0, reverse=False)
+        self._pass(sub, views, 0, reverse=False, dtype=dtype)
         if self.spec.reverse:
-            self._pass(sub, views, self.width_one, reverse=True)
+            self._pass(sub, views, self.width_one, reverse=True, dtype=dtype)
         return out
 
 

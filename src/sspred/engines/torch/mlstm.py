@@ -47,12 +47,13 @@ class TorchMLSTM:
         self.cells = [TorchCell(c, self.device, dtype) for c in cells]
 
     @torch.no_grad()
-    def states(self, tokens: np.ndarray, all_cells: bool = False) -> np.ndarray:
-        """tokens (B, T) -> (B, T, H) float32 states (``all_cells``: (B, T, n_cells * H)), as NumPy."""
+    def states(self, tokens: np.ndarray, all_cells: bool = False, half: bool = False) -> np.ndarray:
+        """tokens (B, T) -> (B, T, H) float32 states (``all_cells``: (B, T, n_cells * H)), as NumPy; with
+        ``half``, rounded to float16 on the device first."""
         x = self.embedding[torch.as_tensor(tokens, device=self.device)]  # (B, T) -> (B, T, 10)
         outs = []
         for cell in self.cells:
             x = run_cell(cell, x)
             outs.append(x)
         y = torch.cat(outs, dim=2) if all_cells and len(outs) > 1 else outs[-1]
-        return y.float().cpu().numpy()
+        return (y.half() if half else y.float()).cpu().numpy()
