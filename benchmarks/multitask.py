@@ -173,17 +173,32 @@ def select(args) -> None:
     scored = y >= 0
     probs = {str(p): np.concatenate(sspred.load(p).model.predict_many([c.codes for c in valid]))[scored]
              for p in args.models}  # (n, 3) each
-
-    def q3(members):
-        return float((np.mean([probs[m] for m in members], axis=0).argmax(axis=1) == y[scored]).mean() * 100)
-
     for m in probs:
-        print(f"{m}: valid Q3 {q3([m]):.2f}")
+        print(f"{m}: valid Q3 {ensemble_q3(probs, y[scored], [m]):.2f}")
+    for chosen, q3 in greedy(probs, y[scored], args.members):
+        print(f"greedy {len(chosen)}: +{chosen[-1]} -> valid Q3 {q3:.2f}")
+
+
+def ensemble_q3(probs: dict[str, np.ndarray], y: np.ndarray, members: list[str]) -> float:
+    """Q3 of the members' averaged probabilities: ``probs[m]`` (n, 3) on the n scored residues, labels ``y`` (n,)."""
+    return float((np.mean([probs[m] for m in members], axis=0).argmax(axis=1) == y).mean() * 100)
+
+
+def greedy(probs: dict[str, np.ndarray], y: np.ndarray, members: int,
+           min_gain: float = -np.inf) -> list[tuple[list[str], float]]:
+    """Greedy ensemble steps on validation Q3, [(members so far, their Q3)]: each step adds the member that most
+    raises the average's Q3, up to ``members`` of them, and stops early when a step would add less than
+    ``min_gain``."""
+    steps: list[tuple[list[str], float]] = []
     chosen: list[str] = []
-    while len(chosen) < min(args.members, len(probs)):
-        best = max((m for m in probs if m not in chosen), key=lambda m: q3(chosen + [m]))
+    while len(chosen) < min(members, len(probs)):
+        best = max((m for m in probs if m not in chosen), key=lambda m: ensemble_q3(probs, y, chosen + [m]))
+        q3 = ensemble_q3(probs, y, chosen + [best])
+        if steps and q3 < steps[-1][1] + min_gain:
+            break
         chosen.append(best)
-        print(f"greedy {len(chosen)}: +{best} -> valid Q3 {q3(chosen):.2f}")
+        steps.append((list(chosen), q3))
+    return steps
 
 
 def tests(args) -> None:

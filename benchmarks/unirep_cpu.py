@@ -35,6 +35,9 @@ from sspred.model import Model, load_model, save_model
 from sspred.splits import without_leaks
 from sspred.unirep.states import Spec, cache_dir, cached_features, extractor
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import multitask as mt  # noqa: E402
+
 SPEC = Spec(1900, "last", False)
 
 
@@ -126,6 +129,7 @@ def select(args) -> None:
     codes = [c.codes for c in valid]
     y = np.concatenate([c.y3 for c in valid])
     scored = y >= 0
+    truth = y[scored]
     members, probs, disorder = {}, {}, {}
     for name in args.models:
         for label, m in split(load_model(name)):
@@ -136,27 +140,18 @@ def select(args) -> None:
             if "disorder" in heads[0]:
                 disorder[label] = np.concatenate([h["disorder"][:, 1] for h in heads])
 
-    def q3(chosen):
-        return float((np.mean([probs[m] for m in chosen], axis=0).argmax(axis=1) == y[scored]).mean() * 100)
-
-    steps = [{"member": m, "valid_q3": q3([m])} for m in probs]
-    chosen = [max(probs, key=lambda m: q3([m]))]
-    greedy = [{"members": list(chosen), "valid_q3": q3(chosen)}]
-    while len(chosen) < min(args.members, len(probs)):
-        best = max((m for m in probs if m not in chosen), key=lambda m: q3(chosen + [m]))
-        if q3(chosen + [best]) < greedy[-1]["valid_q3"] + args.min_gain:
-            break
-        chosen.append(best)
-        greedy.append({"members": list(chosen), "valid_q3": q3(chosen)})
+    alone = [{"member": m, "valid_q3": mt.ensemble_q3(probs, truth, [m])} for m in probs]
+    steps = [{"members": chosen, "valid_q3": q3} for chosen, q3 in mt.greedy(probs, truth, args.members, args.min_gain)]
+    chosen = steps[-1]["members"]
     header, params = ensemble([members[m] for m in chosen], args.name)
     with_disorder = [disorder[m] for m in chosen if m in disorder]
     if with_disorder:
         labels, score = np.concatenate([c.disorder for c in valid]), np.mean(with_disorder, axis=0)
         threshold, _ = metrics.best_mcc_threshold(labels, score)
         header["thresholds"] = {"disorder": float(threshold)}
-        greedy[-1]["disorder_auc"] = metrics.roc_auc(labels, score)
+        steps[-1]["disorder_auc"] = metrics.roc_auc(labels, score)
     save_model(Path(args.out) / f"{args.name}.npz", header, params)
-    record = {"alone": steps, "greedy": greedy, "valid_chains": len(valid), "thresholds": header.get("thresholds")}
+    record = {"alone": alone, "greedy": steps, "valid_chains": len(valid), "thresholds": header.get("thresholds")}
     (Path(args.out) / f"{args.name}-select.json").write_text(json.dumps(record, indent=1))
     print(json.dumps(record))
 
