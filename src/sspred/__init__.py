@@ -18,7 +18,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from sspred.errors import InputError, ModelFileError
+from sspred.errors import (ConfigError, DeviceError, InputError, MissingExtra, ModelFileError, OutputError,
+                           SspredError, ToolError, TrainingDiverged, WeightsError)
 
 if TYPE_CHECKING:
     # What type checkers and IDEs see of the lazily loaded names below; at run time these lines do not run.
@@ -26,10 +27,9 @@ if TYPE_CHECKING:
     # In the order of _LAZY below, which the API reference follows.
     from sspred.predict.api import load as load, Predictor as Predictor, Prediction as Prediction, write as write
     from sspred.model import Model as Model
-    from sspred.training import train as train, TrainingDiverged as TrainingDiverged
+    from sspred.training import train as train
     from sspred.io.find import load_data as load_data
-    from sspred.config import (TrainConfig as TrainConfig, ModelConfig as ModelConfig, ConvConfig as ConvConfig,
-                               ConfigError as ConfigError)
+    from sspred.config import TrainConfig as TrainConfig, ModelConfig as ModelConfig, ConvConfig as ConvConfig
     from sspred.evaluation import evaluate as evaluate, Scores as Scores
 
 from sspred.version import __version__
@@ -45,16 +45,16 @@ _LAZY = {
     # training and evaluation (sspred.training, sspred.config, sspred.evaluation)
     "train": "sspred.training",
     "load_data": "sspred.io.find",
-    "TrainingDiverged": "sspred.training",
     "TrainConfig": "sspred.config",
     "ModelConfig": "sspred.config",
     "ConvConfig": "sspred.config",
-    "ConfigError": "sspred.config",
     "evaluate": "sspred.evaluation",
     "Scores": "sspred.evaluation",
 }
 
-__all__ = ["InputError", "ModelFileError", "__version__", *_LAZY]
+#: The error family (sspred.errors) is imported eagerly: it is small and imports nothing.
+__all__ = ["SspredError", "InputError", "ModelFileError", "ConfigError", "WeightsError", "MissingExtra", "DeviceError",
+           "TrainingDiverged", "OutputError", "ToolError", "__version__", *_LAZY]
 
 
 def __getattr__(name: str):

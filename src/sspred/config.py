@@ -22,6 +22,7 @@ from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines.spec import conv_dims
 from sspred.features import check_window
 from sspred.heads import Heads, model_heads
+from sspred.errors import ConfigError as ConfigError  # re-exported: sspred.config.ConfigError
 from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.unirep.states import Spec as FeatureSpec
 
@@ -29,22 +30,6 @@ from sspred.unirep.states import Spec as FeatureSpec
 DTYPES = ("float32", "float64")
 #: Devices that need no torch engine; the torch engine's own table (engines.torch.learner.DEVICES) adds the rest.
 PLAIN_DEVICES = ("auto", "cpu")
-
-
-class ConfigError(ValueError):
-    """A config field with a bad value; ``field`` is its name (the CLI turns it into the flag).
-
-    >>> from sspred.config import ModelConfig
-    >>> try:
-    ...     ModelConfig(window=12)
-    ... except ConfigError as exc:
-    ...     print(exc.field, "|", exc.reason)
-    window | window must be a positive odd number, got 12
-    """
-
-    def __init__(self, name: str, message: str):
-        self.field, self.reason = name, message
-        super().__init__(f"{name}: {message}")
 
 
 def _choice(name: str, value, choices) -> None:
@@ -312,7 +297,7 @@ def model_config(arch: str, **settings) -> ModelConfig | ConvConfig:
     >>> model_config("window", heads=["disorder"])
     Traceback (most recent call last):
     ...
-    sspred.config.ConfigError: heads: only a conv stack (model=ConvConfig(...)) has extra heads, attention and UniRep input
+    sspred.errors.ConfigError: heads: only a conv stack (model=ConvConfig(...)) has extra heads, attention and UniRep input
     """
     _choice("model", arch, tuple(ARCHS))
     cls = ARCHS[arch]
@@ -338,7 +323,7 @@ class TrainConfig(Fields):
     >>> TrainConfig(optimizer="lbfgs")
     Traceback (most recent call last):
     ...
-    sspred.config.ConfigError: optimizer: 'lbfgs' is not one of sgd, adam
+    sspred.errors.ConfigError: optimizer: 'lbfgs' is not one of sgd, adam
     """
 
     #: The network to train: a window network (ModelConfig) or a conv stack (ConvConfig).

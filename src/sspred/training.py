@@ -33,7 +33,7 @@ from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import learner_class
 from sspred.engines.settings import LearnerSettings, SettingError
 from sspred.engines.spec import gap
-from sspred.errors import InputError
+from sspred.errors import InputError, TrainingDiverged as TrainingDiverged  # re-exported: sspred.training
 from sspred.features import DenseWindowIndex, WindowIndex
 from sspred.heads import hard
 from sspred.io import datasets
@@ -48,15 +48,6 @@ from sspred.splits import LEAK_LISTS, without_leaks
 EVAL_BATCH = 8192
 #: Chains a teacher predicts at a time for distillation (memory, not accuracy).
 TEACHER_CHAINS = 512
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the epoch and batch.
-
-    >>> import sspred
-    >>> issubclass(sspred.TrainingDiverged, RuntimeError)
-    True
-    """
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from sspred.errors import InputError, ModelFileError, ToolError
+from sspred.errors import SspredError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Protein secondary-structure prediction with feed-forward neural networks.")
@@ -17,8 +17,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-#: Errors that are the user's input, not our bug: printed as one line.
-USER_ERRORS = (InputError, ModelFileError, ToolError)
+#: Errors that are the user's input or machine, not our bug: printed as one line (the whole family, in one place).
+USER_ERRORS = (SspredError,)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:

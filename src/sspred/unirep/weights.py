@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sspred.alphabet import SYMBOLS
-from sspred.errors import ModelFileError
+from sspred.errors import WeightsError
 
 #: The published model sizes (hidden units of each mLSTM cell).
 SIZES = (64, 256, 1900)
@@ -50,11 +50,11 @@ def _token_table() -> np.ndarray:
 TOKENS = _token_table()
 
 
-class MissingWeights(ModelFileError):
+class MissingWeights(WeightsError):
     """The UniRep weights are not installed (the message says what to install)."""
 
 
-class WrongWeights(ModelFileError):
+class WrongWeights(WeightsError):
     """UniRep weights other than the ones a model was trained on."""
 
 
