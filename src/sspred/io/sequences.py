@@ -48,8 +48,29 @@ def records(sequences) -> Iterator[Record]:
     """Validated Records of ``sequences`` (see the module docstring), lazily, in input order.
 
     A file is read record by record, so memory stays bounded by the longest record.
-    Raises InputError for a bad record and for input with no sequence at all, and
-    TypeError for an object that is none of the accepted kinds.
+
+    Parameters
+    ----------
+    sequences : Sequences
+        One residue string (id "seq1"), an iterable of strings (ids "seq1", "seq2", ...), a dict
+        id -> sequence, Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped.
+
+    Returns
+    -------
+    iterator of Record
+        One validated record per sequence.
+
+    Raises
+    ------
+    sspred.InputError
+        For a bad record (naming it and the position) and for input with no sequence at all.
+    TypeError
+        For an object that is none of the accepted kinds.
+
+    Examples
+    --------
+    >>> [(r.id, r.sequence) for r in records({"a": "MKV", "b": "gsl*"})]
+    [('a', 'MKV'), ('b', 'gsl')]
     """
     if isinstance(sequences, os.PathLike):
         return _nonempty(parse_fasta(sequences, warn=_warn))
@@ -126,11 +147,34 @@ def _record(rec_id, raw) -> Record:
 
 def sequence_record(rec_id: str, text: str, *, path: str | None = None,
                     warn: Callable[[str], None] | None = None) -> Record:
-    """The Record of one (id, residue string) pair, checked as ``sspred predict`` checks a FASTA record:
-    whitespace dropped, then ``fasta.clean`` (gaps, a trailing '*') and ``features.encode``. An empty or bad
-    sequence raises InputError naming ``path`` (where given), the record and the position. The one
+    """The Record of one (id, residue string) pair, checked as ``sspred predict`` checks a FASTA record.
+
+    Whitespace is dropped, then ``fasta.clean`` (gaps, a trailing '*') and ``features.encode`` run. The one
     normalisation of a sequence that arrives without a FASTA file (this module, the web service's JSON).
 
+    Parameters
+    ----------
+    rec_id : str
+        The record's id.
+    text : str
+        Its residues as given.
+    path : str, optional
+        Where it came from, for messages.
+    warn : callable, optional
+        Called with one line when gaps are removed.
+
+    Returns
+    -------
+    Record
+        The validated record.
+
+    Raises
+    ------
+    sspred.InputError
+        For an empty or bad sequence, naming ``path`` (where given), the record and the position.
+
+    Examples
+    --------
     >>> sequence_record("x", "MK V-L*").sequence
     'MKVL'
     """
