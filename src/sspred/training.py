@@ -387,17 +387,48 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
           resume: str | os.PathLike | None = None) -> Model:
     """Train the network ``config`` describes and return it as a Model (``Model.save`` writes the file).
 
-    ``data``: a set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, or
-    a list of Chains. ``valid``: the same kinds (a set's "valid" split); None: the named set's "valid"
-    split, or no validation for a file or chains. ``data_dir``: where the sets live ($SSPRED_DATA).
-    ``callbacks``: each is called with every epoch's stats dict (epoch, train_loss, train_q3,
-    valid_loss, valid_q3, lr, seconds), on rank 0 only under torchrun. ``checkpoint``: the run state
-    is written there atomically after every epoch. ``resume``: continue the run saved in that
-    checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
-    checkpoint's (``TrainConfig.RUNTIME_FIELDS``, where and under what name it runs, may differ), else a
-    ValueError naming both.
-    A NaN or infinite loss raises TrainingDiverged. Nothing prints.
+    Nothing prints: progress reaches the caller through ``callbacks``.
 
+    Parameters
+    ----------
+    config : TrainConfig
+        The model to build and how to train it.
+    data : Data
+        A set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, several of
+        these (a multi-task pool), or a list of Chains.
+    valid : Data, optional
+        The same kinds (a set's "valid" split); None: the named set's "valid" split, or no validation for a
+        file or chains.
+    data_dir : str or os.PathLike, optional
+        Where the sets live; defaults to $SSPRED_DATA, then a ``shared/data`` folder above.
+    callbacks : iterable of callable, default ()
+        Each is called with every epoch's stats dict (epoch, train_loss, train_q3, valid_loss, valid_q3, lr,
+        seconds), on rank 0 only under torchrun.
+    checkpoint : str or os.PathLike, optional
+        Where the run state is written, atomically, after every epoch.
+    resume : str or os.PathLike, optional
+        Continue the run saved in that checkpoint (and keep writing it unless ``checkpoint`` names another).
+        ``config`` must be the checkpoint's; ``TrainConfig.RUNTIME_FIELDS`` (where and under what name it runs)
+        may differ.
+
+    Returns
+    -------
+    Model
+        The trained model; its header records the config, the data and the history of every epoch.
+
+    Raises
+    ------
+    sspred.InputError
+        For data that cannot be found or read, or a checkpoint made on other data.
+    sspred.ConfigError
+        For settings the chosen engine or data cannot take.
+    sspred.TrainingDiverged
+        When the loss becomes NaN or infinite.
+    ValueError
+        When ``config`` differs from the checkpoint's being resumed, naming both.
+
+    Examples
+    --------
     >>> from sspred.config import ModelConfig
     >>> from sspred.io.datasets import make_chain
     >>> chains = [make_chain(f"c{i}", "MKTAYIAKQRQISFVKSHFSRQ", "CCHHHHHHHHHCCEEEEECCCC", eight=False)
