@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 from functools import cached_property
 
 import pytest
 
-validate = pytest.importorskip("numpydoc.validate", reason="numpydoc comes with the lint extra").validate
+if os.environ.get("CI"):
+    from numpydoc.validate import validate  # CI installs the lint extra: there a missing numpydoc fails the run
+else:
+    validate = pytest.importorskip("numpydoc.validate", reason="numpydoc comes with the lint extra").validate
 
 #: numpydoc's error codes that fail the test (numpydoc.validate.ERROR_MSGS has the text of each).
 CHECKED = {
@@ -29,9 +33,10 @@ CHECKED = {
 MODULES = ["sspred.metrics", *(f"sspred.io.{m.name}" for m in pkgutil.iter_modules(
     importlib.import_module("sspred.io").__path__))]
 
-#: Docstrings another change owns for now (the classes Model, Predictor and Prediction are being renamed);
-#: their members are checked all the same.
-PENDING = {"sspred.model.Model", "sspred.predict.api.Predictor", "sspred.predict.api.Prediction"}
+#: Not checked yet: the class docstrings of Predictor and Prediction, and Model with its members, which are being
+#: reworked (attribute names; the model file apart from the prediction session). Predictor's and Prediction's
+#: methods and properties are checked. Shrink this as they settle.
+PENDING = ("sspred.model.Model", "sspred.predict.api.Predictor", "sspred.predict.api.Prediction")
 
 
 def _members(cls: type) -> list[str]:
@@ -72,12 +77,29 @@ def public_names() -> list[str]:
             if not attr.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) \
                     and obj.__module__ == module:
                 names += _with_members(module, attr, obj)
-    return sorted(set(names) - PENDING)
+    return sorted(n for n in set(names) if not (n in PENDING or n.startswith("sspred.model.Model.")))
+
+
+def _resolve(name: str) -> object:
+    """The object an import path names (a module, then attributes)."""
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(name)
 
 
 def problems(name: str) -> list[str]:
     """numpydoc's findings for one name that are in CHECKED, as "CODE message" lines."""
-    return [f"{code} {message}" for code, message in validate(name)["errors"] if code in CHECKED]
+    checked = CHECKED
+    if getattr(_resolve(name), "_is_protocol", False):
+        checked = CHECKED - {"PR01"}  # a Protocol is a type to match, never called: no parameters to document
+    return [f"{code} {message}" for code, message in validate(name)["errors"] if code in checked]
 
 
 def test_the_checked_names_cover_the_api():

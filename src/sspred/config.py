@@ -16,7 +16,7 @@ keyed by.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable, Self
 
 from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines.spec import conv_dims
@@ -32,17 +32,17 @@ DTYPES = ("float32", "float64")
 PLAIN_DEVICES = ("auto", "cpu")
 
 
-def _choice(name: str, value, choices) -> None:
+def _choice(name: str, value: object, choices: Iterable[object]) -> None:
     if value not in choices:
         raise ConfigError(name, f"{value!r} is not one of {', '.join(map(str, choices))}")
 
 
-def _at_least(name: str, value, low, kind: str = "") -> None:
+def _at_least(name: str, value: float, low: float, kind: str = "") -> None:
     if not value >= low:
         raise ConfigError(name, f"must be {kind}>= {low}, got {value}")
 
 
-def _rate(name: str, value, closed: bool = False) -> None:
+def _rate(name: str, value: float, closed: bool = False) -> None:
     """A rate in [0, 1), or [0, 1] when ``closed``."""
     if not (0 <= value <= 1 if closed else 0 <= value < 1):
         raise ConfigError(name, f"must lie in [0, 1{']' if closed else ')'}, got {value}")
@@ -74,7 +74,7 @@ class Fields:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict):
+    def from_dict(cls, d: dict) -> Self:
         """Rebuild a config from ``to_dict`` output, ignoring keys this version does not know.
 
         Parameters
@@ -146,7 +146,7 @@ class ModelConfig(Fields):
     dropout_at: list[int] = field(default_factory=list)
     batchnorm: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         try:
             check_window(self.window)
         except ValueError as exc:
@@ -283,7 +283,7 @@ class ConvConfig(Fields):
     unirep_reverse: bool = False
     unirep_project: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _choice("arch", self.arch, ("conv",))
         _choice("states", self.states, tuple(STATE_SETS))
         _at_least("channels", self.channels, 1)
@@ -437,7 +437,7 @@ def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
     return ARCHS[arch].from_dict(d)
 
 
-def model_config(arch: str, **settings) -> ModelConfig | ConvConfig:
+def model_config(arch: str, **settings: Any) -> ModelConfig | ConvConfig:
     """The model config of ``arch`` from ``settings``, each kept where that arch has a field of its name.
 
     So one set of settings (the CLI's flags) serves either arch.
@@ -600,7 +600,7 @@ class TrainConfig(Fields):
     #: Fields that say where a run executes or what it is called, not what it computes: a resumed run may change them.
     RUNTIME_FIELDS = ("device", "distributed", "threads", "name")
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.model, dict):
             self.model = model_config_from_dict(self.model)
         if not isinstance(self.model, tuple(ARCHS.values())):
@@ -647,7 +647,7 @@ class TrainConfig(Fields):
         return {**asdict(self), "model": self.model.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> Self:
         """Rebuild from ``to_dict`` output (the model config by its arch), ignoring keys this version does not know.
 
         Parameters

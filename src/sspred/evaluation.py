@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, Sequence, Union
 
 import numpy as np
 
 from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
-from sspred.io.find import data_label, resolve_data
+from sspred.io.chain import Chain
+from sspred.io.find import Data, data_label, resolve_data
 from sspred.io.formats import confidence_levels
 from sspred.model import Model
 from sspred.predict.api import load
@@ -36,7 +38,20 @@ EIGHT_TO_THREE_MATRIX = np.eye(len(STATES3))[EIGHT_TO_THREE]
 DEFAULT_DISORDER_THRESHOLD = 0.5
 
 
-def _clean(x):
+class HoldsModel(Protocol):
+    """Anything that holds a Model as ``.model``: a ``sspred.Predictor``."""
+
+    @property
+    def model(self) -> Model:
+        """The Model held."""
+
+
+#: What ``evaluate`` takes as a model: a Model, anything holding one (a Predictor), or a built-in name or a model
+#: file (None: the default model).
+ModelLike = Union[Model, HoldsModel, str, os.PathLike, None]
+
+
+def _clean(x: Any) -> Any:
     """NaN to None, so the JSON report holds null rather than the non-standard NaN."""
     if isinstance(x, float) and not math.isfinite(x):
         return None
@@ -47,7 +62,7 @@ def _clean(x):
     return x
 
 
-def _named(values, states: str) -> dict:
+def _named(values: Iterable[float], states: str) -> dict:
     return {s: float(v) for s, v in zip(states, values)}
 
 
@@ -74,7 +89,7 @@ def _state_block(y_true: list[np.ndarray], y_pred: list[np.ndarray], states: str
     return part, per_chain
 
 
-def score_states(chains, predicted, states: str = STATES3) -> dict:
+def score_states(chains: Sequence[Chain], predicted: Sequence[str], states: str = STATES3) -> dict:
     """Scores of predicted state strings against labelled ``chains``, as ``evaluate_model`` scores a model's calls.
 
     For predictions made outside sspred (another program's output, a baseline).
@@ -167,7 +182,7 @@ def _ece_of(d: dict) -> float:
     return float(np.abs(d["bin_correct"].sum(axis=0) - d["bin_conf"].sum(axis=0)).sum() / n) if n else float("nan")
 
 
-def pooled_q3(model: Model, chains) -> float:
+def pooled_q3(model: Model, chains: Sequence[Chain]) -> float:
     """Q3 of ``model`` over every scored residue of labelled ``chains``, without the segment scores and calibration.
 
     Parameters
@@ -188,7 +203,7 @@ def pooled_q3(model: Model, chains) -> float:
     return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
 
 
-def predict_labelled_heads(model: Model, chains) -> list[dict[str, np.ndarray]]:
+def predict_labelled_heads(model: Model, chains: Sequence[Chain]) -> list[dict[str, np.ndarray]]:
     """Every head's probabilities for labelled chains, each batch through the network once.
 
     The states head equals ``predict_labelled``'s output.
@@ -211,7 +226,7 @@ def predict_labelled_heads(model: Model, chains) -> list[dict[str, np.ndarray]]:
     return out
 
 
-def _disorder_scores(outs: list[dict], chains) -> tuple[np.ndarray, np.ndarray]:
+def _disorder_scores(outs: list[dict], chains: Sequence[Chain]) -> tuple[np.ndarray, np.ndarray]:
     """(N,) disorder labels (DISORDERED/ORDERED, negative where unknown) and (N,) P(disordered), end to end."""
     y = np.concatenate([np.asarray(c.disorder, dtype=np.int64) for c in chains])
     s = np.concatenate([o["disorder"][:, DISORDERED] for o in outs])  # (L, 2) -> (L,) per chain, then (N,)
@@ -247,7 +262,7 @@ def disorder_threshold(model: Model) -> tuple[float, str]:
     return float(t), "model"
 
 
-def _disorder_block(outs: list[dict], chains, model: Model) -> dict | None:
+def _disorder_block(outs: list[dict], chains: Sequence[Chain], model: Model) -> dict | None:
     """Disorder scores over residues with a known label (None when no residue has one): ROC AUC of
     P(disordered), MCC of "disordered where P >= threshold"."""
     y, s = _disorder_scores(outs, chains)
@@ -259,7 +274,7 @@ def _disorder_block(outs: list[dict], chains, model: Model) -> dict | None:
             "threshold_source": source, "residues": int(known.sum()), "disordered": int((y == DISORDERED).sum())}
 
 
-def _conservation_block(outs: list[dict], chains) -> dict | None:
+def _conservation_block(outs: list[dict], chains: Sequence[Chain]) -> dict | None:
     """Conservation scores over residues with a known class 1-9 (None when none has): Spearman's rho of the
     predicted class (argmax + 1) against the true one, and the percent in the true class's group."""
     y = np.concatenate([np.asarray(c.conservation, dtype=np.int64) for c in chains])
@@ -272,7 +287,7 @@ def _conservation_block(outs: list[dict], chains) -> dict | None:
             "q3_groups": metrics.conservation_q3(y, pred), "residues": int(keep.sum())}
 
 
-def choose_disorder_threshold(model, chains) -> tuple[float, float]:
+def choose_disorder_threshold(model: ModelLike, chains: Sequence[Chain]) -> tuple[float, float]:
     """The P(disordered) cut with the best MCC on validation chains, by ``metrics.best_mcc_threshold``.
 
     A training run stores it as ``header["thresholds"] = {"disorder": threshold}``; ``evaluate`` then scores
@@ -302,7 +317,7 @@ def choose_disorder_threshold(model, chains) -> tuple[float, float]:
     return metrics.best_mcc_threshold(y, s)
 
 
-def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
+def evaluate_model(model: Model, chains: Sequence[Chain], rng: np.random.Generator | None = None,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """The field's scores of ``model`` on labelled ``chains``.
 
@@ -360,7 +375,7 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
     pred8 = pred_native if has8 else \
         [o["ss8"].argmax(axis=1) for o in outs] if labels8 and chains and "ss8" in names else None
     if pred8 is not None:
-        y8 = [c.y8 for c in chains]
+        y8 = [c.y8 for c in chains if c.y8 is not None]  # every chain has them (labels8)
         part8, chains8 = _state_block(y8, pred8, STATES8)
         report["q8"] = part8["accuracy"]
         report["q8_chain_mean"] = part8["accuracy_chain_mean"]
@@ -488,18 +503,19 @@ class Scores:
         return out
 
 
-def _as_model(model) -> Model:
+def _as_model(model: ModelLike) -> Model:
     """A Model from a Model, anything holding one as ``.model`` (a Predictor), or a built-in name or file."""
     if isinstance(model, Model):
         return model
-    if isinstance(getattr(model, "model", None), Model):
-        return model.model
+    held = getattr(model, "model", None)
+    if isinstance(held, Model):
+        return held
     if model is None or isinstance(model, (str, os.PathLike)):
         return load(model).model
     raise TypeError(f"expected a Model, a Predictor or a model name or path, not {type(model).__name__}")
 
 
-def evaluate(model, data, split: str = "test", *, data_dir: str | os.PathLike | None = None,
+def evaluate(model: ModelLike, data: Data, split: str = "test", *, data_dir: str | os.PathLike | None = None,
              bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> Scores:
     """Score a model on labelled data, as ``sspred evaluate`` does.
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sspred.alphabet import CONSERVATION_CLASSES, CONSERVATION_UNKNOWN, MASKED
 
@@ -292,12 +293,14 @@ class SovScore:
             return np.where(self.norm > 0, 100.0 * self.numer / np.maximum(self.norm, 1), np.nan)
 
 
-def _delta_sov99(minov, maxov, len1, len2, ctx) -> np.ndarray:
+def _delta_sov99(minov: np.ndarray, maxov: np.ndarray, len1: np.ndarray, len2: np.ndarray,
+                 ctx: dict[str, float]) -> np.ndarray:
     # Zemla et al. (1999): delta = min(maxov - minov, minov, int(len(s1)/2), int(len(s2)/2)).
     return np.minimum.reduce([maxov - minov, minov, len1 // 2, len2 // 2]).astype(np.float64)
 
 
-def _delta_refine(minov, maxov, len1, len2, ctx) -> np.ndarray:
+def _delta_refine(minov: np.ndarray, maxov: np.ndarray, len1: np.ndarray, len2: np.ndarray,
+                  ctx: dict[str, float]) -> np.ndarray:
     # Liu & Wang (2018): delta = min(maxov - minov, delta_all * len(s1)/L * minov/maxov),
     # delta_all = lambda * (number of states in the reference) / sum_j (len(s_j) / L)^2
     # over every segment s_j of the reference, whatever its state.
@@ -733,7 +736,7 @@ def roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
     return float(u / (n_pos * n_neg))
 
 
-def _mcc(tp, fp, fn, tn):
+def _mcc(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: ArrayLike) -> np.ndarray:
     """Matthews (1975) from counts (scalars or arrays); 0 where a margin is empty, as ``per_class`` does."""
     tp, fp, fn, tn = (np.asarray(v, dtype=np.float64) for v in (tp, fp, fn, tn))
     denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))

@@ -49,6 +49,11 @@ EVAL_BATCH = 8192
 #: Chains a teacher predicts at a time for distillation (memory, not accuracy).
 TEACHER_CHAINS = 512
 
+#: Training or validation examples: a WindowIndex, DenseWindowIndex or ChainIndex. Any, because DenseWindowIndex
+#: borrows WindowIndex's methods, which a type checker cannot match against it. A learner (NumpyLearner,
+#: TorchLearner) is Any for now too: the engines share no declared protocol yet.
+ExampleIndex = Any
+
 
 @dataclass
 class History:
@@ -69,7 +74,7 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
+def evaluate_split(learner: Any, data: ExampleIndex) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, Q3 (%) and probabilities over every scored residue of ``data``
     (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
     parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
@@ -83,7 +88,7 @@ def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
     return loss, acc, probs
 
 
-def first_head_classes(y) -> np.ndarray:
+def first_head_classes(y: np.ndarray | Mapping[str, np.ndarray]) -> np.ndarray:
     """(n,) classes a batch's training accuracy counts against, -1 where none: the targets as they are, a
     teacher's distributions by their top class, and of a multi-task batch (a dict) its first head's."""
     if isinstance(y, Mapping):
@@ -111,7 +116,7 @@ def fresh_state(cfg: TrainConfig) -> dict:
             "schedule": {"lr": cfg.lr, "best": math.inf, "bad": 0}}
 
 
-def fit(learner, train, valid, cfg: TrainConfig,
+def fit(learner: Any, train: ExampleIndex, valid: ExampleIndex | None, cfg: TrainConfig,
         callback: Callable[[dict], None] | None = None,
         batch_callback: Callable[[int, int], None] | None = None,
         checkpoint: str | None = None, resume: dict | None = None, meta: dict | None = None) -> History:

@@ -332,7 +332,8 @@ class SS2Writer(Writer):
     """
     three_state_only = True
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Write one record as a VFORMAT block.
 
         Parameters
@@ -376,7 +377,8 @@ class HorizWriter(Writer):
     model_info : mapping, optional
         Unused by this format.
     """
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Write one record as HFORMAT blocks.
 
         Parameters
@@ -418,7 +420,8 @@ class FastaWriter(Writer):
         Unused by this format.
     """
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Write one record as a header line and a line of states.
 
         Parameters
@@ -455,12 +458,13 @@ class JsonWriter(Writer):
         The "model" object; without it, the name and states alone.
     """
 
-    def begin(self):
+    def begin(self) -> None:
         """Write the document's opening: the model, the states and the start of the predictions list."""
         self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_info), json.dumps(self.states)))
         self.first = True
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Write one record as an item of the predictions list.
 
         Parameters
@@ -484,7 +488,7 @@ class JsonWriter(Writer):
         self.out.write(("\n" if self.first else ",\n") + json.dumps(item))
         self.first = False
 
-    def end(self):
+    def end(self) -> None:
         """Close the predictions list and write the warnings."""
         self.out.write('\n], "warnings": %s}\n' % json.dumps(self.warnings))
 
@@ -508,13 +512,14 @@ class TsvWriter(Writer):
         Unused by this format.
     """
 
-    def begin(self):
+    def begin(self) -> None:
         """Write the header row."""
         columns = (["id", "pos", "aa", "pred"] + [f"p_{s}" for s in self.states]
                    + [TRACKS[t].column for t in self.tracks])
         self.out.write("\t".join(columns) + "\n")
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Write one row per residue of one record.
 
         Parameters

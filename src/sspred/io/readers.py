@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Sequence
 
 import numpy as np
 
@@ -240,7 +240,7 @@ def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
         raise InputError(f"not an sspred JSON prediction file ({type(exc).__name__}: {exc})", path=path) from None
 
 
-def _track(name: str, values, n: int) -> np.ndarray:
+def _track(name: str, values: Sequence[float], n: int) -> np.ndarray:
     """A track's values as read back: (n,) float64 probabilities or int64 classes."""
     out = np.array(values, dtype=np.int64 if TRACKS[name].kind == CLASS else np.float64)
     if out.shape != (n,):

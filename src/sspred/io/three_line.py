@@ -8,7 +8,7 @@ a set with only 3-state labels), so every chain round-trips.
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import IO, Iterable
 
 import numpy as np
 
@@ -99,7 +99,7 @@ def three_line_record(chain: Chain) -> str:
     return f">{chain.id}{tag}\n{chain.sequence}\n{ss}\n"
 
 
-def write_three_line(chains: Iterable[Chain], handle) -> int:
+def write_three_line(chains: Iterable[Chain], handle: IO[str]) -> int:
     """Write chains to a text handle in the format ``read_three_line`` reads.
 
     Parameters
