@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from importlib import resources
 from pathlib import Path
 
@@ -23,9 +23,6 @@ from sspred.engines.numpy.activations import softmax
 from sspred.errors import ModelFileError
 from sspred.features import check_window, stage2_rows
 from sspred.heads import Heads, model_heads
-
-if TYPE_CHECKING:  # torch is an optional extra
-    from sspred.engines.torch.infer import TorchChains
 
 #: Built-in models, by the name given to -m.
 BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz",
@@ -89,7 +86,7 @@ class Member:
         ``features``: each chain's (L_i, D) input channels, for a member that reads them (``Member.features``)."""
         return [self.finish(p) for p in self._run(self.batched, chains, features)]
 
-    def on_device(self, device: str) -> TorchChains:
+    def on_device(self, device: str) -> Any:  # a TorchChains, named only inside: torch is an extra
         """The first stage as the torch engine's runner on ``device`` (engines/torch/infer.py), built once."""
         if self._torch is None or self._torch[0] != device:
             from sspred.engines.torch.infer import TorchChains

@@ -21,7 +21,7 @@ import itertools
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Iterable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -35,9 +35,8 @@ from sspred.model import DEFAULT_MODEL, Model, load_model
 from sspred.predict import batch
 from sspred.tracks import TRACKS, track_names, track_values
 
-if TYPE_CHECKING:  # optional extras, named in annotations only
+if TYPE_CHECKING:  # optional extras, named in annotations only (torch not even so: Any below)
     import pandas as pd
-    import torch
     from distributed import Client
 
 #: The format ``write`` uses when none is given: the CLI's default.
@@ -358,14 +357,14 @@ class Predictor:
                               **track_values(out), model_info=info)
                    for rec, out in pairs]  # out: {head name: (L, K_h)}
 
-    def to_torch(self) -> torch.nn.Module:
+    def to_torch(self) -> Any:  # an ExportedModel: naming it would tie this module to the torch engine
         """The model as a ``torch.nn.Module``; needs ``sspred[torch]``.
 
         Returns
         -------
-        torch.nn.Module
-            int codes (B, L) -> probabilities (B, L, K), or for a model with several heads a tuple of one
-            (B, L, K_h) per head, the states head first.
+        sspred.engines.torch.export.ExportedModel
+            A ``torch.nn.Module`` in evaluation mode: int codes (B, L) -> probabilities (B, L, K), or for a
+            model with several heads a tuple of one (B, L, K_h) per head, the states head first.
 
         Raises
         ------
