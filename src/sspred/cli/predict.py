@@ -77,8 +77,8 @@ def predict(
 ) -> None:
     """Predict secondary structure for every record of a FASTA file.
 
-    -m unirep needs pip install "sspred[unirep]"; --dask-scheduler/--dask-local "sspred[dask]";
-    --device "sspred[torch]".
+    Extras: -m unirep needs pip install "sspred[unirep]"; --dask-scheduler and --dask-local need
+    pip install "sspred[dask]"; --device needs pip install "sspred[torch]".
     """
     # Everything the flags alone decide is checked before the model loads and any record is read.
     fmt = output_format(format, out)

@@ -90,7 +90,11 @@ class SspredGroup(TyperGroup):
             typer.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
             sys.exit(exc.exit_code)
         except _click.UsageError as exc:
-            typer.echo(f"sspred: error: {' '.join(exc.format_message().split())}", err=True)
+            message = " ".join(exc.format_message().split())
+            given = _given_value(getattr(exc, "param", None), list(sys.argv[1:] if argv is None else argv))
+            if given is not None and given not in message:
+                message += f" (got {given!r})"
+            typer.echo(f"sspred: error: {message}", err=True)
             if exc.ctx is not None:
                 typer.echo(f"sspred: see '{exc.ctx.command_path} -h'", err=True)
             sys.exit(exc.exit_code)
@@ -104,6 +108,25 @@ class SspredGroup(TyperGroup):
             _leave_closed_pipe()
         # standalone_mode=False returns the command's value, or the code of a typer.Exit / ctx.exit.
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _given_value(param: Any, args: list[str]) -> str | None:
+    """The value the command line gave option ``param`` (``--opt VALUE`` or ``--opt=VALUE``), for an error that
+    does not quote it (typer's "Input should be a valid integer"); None when not found.
+
+    >>> class Opt: opts = ["--batch-residues"]
+    >>> _given_value(Opt, ["predict", "x.fa", "--batch-residues", "zero"]), _given_value(Opt, ["--batch-residues=1e"])
+    ('zero', '1e')
+    """
+    for opt in getattr(param, "opts", None) or ():
+        if not opt.startswith("-"):
+            continue
+        for i, arg in enumerate(args):
+            if arg == opt and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(opt + "="):
+                return arg[len(opt) + 1:]
+    return None
 
 
 def _leave_closed_pipe() -> None:

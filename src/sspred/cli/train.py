@@ -155,7 +155,7 @@ def train(
 ) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it.
 
-    --engine torch needs pip install "sspred[torch]"; --unirep needs "sspred[unirep]".
+    Extras: --engine torch needs pip install "sspred[torch]"; --unirep needs pip install "sspred[unirep]".
     """
     # A model that cannot be saved is known now, not after the last epoch.
     check_output(out, inputs=[*data, *([valid_data] if valid_data else []), *([resume] if resume else [])])
