@@ -105,7 +105,7 @@ class SspredGroup(TyperGroup):
             typer.echo("sspred: aborted", err=True)
             sys.exit(1)
         except (PipeClosed, BrokenPipeError):
-            _leave_closed_pipe()
+            leave_closed_pipe()
         # standalone_mode=False returns the command's value, or the code of a typer.Exit / ctx.exit.
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -129,7 +129,7 @@ def _given_value(param: Any, args: list[str]) -> str | None:
     return None
 
 
-def _leave_closed_pipe() -> None:
+def leave_closed_pipe() -> None:
     """Exit after the reader of stdout closed it, with nothing on stderr: the bytes still in stdout's buffer
     have nowhere to go, and flushing them at interpreter exit would print 'Exception ignored ...'."""
     try:
