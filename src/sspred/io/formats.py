@@ -31,11 +31,14 @@ JSON and TSV also carry the tracks of a multi-task model's extra heads (``sspred
 from __future__ import annotations
 
 import json
+import os
+from pathlib import PurePath
 from typing import IO, Mapping, Sequence
 
 import numpy as np
 
 from sspred.alphabet import STATES3
+from sspred.errors import OutputError
 from sspred.tracks import CLASS, PROBABILITY, TRACKS
 
 #: Decimals of the probabilities in the JSON and TSV outputs (and the web service's JSON): enough to rank
@@ -556,6 +559,55 @@ WRITERS: dict[str, type[Writer]] = {
     "json": JsonWriter,
     "tsv": TsvWriter,
 }
+
+
+#: The format written when neither a format nor a known file extension names one: PSIPRED's HFORMAT.
+DEFAULT_FORMAT = "horiz"
+#: Formats by output file extension (compared in lower case), for ``-o FILE`` without ``--format``.
+EXTENSIONS: dict[str, str] = {".ss2": "ss2", ".horiz": "horiz", ".json": "json", ".tsv": "tsv",
+                              ".fa": "fasta", ".fasta": "fasta"}
+
+
+def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str:
+    """The format to write: ``fmt`` when given, else the one ``path``'s extension names, else the default.
+
+    ``fmt`` is taken in lower case; an extension is looked up in ``EXTENSIONS``; the default is
+    ``DEFAULT_FORMAT``. An unknown ``fmt`` is returned as it is, for ``format_problem`` to name.
+
+    Parameters
+    ----------
+    fmt : str or None
+        The format asked for (``--format``), any case; None when not given.
+    path : str or os.PathLike, optional
+        The output file; None or "-" for stdout.
+
+    Returns
+    -------
+    str
+        A format name (a key of ``WRITERS`` unless ``fmt`` is unknown).
+
+    Raises
+    ------
+    OutputError
+        When ``fmt`` contradicts the known extension of ``path`` (``-f json -o x.ss2``).
+
+    Examples
+    --------
+    >>> output_format(None, "out.SS2"), output_format("JSON", "out.txt"), output_format(None, None)
+    ('ss2', 'json', 'horiz')
+    >>> output_format("json", "out.ss2")
+    Traceback (most recent call last):
+    ...
+    sspred.errors.OutputError: out.ss2: the extension .ss2 means the ss2 format, not json
+    """
+    suffix = PurePath(path).suffix.lower() if path is not None and str(path) != "-" else ""
+    implied = EXTENSIONS.get(suffix)
+    if fmt is None:
+        return implied or DEFAULT_FORMAT
+    fmt = fmt.lower()
+    if implied is not None and fmt != implied:
+        raise OutputError(f"{path}: the extension {suffix} means the {implied} format, not {fmt}")
+    return fmt
 
 
 def make_writer(fmt: str, handle: IO[str], model_name: str, states: str, tracks: Sequence[str] = (),

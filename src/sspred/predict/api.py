@@ -26,21 +26,21 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from sspred.version import __version__
-from sspred.errors import InputError
+from sspred.errors import InputError, OutputError
+from sspred.extras import require
 from sspred.io.fasta import Record
-from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
+from sspred.io.formats import (WRITERS, confidence_levels, format_problem, output_format,
+                               prediction_json, states_of)
 from sspred.io.sequences import Sequences, records
-from sspred.io.textfile import atomic_output
+from sspred.io.textfile import atomic_output, check_output
 from sspred.model import DEFAULT_MODEL, Model, load_model
 from sspred.predict import batch
+from sspred.predict.writing import write_predictions
 from sspred.tracks import TRACKS, track_names, track_values
 
 if TYPE_CHECKING:  # optional extras, named in annotations only (torch not even so: Any below)
     import pandas as pd
     from distributed import Client
-
-#: The format ``write`` uses when none is given: the CLI's default.
-DEFAULT_FORMAT = "horiz"
 
 
 @dataclass(frozen=True, eq=False)
@@ -437,13 +437,13 @@ def torch_device(name: str) -> str:
 
     Raises
     ------
+    sspred.MissingExtra
+        When torch is not installed.
     sspred.InputError
-        When torch is not installed, or cannot reach the device.
+        When torch cannot reach the device.
     """
-    try:
-        from sspred.engines.torch.learner import resolve_device
-    except ImportError:
-        raise InputError(f"--device {name} predicts with the torch engine: pip install \"sspred[torch]\"") from None
+    resolve_device = require("sspred.engines.torch.learner", "torch",
+                             f"--device {name} (the torch engine)").resolve_device
     try:
         return resolve_device(name)
     except ValueError as exc:
@@ -451,10 +451,12 @@ def torch_device(name: str) -> str:
 
 
 def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike | IO[str],
-          format: str = DEFAULT_FORMAT) -> int:
+          format: str | None = None) -> int:
     """Write predictions to a file or text handle, as ``sspred predict --format FORMAT`` writes them.
 
-    A path is written atomically: the file appears under its name only once complete.
+    ``predictions`` may be a generator (from ``predict_iter``): it is written as it is read. A path is checked
+    before anything is written (``sspred.io.textfile.check_output``) and written atomically: the file appears
+    under its name only once complete.
 
     Parameters
     ----------
@@ -462,8 +464,9 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
         Predictions of one model; a generator (from ``predict_iter``) is written as it is read.
     path_or_handle : str, os.PathLike or text file
         A file to write, or an open text handle.
-    format : {"ss2", "horiz", "fasta", "json", "tsv"}, default "horiz"
-        The output format.
+    format : {"ss2", "horiz", "fasta", "json", "tsv"} or None, default None
+        The output format, in any case; None lets a path's extension pick it (.ss2, .horiz, .json, .tsv, .fa,
+        .fasta: ``sspred.io.formats.EXTENSIONS``), else horiz.
 
     Returns
     -------
@@ -472,9 +475,11 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
 
     Raises
     ------
+    sspred.OutputError
+        For an unknown format, one that contradicts the path's extension or cannot hold the model's states, or
+        a path that cannot be written.
     ValueError
-        For an unknown format, one that cannot hold the model's states, no predictions, or predictions of
-        more than one model.
+        For no predictions, or predictions of more than one model.
 
     Examples
     --------
@@ -487,31 +492,25 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     CCCC
     2
     """
-    if format not in WRITERS:
-        raise ValueError(format_problem(format, "", ""))
+    path = path_or_handle if isinstance(path_or_handle, (str, os.PathLike)) else None
+    fmt = output_format(format, path)
+    if fmt not in WRITERS:
+        raise OutputError(format_problem(fmt, "", ""))
+    if path is not None:
+        check_output(path)  # before the first prediction is taken: a generator predicts as it is read
     stream = iter(predictions)
     first = next(stream, None)
     if first is None:
         raise ValueError("no predictions to write")
-    problem = format_problem(format, first.state_order, first.model_name)
+    problem = format_problem(fmt, first.state_order, first.model_name)
     if problem:
-        raise ValueError(problem)
-    if isinstance(path_or_handle, (str, os.PathLike)):
-        with atomic_output(path_or_handle, "w") as handle:
-            return _write(first, stream, handle, format)
-    return _write(first, stream, path_or_handle, format)
+        raise OutputError(problem)
 
+    def to(handle: IO[str]) -> int:
+        return write_predictions(itertools.chain([first], stream), handle, fmt, model_name=first.model_name,
+                                 states=first.state_order, tracks=tuple(first.tracks), model_info=first.model_info)
 
-def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: str) -> int:
-    tracks = tuple(first.tracks)
-    writer = make_writer(fmt, handle, first.model_name, first.state_order, tracks, first.model_info)
-    writer.begin()
-    count = 0
-    for pred in itertools.chain([first], rest):
-        if (pred.state_order, pred.model_name, tuple(pred.tracks)) != (first.state_order, first.model_name, tracks):
-            raise ValueError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
-                             f"one file holds predictions of one model ({first.model_name!r})")
-        writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
-        count += 1
-    writer.end()
-    return count
+    if not isinstance(path_or_handle, (str, os.PathLike)):
+        return to(path_or_handle)
+    with atomic_output(path_or_handle, "w") as handle:
+        return to(handle)
