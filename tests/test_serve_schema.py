@@ -51,11 +51,8 @@ def test_every_operation_is_tested(api_schema):
     assert sorted(r.ok().label for r in api_schema.get_all_operations()) == sorted(OPERATIONS)
 
 
-@pytest.mark.parametrize("label,mode", CASES, ids=[f"{label}-{mode.value}" for label, mode in CASES])
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-@given(data=st.data())
-def test_api_conforms_to_its_schema(api_schema, label, mode, data):
-    case = data.draw(api_schema.find_operation_by_label(label).as_strategy(mode))
+def conforms(case) -> None:
+    """``case`` sent to the app: no 5xx, and the answer as the schema documents it."""
     # Every built-in check but one: a schema cannot say that a FASTA text is well formed, nor that a body
     # holds at most max_residues residues, so a schema-valid request may rightly get 422 or 413.
     excluded = [positive_data_acceptance]
@@ -65,3 +62,24 @@ def test_api_conforms_to_its_schema(api_schema, label, mode, data):
         excluded.append(negative_data_rejection)
     response = case.call_and_validate(excluded_checks=excluded)
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("label,mode", CASES, ids=[f"{label}-{mode.value}" for label, mode in CASES])
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_api_conforms_to_its_schema(api_schema, label, mode, data):
+    """Random requests (schemathesis' fuzzing phase), valid and invalid."""
+    conforms(data.draw(api_schema.find_operation_by_label(label).as_strategy(mode)))
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_api_conforms_on_the_schema_boundaries(api_schema, label):
+    """schemathesis' coverage phase: each parameter at and past its documented limits (lengths, counts, enums,
+    missing and wrongly typed values), valid and invalid."""
+    operation = api_schema.find_operation_by_label(label)
+    generation = api_schema.config.generation_for(operation=operation, phase="coverage")
+    cases = list(api_schema.iter_coverage_cases(operation, generation_modes=list(GenerationMode),
+                                                generation_config=generation))
+    assert cases
+    for case in cases:
+        conforms(case)
