@@ -35,6 +35,7 @@
 
 # %%
 import os
+import sys
 
 # One BLAS thread: these networks are small, and on a shared 2-core
 # machine OpenBLAS's default of one thread per core made a 1988-size epoch
@@ -43,10 +44,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 
 import sspred
+# The figures' code sits beside the notebooks, in
+# docs/course/course_plots.py; found from wherever the notebook runs.
+sys.path.append(str(Path(sspred.__file__).parents[2] / "docs" / "course"))
 from course_plots import (ch1_composition, ch1_flatten_orders, ch1_lengths,
                           ch1_memory, ch1_window)
 from sspred.alphabet import (DSSP8_TO_3, EIGHT_TO_THREE, ENCODING, N_UNITS,

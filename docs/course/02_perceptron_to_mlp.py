@@ -31,14 +31,20 @@
 
 # %%
 import os
+import sys
 
 # One BLAS thread: small networks on a shared 2-core machine run far
 # faster so (BENCHMARKS.md).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from pathlib import Path
+
 import numpy as np
 
 import sspred
+# The figures' code sits beside the notebooks, in
+# docs/course/course_plots.py; found from wherever the notebook runs.
+sys.path.append(str(Path(sspred.__file__).parents[2] / "docs" / "course"))
 from course_plots import (ch2_confusions, ch2_curves, ch2_entropy,
                           ch2_perceptron, ch2_softmax, ch2_weights)
 from sspred.alphabet import AMINO_ACIDS, N_UNITS, STATES3

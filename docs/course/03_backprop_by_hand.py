@@ -25,13 +25,19 @@
 
 # %%
 import os
+import sys
 
 # Small matrices: one BLAS thread is fastest (BENCHMARKS.md).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from pathlib import Path
+
 import numpy as np
 
 import sspred
+# The figures' code sits beside the notebooks, in
+# docs/course/course_plots.py; found from wherever the notebook runs.
+sys.path.append(str(Path(sspred.__file__).parents[2] / "docs" / "course"))
 from course_plots import ch3_optimizers
 from sspred.engines.numpy import (activations, gradcheck, layers, losses,
                                   optim)

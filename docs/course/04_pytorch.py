@@ -26,11 +26,13 @@
 
 # %%
 import os
+import sys
 
 # Small matrices: one BLAS thread is fastest (BENCHMARKS.md).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -39,6 +41,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 import sspred
+# The figures' code sits beside the notebooks, in
+# docs/course/course_plots.py; found from wherever the notebook runs.
+sys.path.append(str(Path(sspred.__file__).parents[2] / "docs" / "course"))
 from course_plots import ch4_curve, ch4_engines
 from sspred.alphabet import ENCODING, N_UNITS
 from sspred.engines.numpy import losses
