@@ -190,14 +190,14 @@ ch1_lengths(families)
 # say which one you use. sspred keeps the table in one place, `sspred.alphabet`:
 
 # %%
-print({s: DSSP8_TO_3[s] for s in STATES8})
+print(" ".join(f"{s}->{DSSP8_TO_3[s]}" for s in STATES8))
 # The same table as an index map: 8-state index -> 3-state index
 # (columns of "CHE").
 print("EIGHT_TO_THREE =", EIGHT_TO_THREE, "over", STATES8, "->", STATES3)
 
 chain = data["ts115", "test"][0]
 y8, y3 = chain.labels("8"), chain.labels("3")
-show = slice(0, 70)
+show = slice(0, 60)
 letters8 = "".join("-" if v < 0 else STATES8[v] for v in y8[show])
 letters3 = "".join("-" if v < 0 else STATES3[v] for v in y3[show])
 print(f"{chain.id} (- marks a residue that is not scored)")
@@ -211,8 +211,8 @@ for name, chains in eight_sets.items():
     y3 = np.concatenate([c.labels("3") for c in chains])
     keep = y8 >= 0
     same = bool((EIGHT_TO_THREE[y8[keep]] == y3[keep]).all())
-    print(f"{name}: 3-state labels are the reduced 8-state ones on all"
-          f" {keep.sum():,d} scored residues: {same}")
+    print(f"{name}: 3-state labels = reduced 8-state ones on all"
+          f" {keep.sum():,d} scored: {same}")
 
 # %% [markdown]
 # ## 1.5 A window of one-hot rows
