@@ -154,7 +154,7 @@ ch2_softmax(z, p)
 # minibatches. Two choices make it comparable with sspred: the initial weights are drawn as sspred draws
 # them (seed 0, $W_{ij} \sim N(0, 1/273)$, $b = 0$), and epoch $e$ visits the windows in the order of
 # `np.random.default_rng([seed, e]).permutation(n)`, which is `sspred.training.epoch_order`. The log of
-# the softmax is computed after subtracting each row's maximum, so no exponent overflows (Exercise 3.2).
+# the softmax is computed after subtracting each row's maximum, so no exponent overflows (notebook 3, Exercise 3.7).
 
 # %%
 def train_softmax(X, y, lr, epochs, batch, seed=0):
