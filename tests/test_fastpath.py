@@ -6,7 +6,7 @@ import pytest
 from sspred.alphabet import N_SYMBOLS, N_UNITS, SPACER
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
-from sspred.engines.numpy.fastpath import FastForward, Unsupported, available_backends, layout, pair_tables
+from sspred.engines.numpy.fastpath import FastForward, NoFastPath, available_backends, layout, pair_tables
 from sspred.engines.numpy.activations import softmax
 from sspred.features import one_hot, windows
 from sspred.model import Model, build_header
@@ -118,7 +118,7 @@ def test_backends_agree_on_a_long_chain():
 def test_unknown_layers_fall_back_to_the_plain_pass():
     cfg, net, params = random_net(5, [6], "tanh")
     specs = cfg.layers()
-    with pytest.raises(Unsupported):
+    with pytest.raises(NoFastPath):
         FastForward.from_layers(specs[:1] + [{"type": "mystery"}] + specs[1:], params, 5)
     model = Model(build_header(cfg, "t"), params)
     codes = np.random.default_rng(0).integers(0, N_SYMBOLS, size=30).astype(np.uint8)

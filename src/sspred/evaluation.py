@@ -14,6 +14,7 @@ import numpy as np
 
 from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
+from sspred.errors import ConfigError, InputError, ModelFileError
 from sspred.io.find import data_label, resolve_data
 from sspred.io.formats import confidence_levels
 from sspred.model import Model
@@ -82,7 +83,7 @@ def score_states(chains, predicted, states: str = STATES3) -> dict:
     labels, "HGIEBTSC" against their 8-state ones). Returns plain data: residues, accuracy (%, pooled over
     residues), accuracy_chain_mean, confusion, per_class (precision, recall, mcc per state), sov99 and
     sov_refine ({"overall", "per_state"}); None where a score is undefined. A string of the wrong length or
-    with a letter outside ``states`` raises ValueError naming the chain (and position).
+    with a letter outside ``states`` raises InputError naming the chain (and position).
 
     >>> from sspred.io.datasets import make_chain
     >>> chains = [make_chain("a", "MKVLAAGGKV", "CHHHHHHCCC", eight=False)]
@@ -92,21 +93,21 @@ def score_states(chains, predicted, states: str = STATES3) -> dict:
     >>> score_states(chains, ["CHHHHCCCCX"])
     Traceback (most recent call last):
     ...
-    ValueError: chain 'a': position 10: state letter 'X' is not one of 'CHE' or the mask ''
+    sspred.errors.InputError: chain 'a': position 10: state letter 'X' is not one of 'CHE' or the mask ''
     """
     labels = {v: k for k, v in STATE_SETS.items()}
     if states not in labels:
-        raise ValueError(f"states: must be {' or '.join(map(repr, labels))}, got {states!r}")
+        raise ConfigError("states", f"must be {' or '.join(map(repr, labels))}, got {states!r}")
     if len(predicted) != len(chains):
-        raise ValueError(f"{len(predicted)} predicted strings for {len(chains)} chains")
+        raise InputError(f"{len(predicted)} predicted strings for {len(chains)} chains")
     y_true, y_pred = [], []
     for chain, text in zip(chains, predicted):
         if len(text) != len(chain.sequence):
-            raise ValueError(f"chain {chain.id!r}: {len(text)} predicted states for {len(chain.sequence)} residues")
+            raise InputError(f"chain {chain.id!r}: {len(text)} predicted states for {len(chain.sequence)} residues")
         try:
             y_pred.append(metrics.encode_states(text, states, masked=""))
         except ValueError as exc:
-            raise ValueError(f"chain {chain.id!r}: {exc}") from None
+            raise InputError(f"chain {chain.id!r}: {exc}") from None
         y_true.append(chain.labels(labels[states]))
     part, _ = _state_block(y_true, y_pred, states)
     return _clean(part)
@@ -182,7 +183,7 @@ def disorder_threshold(model: Model) -> tuple[float, str]:
     if t is None:
         return DEFAULT_DISORDER_THRESHOLD, "default"
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
-        raise ValueError(f"model {model.name!r}: header thresholds.disorder must be a probability in [0, 1], "
+        raise ModelFileError(f"model {model.name!r}: header thresholds.disorder must be a probability in [0, 1], "
                          f"got {t!r}")
     return float(t), "model"
 
@@ -221,7 +222,7 @@ def choose_disorder_threshold(model, chains) -> tuple[float, float]:
     """
     m = _as_model(model)
     if "disorder" not in m.heads.names:
-        raise ValueError(f"model {m.name!r} has no disorder head (its heads: {', '.join(m.heads.names)})")
+        raise InputError(f"model {m.name!r} has no disorder head (its heads: {', '.join(m.heads.names)})")
     y, s = _disorder_scores(predict_labelled_heads(m, chains), chains) if chains else (np.zeros(0), np.zeros(0))
     return metrics.best_mcc_threshold(y, s)
 
@@ -385,7 +386,7 @@ def evaluate(model, data, split: str = "test", *, data_dir: str | os.PathLike | 
     True
     """
     if bootstrap < 0:
-        raise ValueError(f"bootstrap: must be >= 0, got {bootstrap}")
+        raise ConfigError("bootstrap", f"must be >= 0, got {bootstrap}")
     m = _as_model(model)
     report = evaluate_model(m, resolve_data(data, split, data_dir), rng=np.random.default_rng(seed), n_boot=bootstrap)
     report["data"] = {"name": data_label(data), "split": split}

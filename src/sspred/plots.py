@@ -14,6 +14,8 @@ import os
 import numpy as np
 
 from sspred.alphabet import MASKED
+from sspred.errors import MissingExtra
+from sspred.extras import require
 
 #: Colour of each state letter. Helix family in reds, strand family in blues, coil family in
 #: greys and greens, so the 8-state picture reads like the 3-state one at a glance.
@@ -34,16 +36,13 @@ MAX_LETTERS_PER_ROW = 120
 DPI = 120
 
 
-class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed."""
+#: The error of a plot without matplotlib: sspred.MissingExtra (its former name, kept for ``except`` clauses).
+PlotUnavailable = MissingExtra
 
 
 def figure(width: float, height: float):
     """A matplotlib Figure without pyplot (no global state, no display backend), in inches at ``DPI``."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise PlotUnavailable("plotting needs matplotlib: pip install 'sspred[plot]'") from None
+    Figure = require("matplotlib.figure", "plot", "plotting").Figure
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 

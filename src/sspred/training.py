@@ -31,7 +31,7 @@ from sspred import modelfile
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import learner_class
-from sspred.engines.settings import LearnerSettings, SettingError
+from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import gap
 from sspred.errors import InputError, TrainingDiverged as TrainingDiverged  # re-exported: sspred.training
 from sspred.features import DenseWindowIndex, WindowIndex
@@ -214,7 +214,7 @@ def _check_resume(config: TrainConfig, meta: dict, label: str, path: str) -> Non
     differ = [k for k in saved if saved[k] != given.get(k)]
     if differ:
         both = "; ".join(f"{k}: checkpoint {saved[k]!r}, given {given.get(k)!r}" for k in differ)
-        raise ValueError(f"{path}: the given TrainConfig differs from the checkpoint's ({both})")
+        raise ConfigError(differ[0], f"the given TrainConfig differs from {path}'s ({both})")
 
 
 @dataclass
@@ -330,10 +330,7 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         state = ckpt.load(resume)
         _check_resume(config, state["meta"], label, str(resume))
     cls = learner_class(config.engine)
-    try:
-        options = cls.place(config.device, config.distributed, config.threads)  # before the data: fail fast
-    except SettingError as exc:
-        raise ConfigError(exc.setting, str(exc)) from None
+    options = cls.place(config.device, config.distributed, config.threads)  # before the data: fail fast
     leaks = config.exclude_leaks
     train_chains = training_chains(data, "train", data_dir, leaks)
     names = data_names(data)
@@ -395,7 +392,7 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     is written there atomically after every epoch. ``resume``: continue the run saved in that
     checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
     checkpoint's (``TrainConfig.RUNTIME_FIELDS``, where and under what name it runs, may differ), else a
-    ValueError naming both.
+    ConfigError naming both.
     A NaN or infinite loss raises TrainingDiverged. Nothing prints.
 
     >>> from sspred.config import ModelConfig

@@ -6,9 +6,8 @@ install and ``sspred predict`` never import torch.
 
 from __future__ import annotations
 
-import importlib
-
-from sspred.errors import InputError
+from sspred.errors import ConfigError
+from sspred.extras import require
 
 #: Learner class per engine name, as "module:attribute" (imported on first use).
 ENGINES = {
@@ -18,13 +17,32 @@ ENGINES = {
 
 
 def learner_class(name: str):
-    """The learner class of engine ``name``; an InputError when unknown or when torch is not installed."""
+    """The learner class of engine ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``ENGINES``: "numpy" or "torch".
+
+    Returns
+    -------
+    type
+        The engine's learner class (it satisfies ``sspred.engines.learner.Learner``).
+
+    Raises
+    ------
+    ConfigError
+        When no engine has that name (field ``engine``).
+    MissingExtra
+        When the engine's packages (torch) are not installed.
+
+    Examples
+    --------
+    >>> learner_class("numpy").engine
+    'numpy'
+    """
     if name not in ENGINES:
-        raise InputError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
+        raise ConfigError("engine", f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     module, attr = ENGINES[name].split(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except ModuleNotFoundError as exc:
-        if exc.name == "torch":
-            raise InputError("the torch engine needs PyTorch: pip install 'sspred[torch]'") from None
-        raise
+    # Only the torch engine has packages of its own (the "torch" extra); NumPy is always installed.
+    return getattr(require(module, "torch", f"the {name} engine"), attr)

