@@ -257,3 +257,19 @@ def test_a_bad_flag_is_a_usage_error_naming_the_flag(tmp_path, flags, words):
     assert done.exit_code == 2 and not (tmp_path / "m.npz").exists()
     text = " ".join(done.output.replace("│", " ").split())  # the usage box wraps long lines
     assert all(w in text for w in words), done.output
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_both_learners_satisfy_the_learner_protocol_the_fit_loop_trains(engine):
+    """engines.learner.Learner is the one declaration of what fit asks; each engine's learner has all of it."""
+    from sspred.engines import learner_class
+    from sspred.engines.learner import Learner
+    from sspred.training import learner_settings
+
+    if engine == "torch":
+        pytest.importorskip("torch")
+    cfg = TrainConfig(model=ModelConfig(window=5, hidden=[4]), engine=engine)
+    cls = learner_class(engine)
+    learner = cls(cfg.model.layers(), learner_settings(cfg), np.random.default_rng(0), **cls.place("cpu"))
+    assert isinstance(learner, Learner) and learner.engine == engine
+    assert (learner.rank, learner.world) == (0, 1)  # outside torchrun

@@ -1,13 +1,12 @@
 """Training: ``train`` (a whole run from a TrainConfig and data to a Model) and the fit loop under it
 (epochs, a validation pass each epoch, early stopping that keeps the best weights).
 
-The loop is engine-agnostic: a learner provides ``step``, ``predict_proba``,
-``get_params`` and ``set_params``, and optionally ``set_lr`` (for schedules),
-``begin_epoch`` (reseeds its training noise) and ``get_optimizer_state`` /
-``set_optimizer_state`` (for checkpoints). A whole run (``train``) also asks
-the learner class where it runs (``place``: the torch engine's device and
-process group) and closes the learner at the end (``close``). Progress is
-reported through a callback; nothing here prints.
+The loop is engine-agnostic: it trains any ``sspred.engines.learner.Learner``
+(``step``, ``predict_proba``, parameters and optimizer state for checkpoints,
+``set_lr`` for schedules, ``begin_epoch`` to reseed its training noise). A
+whole run (``train``) also asks the learner class where it runs (``place``:
+the torch engine's device and process group) and closes the learner at the
+end (``close``). Progress is reported through a callback; nothing here prints.
 
 Crash safety: with a checkpoint path, the whole run state is written
 atomically after every epoch. Each epoch's shuffle and training noise are
@@ -31,6 +30,7 @@ from sspred import modelfile
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import learner_class
+from sspred.engines.learner import Learner
 from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import gap
 from sspred.errors import InputError, TrainingDiverged as TrainingDiverged  # re-exported: sspred.training
@@ -69,7 +69,7 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
+def evaluate_split(learner: Learner, data) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, Q3 (%) and probabilities over every scored residue of ``data``
     (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
     parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
@@ -111,7 +111,7 @@ def fresh_state(cfg: TrainConfig) -> dict:
             "schedule": {"lr": cfg.lr, "best": math.inf, "bad": 0}}
 
 
-def fit(learner, train, valid, cfg: TrainConfig,
+def fit(learner: Learner, train, valid, cfg: TrainConfig,
         callback: Callable[[dict], None] | None = None,
         batch_callback: Callable[[int, int], None] | None = None,
         checkpoint: str | None = None, resume: dict | None = None, meta: dict | None = None) -> History:
@@ -138,10 +138,8 @@ def fit(learner, train, valid, cfg: TrainConfig,
             break
         start = time.perf_counter()
         lr = SCHEDULES[cfg.schedule](cfg, epoch, state["schedule"])
-        if hasattr(learner, "set_lr"):
-            learner.set_lr(lr)
-        if hasattr(learner, "begin_epoch"):
-            learner.begin_epoch([cfg.seed, epoch])
+        learner.set_lr(lr)
+        learner.begin_epoch([cfg.seed, epoch])
         order = epoch_order(len(train), cfg.seed, epoch)
         total_loss, correct, seen = 0.0, 0, 0
         for b in range(n_batches):
@@ -226,7 +224,7 @@ class TrainingRun:
     """
 
     config: TrainConfig
-    learner: Any  # the engine's learner (NumpyLearner, TorchLearner: one protocol, no shared base class)
+    learner: Learner
     train_index: Any  # WindowIndex, DenseWindowIndex (a second stage) or ChainIndex
     valid_index: Any | None
     #: Chains read for training and validation, after the leak filter.
@@ -374,7 +372,7 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
         valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
     learner = cls(layers, learner_settings(config), np.random.default_rng(config.seed), **options)
-    rank, world = getattr(learner, "rank", MAIN_RANK), getattr(learner, "world", 1)  # torchrun's, under DDP
+    rank, world = learner.rank, learner.world  # torchrun's, under DDP
     return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
                        first, state, str(resume) if resume is not None else None, rank, world)
 

@@ -6,8 +6,13 @@ install and ``sspred predict`` never import torch.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sspred.errors import ConfigError
 from sspred.extras import require
+
+if TYPE_CHECKING:
+    from sspred.engines.learner import Learner
 
 #: Learner class per engine name, as "module:attribute" (imported on first use).
 ENGINES = {
@@ -16,7 +21,7 @@ ENGINES = {
 }
 
 
-def learner_class(name: str):
+def learner_class(name: str) -> type[Learner]:
     """The learner class of engine ``name``.
 
     Parameters
@@ -26,7 +31,7 @@ def learner_class(name: str):
 
     Returns
     -------
-    type
+    type[Learner]
         The engine's learner class (it satisfies ``sspred.engines.learner.Learner``).
 
     Raises

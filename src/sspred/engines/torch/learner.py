@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -16,6 +16,9 @@ from sspred.engines.torch.optim import OPTIMIZERS
 from sspred.errors import ConfigError, DeviceError
 from sspred.heads import present
 from sspred.layout import Layout, chain_rows
+
+if TYPE_CHECKING:
+    from sspred.engines.learner import Learner
 
 #: --device values: a torch device string, or a function choosing one.
 DEVICES = {
@@ -341,3 +344,8 @@ def _assign(into: dict, tree: dict) -> None:
             _assign(v, tree[k])
         else:
             v.copy_(torch.as_tensor(np.asarray(tree[k])))
+
+
+if TYPE_CHECKING:
+    # The type checker confirms that this class has every member the fit loop asks of a learner.
+    _CHECKED: type[Learner] = TorchLearner
