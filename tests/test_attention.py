@@ -231,7 +231,7 @@ def test_one_epoch_of_conv_attention_gives_the_same_loss_in_both_engines(data_di
     ha, hb = fit(a, index, None, cfg), fit(b, index, None, cfg)
     la, lb = ha.epochs[0]["train_loss"], hb.epochs[0]["train_loss"]
     assert np.isfinite(la) and la == pytest.approx(lb, rel=1e-6)
-    assert ha.epochs[0]["train_q3"] == pytest.approx(hb.epochs[0]["train_q3"])
+    assert ha.epochs[0]["train_accuracy"] == pytest.approx(hb.epochs[0]["train_accuracy"])
     for k, v in a.get_params().items():
         assert relative_error(v, b.get_params()[k]) < 1e-6, k
         assert not np.array_equal(v, start[k]), f"{k} never moved"

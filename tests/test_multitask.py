@@ -93,7 +93,7 @@ def test_a_chain_with_no_label_for_any_head_is_left_out():
 
 def test_eight_state_pool_takes_chains_without_eight_state_labels():
     """An 8-state model with a 3-state head trains on 3-state-only chains too (their ss8 head absent)."""
-    heads = ConvConfig(states="8", heads=["ss3"]).output_heads()
+    heads = ConvConfig(n_states=8, heads=["ss3"]).output_heads()
     eight = make_chain("e", SEQ, "CCHHHGGGHHHTTEEEEBSSCC", eight=True)
     index = ChainIndex([labelled(0), eight], 2, states="8", heads=heads)
     _, y = index.examples(np.array([0, 1]))

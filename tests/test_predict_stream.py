@@ -88,7 +88,7 @@ def test_cli_states_equal_the_plain_forward_pass(model_file, real_fasta):
     lines = r.stdout.splitlines()
     for rec, head, pred in itertools.islice(zip(parse_fasta(str(real_fasta)), lines[::2], lines[1::2]), 50):
         assert head == f">{rec.id}"
-        assert pred == states_of(model.predict_proba(rec.codes), model.states)
+        assert pred == states_of(model.predict_proba(rec.codes), model.state_order)
 
 
 def test_duplicate_id_warnings_are_capped(tmp_path, model_file):

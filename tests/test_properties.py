@@ -43,7 +43,7 @@ def fast():
 @SETTINGS
 def test_any_valid_sequence_gives_one_distribution_per_residue(fast, seq):
     probs = fast.predict_proba(encode(seq))
-    assert probs.shape == (len(seq), len(fast.states))
+    assert probs.shape == (len(seq), len(fast.state_order))
     assert np.isfinite(probs).all() and (probs >= 0).all()
     np.testing.assert_allclose(probs.sum(axis=1, dtype=np.float64), 1.0, atol=1e-6)
 

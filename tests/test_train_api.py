@@ -23,11 +23,11 @@ BAD_FIELDS = [
     (ModelConfig, "window", 0, "odd"),
     (ModelConfig, "hidden", [40, 0], ">= 1"),
     (ModelConfig, "activation", "swish", "sigmoid, tanh, relu"),
-    (ModelConfig, "states", "4", "3, 8"),
+    (ModelConfig, "n_states", 4, "3, 8"),
     (ModelConfig, "bottleneck", -1, ">= 0"),
     (ModelConfig, "dropout", 1.0, "[0, 1)"),
     (ModelConfig, "dropout_at", [2], "0, 1"),
-    (ConvConfig, "states", "5", "3, 8"),
+    (ConvConfig, "n_states", 5, "3, 8"),
     (ConvConfig, "channels", 0, ">= 1"),
     (ConvConfig, "first_kernel", 8, "odd kernel"),
     (ConvConfig, "kernel", 4, "odd kernel"),
@@ -81,9 +81,9 @@ def test_settings_that_exclude_each_other_are_refused(kwargs, name, words):
 
 def test_model_config_keeps_each_arch_its_own_fields_and_refuses_conv_only_ones_on_a_window_network():
     """One set of settings (the CLI's flags) for either arch: each keeps the fields it has."""
-    settings = {"window": 7, "hidden": [12], "states": "8", "channels": 16, "dilations": [1, 2], "dropout": 0.1}
-    assert model_config("window", **settings) == ModelConfig(window=7, hidden=[12], states="8", dropout=0.1)
-    assert model_config("conv", **settings) == ConvConfig(states="8", channels=16, dilations=[1, 2], dropout=0.1)
+    settings = {"window": 7, "hidden": [12], "n_states": 8, "channels": 16, "dilations": [1, 2], "dropout": 0.1}
+    assert model_config("window", **settings) == ModelConfig(window=7, hidden=[12], n_states=8, dropout=0.1)
+    assert model_config("conv", **settings) == ConvConfig(n_states=8, channels=16, dilations=[1, 2], dropout=0.1)
     with pytest.raises(ConfigError, match="is not one of window, conv") as info:
         model_config("mlp")
     assert info.value.field == "model"
@@ -116,7 +116,7 @@ def test_callbacks_run_once_per_epoch_and_the_history_is_in_the_header():
     cfg = TrainConfig(model=ModelConfig(window=5, hidden=[4]), epochs=3, patience=0, batch_size=16)
     model = train(cfg, tiny_chains(), callbacks=[seen.append, lambda s: None])
     assert [s["epoch"] for s in seen] == [1, 2, 3]
-    assert set(seen[0]) == {"epoch", "train_loss", "train_q3", "lr", "seconds"}  # no validation set given
+    assert set(seen[0]) == {"epoch", "train_loss", "train_accuracy", "lr", "seconds"}  # no validation set given
     assert isinstance(model, Model) and model.header["train"]["history"]["epochs"] == seen
     assert TrainConfig.from_dict(model.header["train"]["config"]) == cfg
 

@@ -41,7 +41,7 @@ def cascade(stage1: Model, window: int, layers: list[dict], params: dict[str, np
 
 def ensemble(models: list[Model], name: str, **extra) -> tuple[dict, dict[str, np.ndarray]]:
     """Header and parameters of a model averaging ``models`` (all with the same states)."""
-    if len({m.states for m in models}) != 1:
+    if len({m.state_order for m in models}) != 1:
         raise ValueError("ensemble members must predict the same states")
     members: list[dict] = []
     params: dict[str, np.ndarray] = {}

@@ -15,19 +15,24 @@ keyed by.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines.spec import conv_dims
 from sspred.features import check_window
-from sspred.heads import Heads, model_heads
+from sspred.heads import Heads, entry_n_states, model_heads
 from sspred.errors import ConfigError as ConfigError  # re-exported: sspred.config.ConfigError
 from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.unirep.states import Spec as FeatureSpec
 
 #: Floating-point types a network can train in (both engines accept exactly these names).
 DTYPES = ("float32", "float64")
+#: The state sets a network predicts, by their size: 3 (H/E/C) or 8 (the DSSP states), the keys of
+#: sspred.alphabet.STATE_SETS as ints.
+N_STATES = tuple(int(k) for k in STATE_SETS)
 #: Devices that need no torch engine; the torch engine's own table (engines.torch.learner.DEVICES) adds the rest.
 PLAIN_DEVICES = ("auto", "cpu")
 
@@ -63,11 +68,44 @@ class Fields:
 
     @classmethod
     def from_dict(cls, d: dict):
-        """Rebuild from ``to_dict`` output, ignoring keys this version does not know."""
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
+        """Rebuild from ``to_dict`` output, ignoring keys this version does not know. A model entry of an older
+        file names the number of states ``states`` ("3" or "8"); it reads as ``n_states``, without a warning:
+        a file is data, not code to update."""
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in names}
+        if "n_states" in names and "n_states" not in d and "states" in d:
+            kwargs["n_states"] = entry_n_states(d)
+        return cls(**kwargs)
 
 
+def _deprecated_states(cls):
+    """Keep ``states``, the old name of ``n_states`` ("3" or "8", a str), for one release: as a keyword of the
+    constructor and as an attribute, each with a DeprecationWarning. Not a dataclass field, so ``to_dict``,
+    ``fields`` and ``dataclasses.replace`` see ``n_states`` alone."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self, *args, states=None, **kwargs):
+        if states is not None:
+            warnings.warn(f"{cls.__name__}(states=...) is deprecated; use n_states={states} (an int)",
+                          DeprecationWarning, stacklevel=2)
+            try:
+                kwargs.setdefault("n_states", int(states))
+            except (TypeError, ValueError):
+                raise ConfigError("n_states", f"{states!r} is not one of 3, 8") from None
+        init(self, *args, **kwargs)
+
+    def states(self) -> str:
+        warnings.warn(f"{cls.__name__}.states is deprecated; use n_states (an int)", DeprecationWarning,
+                      stacklevel=2)
+        return str(self.n_states)
+
+    cls.__init__ = __init__
+    cls.states = property(states, doc="Deprecated: ``str(n_states)``.")
+    return cls
+
+
+@_deprecated_states
 @dataclass
 class ModelConfig(Fields):
     """A window network: Qian & Sejnowski's by default (13 residues, 40 sigmoid units, 3 states).
@@ -83,8 +121,8 @@ class ModelConfig(Fields):
     hidden: list[int] = field(default_factory=lambda: [40])
     #: Hidden activation: sigmoid (as in 1988), tanh or relu.
     activation: str = "sigmoid"
-    #: "3" for H/E/C, "8" for the DSSP states.
-    states: str = "3"
+    #: States the network predicts: 3 for H/E/C, 8 for the DSSP states.
+    n_states: int = 3
     #: Width of a linear layer (no activation) between the window and the first hidden layer;
     #: a low-rank factorisation of the first weight matrix. 0: none.
     bottleneck: int = 0
@@ -94,8 +132,8 @@ class ModelConfig(Fields):
     dropout_at: list[int] = field(default_factory=list)
     #: Batch normalisation between each hidden layer's linear map and its activation.
     batchnorm: bool = False
-
     def __post_init__(self):
+        _choice("n_states", self.n_states, N_STATES)
         try:
             check_window(self.window)
         except ValueError as exc:
@@ -104,7 +142,6 @@ class ModelConfig(Fields):
         for size in self.hidden:
             _at_least("hidden", size, 1, "a layer size ")
         _choice("activation", self.activation, ACTIVATIONS)
-        _choice("states", self.states, tuple(STATE_SETS))
         _at_least("bottleneck", self.bottleneck, 0)
         _rate("dropout", self.dropout)
         for at in self.dropout_at:
@@ -116,11 +153,7 @@ class ModelConfig(Fields):
 
     def output_heads(self) -> Heads:
         """One head, the states'."""
-        return model_heads({"states": self.states})
-
-    @property
-    def n_states(self) -> int:
-        return len(STATE_SETS[self.states])
+        return model_heads({"n_states": self.n_states})
 
     def layers(self) -> list[dict]:
         """The explicit layer list this config expands to (stored in the model file)."""
@@ -143,6 +176,7 @@ class ModelConfig(Fields):
         return specs
 
 
+@_deprecated_states
 @dataclass
 class ConvConfig(Fields):
     """A stack of 1-D convolutions over whole chains (sspred.layout): a one-hot conv as wide as a
@@ -154,8 +188,8 @@ class ConvConfig(Fields):
     """
 
     arch: str = "conv"
-    #: "3" for H/E/C, "8" for the DSSP states.
-    states: str = "3"
+    #: States the network predicts: 3 for H/E/C, 8 for the DSSP states.
+    n_states: int = 3
     #: Channels of every conv layer.
     channels: int = 128
     #: Kernel of the first conv, over one-hot residues (a window network's window).
@@ -186,10 +220,9 @@ class ConvConfig(Fields):
     unirep_reverse: bool = False
     #: A learned linear projection of the input channels to this many before the first conv; 0: none.
     unirep_project: int = 0
-
     def __post_init__(self):
         _choice("arch", self.arch, ("conv",))
-        _choice("states", self.states, tuple(STATE_SETS))
+        _choice("n_states", self.n_states, N_STATES)
         _at_least("channels", self.channels, 1)
         _odd_kernel("first_kernel", self.first_kernel)
         _odd_kernel("kernel", self.kernel)
@@ -218,13 +251,9 @@ class ConvConfig(Fields):
         if self.unirep_project and not self.unirep:
             raise ConfigError("unirep_project", "projects UniRep states: needs unirep")
 
-    @property
-    def n_states(self) -> int:
-        return len(STATE_SETS[self.states])
-
     def output_heads(self) -> Heads:
         """The network's heads: the states head first, then ``heads`` (their logits side by side)."""
-        return model_heads({"states": self.states, "heads": self.heads})
+        return model_heads({"n_states": self.n_states, "heads": self.heads})
 
     @property
     def window(self) -> int:

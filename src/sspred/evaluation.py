@@ -130,7 +130,8 @@ def _calibration(probs: list[np.ndarray], y_true: list[np.ndarray], states: str)
     p, y = np.concatenate(probs), np.concatenate(y_true)
     curve = metrics.reliability(p, y, N_CALIBRATION_BINS)
     digits = metrics.accuracy_by_level(confidence_levels(p), y, p.argmax(axis=1), N_CONFIDENCE_DIGITS)
-    part = {"states": states, "ece": metrics.expected_calibration_error(curve),
+    # "states": the old name of "state_order", kept beside it in the report's JSON for one release.
+    part = {"state_order": states, "states": states, "ece": metrics.expected_calibration_error(curve),
             "bins": {k: v.tolist() for k, v in curve.items()},
             "confidence_digit": {"count": digits["count"].tolist(), "accuracy": digits["accuracy"].tolist()}}
     # Per-chain bin sums: ECE of a resample is sum_b |sum correct_b - sum conf_b| / N, since
@@ -154,7 +155,7 @@ def pooled_q3(model: Model, chains) -> float:
     """Q3 (%) of ``model`` over every scored residue of labelled ``chains``: the one number a sweep needs,
     without evaluate_model's segment scores and calibration."""
     pred = [p.argmax(axis=1) for p in predict_labelled(model, chains)]
-    if model.states == STATES8:
+    if model.state_order == STATES8:
         pred = [EIGHT_TO_THREE[p] for p in pred]
     return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
 
@@ -253,12 +254,12 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
     outs = predict_labelled_heads(model, chains)
     names = model.heads.names
     probs = [o[names[0]] for o in outs]
-    eight = model.states == STATES8
+    eight = model.state_order == STATES8
     pred_native = [p.argmax(axis=1) for p in probs]
     pred3 = [EIGHT_TO_THREE[p] for p in pred_native] if eight else pred_native
     y3 = [c.y3 for c in chains]
     part3, chains3 = _state_block(y3, pred3, STATES3)
-    report = {"model": model.name, "states": model.states, "chains": len(chains), "residues": part3["residues"],
+    report = {"model": model.name, "state_order": model.state_order, "states": model.state_order, "chains": len(chains), "residues": part3["residues"],
               "q3": part3["accuracy"], "q3_chain_mean": part3["accuracy_chain_mean"],
               "confusion": part3["confusion"], "per_class": part3["per_class"],
               "sov99": part3["sov99"], "sov_refine": part3["sov_refine"]}

@@ -7,6 +7,7 @@ anything else is a path to a model file.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, cast
 from importlib import resources
@@ -22,7 +23,7 @@ from sspred.engines.spec import is_conv
 from sspred.engines.numpy.activations import softmax
 from sspred.errors import ModelFileError
 from sspred.features import check_window, stage2_rows
-from sspred.heads import Heads, model_heads
+from sspred.heads import Heads, entry_n_states, model_heads
 
 #: Built-in models, by the name given to -m.
 BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz",
@@ -144,7 +145,7 @@ class Model:
     >>> import sspred
     >>> from sspred.features import encode
     >>> model = sspred.load("fast").model
-    >>> model.name, model.states, model.window, len(model.members)
+    >>> model.name, model.state_order, model.window, len(model.members)
     ('fast', 'CHE', 13, 1)
     >>> model.predict_many([encode("MKTAYIAKQR")])[0].shape
     (10, 3)
@@ -180,8 +181,16 @@ class Model:
         return int(self.header["model"]["window"])
 
     @property
+    def state_order(self) -> str:
+        """The states the model predicts, in the order of its probability columns: "CHE", or "HGIEBTSC" for an
+        8-state model. Read from the header's ``n_states`` (``states`` in files written before it)."""
+        return STATE_SETS[str(entry_n_states(self.header["model"]))]
+
+    @property
     def states(self) -> str:
-        return STATE_SETS[self.header["model"]["states"]]
+        """Deprecated name of ``state_order``; warns."""
+        warnings.warn("Model.states is deprecated; use Model.state_order", DeprecationWarning, stacklevel=2)
+        return self.state_order
 
     @property
     def layers(self) -> list[dict]:
@@ -334,8 +343,8 @@ def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
         # One residue through every member: a layer list that does not fit its window or its states fails here,
         # at load time, as a ModelFileError, rather than as a crash in the middle of a prediction run.
         probe = model.predict_proba(np.zeros(1, dtype=np.uint8))
-        if probe.shape != (1, len(model.states)):
-            raise ValueError(f"output of {probe.shape[-1]} states for a {len(model.states)}-state model")
+        if probe.shape != (1, len(model.state_order)):
+            raise ValueError(f"output of {probe.shape[-1]} states for a {len(model.state_order)}-state model")
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ModelFileError(f"{path}: weights do not fit the layer list ({exc})") from None
     return model

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable
@@ -64,13 +65,61 @@ class History:
         return cls(list(d["epochs"]), int(d["best_epoch"]), bool(d["stopped_early"]))
 
 
+#: Names of an epoch's accuracies before 0.2, when they were Q3 even where a model has 8 states: old name -> new.
+OLD_STATS = {"train_q3": "train_accuracy", "valid_q3": "valid_accuracy"}
+
+
+class EpochStats(dict):
+    """One epoch's stats, as a plain dict (it is saved as JSON): epoch, train_loss, train_accuracy (the states
+    head's Q3, or Q8 for an 8-state model, in %), valid_loss, valid_accuracy, lr, seconds. The old keys
+    ``train_q3`` and ``valid_q3`` still read, with a DeprecationWarning, for one release.
+
+    >>> import warnings
+    >>> stats = EpochStats(epoch=1, train_accuracy=70.0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     old = stats["train_q3"]
+    >>> old, caught[0].category.__name__, sorted(stats)
+    (70.0, 'DeprecationWarning', ['epoch', 'train_accuracy'])
+    """
+
+    @staticmethod
+    def _key(key):
+        if key in OLD_STATS:
+            warnings.warn(f"epoch stats {key!r} is deprecated; use {OLD_STATS[key]!r} (Q3, or Q8 for an 8-state "
+                          f"model)", DeprecationWarning, stacklevel=3)
+            return OLD_STATS[key]
+        return key
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._key(key))
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(self._key(key))
+
+    def get(self, key, default=None):
+        return super().get(self._key(key), default)
+
+
+def epoch_accuracy(stats: Mapping, split: str = "valid") -> float | None:
+    """An epoch's ``split`` ("train" or "valid") accuracy in %, from stats of any version: a model file's
+    history written before 0.2 names it ``{split}_q3``. None where the epoch has none (no validation set).
+
+    >>> epoch_accuracy({"valid_accuracy": 71.5}), epoch_accuracy({"valid_q3": 70.0}), epoch_accuracy({})
+    (71.5, 70.0, None)
+    """
+    plain = dict(stats)  # an EpochStats would warn on looking up the old key
+    value = plain.get(f"{split}_accuracy", plain.get(f"{split}_q3"))
+    return None if value is None else float(value)
+
+
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """The shuffle of epoch ``epoch``: a function of (seed, epoch) alone, so a resumed run sees the same order."""
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
 def evaluate_split(learner: Learner, data) -> tuple[float, float, np.ndarray]:
-    """Mean cross-entropy, Q3 (%) and probabilities over every scored residue of ``data``
+    """Mean cross-entropy, accuracy (%: Q3, or Q8 for 8 states) and probabilities over every scored residue of ``data``
     (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
     parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
     if not parts:
@@ -156,10 +205,10 @@ def fit(learner: Learner, train, valid, cfg: TrainConfig,
             seen += int(scored.sum())
             if batch_callback is not None:
                 batch_callback(b + 1, n_batches)
-        stats = {"epoch": epoch, "train_loss": total_loss / max(seen, 1), "train_q3": 100.0 * correct / max(seen, 1),
-                 "lr": lr}
+        stats = EpochStats(epoch=epoch, train_loss=total_loss / max(seen, 1),
+                           train_accuracy=100.0 * correct / max(seen, 1), lr=lr)
         if valid is not None and len(valid):
-            stats["valid_loss"], stats["valid_q3"], _ = evaluate_split(learner, valid)
+            stats["valid_loss"], stats["valid_accuracy"], _ = evaluate_split(learner, valid)
         stats["seconds"] = time.perf_counter() - start
         history.epochs.append(stats)
         if callback is not None:
@@ -345,9 +394,9 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
     valid_idx: DenseWindowIndex | ChainIndex | WindowIndex | None
     if first is not None:
         assert isinstance(mcfg, ModelConfig)  # TrainConfig refuses a second stage on a conv stack
-        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.states))
-        train_idx = stage2_data(first, train_chains, mcfg.window, mcfg.states)
-        valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.state_order))
+        train_idx = stage2_data(first, train_chains, mcfg.window, str(mcfg.n_states))
+        valid_idx = stage2_data(first, valid_chains, mcfg.window, str(mcfg.n_states)) if valid_chains else None
     elif isinstance(mcfg, ConvConfig):
         layers = mcfg.layers()
         teacher = None
@@ -362,15 +411,15 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
             teacher = teacher_probabilities(teacher_model, [c.codes for c in train_chains])
         train_feats, valid_feats = input_features(config, label, train_chains, valid_chains, options.get("device"))
         try:
-            train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher, config.teacher_weight,
+            train_idx = ChainIndex(train_chains, gap(layers), str(mcfg.n_states), teacher, config.teacher_weight,
                                    heads=mcfg.output_heads(), features=train_feats)
         except ValueError as exc:
             raise ConfigError("teacher", str(exc)) from None
-        valid_idx = ChainIndex(valid_chains, gap(layers), mcfg.states, features=valid_feats) if valid_chains else None
+        valid_idx = ChainIndex(valid_chains, gap(layers), str(mcfg.n_states), features=valid_feats) if valid_chains else None
     else:
         layers = mcfg.layers()
-        train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
-        valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+        train_idx = WindowIndex(train_chains, mcfg.window, str(mcfg.n_states))
+        valid_idx = WindowIndex(valid_chains, mcfg.window, str(mcfg.n_states)) if valid_chains else None
     learner = cls(layers, learner_settings(config), np.random.default_rng(config.seed), **options)
     rank, world = learner.rank, learner.world  # torchrun's, under DDP
     return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
@@ -385,8 +434,8 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     ``data``: a set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, or
     a list of Chains. ``valid``: the same kinds (a set's "valid" split); None: the named set's "valid"
     split, or no validation for a file or chains. ``data_dir``: where the sets live ($SSPRED_DATA).
-    ``callbacks``: each is called with every epoch's stats dict (epoch, train_loss, train_q3,
-    valid_loss, valid_q3, lr, seconds), on rank 0 only under torchrun. ``checkpoint``: the run state
+    ``callbacks``: each is called with every epoch's stats dict (``EpochStats``: epoch, train_loss,
+    train_accuracy, valid_loss, valid_accuracy, lr, seconds; an accuracy is Q3, or Q8 for an 8-state model), on rank 0 only under torchrun. ``checkpoint``: the run state
     is written there atomically after every epoch. ``resume``: continue the run saved in that
     checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
     checkpoint's (``TrainConfig.RUNTIME_FIELDS``, where and under what name it runs, may differ), else a

@@ -18,8 +18,8 @@ PSIPRED's layout. Several records are concatenated, each with its own header.
 JSON has one shape, written by ``JsonWriter`` alone, for ``sspred predict -f json``, the web service's
 answers (``sspred.serve.schemas.PredictResponse``) and ``Prediction.to_dict`` (one item, ``prediction_json``)::
 
-    {"model": {"name", "states", "window", "checksum", "trained_on", "sspred_version"},
-     "states": "CHE",
+    {"model": {"name", "state_order", "states", "window", "checksum", "trained_on", "sspred_version"},
+     "state_order": "CHE", "states": "CHE",
      "predictions": [{"id", "sequence", "states", "confidence", "probabilities"}, ...],
      "warnings": [...]}
 
@@ -136,7 +136,8 @@ class Writer:
             raise ValueError(f"unknown tracks {unknown}; known: {', '.join(TRACKS)}")
         self.out, self.model_name, self.states = out, model_name, states
         self.tracks = tuple(t for t in TRACKS if t in tracks)  # always in TRACKS order
-        self.model_info = dict(model_info) if model_info is not None else {"name": model_name, "states": states}
+        self.model_info = dict(model_info) if model_info is not None else {"name": model_name, "state_order": states,
+                                                                                     "states": states}
         self.warnings: list[str] = []
 
     def begin(self) -> None:
@@ -197,12 +198,15 @@ class FastaWriter(Writer):
 
 
 class JsonWriter(Writer):
-    """One JSON document (the module docstring's shape): {"model": model_info, "states": ..., "predictions":
+    """One JSON document (the module docstring's shape): {"model": model_info, "state_order": ..., "states" (the
+    same under its old name, kept for one release), "predictions":
     [``prediction_json`` per record, one per line], "warnings": [...]}; each prediction also lists its tracks
     (``disorder``: floats, ``conservation``: ints 1-9) when the writer has them."""
 
     def begin(self):
-        self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_info), json.dumps(self.states)))
+        order = json.dumps(self.states)
+        self.out.write('{"model": %s, "state_order": %s, "states": %s, "predictions": [' % (json.dumps(self.model_info),
+                                                                                          order, order))
         self.first = True
 
     def record(self, rec_id, sequence, probs, extras=None):
@@ -251,7 +255,8 @@ def make_writer(fmt: str, handle: IO[str], model_name: str, states: str, tracks:
     (``sspred.tracks.track_names`` of its heads): its headers name the model as every sspred output does
     ("# PSIPRED HFORMAT (sspred default)"); JSON's "model" object is ``model_info`` (``Predictor.model_info``)."""
     return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states, tracks=tracks,
-                        model_info=model_info if model_info is not None else {"name": model_name, "states": states})
+                        model_info=model_info if model_info is not None else {"name": model_name, "state_order": states,
+                                                                              "states": states})
 
 
 def format_problem(fmt: str, states: str, model_name: str, offered: Sequence[str] = tuple(WRITERS)) -> str | None:

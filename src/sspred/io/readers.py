@@ -117,13 +117,13 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]
 
 
 def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
-    """The JSON document of JsonWriter (and of the web service): {"model": {"name", ...}, "states",
+    """The JSON document of JsonWriter (and of the web service): {"model": {"name", ...}, "state_order" (older files: "states"),
     "predictions": [{id, sequence, states, confidence, probabilities}], "warnings"}."""
     try:
         doc = json.load(handle)
         model = doc["model"]["name"]
         return [PredictionRecord(p["id"], p["sequence"], p["states"],
-                           np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
+                           np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc.get("state_order", doc.get("states")))),
                            p["confidence"], model=model, **{name: _track(name, p[name], len(p["sequence"]))
                                                             for name in TRACKS if name in p})
                 for p in doc["predictions"]]

@@ -174,7 +174,7 @@ class Predictor:
     @property
     def state_order(self) -> str:
         """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model."""
-        return self.model.states
+        return self.model.state_order
 
     @property
     def track_names(self) -> tuple[str, ...]:
@@ -184,17 +184,19 @@ class Predictor:
 
     @property
     def model_info(self) -> dict:
-        """What JSON output says of the model (its "model" object): name, states, window, checksum (SHA-256
-        of the weights: this exact version), trained_on and the sspred version predicting.
+        """What JSON output says of the model (its "model" object): name, state_order (and the same under its
+        old name ``states``, kept for one release), window, checksum (SHA-256 of the weights: this exact
+        version), trained_on and the sspred version predicting.
 
         >>> import sspred
         >>> info = sspred.load("fast").model_info
         >>> sorted(info), info["name"], info["window"]
-        (['checksum', 'name', 'sspred_version', 'states', 'trained_on', 'window'], 'fast', 13)
+        (['checksum', 'name', 'sspred_version', 'state_order', 'states', 'trained_on', 'window'], 'fast', 13)
         """
         if self._info is None:
             header = self.model.header
-            self._info = {"name": self.model_name, "states": self.state_order, "window": self.model.window,
+            self._info = {"name": self.model_name, "state_order": self.state_order, "states": self.state_order,
+                          "window": self.model.window,
                           "checksum": header.get("checksum", ""), "trained_on": header.get("train", {}).get("data"),
                           "sspred_version": __version__}
         return self._info
