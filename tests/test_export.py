@@ -161,7 +161,9 @@ def check_onnx(model: Model, path: Path, chains: list[np.ndarray]) -> None:
     assert (out.name, out.type) == (OUTPUT_NAME, "tensor(float)")
     assert out.shape == ["batch", "length", len(model.state_order)]
     meta = session.get_modelmeta().custom_metadata_map
-    assert (meta["sspred.states"], meta["sspred.symbols"], meta["sspred.name"]) == (model.states, SYMBOLS, model.name)
+    assert (meta["sspred.state_order"], meta["sspred.symbols"], meta["sspred.name"]) == (model.state_order, SYMBOLS,
+                                                                                       model.name)
+    assert meta["sspred.states"] == model.state_order  # the old key, kept one release
     for codes, want in zip(chains, model.predict_many(chains)):
         got = session.run(None, {INPUT_NAME: codes[None].astype(np.int64)})[0]
         assert got.shape == (1, codes.size, len(model.state_order))

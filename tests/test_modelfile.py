@@ -109,7 +109,7 @@ def test_shipped_models_load():
     for name in ("default", "fast"):
         model = load_model(name)
         assert model.state_order == "CHE"
-        probs = model.predict_proba(np.array([0, 1, 2, 3], np.uint8))
+        probs = model.predict_proba_codes(np.array([0, 1, 2, 3], np.uint8))
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
 
 

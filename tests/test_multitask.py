@@ -138,7 +138,7 @@ def test_every_head_is_a_distribution_and_the_states_head_is_what_predict_gives(
             np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
     for o, p in zip(out, loaded.predict_many(codes)):
         np.testing.assert_array_equal(o["ss3"], p)
-    np.testing.assert_allclose(loaded.predict_proba(codes[0]), out[0]["ss3"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.predict_proba_codes(codes[0]), out[0]["ss3"], rtol=1e-5, atol=1e-6)
     # The heads' softmaxes are separate: a joint softmax over all 14 columns would not sum to 1 per head.
     member = loaded.members[0]
     joint = member.predict_many(codes[:1])[0]

@@ -47,7 +47,7 @@ def expected_shape(fig):
 
 def test_prediction_draws_the_probabilities(model3, chain, tmp_path):
     m = load_model(model3)
-    probs = m.predict_proba(chain.codes)
+    probs = m.predict_proba_codes(chain.codes)
     conf = confidence_levels(probs)
     fig = plots.plot_prediction(chain.sequence, probs, m.state_order, truth=chain.y3, confidence=conf, title=chain.id)
     rows = [ax for ax in fig.axes if ax.get_label().startswith("probabilities")]
@@ -124,7 +124,7 @@ def test_cli_plots(cli, model3, chain, data_dir, tmp_path):
               "-o", str(out))
     assert res.returncode == 0, res.stderr
     m = load_model(model3)
-    probs = m.predict_proba(chain.codes)
+    probs = m.predict_proba_codes(chain.codes)
     same = plots.plot_prediction(chain.sequence, probs, m.state_order, truth=chain.y3, confidence=confidence_levels(probs))
     assert png_shape(out) == expected_shape(same)
     report = tmp_path / "r.json"  # as 'sspred evaluate --json' writes it

@@ -186,10 +186,10 @@ def test_train_returns_the_model_sspred_train_writes(tmp_path, qs_slice, data_di
     assert TrainConfig.from_dict(saved.header["train"]["config"]) == cfg
     assert model.header["layers"] == saved.header["layers"] and model.name == saved.name == "cli"
     for chain in qs_slice[:5]:
-        np.testing.assert_array_equal(model.predict_proba(chain.codes), saved.predict_proba(chain.codes))
+        np.testing.assert_array_equal(model.predict_proba_codes(chain.codes), saved.predict_proba_codes(chain.codes))
     model.save(tmp_path / "lib.npz")
     again = load_model(tmp_path / "lib.npz")
-    np.testing.assert_array_equal(again.predict_proba(qs_slice[0].codes), saved.predict_proba(qs_slice[0].codes))
+    np.testing.assert_array_equal(again.predict_proba_codes(qs_slice[0].codes), saved.predict_proba_codes(qs_slice[0].codes))
     assert [e["train_loss"] for e in again.header["train"]["history"]["epochs"]] == \
            [e["train_loss"] for e in saved.header["train"]["history"]["epochs"]]
 
@@ -228,8 +228,8 @@ def test_a_second_stage_cascades_over_the_first_models_probabilities():
     assert model.header["stage2"]["window"] == 3 and model.header["stage2_train"]["config"]["stage1"] == "fast"
     for k, v in first.params.items():  # the first stage is the given model, untouched
         np.testing.assert_array_equal(model.params[k], v)
-    probs = model.predict_proba(chains[0].codes)
-    assert probs.shape == (22, 3) and not np.allclose(probs, first.predict_proba(chains[0].codes))
+    probs = model.predict_proba_codes(chains[0].codes)
+    assert probs.shape == (22, 3) and not np.allclose(probs, first.predict_proba_codes(chains[0].codes))
 
 
 def test_distillation_and_the_leak_filter_are_recorded_in_the_header():
@@ -243,7 +243,7 @@ def test_distillation_and_the_leak_filter_are_recorded_in_the_header():
     info = model.header["train"]
     assert info["teacher"] == {"model": "fast", "weight": 0.25}
     assert info["chains"] == 3 and info["leak_filter"] == "sspred.splits.known_leaks()"
-    assert model.header["model"]["arch"] == "conv" and model.predict_proba(chains[0].codes).shape == (22, 3)
+    assert model.header["model"]["arch"] == "conv" and model.predict_proba_codes(chains[0].codes).shape == (22, 3)
 
 
 @pytest.mark.parametrize("flags, words", [

@@ -17,7 +17,7 @@ from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, ST
 from sspred.errors import ConfigError, InputError, ModelFileError
 from sspred.io.find import data_label, resolve_data
 from sspred.io.formats import confidence_levels
-from sspred.model import Model
+from sspred.model import Model, Session
 from sspred.predict.api import load
 from sspred.predict.batch import LABELLED_CHAINS, predict_labelled
 
@@ -151,7 +151,7 @@ def _ece_of(d: dict) -> float:
     return float(np.abs(d["bin_correct"].sum(axis=0) - d["bin_conf"].sum(axis=0)).sum() / n) if n else float("nan")
 
 
-def pooled_q3(model: Model, chains) -> float:
+def pooled_q3(model: Model | Session, chains) -> float:
     """Q3 (%) of ``model`` over every scored residue of labelled ``chains``: the one number a sweep needs,
     without evaluate_model's segment scores and calibration."""
     pred = [p.argmax(axis=1) for p in predict_labelled(model, chains)]
@@ -160,7 +160,7 @@ def pooled_q3(model: Model, chains) -> float:
     return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
 
 
-def predict_labelled_heads(model: Model, chains) -> list[dict[str, np.ndarray]]:
+def predict_labelled_heads(model: Model | Session, chains) -> list[dict[str, np.ndarray]]:
     """Every head's probabilities for labelled chains, [{head: (L, K_h)}] in order: ``predict_labelled``'s
     batches, each through the network once (``Model.predict_heads``); the states head equals
     ``predict_labelled``'s output."""
@@ -177,7 +177,7 @@ def _disorder_scores(outs: list[dict], chains) -> tuple[np.ndarray, np.ndarray]:
     return y, s
 
 
-def disorder_threshold(model: Model) -> tuple[float, str]:
+def disorder_threshold(model: Model | Session) -> tuple[float, str]:
     """(threshold, source): the model header's ``thresholds.disorder`` and "model", or
     DEFAULT_DISORDER_THRESHOLD and "default" when the header has none."""
     t = model.header.get("thresholds", {}).get("disorder")
@@ -189,7 +189,7 @@ def disorder_threshold(model: Model) -> tuple[float, str]:
     return float(t), "model"
 
 
-def _disorder_block(outs: list[dict], chains, model: Model) -> dict | None:
+def _disorder_block(outs: list[dict], chains, model: Model | Session) -> dict | None:
     """Disorder scores over residues with a known label (None when no residue has one): ROC AUC of
     P(disordered), MCC of "disordered where P >= threshold"."""
     y, s = _disorder_scores(outs, chains)
@@ -228,7 +228,7 @@ def choose_disorder_threshold(model, chains) -> tuple[float, float]:
     return metrics.best_mcc_threshold(y, s)
 
 
-def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
+def evaluate_model(model: Model | Session, chains, rng: np.random.Generator | None = None,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """The field's scores of ``model`` on labelled ``chains``.
 
@@ -358,10 +358,13 @@ class Scores:
         return out
 
 
-def _as_model(model) -> Model:
-    """A Model from a Model, anything holding one as ``.model`` (a Predictor), or a built-in name or file."""
-    if isinstance(model, Model):
+def _as_model(model) -> Model | Session:
+    """What predicts: a Model (on its own NumPy session), a Session, a Predictor's session (its device kept), or
+    a built-in name or file's Model."""
+    if isinstance(model, (Model, Session)):
         return model
+    if isinstance(getattr(model, "session", None), Session):
+        return model.session
     if isinstance(getattr(model, "model", None), Model):
         return model.model
     if model is None or isinstance(model, (str, os.PathLike)):

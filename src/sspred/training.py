@@ -41,7 +41,7 @@ from sspred.io import datasets
 from sspred.io.datasets import Chain
 from sspred.io.find import Data, data_label, data_names, data_parts
 from sspred.layout import ChainIndex
-from sspred.model import Model, build_header, feature_entry, load_model
+from sspred.model import Model, Session, build_header, feature_entry, load_model
 from sspred.schedules import SCHEDULES, observe_plateau
 from sspred.splits import LEAK_LISTS, without_leaks
 
@@ -338,7 +338,7 @@ class TrainingRun:
         return Model(header, params)
 
 
-def teacher_probabilities(teacher: Model, codes: list[np.ndarray]) -> list[np.ndarray]:
+def teacher_probabilities(teacher: Session, codes: list[np.ndarray]) -> list[np.ndarray]:
     """The teacher's probabilities for every chain, predicted in slices, so a language model's states (4 bytes x
     1,900 or more a residue) never exist for the whole set in memory. A teacher with a feature cache reads the
     whole set's states from it as memory-mapped views, once: the chains are the cache key, so per-slice
@@ -402,13 +402,17 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         teacher = None
         if config.teacher:
             teacher_model = load_model(config.teacher)
-            # A teacher that reads UniRep states computes them where this run trains (a GPU, when it has one).
-            teacher_model.device = options.get("device") if config.engine == "torch" else None
-            if teacher_model.feature_extractors() and teacher_model.device in (None, "cpu"):
+            # A teacher that reads UniRep states computes them where this run trains (a GPU, when it has one);
+            # on a CPU they are slow, so they are cached on disk, once per set. The teacher's Session holds both
+            # settings: nothing is written into the teacher's Model.
+            device = options.get("device") if config.engine == "torch" else None
+            cache = None
+            if any(m.features is not None for m in teacher_model.members) and device in (None, "cpu"):
                 from sspred.unirep.states import cache_dir
 
-                teacher_model.feature_cache = str(cache_dir())  # slow states on a CPU: once per set
-            teacher = teacher_probabilities(teacher_model, [c.codes for c in train_chains])
+                cache = str(cache_dir())
+            session = Session(teacher_model, device, cache)
+            teacher = teacher_probabilities(session, [c.codes for c in train_chains])
         train_feats, valid_feats = input_features(config, label, train_chains, valid_chains, options.get("device"))
         try:
             train_idx = ChainIndex(train_chains, gap(layers), str(mcfg.n_states), teacher, config.teacher_weight,
@@ -450,7 +454,7 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     >>> model = train(TrainConfig(model=ModelConfig(window=5, hidden=[4]), epochs=2), chains, callbacks=[seen.append])
     >>> [stats["epoch"] for stats in seen], len(model.header["train"]["history"]["epochs"])
     ([1, 2], 2)
-    >>> model.predict_proba(chains[0].codes).shape
-    (22, 3)
+    >>> [p.shape for p in model.predict_proba([chains[0].sequence])]
+    [(22, 3)]
     """
     return prepare_run(config, data, valid, data_dir=data_dir, resume=resume).fit(callbacks, checkpoint)

@@ -32,7 +32,7 @@ from sspred.io.fasta import Record
 from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
 from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
-from sspred.model import DEFAULT_MODEL, Model, load_model
+from sspred.model import DEFAULT_MODEL, Model, Session, check_session, load_model, read_model, resolve
 from sspred.predict import batch
 from sspred.tracks import TRACKS, track_names, track_values
 
@@ -162,8 +162,14 @@ class Predictor:
     ['seq1', 'seq2']
     """
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, session: Session | None = None):
+        #: The model file's content (an immutable value).
         self.model = model
+        #: Where and how the model runs: device, feature extractors, built networks (``sspred.model.Session``);
+        #: by default the model's own NumPy session.
+        self.session = session if session is not None else model.session
+        if self.session.model is not model:
+            raise ValueError("the session predicts another model")
         self._info: dict | None = None
 
     @property
@@ -224,6 +230,35 @@ class Predictor:
         """
         return list(self.predict_iter(sequences))
 
+    def predict_proba(self, sequences) -> list[np.ndarray]:
+        """The states head's probabilities of each chain of ``sequences``, as scikit-learn's ``predict_proba``.
+
+        Parameters
+        ----------
+        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+            As ``predict`` takes them.
+
+        Returns
+        -------
+        list of ndarray
+            One (L_i, K) float32 array per chain, in input order, columns in ``state_order``: the
+            ``probabilities`` of ``predict``'s Predictions.
+
+        Raises
+        ------
+        InputError
+            A bad sequence, naming the record and position.
+
+        Examples
+        --------
+        >>> import sspred
+        >>> p = sspred.load("fast")
+        >>> probs = p.predict_proba(["MKTAYIAKQR", "GSHM"])
+        >>> [x.shape for x in probs], p.state_order
+        ([(10, 3), (4, 3)], 'CHE')
+        """
+        return [pr.probabilities for pr in self.predict_iter(sequences)]
+
     def predict_iter(self, sequences) -> Iterator[Prediction]:
         """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
 
@@ -257,7 +292,7 @@ class Predictor:
         """
         max_residues = max_residues or batch.BATCH_RESIDUES
         if client is None:
-            stream = batch.predict_batches(self.model, recs, max_residues, heads=True)
+            stream = batch.predict_batches(self.session, recs, max_residues, heads=True)
         else:
             from sspred.predict.dask import predict_records_dask  # dask is an optional extra
 
@@ -297,10 +332,12 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
     ...
     sspred.errors.ModelFileError: nosuch: model file not found, and no built-in model has that name (default, ...)
     """
-    model = load_model(name_or_path)
-    if device is not None:
-        model.device = torch_device(device)
-    return Predictor(model)
+    if device is None:
+        model = load_model(name_or_path)  # its own NumPy session, built and probed
+        return Predictor(model)
+    resolved = torch_device(device)  # before the file is read: a device this machine cannot give fails fast
+    model = read_model(name_or_path)
+    return Predictor(model, check_session(Session(model, resolved), resolve(name_or_path)))
 
 
 def torch_device(name: str) -> str:
