@@ -66,7 +66,7 @@ def test_a_predictor_on_a_device_owns_its_session_and_leaves_the_model_alone():
     numpy = sspred.load("default")
     for a, b in zip(p.predict_proba(SEQS), numpy.predict_proba(SEQS)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
-    with pytest.raises(ValueError, match="another model"):
+    with pytest.raises(sspred.ConfigError, match="another model"):
         sspred.Predictor(numpy.model, p.session)
 
 

@@ -210,7 +210,29 @@ class Model:
         return Heads(tuple(pairs.items()))
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model file (atomically), as ``sspred train`` does; ``load_model(path)`` reads it back."""
+        """Write the model file (atomically), as ``sspred train`` does; ``load_model(path)`` reads it back.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (``.npz``); it appears under its name only once complete.
+
+        Raises
+        ------
+        OSError
+            When the path cannot be written (a missing folder, no permission).
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, sspred
+        >>> from sspred.model import load_model
+        >>> model = sspred.load("fast").model
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     model.save(pathlib.Path(folder) / "copy.npz")
+        ...     again = load_model(pathlib.Path(folder) / "copy.npz")
+        >>> again.name, again.state_order, sorted(again.params) == sorted(model.params)
+        ('fast', 'CHE', True)
+        """
         save_model(path, self.header, self.params)
 
     # --- conveniences on the Model's own NumPy session ------------------------------------------------
@@ -233,18 +255,37 @@ class Model:
         return self.session.network
 
     def feature_extractors(self) -> dict[str, Any]:
-        """``session.feature_extractors()``."""
+        """The UniRep extractors the members read, by feature entry (``session.feature_extractors``)."""
         return self.session.feature_extractors()
 
     def member_features(self, chains: list[np.ndarray]) -> list[list[np.ndarray] | None]:
-        """``session.member_features(chains)``."""
+        """Each member's input features for ``chains`` (``session.member_features``)."""
         return self.session.member_features(chains)
 
     def predict_proba(self, sequences) -> list[np.ndarray]:
-        """The states head's probabilities of each chain of ``sequences``; see ``Session.predict_proba``.
+        """The states head's probabilities of each chain of ``sequences``, on the Model's own session.
 
-        Passing one chain's integer codes (an ndarray, the 0.1 form) is deprecated: it warns and returns that
-        chain's (L, K) array, as ``predict_proba_codes`` does.
+        Parameters
+        ----------
+        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+            What ``Predictor.predict`` takes. One chain's integer codes (an ndarray, the 0.1 form) is
+            deprecated: it warns and returns that chain's (L, K) array, as ``predict_proba_codes`` does.
+
+        Returns
+        -------
+        list of ndarray
+            One (L_i, K) float32 array per chain, in input order, columns in ``state_order``.
+
+        Raises
+        ------
+        InputError
+            A bad sequence, naming the record and position.
+
+        Examples
+        --------
+        >>> import sspred
+        >>> [p.shape for p in sspred.load("q8").model.predict_proba({"a": "MKV", "b": "GSHMLE"})]
+        [(3, 8), (6, 8)]
         """
         if isinstance(sequences, np.ndarray):
             warnings.warn("Model.predict_proba(codes) is deprecated: pass sequences (a str or a list of str), or "
@@ -253,15 +294,40 @@ class Model:
         return self.session.predict_proba(sequences)
 
     def predict_proba_codes(self, codes: np.ndarray) -> np.ndarray:
-        """``session.predict_proba_codes(codes)``: one chain's (L,) symbol codes -> (L, K)."""
+        """One chain's probabilities from its symbol codes (``session.predict_proba_codes``).
+
+        Parameters
+        ----------
+        codes : ndarray, shape (L,), uint8
+            The chain as ``sspred.features.encode`` gives it.
+
+        Returns
+        -------
+        ndarray, shape (L, K), float32
+            The states head's probabilities, columns in ``state_order``, averaged over members.
+
+        Examples
+        --------
+        >>> import sspred
+        >>> from sspred.features import encode
+        >>> sspred.load("fast").model.predict_proba_codes(encode("MKTAYIAKQR")).shape
+        (10, 3)
+        """
         return self.session.predict_proba_codes(codes)
 
     def predict_many(self, chains: list[np.ndarray], features: list | None = None) -> list[np.ndarray]:
-        """``session.predict_many(chains, features)``."""
+        """Probabilities of several chains of codes, [(L_i, K)] in order (``session.predict_many``).
+
+        >>> import sspred
+        >>> from sspred.features import encode
+        >>> [p.shape for p in sspred.load("fast").model.predict_many([encode("MKV"), encode("GSHM")])]
+        [(3, 3), (4, 3)]
+        """
         return self.session.predict_many(chains, features)
 
     def predict_heads(self, chains: list[np.ndarray], features: list | None = None) -> list[dict[str, np.ndarray]]:
-        """``session.predict_heads(chains, features)``.
+        """Every head's probabilities of several chains of codes, [{head: (L_i, K_h)}] in order
+        (``session.predict_heads``).
 
         >>> import sspred
         >>> from sspred.features import encode

@@ -44,14 +44,30 @@ DEFAULT_FORMAT = "horiz"
 class Prediction:
     """One sequence's prediction: per-residue states, probabilities and PSIPRED confidence.
 
-    ``probabilities`` is (L, K) float32 with columns in ``state_order`` (the
-    predictor's ``state_order``: "CHE", or "HGIEBTSC" for an 8-state model);
-    ``model_name`` is the model's name, as the output headers show it, and ``model_info`` the
-    description of the model that JSON output carries (``Predictor.model_info``).
-    A multi-task model's extra heads fill ``disorder`` ((L,) float32 P(disordered)) and
-    ``conservation`` ((L,) int, the most probable ConSurf class 1-9); both are None for a
-    model without that head.
+    ``Predictor.predict`` makes these; ``states`` (the predicted string) and ``confidence`` are derived from
+    ``probabilities``.
 
+    Parameters
+    ----------
+    id : str
+        The record's id ("seq1", "seq2", ... for bare strings).
+    sequence : str
+        The residues, one letter each, as predicted (length L).
+    probabilities : ndarray, shape (L, K), float32
+        The states head's probabilities, columns in ``state_order``.
+    state_order : str
+        The states in column order: "CHE", or "HGIEBTSC" for an 8-state model (the predictor's).
+    model_name : str
+        The model's name, as the output headers show it.
+    disorder : ndarray, shape (L,), float32, optional
+        P(disordered) per residue, from a multi-task model's disorder head; None without that head.
+    conservation : ndarray, shape (L,), int, optional
+        The most probable ConSurf class 1-9 per residue; None without that head.
+    model_info : Mapping, optional
+        The description of the model that JSON output carries (``Predictor.model_info``).
+
+    Examples
+    --------
     >>> import sspred
     >>> pr = sspred.load("fast").predict({"ubq": "MQIFVKTLTG"})[0]
     >>> pr.id, pr.sequence, pr.state_order
@@ -73,7 +89,12 @@ class Prediction:
 
     @cached_property
     def states(self) -> str:
-        """The most probable state of each residue, one letter per residue, over ``state_order``."""
+        """The predicted states: the most probable state of each residue, one letter of ``state_order`` each.
+
+        >>> import sspred
+        >>> sspred.load("fast").predict("MKTAYIAKQR")[0].states
+        'CCCHCEHHCC'
+        """
         return states_of(self.probabilities, self.state_order)
 
     @cached_property
@@ -89,7 +110,12 @@ class Prediction:
 
     @property
     def tracks(self) -> dict[str, np.ndarray]:
-        """name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none."""
+        """name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none.
+
+        >>> import sspred
+        >>> sspred.load("fast").predict("MKV")[0].tracks, sorted(sspred.load("default").predict("MKV")[0].tracks)
+        ({}, ['conservation', 'disorder'])
+        """
         return {name: getattr(self, name) for name in TRACKS if getattr(self, name) is not None}
 
     def __len__(self) -> int:
@@ -100,11 +126,18 @@ class Prediction:
 
     def to_dict(self) -> dict:
         """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the web
-        service): id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists
-        of K floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
-        disorder (L floats) and conservation (L ints 1-9). The full-precision values are ``probabilities`` and
-        ``tracks``.
+        service).
 
+        Returns
+        -------
+        dict
+            id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists of K
+            floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
+            disorder (L floats) and conservation (L ints 1-9). The full-precision values are ``probabilities``
+            and ``tracks``.
+
+        Examples
+        --------
         >>> import json, sspred
         >>> d = sspred.load("fast").predict("MKV")[0].to_dict()
         >>> len(d["probabilities"]), len(d["probabilities"][0]), d["confidence"], d["id"]
@@ -115,11 +148,21 @@ class Prediction:
         return prediction_json(self.id, self.sequence, self.probabilities, self.state_order, self.tracks)
 
     def to_dataframe(self):
-        """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...,
-        then p_disorder and conservation for a model with those heads.
+        """This prediction as a pandas DataFrame, one row per residue.
 
-        The columns are those of the TSV format, plus the confidence digit.
+        Returns
+        -------
+        pandas.DataFrame
+            Columns id, pos (1-based), aa, pred, confidence, p_<state>... (in ``state_order``), then p_disorder
+            and conservation for a model with those heads: the TSV format's columns plus the confidence digit.
 
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+
+        Examples
+        --------
         >>> import sspred
         >>> df = sspred.load("fast").predict("MKVL")[0].to_dataframe()
         >>> list(df.columns), len(df)
@@ -136,8 +179,25 @@ class Prediction:
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
-        """This prediction as text in an output format of ``sspred predict``: ss2, horiz, fasta, json or tsv.
+        """This prediction as text in an output format of ``sspred predict``.
 
+        Parameters
+        ----------
+        fmt : str
+            ss2, horiz, fasta, json or tsv.
+
+        Returns
+        -------
+        str
+            What ``sspred predict --format fmt`` writes for this one record.
+
+        Raises
+        ------
+        ConfigError
+            An unknown format, or ss2 for an 8-state model.
+
+        Examples
+        --------
         >>> import sspred
         >>> print(sspred.load("fast").predict({"x": "MKV"})[0].format("fasta"), end="")
         >x
@@ -149,11 +209,30 @@ class Prediction:
 
 
 class Predictor:
-    """A loaded model, ready to predict: ``sspred.load(name_or_path)`` makes one.
+    """A model ready to predict: the front door of prediction. ``sspred.load(name_or_path)`` makes one.
 
-    ``model_name`` is the model's name, ``state_order`` the order of the probability columns
-    ("CHE", or "HGIEBTSC" for q8), as a ``Prediction`` names them; ``model`` the underlying ``sspred.Model``.
+    Parameters
+    ----------
+    model : Model
+        The model file's content (``model``).
+    session : sspred.model.Session, optional
+        Where and how it runs (``session``): device, UniRep extractors, built networks. None: the model's own
+        NumPy session (``Model.session``).
 
+    Raises
+    ------
+    ConfigError
+        When ``session`` predicts another model.
+
+    Attributes
+    ----------
+    model : Model
+        The model file's content: header and weights, an immutable value.
+    session : sspred.model.Session
+        What predicts with it.
+
+    Examples
+    --------
     >>> import sspred
     >>> p = sspred.load("default")
     >>> p.model_name, p.state_order
@@ -169,7 +248,7 @@ class Predictor:
         #: by default the model's own NumPy session.
         self.session = session if session is not None else model.session
         if self.session.model is not model:
-            raise ValueError("the session predicts another model")
+            raise ConfigError("session", "the session predicts another model")
         self._info: dict | None = None
 
     @property
@@ -179,7 +258,12 @@ class Predictor:
 
     @property
     def state_order(self) -> str:
-        """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model."""
+        """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model.
+
+        >>> import sspred
+        >>> sspred.load("q8").state_order
+        'HGIEBTSC'
+        """
         return self.model.state_order
 
     @property
@@ -213,11 +297,25 @@ class Predictor:
     def predict(self, sequences) -> list[Prediction]:
         """Predictions for ``sequences``, in input order.
 
-        ``sequences``: one str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict
-        id -> sequence, Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or
-        gzipped. A bad sequence raises ``sspred.InputError`` naming the record and position; a str is
-        always a sequence, never a file name.
+        Parameters
+        ----------
+        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+            One str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict id -> sequence,
+            Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped. A str is
+            always a sequence, never a file name.
 
+        Returns
+        -------
+        list of Prediction
+            One per record, in input order.
+
+        Raises
+        ------
+        InputError
+            A bad sequence, naming the record and position.
+
+        Examples
+        --------
         >>> import sspred
         >>> p = sspred.load("fast")
         >>> pr = p.predict("MKTAYIAKQRQISFVKSHFSRQ")[0]
@@ -266,6 +364,23 @@ class Predictor:
         taken, about ``sspred.predict.batch.BATCH_RESIDUES`` residues at a time, the next batch predicted
         on a worker thread while the caller handles this one.
 
+        Parameters
+        ----------
+        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+            As ``predict`` takes them.
+
+        Yields
+        ------
+        Prediction
+            One per record, in input order.
+
+        Raises
+        ------
+        InputError
+            A bad sequence, when the iteration reaches it.
+
+        Examples
+        --------
         >>> import sspred
         >>> it = sspred.load("fast").predict_iter({"a": "MKV", "b": "GSHM"})
         >>> [(pr.id, len(pr)) for pr in it]
@@ -285,6 +400,22 @@ class Predictor:
         on the cluster instead. A record's prediction does not depend on the batch it falls in, so the
         CLI, the web service and ``predict`` give the same numbers.
 
+        Parameters
+        ----------
+        recs : iterable of sspred.io.fasta.Record
+            Validated records (their ``codes`` encoded).
+        max_residues : int, optional
+            Residues per batch; None: ``sspred.predict.batch.BATCH_RESIDUES``.
+        client : dask.distributed.Client, optional
+            Predict each batch on this cluster (the model's own NumPy session on each worker).
+
+        Yields
+        ------
+        list of Prediction
+            One batch's predictions, in input order.
+
+        Examples
+        --------
         >>> import sspred
         >>> from sspred.io.sequences import records
         >>> [[pr.id for pr in b] for b in sspred.load("fast").predict_batches(records(["MKV", "GSHM"]), 3)]
@@ -306,8 +437,19 @@ class Predictor:
                    for rec, out in pairs]  # out: {head name: (L, K_h)}
 
     def to_torch(self):
-        """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K), or for a model with
-        several heads a tuple of one (B, L, K_h) per head, the states head first. Needs ``sspred[torch]``."""
+        """The model as a ``torch.nn.Module``.
+
+        Returns
+        -------
+        torch.nn.Module
+            int codes (B, L) -> probabilities (B, L, K), or for a model with several heads a tuple of one
+            (B, L, K_h) per head, the states head first; ``state_order`` names the columns.
+
+        Raises
+        ------
+        MissingExtra
+            When torch is not installed (``pip install "sspred[torch]"``).
+        """
         export = require("sspred.engines.torch.export", "torch", "Predictor.to_torch")
         return export.to_torch(self.model)
 
