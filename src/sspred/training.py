@@ -50,6 +50,11 @@ EVAL_BATCH = 8192
 #: Chains a teacher predicts at a time for distillation (memory, not accuracy).
 TEACHER_CHAINS = 512
 
+#: Training or validation examples: a WindowIndex, DenseWindowIndex or ChainIndex. Any, because DenseWindowIndex
+#: borrows WindowIndex's methods, which a type checker cannot match against it. A learner (NumpyLearner,
+#: TorchLearner) is Any for now too: the engines share no declared protocol yet.
+ExampleIndex = Any
+
 
 @dataclass
 class History:
@@ -84,20 +89,22 @@ class EpochStats(dict):
     """
 
     @staticmethod
-    def _key(key):
+    def _key(key: str) -> str:
         if key in OLD_STATS:
             warnings.warn(f"epoch stats {key!r} is deprecated; use {OLD_STATS[key]!r} (Q3, or Q8 for an 8-state "
                           f"model)", DeprecationWarning, stacklevel=3)
             return OLD_STATS[key]
         return key
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         return super().__getitem__(self._key(key))
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
         return super().__contains__(self._key(key))
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(self._key(key), default)
 
 
@@ -118,7 +125,7 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def evaluate_split(learner: Learner, data) -> tuple[float, float, np.ndarray]:
+def evaluate_split(learner: Learner, data: ExampleIndex) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, accuracy (%: Q3, or Q8 for 8 states) and probabilities over every scored residue of ``data``
     (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
     parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
@@ -132,7 +139,7 @@ def evaluate_split(learner: Learner, data) -> tuple[float, float, np.ndarray]:
     return loss, acc, probs
 
 
-def first_head_classes(y) -> np.ndarray:
+def first_head_classes(y: np.ndarray | Mapping[str, np.ndarray]) -> np.ndarray:
     """(n,) classes a batch's training accuracy counts against, -1 where none: the targets as they are, a
     teacher's distributions by their top class, and of a multi-task batch (a dict) its first head's."""
     if isinstance(y, Mapping):
@@ -160,7 +167,7 @@ def fresh_state(cfg: TrainConfig) -> dict:
             "schedule": {"lr": cfg.lr, "best": math.inf, "bad": 0}}
 
 
-def fit(learner: Learner, train, valid, cfg: TrainConfig,
+def fit(learner: Learner, train: ExampleIndex, valid: ExampleIndex | None, cfg: TrainConfig,
         callback: Callable[[dict], None] | None = None,
         batch_callback: Callable[[int, int], None] | None = None,
         checkpoint: str | None = None, resume: dict | None = None, meta: dict | None = None) -> History:
@@ -435,17 +442,52 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
           resume: str | os.PathLike | None = None) -> Model:
     """Train the network ``config`` describes and return it as a Model (``Model.save`` writes the file).
 
-    ``data``: a set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, or
-    a list of Chains. ``valid``: the same kinds (a set's "valid" split); None: the named set's "valid"
-    split, or no validation for a file or chains. ``data_dir``: where the sets live ($SSPRED_DATA).
-    ``callbacks``: each is called with every epoch's stats dict (``EpochStats``: epoch, train_loss,
-    train_accuracy, valid_loss, valid_accuracy, lr, seconds; an accuracy is Q3, or Q8 for an 8-state model), on rank 0 only under torchrun. ``checkpoint``: the run state
-    is written there atomically after every epoch. ``resume``: continue the run saved in that
-    checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
-    checkpoint's (``TrainConfig.RUNTIME_FIELDS``, where and under what name it runs, may differ), else a
-    ConfigError naming both.
-    A NaN or infinite loss raises TrainingDiverged. Nothing prints.
+    Nothing prints: progress reaches the caller through ``callbacks``.
 
+    Parameters
+    ----------
+    config : TrainConfig
+        The model to build and how to train it.
+    data : Data
+        A set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, several of
+        these (a multi-task pool), or a list of Chains.
+    valid : Data, optional
+        The same kinds (a set's "valid" split); None: the named set's "valid" split, or no validation for a
+        file or chains.
+    data_dir : str or os.PathLike, optional
+        Where the sets live; defaults to $SSPRED_DATA, then a ``shared/data`` folder above.
+    callbacks : iterable of callable, default ()
+        Each is called with every epoch's stats (``EpochStats``: epoch, train_loss, train_accuracy, valid_loss,
+        valid_accuracy, lr, seconds; an accuracy is Q3, or Q8 for an 8-state model), on rank 0 only under
+        torchrun.
+    checkpoint : str or os.PathLike, optional
+        Where the run state is written, atomically, after every epoch.
+    resume : str or os.PathLike, optional
+        Continue the run saved in that checkpoint (and keep writing it unless ``checkpoint`` names another).
+        ``config`` must be the checkpoint's; ``TrainConfig.RUNTIME_FIELDS`` (where and under what name it runs)
+        may differ.
+
+    Returns
+    -------
+    Model
+        The trained model; its header records the config, the data and the history of every epoch.
+
+    Raises
+    ------
+    sspred.InputError
+        For data that cannot be found or read, or a checkpoint made on other data.
+    sspred.ConfigError
+        For settings the chosen engine or data cannot take, or a ``config`` that differs from the checkpoint's
+        being resumed (naming the field and both values).
+    sspred.DeviceError
+        For a device this machine cannot give (``cuda`` without a GPU).
+    sspred.MissingExtra
+        For the torch engine without torch installed.
+    sspred.TrainingDiverged
+        When the loss becomes NaN or infinite.
+
+    Examples
+    --------
     >>> from sspred.config import ModelConfig
     >>> from sspred.io.datasets import make_chain
     >>> chains = [make_chain(f"c{i}", "MKTAYIAKQRQISFVKSHFSRQ", "CCHHHHHHHHHCCEEEEECCCC", eight=False)

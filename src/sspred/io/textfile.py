@@ -28,6 +28,32 @@ def open_text(path: str | os.PathLike | IO, errors: str = "strict") -> Iterator[
     ``errors="surrogateescape"`` they arrive as lone surrogates instead, for a
     reader that reports them with their line (decoding runs ahead in 8 kB chunks,
     so a strict decoder cannot say which line held the byte).
+
+    Parameters
+    ----------
+    path : str, os.PathLike or file
+        A path, "-" for stdin, or an open handle (used as it is).
+    errors : str, default "strict"
+        The decoder's error handler.
+
+    Yields
+    ------
+    text file
+        The open text handle, closed on leaving the block.
+
+    Raises
+    ------
+    sspred.InputError
+        When the file cannot be opened, is not UTF-8 (strict), or is a corrupt gzip stream.
+
+    Examples
+    --------
+    >>> import gzip, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = path.write_bytes(gzip.compress(b"one\\r\\ntwo\\r\\n"))
+    >>> with open_text(path) as handle:
+    ...     handle.read()
+    'one\\ntwo\\n'
     """
     if not isinstance(path, (str, os.PathLike)):
         # A binary handle (e.g. one whose tell() drives a progress bar) is decoded like a path's
@@ -69,6 +95,27 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
     name. Only SIGKILL or a power cut can leave the hidden temporary file
     ``.NAME.HOST.PID.XXXXXXXX.part`` behind; the next write to the same name on
     the same host removes it once no process PID is running.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file.
+    mode : str, default "w"
+        The open mode, "w" or "wb".
+
+    Yields
+    ------
+    file
+        The temporary file's handle.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_output(path) as handle:
+    ...     _ = handle.write("done\\n")
+    >>> path.read_text()
+    'done\\n'
     """
     path = Path(path)
     _remove_stale_parts(path)

