@@ -344,14 +344,15 @@ print("H(q, p) = H(q) + KL(q || p) on every test residue")
 # stopping**: after every epoch the loss is measured on the validation split (11 of the paper's training
 # proteins that sspred holds out, seeded), training stops when it has not improved for 5 epochs, and the
 # best weights are kept. The test proteins are never looked at during training. `callbacks` receive each
-# epoch's statistics.
+# epoch's statistics; `valid_accuracy` is the Q3 of the validation split (it would be Q8 for an 8-state
+# network, `ModelConfig(n_states=8)`).
 
 # %%
 def show_epoch(stats):
     print(f"epoch {stats['epoch']:2d}"
           f"  train loss {stats['train_loss']:.4f}"
           f"  valid loss {stats['valid_loss']:.4f}"
-          f"  valid Q3 {stats['valid_q3']:.1f}")
+          f"  valid Q3 {stats['valid_accuracy']:.1f}")
 
 
 OPTIMISATION = dict(optimizer="adam", lr=1e-3, batch_size=256, epochs=30,

@@ -192,7 +192,7 @@ def ch2_curves(histories: dict, title: str) -> None:
         tag = f"{name}, " if several else ""
         for split, style in (("train", "o-"), ("valid", "s--")):
             a1.plot(epochs, [h[f"{split}_loss"] for h in history], style, label=tag + split)
-            a2.plot(epochs, [h[f"{split}_q3"] for h in history], style, label=tag + split)
+            a2.plot(epochs, [h[f"{split}_accuracy"] for h in history], style, label=tag + split)
     a1.set_ylabel("cross-entropy")
     a2.set_ylabel("Q3 (%)")
     for a in (a1, a2):
