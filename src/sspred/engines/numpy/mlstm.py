@@ -22,7 +22,6 @@ processes that made a 10,000-residue chain 11x slower (one BLAS thread: 2.9x, a 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 
