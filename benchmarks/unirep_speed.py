@@ -48,15 +48,24 @@ def baseline_src(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def timed(cmd: list[str], src: Path, tmp: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of a child process run with ``src`` first on PYTHONPATH (peak memory
-    by /usr/bin/time: a child's ru_maxrss starts at its parent's)."""
+def timed(cmd: list[str], src: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of a child process run with ``src`` first on PYTHONPATH. The peak is
+    the child's VmHWM, read every 50 ms: its ru_maxrss would start at this process's peak."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    report = tmp / "maxrss"
     start = time.perf_counter()
-    subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(report), *cmd], env=env, check=True)
+    proc = subprocess.Popen(cmd, env=env)
+    peak_kb = 0
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            peak_kb = max(peak_kb, int(status.split("VmHWM:")[1].split()[0]))
+        except (OSError, IndexError):  # exiting, or not yet a process of its own
+            pass
+        time.sleep(0.05)
     seconds = time.perf_counter() - start
-    return seconds, int(report.read_text().split()[-1]) / 1024
+    if proc.returncode:
+        raise SystemExit(f"{cmd} exited {proc.returncode}")
+    return seconds, peak_kb / 1024
 
 
 def busy(n: int) -> list[subprocess.Popen]:
@@ -90,7 +99,7 @@ def compare(args) -> None:
                     outs[tree] = tmp / f"{case}-{tree}.ss2"
                     cmd = [sys.executable, "-m", "sspred", "predict", str(fasta), "-m", "unirep", "-f", "ss2", "-o",
                            str(outs[tree])]
-                    seconds, mb = timed(cmd, src, tmp)
+                    seconds, mb = timed(cmd, src)
                     n = residues[case.split("-")[0]]
                     print(json.dumps({"case": case, "tree": tree, "busy_processes": len(load),
                                       "load_average_1min": round(os.getloadavg()[0], 1), "residues": n,

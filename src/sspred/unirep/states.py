@@ -20,8 +20,8 @@ import numpy as np
 from sspred.io.textfile import atomic_output
 from sspred.unirep import weights as uw
 
-#: Steps times chains per batch: bounds the (B, T, H) states and the (B, STEPS, 4H) gate inputs. 64 chains of
-#: 300 fit, and the recurrent products then have enough rows to keep BLAS busy.
+#: Steps times chains per padded group of the torch engine on a CPU: bounds its (B, T, 4H) gate inputs (64 chains
+#: of 300 fit). The NumPy engine steps a running batch instead (engines/numpy/mlstm.py's SLOTS).
 BATCH_ROWS = 20_000
 #: The same on a GPU, where one step's products want thousands of rows (1600 chains of 300: 15 GB of gate inputs).
 GPU_BATCH_ROWS = 480_000

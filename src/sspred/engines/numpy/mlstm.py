@@ -156,7 +156,7 @@ def mlstm_rows(embedding: np.ndarray, cells: Sequence, chains: Sequence[np.ndarr
     flat_row = np.concatenate([np.asarray(r, np.int64) for r in rows] + [np.zeros(0, np.int64)])
     if flat_row.size != flat_tok.size:
         raise ValueError("rows must give one row per step of each chain")
-    views = []
+    views: list[np.ndarray | None] = []
     offset = 0
     for t in tables:
         if all_cells or t is tables[-1]:
