@@ -29,6 +29,8 @@ so the blocks give the unblocked formula's numbers; every ordinary chain is one 
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import numpy as np
 
 from sspred.engines.numpy.base import Layer
@@ -92,7 +94,7 @@ def block_weights(q: np.ndarray, k: np.ndarray, scale: float, line: np.ndarray |
 
 def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: int, dim: int, scale: float,
            slopes: np.ndarray | None, out: np.ndarray, rows: int | None = None,
-           keep: list[np.ndarray] | None = None) -> None:
+           keep: list[np.ndarray] | None = None, pool: Executor | None = None) -> None:
     """One chain's attention, block by block of query rows.
 
     The one home of the forward formulas, for the layer below and for the buffered prediction path
@@ -114,14 +116,24 @@ def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: int, dim: int, sc
         Query rows per block; None: engines.spec.query_rows, which bounds each block's scores.
     keep : list or None
         When given, each block's weights A (H, rows, L) are appended to it, in row order (for backward).
+    pool : Executor or None
+        Runs the blocks of a chain of several blocks at once (NumPy's products and ufuncs release the GIL);
+        None: one after another. Each block writes its own rows of ``out``.
     """
     n = q.shape[0]
     qh, kh, vh = (split_heads(m, heads, dim) for m in (q, k, v))  # (H, L, D) each
     line = None if slopes is None else alibi_line(slopes, n, q.dtype)  # (H, 2L - 1)
-    for r0, r1 in blocks(n, heads, rows):
+
+    def run(span: tuple[int, int]) -> np.ndarray:
+        r0, r1 = span
         a = block_weights(qh, kh, scale, line, r0, r1)  # (H, B, L)
         o = a @ vh  # (H, B, L) @ (H, L, D) -> (H, B, D)
         out[r0:r1] = o.transpose(1, 0, 2).reshape(r1 - r0, -1)  # (H, B, D) -> (B, H, D) -> (B, H*D)
+        return a
+
+    spans = blocks(n, heads, rows)
+    weights = map(run, spans) if pool is None or len(spans) == 1 else pool.map(run, spans)
+    for a in weights:  # drives the lazy map; a block's weights are dropped here unless kept
         if keep is not None:
             keep.append(a)
 

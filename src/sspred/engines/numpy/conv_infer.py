@@ -178,7 +178,7 @@ class ConvInference:
                 o[...] = 0  # gap rows read nothing
                 for a0, a1 in chains:
                     attend(qkv[a0:a1, :hd], qkv[a0:a1, hd:2 * hd], qkv[a0:a1, 2 * hd:], h, d, scale, slopes,
-                           o[a0:a1], self.block)  # (L, H*D) each -> o (L, H*D)
+                           o[a0:a1], self.block, pool=_block_pool())  # (L, H*D) each -> o (L, H*D)
                 y = dst[m:m + n, :c_out]
                 np.matmul(o, wo, out=y)  # (n, H*D) @ (H*D, C) -> (n, C)
                 if residual:
@@ -210,6 +210,13 @@ def _pool() -> ThreadPoolExecutor:
     """One long-lived pool: its threads keep their inference buffers (ConvInference) from call to call,
     where a pool per call would allocate them again for every batch."""
     return ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="sspred-conv")
+
+
+@functools.cache
+def _block_pool() -> ThreadPoolExecutor:
+    """The threads that share the attention blocks of one long chain (attention.attend). A pool of its own:
+    a task of ``_pool`` waiting on blocks queued behind other tasks in the same pool could wait forever."""
+    return ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="sspred-attention")
 
 
 @functools.cache
