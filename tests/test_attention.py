@@ -436,3 +436,95 @@ def test_blocked_torch_attention_equals_the_unblocked_values_and_gradients(rows,
     torch.testing.assert_close(outs[1][0], outs[0][0], rtol=0, atol=1e-12)
     for a, b in zip(outs[1][1], outs[0][1]):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+# --- 9. long chains through the shipped model, in a subprocess --------------------------------------
+
+#: Runs the command in argv[1:] and prints its exit code and peak RSS (KiB): RUSAGE_CHILDREN of a fresh
+#: parent counts that one child alone, not whatever else this test process has started.
+PEAK_RSS = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
+            "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+#: Titin, the longest known protein (UniProt Q8WZ42), in residues.
+TITIN = 34_350
+
+
+def random_chain(n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    return "".join(np.array(list("ACDEFGHIKLMNPQRSTVWY"))[rng.integers(0, 20, n)])
+
+
+def peak_rss_kib(args: list[str], timeout: int) -> int:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, *args], capture_output=True, text=True, timeout=timeout)
+    rc, kib = map(int, done.stdout.split())
+    assert rc == 0, done.stderr
+    return kib
+
+
+@pytest.mark.slow
+def test_accurate_predicts_a_titin_length_chain_in_bounded_memory(tmp_path):
+    """35,000 residues through `accurate` (one attention block of 4 heads): unblocked, its (4, L, L) float32
+    scores alone were 18 GiB and the prediction died; blocked, the whole process stays under 1.5 GiB."""
+    import sys
+
+    n = TITIN + 650
+    fasta, out = tmp_path / "long.fa", tmp_path / "out.fa"
+    fasta.write_text(">long\n" + random_chain(n, 35) + "\n")
+    kib = peak_rss_kib([sys.executable, "-m", "sspred", "predict", str(fasta), "-m", "accurate", "-f", "fasta",
+                        "-o", str(out)], timeout=1200)
+    assert kib < 1.5 * 2**20, f"peak RSS {kib / 2**10:.0f} MiB"
+    states = "".join(line for line in out.read_text().splitlines()[1:] if not line.startswith(">"))
+    assert len(states) == n and set(states) <= set("HEC")
+
+
+SERVE_ONE = """
+import resource, sys
+from fastapi.testclient import TestClient
+from sspred.serve import Limits, create_app
+n = int(sys.argv[1])
+with TestClient(create_app(model="accurate", limits=Limits(max_residues=n, max_request_bytes=2 * n))) as client:
+    r = client.post("/api/predict", content=">long\\n" + sys.stdin.read() + "\\n", headers={"Content-Type": "text/plain"})
+    states = r.json()["predictions"][0]["states"] if r.status_code == 200 else r.text
+print(r.status_code, len(states), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_the_service_answers_a_request_at_its_residue_limit_in_bounded_memory():
+    """The service serving `accurate`, its limit set to 20,000 residues, answers one chain of exactly that
+    many (unblocked attention took 22 GB here) with the whole process under 1 GiB."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    n = 20_000
+    done = subprocess.run([sys.executable, "-c", SERVE_ONE, str(n)], input=random_chain(n, 20),
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    status, residues, kib = done.stdout.split()
+    assert (status, residues) == ("200", str(n))
+    assert int(kib) < 2**20, f"peak RSS {int(kib) / 2**10:.0f} MiB"
+
+
+def test_a_maximal_service_request_keeps_every_shipped_attention_block_bounded():
+    """One chain of the service's default max_residues, through each shipped model's attention layers: every
+    block of query rows holds at most ATTENTION_SCORES scores, so the request's memory is linear in it."""
+    from sspred.model import load_model, resolve
+    from sspred.serve.service import Limits
+
+    n = Limits().max_residues
+    found = 0
+    for name in ("fast", "default", "accurate", "q8", "unirep"):
+        if not resolve(name).exists():
+            continue
+        for member in load_model(name).members:
+            for spec in member.stage1.net.specs:
+                if spec["type"] == "chain_attention":
+                    found += 1
+                    _, h, _, _, _ = attention_dims(spec)
+                    rows = query_rows(n, h)
+                    assert 1 < rows < n and h * rows * n <= ATTENTION_SCORES, (name, rows)
+    assert found >= 1  # accurate has one
