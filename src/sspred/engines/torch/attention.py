@@ -34,20 +34,21 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, dim: i
     qh, kt, vh = split(q), split(k).transpose(-1, -2), split(v)  # (..., H, L, D), (..., H, D, L), (..., H, L, D)
     pos = torch.arange(n, device=q.device)
     m = None if slopes is None else slopes.to(device=q.device, dtype=q.dtype)[:, None, None]  # (H, 1, 1)
-    if torch.jit.is_tracing():
-        step = n
-    else:
-        step = rows or query_rows(n, heads * math.prod(lead))
-    out = []
-    for r0 in range(0, n, step):
-        r1 = min(r0 + step, n)
-        # One block reads qh and pos unsliced: a slice's end would enter a trace as a constant.
-        rows_q, rows_pos = (qh, pos) if step == n else (qh[..., r0:r1, :], pos[r0:r1])
+
+    def block(rows_q: torch.Tensor, rows_pos: torch.Tensor) -> torch.Tensor:
         s = scale * (rows_q @ kt)  # (..., H, B, D) @ (..., H, D, L) -> (..., H, B, L)
         if m is not None:
             dist = (rows_pos[:, None] - pos[None, :]).abs()  # (B, L)
             s = s - m * dist  # (H, 1, 1) * (B, L) -> (..., H, B, L)
-        out.append(torch.softmax(s, dim=-1) @ vh)  # (..., H, B, L) @ (..., H, L, D) -> (..., H, B, D)
+        return torch.softmax(s, dim=-1) @ vh  # (..., H, B, L) @ (..., H, L, D) -> (..., H, B, D)
+
+    # Traced, the chain is one block that reads qh and pos unsliced: a slice's end, or a loop's count,
+    # would enter the graph as a constant of the example's length.
+    step = n if torch.jit.is_tracing() else rows or query_rows(n, heads * math.prod(lead))
+    if torch.jit.is_tracing() or step >= n:
+        out = [block(qh, pos)]
+    else:
+        out = [block(qh[..., r0:r0 + step, :], pos[r0:r0 + step]) for r0 in range(0, n, step)]
     o = out[0] if len(out) == 1 else torch.cat(out, dim=-2)  # (..., H, L, D)
     return o.transpose(-3, -2).reshape(*lead, n, heads * dim)  # (..., L, H, D) -> (..., L, H*D)
 
