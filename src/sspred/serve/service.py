@@ -40,8 +40,10 @@ class Limits:
 
     #: Bytes in a request body, checked before anything is parsed: bounds memory per request.
     max_request_bytes: int = 1_048_576
-    #: Residues summed over a request's sequences: bounds the prediction time and the JSON answer
-    #: (about 35 bytes per residue) of one request.
+    #: Residues summed over a request's sequences: bounds the prediction time, the JSON answer (about 35 bytes
+    #: per residue) and the prediction's memory of one request. That memory is linear in the longest chain for
+    #: every model (whole-chain attention goes in blocks of query rows, engines.spec.ATTENTION_SCORES), so one
+    #: chain of this many residues is bounded too; BENCHMARKS.md measures each built-in model on one.
     max_residues: int = 100_000
     #: Sequences per request: bounds per-record overhead (headers, ids) of one request.
     max_sequences: int = 1000
