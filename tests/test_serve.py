@@ -219,7 +219,7 @@ def test_json_limits_and_chunked_bodies(small):
     assert r.status_code == 413 and r.json()["error"]["limit"] == "max_request_bytes"
 
 
-def test_ss2_refused_for_an_eight_state_model(tmp_path, chains):
+def test_ss2_and_horiz_refused_for_an_eight_state_model(tmp_path, chains):
     config = ModelConfig(window=7, hidden=[], states="8")
     header = build_header(config, name="eight")
     save_model(tmp_path / "eight.npz", header, Network(header["layers"], rng=np.random.default_rng(0)).params)
@@ -228,7 +228,8 @@ def test_ss2_refused_for_an_eight_state_model(tmp_path, chains):
         r = c.get("/api/predict.ss2", params={"sequence": chains[0].sequence})
         assert r.status_code == 422 and r.json()["error"]["type"] == "unsupported_format"
         r = c.get("/api/predict.horiz", params={"sequence": chains[0].sequence})
-        assert r.status_code == 200 and set(r.text.split("Pred: ")[1].split()[0]) <= set("HGIEBTSC")
+        assert r.status_code == 422 and r.json()["error"]["type"] == "unsupported_format"
+        assert "horiz format holds 3-state predictions" in r.json()["error"]["message"]
         assert c.get("/api/predict", params={"sequence": "MKV"}).json()["states"] == "HGIEBTSC"
 
 

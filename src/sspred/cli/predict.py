@@ -15,7 +15,7 @@ from sspred.cli.root import app
 from sspred.cli.common import SkippedRecords, output, warn
 from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
-from sspred.io.formats import WRITERS, format_problem, make_writer
+from sspred.io.formats import WRITERS, check_format, format_problem, make_writer
 from sspred.io.seen import SeenIds
 from sspred.model import BUILTIN
 from sspred.predict.api import load
@@ -76,9 +76,8 @@ def predict(
 
         fail("give --dask-scheduler or --dask-local, not both")
     predictor = load(model, device=device)
-    problem = format_problem(format, predictor.state_order, predictor.model_name)
-    if problem:
-        raise typer.BadParameter(problem, param_hint="--format")
+    # OutputError: one line, exit 2; ss2 and horiz hold 3 states, so q8 writes fasta, json or tsv
+    check_format(format, predictor.state_order, predictor.model_name)
     seen = SeenIds()  # bounded memory on a million-record file (docs/input-policy.md)
     skipped = SkippedRecords()
     duplicates = [0]

@@ -28,12 +28,13 @@ import numpy as np
 from sspred.version import __version__
 from sspred.errors import InputError
 from sspred.io.fasta import Record
-from sspred.io.formats import WRITERS, confidence_levels, format_problem, make_writer, prediction_json, states_of
+from sspred.io.formats import (WRITERS, check_format, confidence_levels, format_problem, make_writer,
+                                prediction_json, states_of)
 from sspred.io.sequences import records
 from sspred.io.textfile import atomic_output
 from sspred.model import DEFAULT_MODEL, Model, load_model
 from sspred.predict import batch
-from sspred.tracks import TRACKS, track_names, track_values
+from sspred.tracks import DISTRIBUTION, TRACKS, track_names, track_values
 
 #: The format ``write`` uses when none is given: the CLI's default.
 DEFAULT_FORMAT = "horiz"
@@ -47,9 +48,11 @@ class Prediction:
     predictor's ``state_order``: "CHE", or "HGIEBTSC" for an 8-state model);
     ``model_name`` is the model's name, as the output headers show it, and ``model_info`` the
     description of the model that JSON output carries (``Predictor.model_info``).
-    A multi-task model's extra heads fill ``disorder`` ((L,) float32 P(disordered)) and
-    ``conservation`` ((L,) int, the most probable ConSurf class 1-9); both are None for a
-    model without that head.
+    A multi-task model's extra heads fill ``disorder`` ((L,) float32 P(disordered)),
+    ``conservation`` ((L,) int, the most probable ConSurf class 1-9) and ``ss8`` ((L, 8) float32, the
+    8-state head's probabilities in ``sspred.alphabet.STATES8`` order, "HGIEBTSC"; ``ss8_states`` its letters);
+    each is None for a model without that head. An 8-state model (q8) has its 8 states in
+    ``probabilities`` and ``states`` themselves, and no ``ss8``.
 
     >>> import sspred
     >>> pr = sspred.load("fast").predict({"ubq": "MQIFVKTLTG"})[0]
@@ -68,12 +71,24 @@ class Prediction:
     model_name: str
     disorder: np.ndarray | None = None
     conservation: np.ndarray | None = None
+    ss8: np.ndarray | None = None
     model_info: Mapping | None = field(default=None, repr=False)
 
     @cached_property
     def states(self) -> str:
         """The most probable state of each residue, one letter per residue, over ``state_order``."""
         return states_of(self.probabilities, self.state_order)
+
+    @cached_property
+    def ss8_states(self) -> str | None:
+        """The most probable of the 8 DSSP states per residue, from the ss8 head; None without one.
+
+        >>> import sspred
+        >>> pr = sspred.load("default").predict("MKTAYIAKQRQISFVKSHFSRQ")[0]
+        >>> len(pr.ss8_states), pr.ss8.shape, set(pr.ss8_states) <= set("HGIEBTSC")
+        (22, (22, 8), True)
+        """
+        return None if self.ss8 is None else states_of(self.ss8, TRACKS["ss8"].states)
 
     @cached_property
     def confidence(self) -> np.ndarray:
@@ -88,7 +103,8 @@ class Prediction:
 
     @property
     def tracks(self) -> dict[str, np.ndarray]:
-        """name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none."""
+        """name -> values of the tracks this prediction has (``sspred.tracks.TRACKS`` order): (L,) each, ss8
+        (L, 8); {} for none."""
         return {name: getattr(self, name) for name in TRACKS if getattr(self, name) is not None}
 
     def __len__(self) -> int:
@@ -101,8 +117,8 @@ class Prediction:
         """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the web
         service): id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists
         of K floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
-        disorder (L floats) and conservation (L ints 1-9). The full-precision values are ``probabilities`` and
-        ``tracks``.
+        disorder (L floats), conservation (L ints 1-9), ss8 (one 8-state letter per residue) and
+        ss8_probabilities (L lists of 8 floats). The full-precision values are ``probabilities`` and ``tracks``.
 
         >>> import json, sspred
         >>> d = sspred.load("fast").predict("MKV")[0].to_dict()
@@ -115,7 +131,7 @@ class Prediction:
 
     def to_dataframe(self):
         """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...,
-        then p_disorder and conservation for a model with those heads.
+        then p_disorder, conservation, ss8 and p_ss8_H ... p_ss8_C for a model with those heads.
 
         The columns are those of the TSV format, plus the confidence digit.
 
@@ -131,7 +147,13 @@ class Prediction:
         columns = {"id": [self.id] * len(self), "pos": np.arange(1, len(self) + 1), "aa": list(self.sequence),
                    "pred": list(self.states), "confidence": self.confidence}
         columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})  # (L,) each
-        columns.update({TRACKS[name].column: values for name, values in self.tracks.items()})  # (L,) each
+        for name, values in self.tracks.items():
+            track = TRACKS[name]
+            if track.kind == DISTRIBUTION:  # the letter, then (L, K) -> one (L,) column per state
+                columns[track.column] = list(states_of(values, track.states))
+                columns.update({c: values[:, k] for k, c in enumerate(track.columns[1:])})
+            else:
+                columns[track.column] = values  # (L,)
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
@@ -321,7 +343,8 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
 
     ``format``: ss2, horiz, fasta, json or tsv. ``predictions`` may be a generator (from
     ``predict_iter``): it is written as it is read. A path is written atomically: the file appears
-    under its name only once complete. Returns the number of predictions written.
+    under its name only once complete. Returns the number of predictions written. ss2 and horiz hold 3-state
+    predictions only: an 8-state model's raise ``sspred.OutputError`` (a ValueError).
 
     >>> import sys, sspred
     >>> preds = sspred.load("fast").predict({"a": "MKV", "b": "GSHM"})
@@ -338,9 +361,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     first = next(stream, None)
     if first is None:
         raise ValueError("no predictions to write")
-    problem = format_problem(format, first.state_order, first.model_name)
-    if problem:
-        raise ValueError(problem)
+    check_format(format, first.state_order, first.model_name)
     if isinstance(path_or_handle, (str, os.PathLike)):
         with atomic_output(path_or_handle, "w") as handle:
             return _write(first, stream, handle, format)

@@ -175,6 +175,7 @@
       pred.states[i] + ", confidence " + pred.confidence[i] + "/9); P: " + parts.join(", ");
     if (pred.disorder) text += "; P(disordered) " + pred.disorder[i].toFixed(2);
     if (pred.conservation) text += "; conservation " + pred.conservation[i] + "/9";
+    if (pred.ss8) text += "; 8-state " + STATE_NAMES[pred.ss8[i]] + " (" + pred.ss8[i] + ")";
     return text;
   }
 
