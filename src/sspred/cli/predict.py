@@ -17,6 +17,7 @@ from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
 from sspred.io.formats import WRITERS, check_format, format_problem, make_writer
 from sspred.io.seen import SeenIds
+from sspred.io.sequences import nucleotide_warning
 from sspred.model import BUILTIN
 from sspred.predict.api import load
 from sspred.predict.batch import BATCH_RESIDUES
@@ -95,6 +96,9 @@ def predict(
                 elif seen.saturated and not told_full:
                     told_full = True
                     warn(f"{input}: more than {seen.size} records; later ids are not checked for duplicates")
+                note = nucleotide_warning(rec)  # the service's warning too
+                if note:
+                    warn(f"{input}: {note}")
                 yield rec
             if duplicates[0] > MAX_DUPLICATE_WARNINGS:
                 warn(f"{input}: {duplicates[0]} duplicate record ids in all; only the first "

@@ -30,6 +30,15 @@
     input.setAttribute("aria-invalid", "true");
   }
 
+  // A failed request leaves no answer on the page: the old records and their download buttons would read as
+  // the answer to the input now in the box.
+  function clearResults() {
+    last = null;
+    results.hidden = true;
+    records.replaceChildren();
+    readout.textContent = "";
+  }
+
   function clearError() {
     errorBox.hidden = true;
     errorBox.textContent = "";
@@ -62,6 +71,7 @@
     clearError();
     const text = input.value;
     if (!text.trim()) {
+      clearResults();
       showError("The input is empty. Paste a protein sequence or upload a FASTA file.");
       return;
     }
@@ -74,6 +84,7 @@
       last = {text: text, answer: answer, jsonText: jsonText};
       render(answer);
     } catch (e) {
+      clearResults();
       showError(e.message);
     } finally {
       button.disabled = false;
@@ -238,7 +249,7 @@
 
   form.addEventListener("submit", predict);
   $("example").addEventListener("click", () => { input.value = EXAMPLE; clearError(); });
-  $("clear").addEventListener("click", () => { input.value = ""; clearError(); results.hidden = true; last = null; });
+  $("clear").addEventListener("click", () => { input.value = ""; clearError(); clearResults(); });
   $("file").addEventListener("change", loadFile);
   records.addEventListener("mouseover", onHover);
   for (const b of document.querySelectorAll(".downloads button")) {
