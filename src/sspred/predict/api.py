@@ -216,7 +216,7 @@ class Predictor:
         if self._info is None:
             header = self.model.header
             self._info = {"name": self.model_name, "states": self.state_order, "window": self.model.window,
-                          "checksum": header.get("checksum", ""), "trained_on": header.get("train", {}).get("data"),
+                          "checksum": header.get("checksum", ""), "trained_on": trained_on(header),
                           "sspred_version": __version__}
         return self._info
 
@@ -323,6 +323,13 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
     if device is not None:
         model.device = torch_device(device)
     return Predictor(model)
+
+
+def trained_on(header: Mapping) -> str | None:
+    """What a model was trained on, from its file's header: its ``trained_on`` entry (every built-in model has
+    one; an ensemble's members each have their own ``train`` entry), else its ``train`` entry's data (a model
+    ``sspred train`` wrote), else None."""
+    return header.get("trained_on") or (header.get("train") or {}).get("data")
 
 
 def torch_device(name: str) -> str:
