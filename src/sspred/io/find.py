@@ -52,6 +52,28 @@ def data_label(data: Data) -> str:
     return "+".join(names) if names is not None else f"<{len(cast(Sequence[Chain], data))} chains>"
 
 
+def data_split(data: Data, split: str) -> str | None:
+    """The split a report may name for ``data``: ``split`` for named sets (their split is what is read), None
+    for a labelled file (read whole, whatever the split) or chains.
+
+    >>> data_split("netsurfp2", "test"), data_split("mytrain.txt", "test")
+    ('test', None)
+    """
+    names = data_names(data)
+    return split if names is not None and all(n in datasets.DATASETS for n in names) else None
+
+
+def split_label(data: Data, split: str) -> str:
+    """How a report names the data it scored: "netsurfp2/test" for a named set's split, the file as given for a
+    labelled file ("mytrain.txt", never "mytrain.txt/test": its whole content is read), or a chain count.
+
+    >>> split_label("cb513", "test"), split_label("runs/mytrain.txt", "test")
+    ('cb513/test', 'runs/mytrain.txt')
+    """
+    part = data_split(data, split)
+    return data_label(data) + (f"/{part}" if part else "")
+
+
 def data_parts(data: Data, split: str, data_dir: str | os.PathLike | None = None
                ) -> list[tuple[str | None, list[Chain]]]:
     """(name, chains) of each part ``data`` stands for: a named set's ``split`` or all of a labelled file, by
