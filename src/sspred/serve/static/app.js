@@ -240,6 +240,10 @@
     try {
       const info = await (await fetch("/api/info")).json();
       window.sspredLimits = info.limits;
+      // .ss2 and .horiz hold PSIPRED's 3 states: an 8-state model's answer downloads as JSON only.
+      for (const b of document.querySelectorAll(".downloads button")) {
+        if (b.dataset.format !== "json" && info.model.states.length !== 3) b.hidden = true;
+      }
       $("model-info").textContent = "Model: " + info.model.name + " (" + info.model.states.length +
         " states, window " + info.model.window + "), sspred " + info.model.sspred_version + ".";
       $("limits").textContent = "Up to " + info.limits.max_sequences.toLocaleString() + " sequences and " +
