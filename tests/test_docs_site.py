@@ -46,6 +46,11 @@ def require_docs_extra() -> None:
             pytest.skip(f"the docs extra is not installed (no module {name}): pip install -e '.[docs]'")
 
 
+def docs_module(name: str):
+    """``name`` imported, or the test skipped: the quick tier runs without the docs extra."""
+    return pytest.importorskip(name, reason=f"needs the docs extra (no module {name}): pip install -e '.[docs]'")
+
+
 def hook(name: str):
     """One of docs/hooks/*.py, imported as MkDocs imports it (by path)."""
     require_docs_extra()
@@ -129,7 +134,7 @@ def test_doctests_become_console_code_outside_fences():
 def test_notebook_contents_link_to_the_headings_on_the_page():
     from types import SimpleNamespace
 
-    from mkdocs.structure.toc import get_toc
+    get_toc = docs_module("mkdocs.structure.toc").get_toc
     notebook_toc = hook("notebook_toc")
     # Python-Markdown's ids (the contents) lose the code in a heading; nbconvert's (the page) keep it.
     tokens = [{"level": 1, "id": "4-pytorch", "name": "4. PyTorch", "children": [
@@ -157,7 +162,7 @@ LAZY_PACKAGE = {
 
 
 def test_lazy_public_names_become_aliases_for_the_reference(tmp_path, monkeypatch):
-    import griffe
+    griffe = docs_module("griffe")
     lazy_exports = hook("lazy_exports")
     (tmp_path / "lazypkg").mkdir()
     for name, text in LAZY_PACKAGE.items():
@@ -174,9 +179,9 @@ def test_lazy_public_names_become_aliases_for_the_reference(tmp_path, monkeypatc
 
 
 def test_every_public_sspred_name_reaches_the_reference():
-    import griffe
-
     import sspred
+
+    griffe = docs_module("griffe")
     lazy_exports = hook("lazy_exports")
     pkg = griffe.load("sspred", search_paths=[str(REPO / "src")],
                       extensions=griffe.load_extensions(lazy_exports.LazyExports))

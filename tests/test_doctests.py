@@ -9,7 +9,9 @@ import pytest
 
 #: Modules whose docstrings carry the public API's examples.
 MODULES = ["sspred", "sspred.predict.api", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.heads",
-           "sspred.tracks", "sspred.splits", "sspred.io.formats"]
+           "sspred.tracks", "sspred.splits", "sspred.io.formats", "sspred.metrics", "sspred.extras", "sspred.io.chain",
+           "sspred.io.datasets", "sspred.io.fasta", "sspred.io.readers", "sspred.io.seen", "sspred.io.set_readers",
+           "sspred.io.textfile", "sspred.io.three_line"]
 
 
 @pytest.mark.parametrize("name", MODULES)

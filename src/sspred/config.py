@@ -16,7 +16,7 @@ keyed by.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable, Self
 
 from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines.spec import conv_dims
@@ -32,17 +32,17 @@ DTYPES = ("float32", "float64")
 PLAIN_DEVICES = ("auto", "cpu")
 
 
-def _choice(name: str, value, choices) -> None:
+def _choice(name: str, value: object, choices: Iterable[object]) -> None:
     if value not in choices:
         raise ConfigError(name, f"{value!r} is not one of {', '.join(map(str, choices))}")
 
 
-def _at_least(name: str, value, low, kind: str = "") -> None:
+def _at_least(name: str, value: float, low: float, kind: str = "") -> None:
     if not value >= low:
         raise ConfigError(name, f"must be {kind}>= {low}, got {value}")
 
 
-def _rate(name: str, value, closed: bool = False) -> None:
+def _rate(name: str, value: float, closed: bool = False) -> None:
     """A rate in [0, 1), or [0, 1] when ``closed``."""
     if not (0 <= value <= 1 if closed else 0 <= value < 1):
         raise ConfigError(name, f"must lie in [0, 1{']' if closed else ')'}, got {value}")
@@ -59,11 +59,44 @@ class Fields:
     __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on each subclass
 
     def to_dict(self) -> dict:
+        """This config as plain data (JSON types), as model files and checkpoints store it.
+
+        Returns
+        -------
+        dict
+            Field name to value, nested configs as dicts.
+
+        Examples
+        --------
+        >>> ModelConfig(window=7).to_dict()["window"]
+        7
+        """
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict):
-        """Rebuild from ``to_dict`` output, ignoring keys this version does not know."""
+    def from_dict(cls, d: dict) -> Self:
+        """Rebuild a config from ``to_dict`` output, ignoring keys this version does not know.
+
+        Parameters
+        ----------
+        d : dict
+            Field name to value.
+
+        Returns
+        -------
+        Fields
+            A config of this class.
+
+        Raises
+        ------
+        sspred.ConfigError
+            When a value is bad.
+
+        Examples
+        --------
+        >>> ModelConfig.from_dict({"window": 7, "added_later": 1}).window
+        7
+        """
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in d.items() if k in names})
 
@@ -72,30 +105,48 @@ class Fields:
 class ModelConfig(Fields):
     """A window network: Qian & Sejnowski's by default (13 residues, 40 sigmoid units, 3 states).
 
+    Parameters
+    ----------
+    window : int, default 13
+        Residues per input window, odd; 13 is Qian & Sejnowski's best.
+    hidden : list of int, default [40]
+        Hidden layer sizes; [] is the single-layer softmax perceptron.
+    activation : str, default "sigmoid"
+        Hidden activation: sigmoid (as in 1988), tanh or relu.
+    states : str, default "3"
+        "3" for H/E/C, "8" for the DSSP states.
+    bottleneck : int, default 0
+        Width of a linear layer (no activation) between the window and the first hidden layer; a low-rank
+        factorisation of the first weight matrix. 0: none.
+    dropout : float, default 0.0
+        Inverted-dropout rate (probability of dropping a unit) in training; 0: no dropout layers.
+    dropout_at : list of int, default []
+        Where dropout acts: 0 is the input window, i the output of hidden layer i; empty: every hidden layer.
+    batchnorm : bool, default False
+        Batch normalisation between each hidden layer's linear map and its activation.
+
+    Raises
+    ------
+    sspred.ConfigError
+        When a field has a bad value; its ``field`` names it.
+
+    Examples
+    --------
     >>> cfg = ModelConfig(window=13, hidden=[40])
     >>> cfg.n_inputs, [s["type"] for s in cfg.layers()]
     (273, ['linear', 'sigmoid', 'linear'])
     """
 
-    #: Residues per input window, odd; 13 is Qian & Sejnowski's best.
     window: int = 13
-    #: Hidden layer sizes; [] is the single-layer softmax perceptron.
     hidden: list[int] = field(default_factory=lambda: [40])
-    #: Hidden activation: sigmoid (as in 1988), tanh or relu.
     activation: str = "sigmoid"
-    #: "3" for H/E/C, "8" for the DSSP states.
     states: str = "3"
-    #: Width of a linear layer (no activation) between the window and the first hidden layer;
-    #: a low-rank factorisation of the first weight matrix. 0: none.
     bottleneck: int = 0
-    #: Inverted-dropout rate (probability of dropping a unit) in training; 0: no dropout layers.
     dropout: float = 0.0
-    #: Where dropout acts: 0 is the input window, i the output of hidden layer i; empty: every hidden layer.
     dropout_at: list[int] = field(default_factory=list)
-    #: Batch normalisation between each hidden layer's linear map and its activation.
     batchnorm: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         try:
             check_window(self.window)
         except ValueError as exc:
@@ -112,18 +163,33 @@ class ModelConfig(Fields):
 
     @property
     def n_inputs(self) -> int:
+        """Input units: ``window`` residues of 21 one-hot units each."""
         return self.window * N_UNITS
 
     def output_heads(self) -> Heads:
-        """One head, the states'."""
+        """The network's heads: one, the states'.
+
+        Returns
+        -------
+        sspred.heads.Heads
+            The heads, with their widths.
+        """
         return model_heads({"states": self.states})
 
     @property
     def n_states(self) -> int:
+        """The number of states: 3 or 8."""
         return len(STATE_SETS[self.states])
 
     def layers(self) -> list[dict]:
-        """The explicit layer list this config expands to (stored in the model file)."""
+        """The explicit layer list this config expands to (stored in the model file).
+
+        Returns
+        -------
+        list of dict
+            One spec per layer, first to last: "type" and its sizes ("in", "out", ...), as the model file stores
+            them and both engines build them.
+        """
         specs, width = [], self.n_inputs
         at = set(self.dropout_at) if self.dropout_at else set(range(1, len(self.hidden) + 1))
         if self.dropout and 0 in at:
@@ -145,49 +211,79 @@ class ModelConfig(Fields):
 
 @dataclass
 class ConvConfig(Fields):
-    """A stack of 1-D convolutions over whole chains (sspred.layout): a one-hot conv as wide as a
-    window network's window, then residual dilated convs that widen what each residue sees.
+    """A stack of 1-D convolutions over whole chains (sspred.layout).
 
+    A one-hot conv as wide as a window network's window comes first, then residual dilated convs that widen
+    what each residue sees.
+
+    Parameters
+    ----------
+    arch : str, default "conv"
+        The architecture's name in a model file (``ARCHS``); "conv" only.
+    states : str, default "3"
+        "3" for H/E/C, "8" for the DSSP states.
+    channels : int, default 128
+        Channels of every conv layer.
+    first_kernel : int, default 15
+        Kernel of the first conv, over one-hot residues (a window network's window).
+    kernel : int, default 3
+        Kernel of each residual conv.
+    dilations : list of int, default [1, 2, 4, 8]
+        One residual conv per entry, with that dilation.
+    dropout : float, default 0.2
+        Inverted-dropout rate after every conv; 0: no dropout layers.
+    heads : list of str, default []
+        Heads besides the ``states`` head, each trained where its labels exist (sspred.heads): any of ss8 (or ss3
+        for an 8-state model), disorder and conservation. Empty: one head, as before multi-task training.
+    head_weights : dict of str to float, default {}
+        Loss weight of a head, by name; 1.0 for a head not named.
+    attention : int, default 0
+        Whole-chain attention blocks after the convs (each a residual chain_attention with ALiBi positions, then a
+        residual conv and ReLU); 0: none, and the network reads ``window`` residues only.
+    attention_heads : int, default 4
+        Heads of each attention block.
+    attention_dim : int, default 16
+        Dimension per head of each attention block.
+    unirep : int, default 0
+        UniRep states as input channels beside one-hot (sspred.unirep, Alley et al. 2019): the model size (64, 256
+        or 1900 units); 0: one-hot alone.
+    unirep_cells : str, default "last"
+        "last": the last mLSTM cell's states; "all": every cell's, side by side (the 64 and 256 models have four).
+    unirep_reverse : bool, default False
+        A second pass over the reversed chain adds states that have read the residues to the right.
+    unirep_project : int, default 0
+        A learned linear projection of the input channels to this many before the first conv; 0: none.
+
+    Raises
+    ------
+    sspred.ConfigError
+        When a field has a bad value; its ``field`` names it.
+
+    Examples
+    --------
     >>> cfg = ConvConfig(channels=64, first_kernel=15, kernel=3, dilations=[1, 2, 4, 8])
     >>> cfg.window  # residues that can change one output: 15 + 2 * (1 + 2 + 4 + 8)
     45
     """
 
     arch: str = "conv"
-    #: "3" for H/E/C, "8" for the DSSP states.
     states: str = "3"
-    #: Channels of every conv layer.
     channels: int = 128
-    #: Kernel of the first conv, over one-hot residues (a window network's window).
     first_kernel: int = 15
-    #: Kernel of each residual conv.
     kernel: int = 3
-    #: One residual conv per entry, with that dilation.
     dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8])
-    #: Inverted-dropout rate after every conv; 0: no dropout layers.
     dropout: float = 0.2
-    #: Heads besides the ``states`` head, each trained where its labels exist (sspred.heads): any of ss8 (or ss3
-    #: for an 8-state model), disorder and conservation. Empty: one head, as before multi-task training.
     heads: list[str] = field(default_factory=list)
-    #: Loss weight of a head, by name; 1.0 for a head not named.
     head_weights: dict[str, float] = field(default_factory=dict)
-    #: Whole-chain attention blocks after the convs (each a residual chain_attention with ALiBi positions, then a
-    #: residual conv and ReLU); 0: none, and the network reads ``window`` residues only.
     attention: int = 0
-    #: Heads and dimension per head of each attention block.
     attention_heads: int = 4
     attention_dim: int = 16
-    #: UniRep states as input channels beside one-hot (sspred.unirep, Alley et al. 2019): the model size (64, 256
-    #: or 1900 units); 0: one-hot alone.
     unirep: int = 0
-    #: "last": the last mLSTM cell's states; "all": every cell's, side by side (the 64 and 256 models have four).
     unirep_cells: str = "last"
-    #: A second pass over the reversed chain adds states that have read the residues to the right.
     unirep_reverse: bool = False
-    #: A learned linear projection of the input channels to this many before the first conv; 0: none.
     unirep_project: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _choice("arch", self.arch, ("conv",))
         _choice("states", self.states, tuple(STATE_SETS))
         _at_least("channels", self.channels, 1)
@@ -220,10 +316,22 @@ class ConvConfig(Fields):
 
     @property
     def n_states(self) -> int:
+        """The number of states of the states head: 3 or 8."""
         return len(STATE_SETS[self.states])
 
     def output_heads(self) -> Heads:
-        """The network's heads: the states head first, then ``heads`` (their logits side by side)."""
+        """The network's heads: the states head first, then ``heads`` (their logits side by side).
+
+        Returns
+        -------
+        sspred.heads.Heads
+            The heads, with their widths.
+
+        Examples
+        --------
+        >>> ConvConfig(heads=["disorder"]).output_heads().names
+        ('ss3', 'disorder')
+        """
         return model_heads({"states": self.states, "heads": self.heads})
 
     @property
@@ -232,7 +340,13 @@ class ConvConfig(Fields):
         return self.first_kernel + sum((self.kernel - 1) * d for d in self.dilations) + (self.kernel - 1) * self.attention
 
     def feature_spec(self) -> FeatureSpec | None:
-        """The UniRep states the network reads beside one-hot, or None."""
+        """The UniRep states the network reads beside one-hot, or None.
+
+        Returns
+        -------
+        sspred.unirep.states.Spec or None
+            The UniRep model size, cells and direction; None without ``unirep``.
+        """
         return FeatureSpec(self.unirep, self.unirep_cells, self.unirep_reverse) if self.unirep else None
 
     @property
@@ -242,6 +356,19 @@ class ConvConfig(Fields):
         return N_UNITS + (spec.width if spec is not None else 0)
 
     def layers(self) -> list[dict]:
+        """The explicit layer list this config expands to (stored in the model file).
+
+        Returns
+        -------
+        list of dict
+            One spec per layer, first to last: "type" and its sizes ("in", "out", ...), as the model file stores
+            them and both engines build them.
+
+        Raises
+        ------
+        ValueError
+            When a conv's kernel or dilation cannot be built.
+        """
         c = self.channels
         drop = [{"type": "dropout", "rate": self.dropout}] if self.dropout else []
         specs: list[dict] = []
@@ -269,6 +396,13 @@ class ConvConfig(Fields):
         return specs
 
     def to_dict(self) -> dict:
+        """This config as plain data, with its receptive field ``window`` added for readers of the model file.
+
+        Returns
+        -------
+        dict
+            Field name to value, and "window".
+        """
         return {**asdict(self), "window": self.window}
 
 
@@ -281,17 +415,53 @@ CONV_ONLY = ("heads", "head_weights", "attention", "unirep")
 
 
 def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
-    """The model config a ``to_dict`` (of either kind) came from."""
+    """The model config a ``to_dict`` (of either kind) came from.
+
+    Parameters
+    ----------
+    d : dict
+        A ``ModelConfig`` or ``ConvConfig`` as plain data; its "arch" (default "window") says which.
+
+    Returns
+    -------
+    ModelConfig or ConvConfig
+        The config.
+
+    Raises
+    ------
+    sspred.ConfigError
+        For an unknown arch or a bad value.
+    """
     arch = d.get("arch", DEFAULT_ARCH)
     _choice("arch", arch, tuple(ARCHS))
     return ARCHS[arch].from_dict(d)
 
 
-def model_config(arch: str, **settings) -> ModelConfig | ConvConfig:
-    """The model config of ``arch`` (a key of ARCHS) from ``settings``, each kept where that arch has a field of
-    its name, so one set of settings (the CLI's flags) serves either arch. An unknown arch is a ConfigError on
-    ``model``; extra heads or attention for a window network are one on the field set.
+def model_config(arch: str, **settings: Any) -> ModelConfig | ConvConfig:
+    """The model config of ``arch`` from ``settings``, each kept where that arch has a field of its name.
 
+    So one set of settings (the CLI's flags) serves either arch.
+
+    Parameters
+    ----------
+    arch : str
+        A key of ``ARCHS``: "window" or "conv".
+    **settings
+        Field values; those the arch has no field for are dropped.
+
+    Returns
+    -------
+    ModelConfig or ConvConfig
+        The config.
+
+    Raises
+    ------
+    sspred.ConfigError
+        On ``model`` for an unknown arch; on the field set for extra heads, attention or UniRep input given
+        to a window network; on a field with a bad value.
+
+    Examples
+    --------
     >>> model_config("window", window=7, channels=64).window
     7
     >>> model_config("window", heads=["disorder"])
@@ -313,6 +483,77 @@ def model_config(arch: str, **settings) -> ModelConfig | ConvConfig:
 class TrainConfig(Fields):
     """Everything one training run is made with: the model, the optimisation, and what else it reads.
 
+    Parameters
+    ----------
+    model : ModelConfig or ConvConfig, default ModelConfig()
+        The network to train: a window network (ModelConfig) or a conv stack (ConvConfig).
+    optimizer : str, default "adam"
+        Optimizer name: "adam" or "sgd".
+    lr : float, default 1e-3
+        Step size; 1e-3 is Adam's usual default.
+    momentum : float, default 0.9
+        SGD momentum (ignored by Adam).
+    batch_size : int, default 256
+        Windows per minibatch (chains per minibatch for a conv stack).
+    epochs : int, default 30
+        Maximum passes over the training windows.
+    patience : int, default 5
+        Epochs without a better validation loss before stopping; 0 disables early stopping.
+    seed : int, default 0
+        Seed of initial weights and of each epoch's shuffle.
+    dtype : str, default "float32"
+        "float32" for training, "float64" for checks.
+    l2 : float, default 0.0
+        L2 penalty eta * 1/2 * sum(W^2) over weight matrices (not biases), added to the loss.
+    l1 : float, default 0.0
+        L1 penalty eta * sum(|W|) over weight matrices, added to the loss.
+    input_noise : float, default 0.0
+        Std of Gaussian noise added to the one-hot inputs in training (0: none).
+    weight_noise : float, default 0.0
+        Std of Gaussian noise added to the weight matrices for each training step's forward and backward pass.
+    smoothing : float, default 0.0
+        Label smoothing rho: the true class gets 1 - rho, every other class rho / (K - 1).
+    schedule : str, default "none"
+        Learning-rate schedule: none, step, cosine or plateau.
+    lr_step : int, default 10
+        step: multiply the rate by lr_gamma every lr_step epochs.
+    lr_gamma : float, default 0.1
+        step and plateau: the factor the rate is multiplied by.
+    lr_patience : int, default 2
+        plateau: epochs without a better monitored loss before the rate drops.
+    lr_min : float, default 0.0
+        cosine: the rate reached at the last epoch.
+    engine : str, default "numpy"
+        Engine: numpy or torch.
+    stage1 : str or None, default None
+        A first model (built-in name or file) whose probabilities a second-stage window network reads; None: none.
+    teacher : str or None, default None
+        A model (built-in name or file) a conv stack is distilled from; None: plain labels.
+    teacher_weight : float, default 0.5
+        The teacher's share of each target; the labels' one-hot has the rest.
+    exclude_leaks : bool, default False
+        Drop the training chains with a homolog in a test set: the named set's shipped leak list, every list for a
+        file (sspred.splits.known_leaks).
+    device : str, default "auto"
+        torch engine: cpu, cuda or auto (cuda when torch sees a GPU).
+    distributed : bool, default False
+        torch engine under torchrun: DistributedDataParallel over the process group.
+    threads : int, default 0
+        torch engine: intra-op CPU threads, set for the whole process; 0: torch's default (one per core). Window
+        networks are small: on a busy 2-core machine the default made an epoch 25x slower than 1 (BENCHMARKS.md).
+    name : str or None, default None
+        Name written into the model file; None: "sspred".
+    max_seconds : float, default 0.0
+        Stop after the first epoch that ends past this many seconds of training (the best weights are kept, as at
+        early stopping); 0: no limit. A time box for sweeps on a lent machine.
+
+    Raises
+    ------
+    sspred.ConfigError
+        When a field has a bad value; its ``field`` names it.
+
+    Examples
+    --------
     Every field has a default, so a config names only what differs:
 
     >>> cfg = TrainConfig(model=ModelConfig(window=13, hidden=[40]), epochs=10, lr=1e-3, seed=0)
@@ -326,72 +567,40 @@ class TrainConfig(Fields):
     sspred.errors.ConfigError: optimizer: 'lbfgs' is not one of sgd, adam
     """
 
-    #: The network to train: a window network (ModelConfig) or a conv stack (ConvConfig).
     model: ModelConfig | ConvConfig = field(default_factory=ModelConfig)
-    #: Optimizer name: "adam" or "sgd".
     optimizer: str = "adam"
-    #: Step size; 1e-3 is Adam's usual default.
     lr: float = 1e-3
-    #: SGD momentum (ignored by Adam).
     momentum: float = 0.9
-    #: Windows per minibatch (chains per minibatch for a conv stack).
     batch_size: int = 256
-    #: Maximum passes over the training windows.
     epochs: int = 30
-    #: Epochs without a better validation loss before stopping; 0 disables early stopping.
     patience: int = 5
-    #: Seed of initial weights and of each epoch's shuffle.
     seed: int = 0
-    #: "float32" for training, "float64" for checks.
     dtype: str = "float32"
-    #: L2 penalty eta * 1/2 * sum(W^2) over weight matrices (not biases), added to the loss.
     l2: float = 0.0
-    #: L1 penalty eta * sum(|W|) over weight matrices, added to the loss.
     l1: float = 0.0
-    #: Std of Gaussian noise added to the one-hot inputs in training (0: none).
     input_noise: float = 0.0
-    #: Std of Gaussian noise added to the weight matrices for each training step's forward and backward pass.
     weight_noise: float = 0.0
-    #: Label smoothing rho: the true class gets 1 - rho, every other class rho / (K - 1).
     smoothing: float = 0.0
-    #: Learning-rate schedule: none, step, cosine or plateau.
     schedule: str = "none"
-    #: step: multiply the rate by lr_gamma every lr_step epochs.
     lr_step: int = 10
-    #: step and plateau: the factor the rate is multiplied by.
     lr_gamma: float = 0.1
-    #: plateau: epochs without a better monitored loss before the rate drops.
     lr_patience: int = 2
-    #: cosine: the rate reached at the last epoch.
     lr_min: float = 0.0
-    #: Engine: numpy or torch.
     engine: str = "numpy"
-    #: A first model (built-in name or file) whose probabilities a second-stage window network reads; None: none.
     stage1: str | None = None
-    #: A model (built-in name or file) a conv stack is distilled from; None: plain labels.
     teacher: str | None = None
-    #: The teacher's share of each target; the labels' one-hot has the rest.
     teacher_weight: float = 0.5
-    #: Drop the training chains with a homolog in a test set: the named set's shipped leak list, every list for a file
-    #: (sspred.splits.known_leaks).
     exclude_leaks: bool = False
-    #: torch engine: cpu, cuda or auto (cuda when torch sees a GPU).
     device: str = "auto"
-    #: torch engine under torchrun: DistributedDataParallel over the process group.
     distributed: bool = False
-    #: torch engine: intra-op CPU threads, set for the whole process; 0: torch's default (one per core). Window
-    #: networks are small: on a busy 2-core machine the default made an epoch 25x slower than 1 (BENCHMARKS.md).
     threads: int = 0
-    #: Name written into the model file; None: "sspred".
     name: str | None = None
-    #: Stop after the first epoch that ends past this many seconds of training (the best weights are kept, as
-    #: at early stopping); 0: no limit. A time box for sweeps on a lent machine.
     max_seconds: float = 0.0
 
     #: Fields that say where a run executes or what it is called, not what it computes: a resumed run may change them.
     RUNTIME_FIELDS = ("device", "distributed", "threads", "name")
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.model, dict):
             self.model = model_config_from_dict(self.model)
         if not isinstance(self.model, tuple(ARCHS.values())):
@@ -428,11 +637,39 @@ class TrainConfig(Fields):
                 raise ConfigError(name, why)
 
     def to_dict(self) -> dict:
+        """This run's config as plain data, the model config nested as its own ``to_dict``.
+
+        Returns
+        -------
+        dict
+            Field name to value.
+        """
         return {**asdict(self), "model": self.model.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        """Rebuild from ``to_dict`` output (the model config by its arch), ignoring keys this version does not know."""
+    def from_dict(cls, d: dict) -> Self:
+        """Rebuild from ``to_dict`` output (the model config by its arch), ignoring keys this version does not know.
+
+        Parameters
+        ----------
+        d : dict
+            Field name to value, "model" a model config's ``to_dict``.
+
+        Returns
+        -------
+        TrainConfig
+            The config.
+
+        Raises
+        ------
+        sspred.ConfigError
+            When a value is bad.
+
+        Examples
+        --------
+        >>> TrainConfig.from_dict({"model": {"arch": "conv", "channels": 8}, "epochs": 2}).model.channels
+        8
+        """
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in names}
         if "model" in kwargs:
@@ -440,5 +677,16 @@ class TrainConfig(Fields):
         return cls(**kwargs)
 
     def run_fields(self) -> dict:
-        """``to_dict`` without the runtime fields: two configs with equal run fields train the same weights."""
+        """``to_dict`` without the runtime fields: two configs with equal run fields train the same weights.
+
+        Returns
+        -------
+        dict
+            Field name to value, less ``RUNTIME_FIELDS``.
+
+        Examples
+        --------
+        >>> TrainConfig(device="cpu").run_fields() == TrainConfig(device="auto").run_fields()
+        True
+        """
         return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}

@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, Sequence, Union
 
 import numpy as np
 
 from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
-from sspred.io.find import data_label, data_split, resolve_data
+from sspred.io.chain import Chain
+from sspred.io.find import Data, data_label, data_split, resolve_data
 from sspred.io.formats import confidence_levels
 from sspred.model import Model
 from sspred.predict.api import load
@@ -36,7 +38,20 @@ EIGHT_TO_THREE_MATRIX = np.eye(len(STATES3))[EIGHT_TO_THREE]
 DEFAULT_DISORDER_THRESHOLD = 0.5
 
 
-def _clean(x):
+class HoldsModel(Protocol):
+    """Anything that holds a Model as ``.model``: a ``sspred.Predictor``."""
+
+    @property
+    def model(self) -> Model:
+        """The Model held."""
+
+
+#: What ``evaluate`` takes as a model: a Model, anything holding one (a Predictor), or a built-in name or a model
+#: file (None: the default model).
+ModelLike = Union[Model, HoldsModel, str, os.PathLike, None]
+
+
+def _clean(x: Any) -> Any:
     """NaN to None, so the JSON report holds null rather than the non-standard NaN."""
     if isinstance(x, float) and not math.isfinite(x):
         return None
@@ -47,7 +62,7 @@ def _clean(x):
     return x
 
 
-def _named(values, states: str) -> dict:
+def _named(values: Iterable[float], states: str) -> dict:
     return {s: float(v) for s, v in zip(states, values)}
 
 
@@ -74,16 +89,34 @@ def _state_block(y_true: list[np.ndarray], y_pred: list[np.ndarray], states: str
     return part, per_chain
 
 
-def score_states(chains, predicted, states: str = STATES3) -> dict:
-    """Scores of predicted state strings against labelled ``chains``, as ``evaluate_model`` scores a model's
-    calls: for predictions made outside sspred (another program's output, a baseline).
+def score_states(chains: Sequence[Chain], predicted: Sequence[str], states: str = STATES3) -> dict:
+    """Scores of predicted state strings against labelled ``chains``, as ``evaluate_model`` scores a model's calls.
 
-    ``predicted``: one string of ``states`` letters per chain, in order ("CHE" against the chains' 3-state
-    labels, "HGIEBTSC" against their 8-state ones). Returns plain data: residues, accuracy (%, pooled over
-    residues), accuracy_chain_mean, confusion, per_class (precision, recall, mcc per state), sov99 and
-    sov_refine ({"overall", "per_state"}); None where a score is undefined. A string of the wrong length or
-    with a letter outside ``states`` raises ValueError naming the chain (and position).
+    For predictions made outside sspred (another program's output, a baseline).
 
+    Parameters
+    ----------
+    chains : sequence of Chain
+        The labelled chains.
+    predicted : sequence of str
+        One string of ``states`` letters per chain, in order.
+    states : {"CHE", "HGIEBTSC"}, default "CHE"
+        The letters: "CHE" against the chains' 3-state labels, "HGIEBTSC" against their 8-state ones.
+
+    Returns
+    -------
+    dict
+        Plain data: residues, accuracy (%, pooled over residues), accuracy_chain_mean, confusion, per_class
+        (precision, recall, mcc per state), sov99 and sov_refine ({"overall", "per_state"}); None where a score
+        is undefined.
+
+    Raises
+    ------
+    ValueError
+        For a string of the wrong length or with a letter outside ``states``, naming the chain (and position).
+
+    Examples
+    --------
     >>> from sspred.io.datasets import make_chain
     >>> chains = [make_chain("a", "MKVLAAGGKV", "CHHHHHHCCC", eight=False)]
     >>> part = score_states(chains, ["CHHHHCCCCC"])
@@ -149,26 +182,51 @@ def _ece_of(d: dict) -> float:
     return float(np.abs(d["bin_correct"].sum(axis=0) - d["bin_conf"].sum(axis=0)).sum() / n) if n else float("nan")
 
 
-def pooled_q3(model: Model, chains) -> float:
-    """Q3 (%) of ``model`` over every scored residue of labelled ``chains``: the one number a sweep needs,
-    without evaluate_model's segment scores and calibration."""
+def pooled_q3(model: Model, chains: Sequence[Chain]) -> float:
+    """Q3 of ``model`` over every scored residue of labelled ``chains``, without the segment scores and calibration.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    chains : sequence of Chain
+        The labelled chains.
+
+    Returns
+    -------
+    float
+        The percent (0-100); an 8-state model's calls are reduced 8-to-3.
+    """
     pred = [p.argmax(axis=1) for p in predict_labelled(model, chains)]
     if model.states == STATES8:
         pred = [EIGHT_TO_THREE[p] for p in pred]
     return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
 
 
-def predict_labelled_heads(model: Model, chains) -> list[dict[str, np.ndarray]]:
-    """Every head's probabilities for labelled chains, [{head: (L, K_h)}] in order: ``predict_labelled``'s
-    batches, each through the network once (``Model.predict_heads``); the states head equals
-    ``predict_labelled``'s output."""
+def predict_labelled_heads(model: Model, chains: Sequence[Chain]) -> list[dict[str, np.ndarray]]:
+    """Every head's probabilities for labelled chains, each batch through the network once.
+
+    The states head equals ``predict_labelled``'s output.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    chains : sequence of Chain
+        The chains.
+
+    Returns
+    -------
+    list of dict of str to numpy.ndarray
+        One {head name: (L, K_h) probabilities} per chain, in order.
+    """
     out: list[dict[str, np.ndarray]] = []
     for start in range(0, len(chains), LABELLED_CHAINS):
         out += model.predict_heads([c.codes for c in chains[start:start + LABELLED_CHAINS]])
     return out
 
 
-def _disorder_scores(outs: list[dict], chains) -> tuple[np.ndarray, np.ndarray]:
+def _disorder_scores(outs: list[dict], chains: Sequence[Chain]) -> tuple[np.ndarray, np.ndarray]:
     """(N,) disorder labels (DISORDERED/ORDERED, negative where unknown) and (N,) P(disordered), end to end."""
     y = np.concatenate([np.asarray(c.disorder, dtype=np.int64) for c in chains])
     s = np.concatenate([o["disorder"][:, DISORDERED] for o in outs])  # (L, 2) -> (L,) per chain, then (N,)
@@ -176,8 +234,25 @@ def _disorder_scores(outs: list[dict], chains) -> tuple[np.ndarray, np.ndarray]:
 
 
 def disorder_threshold(model: Model) -> tuple[float, str]:
-    """(threshold, source): the model header's ``thresholds.disorder`` and "model", or
-    DEFAULT_DISORDER_THRESHOLD and "default" when the header has none."""
+    """The P(disordered) threshold a model's disorder calls use, and where it comes from.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    threshold : float
+        The header's ``thresholds.disorder``, or ``DEFAULT_DISORDER_THRESHOLD``.
+    source : str
+        "model" or "default".
+
+    Raises
+    ------
+    ValueError
+        When the header's threshold is not a probability.
+    """
     t = model.header.get("thresholds", {}).get("disorder")
     if t is None:
         return DEFAULT_DISORDER_THRESHOLD, "default"
@@ -187,7 +262,7 @@ def disorder_threshold(model: Model) -> tuple[float, str]:
     return float(t), "model"
 
 
-def _disorder_block(outs: list[dict], chains, model: Model) -> dict | None:
+def _disorder_block(outs: list[dict], chains: Sequence[Chain], model: Model) -> dict | None:
     """Disorder scores over residues with a known label (None when no residue has one): ROC AUC of
     P(disordered), MCC of "disordered where P >= threshold"."""
     y, s = _disorder_scores(outs, chains)
@@ -199,7 +274,7 @@ def _disorder_block(outs: list[dict], chains, model: Model) -> dict | None:
             "threshold_source": source, "residues": int(known.sum()), "disordered": int((y == DISORDERED).sum())}
 
 
-def _conservation_block(outs: list[dict], chains) -> dict | None:
+def _conservation_block(outs: list[dict], chains: Sequence[Chain]) -> dict | None:
     """Conservation scores over residues with a known class 1-9 (None when none has): Spearman's rho of the
     predicted class (argmax + 1) against the true one, and the percent in the true class's group."""
     y = np.concatenate([np.asarray(c.conservation, dtype=np.int64) for c in chains])
@@ -212,12 +287,28 @@ def _conservation_block(outs: list[dict], chains) -> dict | None:
             "q3_groups": metrics.conservation_q3(y, pred), "residues": int(keep.sum())}
 
 
-def choose_disorder_threshold(model, chains) -> tuple[float, float]:
-    """(threshold, MCC): the P(disordered) cut with the best MCC on ``chains`` (validation chains with disorder
-    labels) by ``metrics.best_mcc_threshold``. A training run stores it as ``header["thresholds"] =
-    {"disorder": threshold}``; ``evaluate`` then scores the MCC of test sets at it.
+def choose_disorder_threshold(model: ModelLike, chains: Sequence[Chain]) -> tuple[float, float]:
+    """The P(disordered) cut with the best MCC on validation chains, by ``metrics.best_mcc_threshold``.
 
-    ``model``: a Model, a Predictor, or a built-in name or model file, with a disorder head.
+    A training run stores it as ``header["thresholds"] = {"disorder": threshold}``; ``evaluate`` then scores
+    the MCC of test sets at it.
+
+    Parameters
+    ----------
+    model : Model, Predictor, str, os.PathLike or None
+        A model with a disorder head, as ``evaluate`` takes one.
+    chains : sequence of Chain
+        Validation chains with disorder labels.
+
+    Returns
+    -------
+    threshold, mcc : float
+        The best threshold and its MCC.
+
+    Raises
+    ------
+    ValueError
+        When the model has no disorder head, or no chain has a disorder label.
     """
     m = _as_model(model)
     if "disorder" not in m.heads.names:
@@ -226,7 +317,7 @@ def choose_disorder_threshold(model, chains) -> tuple[float, float]:
     return metrics.best_mcc_threshold(y, s)
 
 
-def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
+def evaluate_model(model: Model, chains: Sequence[Chain], rng: np.random.Generator | None = None,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """The field's scores of ``model`` on labelled ``chains``.
 
@@ -248,6 +339,22 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
     "q3_groups", "residues"}). Chains without secondary-structure labels (the
     conservation set) give ``residues`` 0 and None for Q3, MCC, SOV and ECE,
     and no intervals.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    chains : sequence of Chain
+        The labelled chains.
+    rng : numpy.random.Generator, optional
+        The source of the bootstrap resamples; None for no intervals.
+    n_boot : int, default 1000
+        The number of resamples.
+
+    Returns
+    -------
+    dict
+        The report, plain data (NaN written as None), ready for JSON.
     """
     outs = predict_labelled_heads(model, chains)
     names = model.heads.names
@@ -268,7 +375,7 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
     pred8 = pred_native if has8 else \
         [o["ss8"].argmax(axis=1) for o in outs] if labels8 and chains and "ss8" in names else None
     if pred8 is not None:
-        y8 = [c.y8 for c in chains]
+        y8 = [c.y8 for c in chains if c.y8 is not None]  # every chain has them (labels8)
         part8, chains8 = _state_block(y8, pred8, STATES8)
         report["q8"] = part8["accuracy"]
         report["q8_chain_mean"] = part8["accuracy_chain_mean"]
@@ -313,6 +420,33 @@ def evaluate_model(model: Model, chains, rng: np.random.Generator | None = None,
 class Scores:
     """The headline numbers of one evaluation; ``report`` holds everything (``sspred evaluate --json`` writes it).
 
+    Parameters
+    ----------
+    q3 : float or None
+        Percent of scored residues in the right H/E/C state (an 8-state model's calls reduced 8-to-3);
+        None for data without secondary-structure labels (the conservation set).
+    q8 : float or None
+        Percent in the right DSSP state on 8-state labels: from an 8-state model, or from a 3-state model's
+        ss8 head (``report["q8_head"]``); else None.
+    mcc : dict of str to float or None
+        Matthews correlation per H/E/C state (None where undefined).
+    sov99 : float or None
+        SOV'99 over H/E/C, the mean over chains.
+    chains : int
+        The chains scored.
+    residues : int
+        The residues scored (those with an H/E/C label).
+    report : dict, default {}
+        The whole report of ``evaluate_model``, plain data: confusion, per-class scores, SOV, calibration,
+        bootstrap intervals (``ci``), and the data's name and split.
+    disorder : dict or None, default None
+        A disorder head on data with disorder labels: {"auc", "mcc", "threshold", "threshold_source"
+        ("model" or "default"), "residues", "disordered"}; else None.
+    conservation : dict or None, default None
+        A conservation head on data with conservation classes: {"spearman", "q3_groups", "residues"}; else None.
+
+    Examples
+    --------
     >>> s = Scores.from_report({"q3": 71.5, "chains": 2, "residues": 300, "sov99": {"overall": 66.0},
     ...                         "per_class": {"mcc": {"H": 0.6, "E": 0.5, "C": 0.45}}})
     >>> s.q3, s.q8, s.mcc["H"], s.sov99, s.disorder, s.conservation
@@ -321,34 +455,47 @@ class Scores:
     300
     """
 
-    #: Percent of scored residues in the right H/E/C state (an 8-state model's calls reduced 8-to-3);
-    #: None for data without secondary-structure labels (the conservation set).
     q3: float | None
-    #: Percent in the right DSSP state on 8-state labels: from an 8-state model, or from a 3-state model's
-    #: ss8 head (``report["q8_head"]``); else None.
     q8: float | None
-    #: Matthews correlation per H/E/C state (None where undefined).
     mcc: dict[str, float | None]
-    #: SOV'99 over H/E/C, the mean over chains.
     sov99: float | None
     chains: int
     residues: int
     report: dict = field(repr=False, default_factory=dict)
-    #: A disorder head on data with disorder labels: {"auc", "mcc", "threshold", "threshold_source"
-    #: ("model" or "default"), "residues", "disordered"}; else None.
     disorder: dict | None = None
-    #: A conservation head on data with conservation classes: {"spearman", "q3_groups", "residues"}; else None.
     conservation: dict | None = None
 
     @classmethod
     def from_report(cls, report: dict) -> "Scores":
+        """The Scores of a report of ``evaluate_model``.
+
+        Parameters
+        ----------
+        report : dict
+            The report; it keeps it whole as ``report``.
+
+        Returns
+        -------
+        Scores
+            Its headline numbers.
+
+        Raises
+        ------
+        KeyError
+            When the report lacks q3, per_class, sov99, chains or residues.
+        """
         return cls(q3=report["q3"], q8=report.get("q8"), mcc=dict(report["per_class"]["mcc"]),
                    sov99=report["sov99"]["overall"], chains=report["chains"], residues=report["residues"],
                    report=report, disorder=report.get("disorder"), conservation=report.get("conservation"))
 
     def to_dict(self) -> dict:
-        """The headline numbers as plain data (the full report is ``report``); ``disorder`` and
-        ``conservation`` only where scored."""
+        """The headline numbers as plain data (the full report is ``report``).
+
+        Returns
+        -------
+        dict
+            q3, q8, mcc, sov99, chains, residues; ``disorder`` and ``conservation`` only where scored.
+        """
         out = {"q3": self.q3, "q8": self.q8, "mcc": dict(self.mcc), "sov99": self.sov99, "chains": self.chains,
                "residues": self.residues}
         out.update({k: dict(v) for k, v in (("disorder", self.disorder), ("conservation", self.conservation))
@@ -356,25 +503,60 @@ class Scores:
         return out
 
 
-def _as_model(model) -> Model:
+def _as_model(model: ModelLike) -> Model:
     """A Model from a Model, anything holding one as ``.model`` (a Predictor), or a built-in name or file."""
     if isinstance(model, Model):
         return model
-    if isinstance(getattr(model, "model", None), Model):
-        return model.model
+    held = getattr(model, "model", None)
+    if isinstance(held, Model):
+        return held
     if model is None or isinstance(model, (str, os.PathLike)):
         return load(model).model
     raise TypeError(f"expected a Model, a Predictor or a model name or path, not {type(model).__name__}")
 
 
-def evaluate(model, data, split: str = "test", *, data_dir: str | os.PathLike | None = None,
+def evaluate(model: ModelLike, data: Data, split: str = "test", *, data_dir: str | os.PathLike | None = None,
              bootstrap: int = N_BOOTSTRAP, seed: int = 0) -> Scores:
-    """Score ``model`` (a Model, a Predictor, or a built-in name or model file) on labelled ``data``: a set
-    name and its ``split``, a labelled file (all of it), or a list of Chains. ``bootstrap`` resamples of the
-    chains (seeded by ``seed``) give the 95% intervals in ``report["ci"]``; 0 for none. As ``sspred evaluate``.
+    """Score a model on labelled data, as ``sspred evaluate`` does.
+
     A model with extra heads also fills ``q8`` (ss8 head), ``disorder`` and ``conservation`` where the data
     has those labels (``evaluate_model``).
 
+    Parameters
+    ----------
+    model : Model, Predictor, str, os.PathLike or None
+        A Model, a Predictor (anything holding a Model as ``.model``), or a built-in name or model file;
+        None is the default model.
+    data : Data
+        A set name (qs1988, netsurfp2, cb513, ts115, dssp8, conservation) and its ``split``, a labelled file
+        (all of it), several of these, or a list of Chains (``sspred.io.find``).
+    split : str, default "test"
+        The split of a named set.
+    data_dir : str or os.PathLike, optional
+        The data folder; defaults to $SSPRED_DATA, then a ``shared/data`` folder above.
+    bootstrap : int, default 1000
+        Resamples of the chains for the 95% intervals in ``report["ci"]``; 0 for none.
+    seed : int, default 0
+        Seed of the resamples.
+
+    Returns
+    -------
+    Scores
+        The headline numbers, and the full report as ``Scores.report``.
+
+    Raises
+    ------
+    sspred.InputError
+        For data that cannot be found or read.
+    sspred.ModelFileError
+        For a model name or file that cannot be loaded.
+    ValueError
+        For a negative ``bootstrap``.
+    TypeError
+        For a ``model`` of none of the accepted kinds.
+
+    Examples
+    --------
     >>> from sspred.io.datasets import make_chain
     >>> chains = [make_chain("helix", "AEELLKKAEELLKKAEELLKK", "CHHHHHHHHHHHHHHHHHHHC", eight=False),
     ...           make_chain("strand", "KVTVKVTVEGGKVTVKVTV", "CEEEEEECCCCCEEEEEEC", eight=False)]

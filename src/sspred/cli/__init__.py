@@ -1,7 +1,8 @@
 """The command-line interface: the only part of sspred that prints.
 
 Every command lives in its own module and registers itself on ``app``.
-Bad input ends in one line on stderr and exit code 2, never a traceback.
+Bad input and usage errors end in one line ``sspred: error: ...`` on stderr and exit code 2, never a traceback
+(usage errors, -h, --version and a closed stdout: ``sspred.cli.root.SspredGroup``; sspred's own errors: ``main``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import typer
 
 from sspred.cli import audit, ensemble, evaluate, experiment, export, hopfield, label, plot, predict, serve, split, train  # noqa: F401  (commands register on import)
-from sspred.cli.root import EXIT_BAD_INPUT, EXIT_INTERRUPTED, USER_ERRORS, app, fail  # noqa: F401  (sspred.cli's names)
+from sspred.cli.root import EXIT_BAD_INPUT, EXIT_INTERRUPTED, USER_ERRORS, app, fail, leave_closed_pipe  # noqa: F401  (sspred.cli's names)
 
 
 def _terminated(signum, frame) -> None:
@@ -34,6 +35,5 @@ def main() -> None:
         if exc.code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into a silent exit 130
             typer.echo("sspred: interrupted", err=True)
         raise
-    except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(1)
+    except BrokenPipeError:  # a closed stdout met outside a command (the group ends those itself)
+        leave_closed_pipe()

@@ -12,6 +12,7 @@ from sspred.cli.root import app
 from sspred.cli.common import DATA_DIR, output, warn
 from sspred.cli.split import check_fraction
 from sspred.io import datasets
+from sspred.io.textfile import check_output
 
 
 def load_side(data: str, default_split: str, data_dir: str | None) -> list[datasets.Chain]:
@@ -49,6 +50,9 @@ def audit(
     """For every test chain: its closest training chain, identity, coverage and E-value; leaks flagged."""
     check_fraction(identity, "--identity")
     check_fraction(coverage, "--coverage")
+    for path in (report, write_filtered_test, write_filtered_train):
+        if path is not None:
+            check_output(path, inputs=[train, test.split(":")[0]])
     train_chains = load_side(train, "train", data_dir)
     test_chains = load_side(test, "test", data_dir)
     short = [c.id for c in test_chains if len(c.sequence) < splits.MIN_SEARCHABLE]

@@ -12,13 +12,20 @@ import typer
 from sspred.cli.root import fail
 from sspred.errors import InputError
 from sspred.io.datasets import DATA_ENV
-from sspred.io.textfile import atomic_output
+from sspred.io.textfile import atomic_output, check_output_folder
 
 #: Bad records listed at the end of a --keep-going run; further ones are only counted, so memory stays bounded.
 MAX_LISTED_SKIPS = 1000
 #: --data-dir of every command that reads the named sets (sspred.io.datasets.data_dir finds the default).
 DATA_DIR = typer.Option(None, "--data-dir", help=f"Data folder (default ${DATA_ENV}, then a shared/data folder "
                         "above the working directory or above sspred's source).")
+
+
+def output_folder(value: Path | None) -> Path | None:
+    """The callback of an output-folder option: the folder is checked as the flags are read, before any work."""
+    if value is not None:
+        check_output_folder(value)
+    return value
 
 
 def warn(message: str) -> None:

@@ -10,6 +10,7 @@ import typer
 from sspred.cascade import ensemble as build_ensemble
 from sspred.cli.root import app
 from sspred.errors import InputError
+from sspred.io.textfile import check_output
 from sspred.model import save_model
 from sspred.predict.api import load
 
@@ -26,6 +27,7 @@ def ensemble(
     """
     if len(models) < 2:
         raise typer.BadParameter("give two or more models", param_hint="MODELS")
+    check_output(out, inputs=models)
     loaded = [load(m).model for m in models]
     try:
         header, params = build_ensemble(loaded, name or out.stem, sources=[m.name for m in loaded])

@@ -15,7 +15,7 @@ from sspred.evaluation import N_BOOTSTRAP
 from sspred.evaluation import evaluate as evaluate_scores
 from sspred.io import datasets
 from sspred.io.find import split_label
-from sspred.io.textfile import atomic_output
+from sspred.io.textfile import atomic_output, check_output
 
 
 def _ci(r: dict, key: str, fmt: str = ".2f") -> str:
@@ -95,6 +95,8 @@ def evaluate(
     for data without secondary-structure labels, such as the conservation set)."""
     if bootstrap < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--bootstrap")
+    if json_out is not None:
+        check_output(json_out, inputs=[data])
     scores = evaluate_scores(model, data, split, data_dir=data_dir, bootstrap=bootstrap, seed=seed)
     r = scores.report
     typer.echo(f"model {r['model']}  data {split_label(data, split)}  chains {r['chains']}  scored residues {r['residues']}")

@@ -12,6 +12,7 @@ import typer
 from sspred import experiments
 from sspred.cli.common import DATA_DIR
 from sspred.cli.root import app
+from sspred.io.textfile import check_output_folder
 
 
 @app.command()
@@ -25,6 +26,7 @@ def experiment(
     data_dir: Optional[str] = DATA_DIR,
 ) -> None:
     """Train the sweep's networks (cached in OUT_DIR/results-DATA.json) and write NAME-DATA.png and .md."""
+    check_output_folder(out_dir)
     names = list(experiments.EXPERIMENTS) if name == "all" else [name]
     if any(n not in experiments.EXPERIMENTS for n in names):
         raise typer.BadParameter(f"choose from {', '.join(experiments.EXPERIMENTS)} or all", param_hint="NAME")

@@ -7,15 +7,12 @@ from typing import Optional
 
 import typer
 
-from sspred.cli.root import app, fail
-from sspred.io.textfile import atomic_output
+from sspred.cli.root import app
+from sspred.extras import require
+from sspred.io.textfile import atomic_output, check_output
 from sspred.model import BUILTIN
 from sspred.predict.api import load
 
-#: What to install when the exporter's packages are missing (the "export" extra holds torch, onnx, onnxruntime).
-INSTALL_HINT = "pip install 'sspred[export]'"
-#: Packages whose absence is the user's install, not our bug.
-NEEDED = ("torch", "onnx")
 
 
 @app.command()
@@ -27,16 +24,16 @@ def export(
                                                   "('disorder', 'conservation', ...)."),
     opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset of the graph (default: sspred.engines.torch.export.OPSET)."),
 ) -> None:
-    """Write a model as an ONNX graph with dynamic batch and length axes (see src/sspred/models/README.md)."""
-    loaded = load(model).model
-    try:
-        from sspred.engines.torch import export as exporter  # torch only on this command's path
+    """Write a model as an ONNX graph with dynamic batch and length axes (see src/sspred/models/README.md).
 
-        data = exporter.onnx_bytes(loaded, opset if opset is not None else exporter.OPSET)
-    except ModuleNotFoundError as exc:
-        if exc.name not in NEEDED:
-            raise
-        fail(f"ONNX export needs {exc.name}: {INSTALL_HINT}")
+    Needs pip install "sspred[export]" (PyTorch and ONNX).
+    """
+    check_output(onnx)
+    # torch only on this command's path; onnx is imported by the exporter only once the graph is traced
+    require("onnx", "export", "sspred export")
+    exporter = require("sspred.engines.torch.export", "export", "sspred export")
+    loaded = load(model).model
+    data = exporter.onnx_bytes(loaded, opset if opset is not None else exporter.OPSET)
     with atomic_output(onnx, "wb") as handle:
         handle.write(data)
     extra = f", heads {', '.join(loaded.heads.names)}" if len(loaded.heads.names) > 1 else ""

@@ -10,14 +10,16 @@ import typer
 
 from sspred import hopfield as hf
 from sspred import plots
-from sspred.cli.root import app
+from sspred.cli.common import output_folder
+from sspred.cli.root import SspredTyper, app
 from sspred.errors import InputError
 from sspred.io.textfile import atomic_output
 
-hopfield_app = typer.Typer(no_args_is_help=True, help="Classical and modern Hopfield networks: capacity, beta, fixed points.")
+hopfield_app = SspredTyper(no_args_is_help=True, help="Classical and modern Hopfield networks: capacity, beta, fixed points.")
 app.add_typer(hopfield_app, name="hopfield")
 
-OUT_DIR = typer.Option(Path("docs/hopfield"), "--out-dir", help="Folder for the figure and its data.")
+OUT_DIR = typer.Option(Path("docs/hopfield"), "--out-dir", callback=output_folder,
+                       help="Folder for the figure and its data (checked before any work).")
 SEED = typer.Option(0, "--seed", help="Seed of the random patterns and update orders.")
 DIM = typer.Option(64, "--dim", help="Dimension d of the patterns.")
 

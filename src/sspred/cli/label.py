@@ -12,7 +12,9 @@ from sspred.alphabet import STATE_SETS
 from sspred.cli.root import EXIT_BAD_INPUT, app
 from sspred.cli.common import output, warn
 from sspred.errors import InputError
+from sspred.extras import require
 from sspred.io import datasets
+from sspred.io.textfile import check_output
 
 
 @app.command()
@@ -23,11 +25,15 @@ def label(
 ) -> None:
     """Run mkdssp on each structure and write per-chain labels that 'sspred train --data FILE' reads.
 
+    Needs pip install "sspred[structure]" (biotite) and the mkdssp program (e.g. apt install dssp).
+
     Unobserved residues and chain breaks are written 'X' and are never trained on.
     A bad file or chain is reported at the end and the rest are still written (exit 2 if any failed).
     """
     if states not in STATE_SETS:
         raise typer.BadParameter("3 or 8", param_hint="--states")
+    check_output(out, inputs=structures)
+    require("biotite.structure", "structure", "sspred label")
     dssp.mkdssp_binary()  # a missing program stops the batch before any file is tried
     labelled: list[datasets.Chain] = []
     failures: list[str] = []

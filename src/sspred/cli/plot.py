@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import typer
 
 from sspred.alphabet import STATES3, STATES8
-from sspred.cli.root import app
+from sspred.cli.root import SspredTyper, app
 from sspred.cli.common import DATA_DIR, warn
 from sspred.errors import InputError
+from sspred.extras import require
 from sspred.io import datasets
 from sspred.io.fasta import Record, parse_fasta
-from sspred.io.textfile import open_text
+from sspred.io.textfile import check_output, open_text
 from sspred.predict.api import load
 
-plot_app = typer.Typer(no_args_is_help=True, help="Draw PNG (or SVG/PDF) figures: prediction, history, confusion, calibration.")
+plot_app = SspredTyper(no_args_is_help=True, help="Draw PNG (or SVG/PDF) figures: prediction, history, confusion, "
+                       'calibration. Needs pip install "sspred[plot]" (matplotlib).')
 app.add_typer(plot_app, name="plot")
 
 OUT = typer.Option(..., "--out", "-o", help="Figure file; the extension picks the format (.png, .svg, .pdf).")
@@ -27,6 +29,12 @@ REPORT = typer.Argument(None, help="JSON report from 'sspred evaluate --json'.")
 REPORT_MODEL = typer.Option(None, "-m", "--model", help="Model to evaluate when no report is given.")
 REPORT_DATA = typer.Option(None, "--data", help="Data set to evaluate on when no report is given.")
 REPORT_SPLIT = typer.Option("test", "--split")
+
+
+def _start(out: Path, inputs: Sequence[str | Path] = ()) -> None:
+    """What every figure needs, checked before any work: a writable --out, not an input, and matplotlib."""
+    check_output(out, inputs=list(inputs))
+    require("matplotlib.figure", "plot", "sspred plot")
 
 
 def _draw(fn, *args, out: Path, **kwargs) -> None:
@@ -67,6 +75,7 @@ def prediction(
     """A protein's predicted states and per-residue probabilities along the sequence, with a confidence track."""
     from sspred import plots
 
+    _start(out, [p for p in (input, truth) if p is not None])
     if per_row < 10:
         raise typer.BadParameter("at least 10", param_hint="--per-row")
     if input is None and (truth is None or record is None):
@@ -111,6 +120,7 @@ def history(
     """Learning curves (loss and accuracy per epoch, training and validation) from model files."""
     from sspred import plots
 
+    _start(out, models)
     items, states = [], set()
     for path in models:
         m = load(path).model
@@ -159,6 +169,7 @@ def confusion(
     """Confusion-matrix heatmap (rows true, columns predicted; counts and row percentages)."""
     from sspred import plots
 
+    _start(out, [report] if report is not None else [])
     r = _report(report, model, data, split, data_dir)
     if states == "8":
         if "eight_state" not in r:
@@ -183,5 +194,6 @@ def calibration(
     """Reliability diagram and accuracy by .horiz confidence digit."""
     from sspred import plots
 
+    _start(out, [report] if report is not None else [])
     r = _report(report, model, data, split, data_dir)
     _draw(plots.plot_calibration, r["calibration"], title=_where(r), out=out)

@@ -11,16 +11,19 @@ from typing import Optional
 
 import typer
 
-from sspred.cli.root import app
+from sspred.cli.root import app, fail
 from sspred.cli.common import SkippedRecords, output, warn
+from sspred.extras import require
 from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
-from sspred.io.formats import WRITERS, check_format, format_problem, make_writer
+from sspred.io.formats import DEFAULT_FORMAT, EXTENSIONS, WRITERS, check_format, format_problem, output_format
 from sspred.io.seen import SeenIds
 from sspred.io.sequences import nucleotide_warning
+from sspred.io.textfile import check_output
 from sspred.model import BUILTIN
 from sspred.predict.api import load
 from sspred.predict.batch import BATCH_RESIDUES
+from sspred.predict.writing import write_predictions
 
 
 #: Duplicate-id warnings printed before the rest are only counted.
@@ -51,34 +54,48 @@ def _input(path: str):
 def predict(
     input: str = typer.Argument(..., help="Multi-FASTA file (plain or gzipped); '-' reads stdin."),
     model: Optional[str] = typer.Option(None, "-m", "--model", help=f"Built-in model name ({', '.join(BUILTIN)}) or a model file."),
-    format: str = typer.Option("horiz", "--format", "-f", help=f"Output format: {', '.join(WRITERS)}."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output file (default stdout); written atomically."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help=f"Output format: {', '.join(WRITERS)}, any case "
+                                         f"(default: the one -o's extension names, {', '.join(EXTENSIONS)}; "
+                                         f"else {DEFAULT_FORMAT})."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output file (default stdout); checked before any "
+                                       "work, written atomically, never the input file."),
     show_progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                                  help="Progress on stderr (default: only when stderr is a terminal)."),
     dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", metavar="ADDRESS",
-                                                 help="Shard over a Dask cluster: scheduler address or scheduler JSON file."),
+                                                 help="Shard over a Dask cluster: scheduler address or scheduler JSON file "
+                                                      '(needs pip install "sspred[dask]").'),
     dask_local: Optional[int] = typer.Option(None, "--dask-local", metavar="N", min=1,
-                                             help="Shard over a new local Dask cluster of N worker processes."),
+                                             help="Shard over a new local Dask cluster of N worker processes "
+                                                  '(needs pip install "sspred[dask]").'),
     batch_residues: int = typer.Option(BATCH_RESIDUES, "--batch-residues", min=1,
                                        help="Residues predicted per pass (and per Dask shard); records are never split."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Skip bad records, write every good one, list the bad "
                                     "ones on stderr at the end; exit code 2 if any was bad."),
     device: Optional[str] = typer.Option(None, "--device", metavar="cpu|cuda",
                                          help="Predict with the torch engine on this device, UniRep states included "
-                                              "(default: the NumPy engine, no torch needed)."),
+                                              '(default: the NumPy engine, no torch needed; needs pip install '
+                                              '"sspred[torch]").'),
 ) -> None:
-    """Predict secondary structure for every record of a FASTA file."""
-    if format not in WRITERS:  # before the model loads: the flag alone is wrong
-        problem = format_problem(format, "", "")
+    """Predict secondary structure for every record of a FASTA file.
+
+    Extras: -m unirep needs pip install "sspred[unirep]"; --dask-scheduler and --dask-local need
+    pip install "sspred[dask]"; --device needs pip install "sspred[torch]".
+    """
+    # Everything the flags alone decide is checked before the model loads and any record is read.
+    fmt = output_format(format, out)
+    if fmt not in WRITERS:
+        problem = format_problem(fmt, "", "")
         assert problem is not None  # an unknown format always is one
         raise typer.BadParameter(problem, param_hint="--format")
     if dask_scheduler and dask_local:
-        from sspred.cli.root import fail
-
         fail("give --dask-scheduler or --dask-local, not both")
+    if out is not None:
+        check_output(out, inputs=[input])
+    if dask_scheduler or dask_local:
+        require("dask.distributed", "dask", "sspred predict --dask-scheduler/--dask-local")
     predictor = load(model, device=device)
     # OutputError: one line, exit 2; ss2 and horiz hold 3 states, so q8 writes fasta, json or tsv
-    check_format(format, predictor.state_order, predictor.model_name)
+    check_format(fmt, predictor.state_order, predictor.model_name)
     seen = SeenIds()  # bounded memory on a million-record file (docs/input-policy.md)
     skipped = SkippedRecords()
     duplicates = [0]
@@ -106,23 +123,19 @@ def predict(
 
         client = None
         if dask_scheduler or dask_local:
-            try:
-                from sspred.predict.dask import connect
-            except ImportError:  # pragma: no cover - dask is an optional extra
-                from sspred.cli.root import fail
+            from sspred.predict.dask import connect
 
-                fail("Dask is not installed; pip install 'sspred[dask]'")
             client = stack.enter_context(connect(dask_scheduler, dask_local))
         stream = predictor.predict_batches(records(), batch_residues, client)
         enabled = sys.stderr.isatty() if show_progress is None else show_progress
         handle = stack.enter_context(output(out))
         bar = stack.enter_context(progress(enabled, size, position))
-        writer = make_writer(format, handle, predictor.model_name, predictor.state_order, predictor.track_names,
-                             predictor.model_info)
-        writer.begin()
-        for batch in stream:
-            for pred in batch:
-                writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
-            bar.update(len(batch), sum(len(pred) for pred in batch))
-        writer.end()
+
+        def predictions():
+            for batch in stream:
+                yield from batch
+                bar.update(len(batch), sum(len(pred) for pred in batch))  # once the batch is written
+
+        write_predictions(predictions(), handle, fmt, model_name=predictor.model_name, states=predictor.state_order,
+                          tracks=predictor.track_names, model_info=predictor.model_info)
     skipped.report()

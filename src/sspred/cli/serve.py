@@ -9,6 +9,7 @@ import typer
 
 from sspred.cli.root import app
 from sspred.cli.common import warn
+from sspred.extras import require
 from sspred.model import BUILTIN
 from sspred.serve.service import Limits
 
@@ -32,21 +33,18 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes, each with its own copy of the model; "
                                 "more than one serves on more cores."),
 ) -> None:
-    """Serve predictions over HTTP: a page at / and a JSON/FASTA API at /api/predict (schema at /openapi.json)."""
-    try:
-        import uvicorn
+    """Serve predictions over HTTP: a page at / and a JSON/FASTA API at /api/predict (schema at /openapi.json).
 
-        from sspred.serve.app import WORKER_APP, create_app, single_threaded_blas, worker_environment
-    except ImportError as exc:
-        raise typer.BadParameter(f"the web service needs the serve extra: pip install 'sspred[serve]' ({exc})",
-                                 param_hint="serve") from None
-    # click's own BadParameter: sspred.cli.main shows it as one line (typer's vendored one escapes it).
+    Needs pip install "sspred[serve]" (FastAPI and uvicorn).
+    """
+    uvicorn = require("uvicorn", "serve", "sspred serve")
+    serve_app = require("sspred.serve.app", "serve", "sspred serve")
     if log_level not in LOG_LEVELS:
         raise typer.BadParameter(f"choose from {', '.join(LOG_LEVELS)}", param_hint="--log-level")
     limits = Limits(max_request_bytes=max_request_bytes, max_residues=max_residues, max_sequences=max_sequences)
     # Loaded here even for several workers: a bad model fails now, in one line, before any worker starts.
-    application = create_app(model=model, limits=limits)
-    if not single_threaded_blas():
+    application = serve_app.create_app(model=model, limits=limits)
+    if not serve_app.single_threaded_blas():
         warn("threadpoolctl is not installed; BLAS may use many threads per request")
     if host not in LOOPBACK:
         warn(f"binding to {host}: the service is reachable from other machines")
@@ -59,6 +57,6 @@ def serve(
         return
     # uvicorn starts each worker from an import string; the model and limits reach it through the environment.
     del application
-    os.environ.update(worker_environment(model, limits))
-    uvicorn.run(WORKER_APP, factory=True, workers=workers, host=host, port=port, log_level=log_level,
+    os.environ.update(serve_app.worker_environment(model, limits))
+    uvicorn.run(serve_app.WORKER_APP, factory=True, workers=workers, host=host, port=port, log_level=log_level,
                 server_header=False)

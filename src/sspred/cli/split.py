@@ -13,6 +13,7 @@ from sspred.cli.root import app
 from sspred.cli.common import DATA_DIR, output, warn
 from sspred.errors import InputError
 from sspred.io import datasets
+from sspred.io.textfile import check_output_folder
 
 
 def load_all(data: str, data_dir: str | None) -> list[datasets.Chain]:
@@ -53,6 +54,7 @@ def split(
     check_fraction(test_fraction, "--test-fraction")
     if valid_fraction + test_fraction > 1.0:
         raise typer.BadParameter("valid and test fractions add up to more than 1", param_hint="--test-fraction")
+    check_output_folder(out_dir)
     chains = load_all(data, data_dir)
     if not chains:
         raise InputError("no chains to split", path=data)

@@ -15,6 +15,7 @@ from sspred.cli.common import DATA_DIR, warn
 from sspred.cli.root import app
 from sspred.config import DEFAULT_ARCH, ConfigError, ConvConfig, ModelConfig, TrainConfig, model_config
 from sspred.io import datasets
+from sspred.io.textfile import check_output
 from sspred.model import Model
 from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.training import TrainingDiverged, prepare_run
@@ -82,7 +83,7 @@ def train(
     data: List[str] = typer.Option(..., "--data", help=f"Data set ({', '.join(datasets.DATASETS)}) or a labelled file; "
                                    "repeatable: several sets train one multi-task model on their union, each head "
                                    "where its labels exist (validation: the first set's valid split)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Model file to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model file to write; checked before training starts."),
     data_dir: Optional[str] = DATA_DIR,
     valid_data: Optional[str] = typer.Option(None, "--valid-data", help="Validation set or file (default: the set's valid split)."),
     window: int = typer.Option(ModelConfig.window, "--window", help="Residues per window (odd)."),
@@ -94,12 +95,13 @@ def train(
     dropout_at: List[str] = typer.Option([], "--dropout-at", help="Layers dropout acts on: 0 = input, i = hidden layer i (default: every hidden layer)."),
     batchnorm: bool = typer.Option(ModelConfig.batchnorm, "--batchnorm/--no-batchnorm", help="Batch norm before each hidden activation."),
     optimizer: str = typer.Option(TrainConfig.optimizer, "--optimizer", help=f"One of {', '.join(OPTIMIZERS)}."),
-    lr: float = typer.Option(TrainConfig.lr, "--lr"),
-    momentum: float = typer.Option(TrainConfig.momentum, "--momentum"),
-    batch_size: int = typer.Option(TrainConfig.batch_size, "--batch-size"),
-    epochs: int = typer.Option(TrainConfig.epochs, "--epochs"),
+    lr: float = typer.Option(TrainConfig.lr, "--lr", help="Learning rate (the schedule's starting rate)."),
+    momentum: float = typer.Option(TrainConfig.momentum, "--momentum", help="SGD momentum (ignored by adam); 0 for none."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, "--batch-size", help="Windows per gradient step (conv: chains per step)."),
+    epochs: int = typer.Option(TrainConfig.epochs, "--epochs", help="Most passes over the training set (early stopping may end sooner)."),
     patience: int = typer.Option(TrainConfig.patience, "--patience", help="0 disables early stopping."),
-    seed: int = typer.Option(TrainConfig.seed, "--seed"),
+    seed: int = typer.Option(TrainConfig.seed, "--seed", help="Seed of the initial weights, the shuffling, dropout and noise: "
+                             "the same seed and data give the same model."),
     dtype: str = typer.Option(TrainConfig.dtype, "--dtype", help="float32 or float64."),
     l2: float = typer.Option(TrainConfig.l2, "--l2", help="L2 penalty eta: eta/2 * sum(W^2) added to the loss."),
     l1: float = typer.Option(TrainConfig.l1, "--l1", help="L1 penalty eta: eta * sum(|W|) added to the loss."),
@@ -111,7 +113,8 @@ def train(
     lr_gamma: float = typer.Option(TrainConfig.lr_gamma, "--lr-gamma", help="step/plateau: factor per drop."),
     lr_patience: int = typer.Option(TrainConfig.lr_patience, "--lr-patience", help="plateau: epochs without improvement before a drop."),
     lr_min: float = typer.Option(TrainConfig.lr_min, "--lr-min", help="cosine: rate at the last epoch."),
-    engine: str = typer.Option(TrainConfig.engine, "--engine", help=f"One of {', '.join(ENGINES)}."),
+    engine: str = typer.Option(TrainConfig.engine, "--engine", help=f"One of {', '.join(ENGINES)} "
+                               '(torch needs pip install "sspred[torch]").'),
     device: str = typer.Option(TrainConfig.device, "--device", help="torch engine: cpu, cuda or auto."),
     threads: int = typer.Option(TrainConfig.threads, "--threads", help="torch engine: CPU threads (0: torch's default, one per core)."),
     distributed: bool = typer.Option(TrainConfig.distributed, "--distributed", help="torch engine under torchrun: DistributedDataParallel (gloo on CPU, NCCL on GPU)."),
@@ -150,7 +153,14 @@ def train(
                                        "in a test set: the shipped MMseqs2 leak list of the named set (netsurfp2, conservation, dssp8), "
                                        "or all of them for a file (sspred.splits.known_leaks)."),
 ) -> None:
-    """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it."""
+    """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it.
+
+    Extras: --engine torch needs pip install "sspred[torch]"; --unirep needs pip install "sspred[unirep]".
+    """
+    # A model that cannot be saved is known now, not after the last epoch.
+    check_output(out, inputs=[*data, *([valid_data] if valid_data else []), *([resume] if resume else [])])
+    if checkpoint is not None and checkpoint != resume:
+        check_output(checkpoint, inputs=data)
     try:
         if resume is not None:
             # The checkpoint's configuration is the run's; only the runtime fields come from the flags.

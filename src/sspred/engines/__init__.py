@@ -6,9 +6,8 @@ install and ``sspred predict`` never import torch.
 
 from __future__ import annotations
 
-import importlib
-
 from sspred.errors import InputError
+from sspred.extras import require
 
 #: Learner class per engine name, as "module:attribute" (imported on first use).
 ENGINES = {
@@ -18,13 +17,9 @@ ENGINES = {
 
 
 def learner_class(name: str):
-    """The learner class of engine ``name``; an InputError when unknown or when torch is not installed."""
+    """The learner class of engine ``name``; an InputError when unknown, MissingExtra when torch is not installed."""
     if name not in ENGINES:
         raise InputError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     module, attr = ENGINES[name].split(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except ModuleNotFoundError as exc:
-        if exc.name == "torch":
-            raise InputError("the torch engine needs PyTorch: pip install 'sspred[torch]'") from None
-        raise
+    # torch is the only optional package an engine needs; a missing one names the extra that installs it.
+    return getattr(require(module, "torch", f"the {name} engine"), attr)

@@ -27,11 +27,37 @@ from sspred.features import encode
 
 @dataclass
 class Chain:
-    """A labelled chain. Labels are int8 state indices, MASKED where not scored.
+    """A labelled chain: residues, their symbol codes and int8 state labels, MASKED where not scored.
 
     ``disorder`` and ``conservation`` (int8, one per residue) default to
     all-unknown, so every chain carries both and a multi-task loss masks
     what a set lacks.
+
+    Parameters
+    ----------
+    id : str
+        The chain's name in its set.
+    sequence : str
+        One residue letter per position, length L.
+    codes : numpy.ndarray of int, shape (L,)
+        Residue symbol codes (``sspred.features.encode``).
+    y3 : numpy.ndarray of int8, shape (L,)
+        3-state labels, indices into "CHE"; ``MASKED`` (-1) where not scored.
+    y8 : numpy.ndarray of int8, shape (L,), optional
+        8-state labels into "HGIEBTSC", for a set that has them.
+    meta : dict, optional
+        What the reader knows besides (e.g. the source file).
+    disorder : numpy.ndarray of int8, shape (L,), optional
+        1 disordered, 0 ordered, -1 unknown; all unknown when None.
+    conservation : numpy.ndarray of int8, shape (L,), optional
+        ConSurf class 1-9, 0 unknown; all unknown when None.
+
+    Examples
+    --------
+    >>> from sspred.io.chain import make_chain
+    >>> chain = make_chain("a", "MKVL", "CHHE", eight=False)
+    >>> chain.y3.tolist(), chain.disorder.tolist()
+    ([0, 1, 1, 2], [-1, -1, -1, -1])
     """
 
     id: str
@@ -53,6 +79,29 @@ class Chain:
             self.conservation = np.full(n, CONSERVATION_UNKNOWN, dtype=np.int8)
 
     def labels(self, states: str = "3") -> np.ndarray:
+        """The chain's state labels of one alphabet.
+
+        Parameters
+        ----------
+        states : {"3", "8"}, default "3"
+            Which labels: 3-state or 8-state.
+
+        Returns
+        -------
+        numpy.ndarray of int8, shape (L,)
+            ``y3`` or ``y8``.
+
+        Raises
+        ------
+        sspred.InputError
+            When 8-state labels are asked of a chain without them.
+
+        Examples
+        --------
+        >>> from sspred.io.chain import make_chain
+        >>> make_chain("a", "MKV", "HGE", eight=True).labels("8").tolist()
+        [0, 1, 3]
+        """
         if states == "3":
             return self.y3
         if self.y8 is None:
@@ -77,9 +126,40 @@ def make_chain(chain_id: str, sequence: str, ss: str, *, eight: bool, mask: np.n
                path: str = "<input>", unobserved: str = "", disorder: np.ndarray | None = None) -> Chain:
     """Build a Chain from residues and a label string (3- or 8-state letters).
 
-    ``unobserved`` letters in ``ss`` (e.g. 'X') mask their residue; ``mask`` is a
-    boolean array, True where the residue is scored. ``disorder`` (int8, see
-    ``Chain``) is stored as given; None leaves it unknown.
+    Parameters
+    ----------
+    chain_id : str
+        The chain's name.
+    sequence : str
+        One residue letter per position, length L.
+    ss : str
+        One state letter per residue: "CHE" letters, or DSSP's eight (and their aliases) when ``eight``.
+    eight : bool
+        Whether ``ss`` holds 8-state letters; the 3-state labels are then mapped from them.
+    mask : numpy.ndarray of bool, shape (L,), optional
+        True where the residue is scored.
+    path : str, default "<input>"
+        The file the chain came from, for error messages.
+    unobserved : str, default ""
+        Letters in ``ss`` (e.g. "X") that mask their residue.
+    disorder : numpy.ndarray of int8, shape (L,), optional
+        Disorder targets (see ``Chain``), stored as given; None leaves them unknown.
+
+    Returns
+    -------
+    Chain
+        The labelled chain.
+
+    Raises
+    ------
+    sspred.InputError
+        When the lengths differ, or for an unknown residue or state letter; it names the record and position.
+
+    Examples
+    --------
+    >>> from sspred.io.chain import make_chain
+    >>> make_chain("a", "MKVL", "CHXE", eight=False, unobserved="X").y3.tolist()
+    [0, 1, -1, 2]
     """
     # The position is where the shorter of the two runs out: the first residue (or label) without a partner.
     if len(ss) != len(sequence):
@@ -110,10 +190,45 @@ def make_chain(chain_id: str, sequence: str, ss: str, *, eight: bool, mask: np.n
 
 
 def disorder_from_resolved(resolved: np.ndarray) -> np.ndarray:
-    """Disorder targets from a boolean "resolved in the structure" array: unresolved residues are disordered."""
+    """Disorder targets from a boolean "resolved in the structure" array: unresolved residues are disordered.
+
+    Parameters
+    ----------
+    resolved : numpy.ndarray of bool, shape (L,)
+        True where the residue is resolved.
+
+    Returns
+    -------
+    numpy.ndarray of int8, shape (L,)
+        1 (disordered) where unresolved, 0 (ordered) where resolved.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sspred.io.chain import disorder_from_resolved
+    >>> disorder_from_resolved(np.array([True, False])).tolist()
+    [0, 1]
+    """
     return np.where(resolved, ORDERED, DISORDERED).astype(np.int8)
 
 
 def count_scored(chains: Iterable[Chain]) -> int:
-    """How many residues of ``chains`` are scored (3-state label not MASKED)."""
+    """How many residues of ``chains`` are scored (3-state label not MASKED).
+
+    Parameters
+    ----------
+    chains : iterable of Chain
+        The chains to count.
+
+    Returns
+    -------
+    int
+        The number of scored residues.
+
+    Examples
+    --------
+    >>> from sspred.io.chain import count_scored, make_chain
+    >>> count_scored([make_chain("a", "MKVL", "CHXE", eight=False, unobserved="X")])
+    3
+    """
     return int(sum((c.y3 >= 0).sum() for c in chains))

@@ -73,7 +73,7 @@ DATASETS: dict[str, Callable[[Path], dict[str, list[Chain]]]] = {
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The data folder, the first of:
+    """The data folder, the first that exists of four places.
 
     1. ``explicit`` (the CLI's ``--data-dir``);
     2. ``$SSPRED_DATA``;
@@ -81,9 +81,24 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     4. a ``shared/data`` folder above this package's source (a checkout beside ``shared/``),
        so a checkout finds its data wherever in it, or outside it, the user stands.
 
-    Raises ``InputError`` when the folder given by 1 or 2 does not exist, or when neither is given and
-    3 and 4 find none; the message names what was tried.
+    Parameters
+    ----------
+    explicit : str or os.PathLike, optional
+        The folder given by the user.
 
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    sspred.InputError
+        When the folder given by 1 or 2 does not exist, or when neither is given and 3 and 4 find none; the
+        message names what was tried.
+
+    Examples
+    --------
     >>> import os, pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> data_dir(folder) == folder
@@ -106,7 +121,35 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def load(name: str, split: str, directory: str | os.PathLike | None = None) -> list[Chain]:
-    """Chains of a named set's split, or of an explicit file (all of it, for any split)."""
+    """Chains of a named set's split, or of an explicit file (all of it, for any split).
+
+    Parameters
+    ----------
+    name : str
+        A key of ``DATASETS`` (qs1988, netsurfp2, cb513, ts115, dssp8, conservation) or a labelled file's path.
+    split : str
+        "train", "valid" or "test", as the set has them; ignored for a file.
+    directory : str or os.PathLike, optional
+        The data folder; None finds it (``data_dir``).
+
+    Returns
+    -------
+    list of Chain
+        The labelled chains, in the set's order.
+
+    Raises
+    ------
+    sspred.InputError
+        For an unknown name, a split the set lacks, no data folder, or a malformed file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "one.txt"
+    >>> _ = path.write_text(">a\\nMKVLA\\nCHHHC\\n")
+    >>> [c.id for c in load(str(path), "test")]
+    ['a']
+    """
     if name not in DATASETS:
         if Path(name).exists():
             return read_file(name)

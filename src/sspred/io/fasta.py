@@ -45,7 +45,27 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 @dataclass
 class Record:
-    """One input sequence: its id (first word of the header), header and symbol codes."""
+    """One input sequence: its id (first word of the header), header and symbol codes.
+
+    Parameters
+    ----------
+    id : str
+        The first whitespace-separated word of the header.
+    description : str
+        The whole header, without the ">".
+    sequence : str
+        The cleaned residues, length L.
+    codes : numpy.ndarray of int, shape (L,)
+        Residue symbol codes (``sspred.features.encode``).
+
+    Examples
+    --------
+    >>> import io
+    >>> from sspred.io.fasta import parse_fasta
+    >>> rec = next(parse_fasta(io.StringIO(">ubq human\\nMQIFV\\n")))
+    >>> rec.id, rec.description, rec.sequence, len(rec)
+    ('ubq', 'ubq human', 'MQIFV', 5)
+    """
 
     id: str
     description: str
@@ -62,7 +82,34 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
     Input with no '>' line at all is one bare sequence, yielded as ``(BARE_ID, raw, first line)``; text
     before the first '>' of a file that has one is an InputError naming that text's first line.
 
+    Parameters
+    ----------
+    handle : text file
+        An open text handle (a file, ``io.StringIO``, stdin).
+    path : str, default "<input>"
+        The name errors give the file.
+
+    Yields
+    ------
+    header : str
+        The header line without ">", stripped.
+    sequence : str
+        The record's lines joined, spaces removed; not yet validated.
+    line : int
+        The 1-based line number of the header.
+
+    Raises
+    ------
+    sspred.InputError
+        For a bad file: empty, only blank lines, text before the first header of a file that has one, a NUL
+        byte, bytes that are not UTF-8, or a broken gzip stream.
+
+    Examples
+    --------
     >>> import io
+    >>> from sspred.io.fasta import read_fasta
+    >>> list(read_fasta(io.StringIO(">a one\\nMKV\\nLA\\n>b\\nGS\\n")))
+    [('a one', 'MKVLA', 1), ('b', 'GS', 4)]
     >>> list(read_fasta(io.StringIO("MKV\\nLLE\\n")))
     [('query', 'MKVLLE', 1)]
     >>> list(read_fasta(io.StringIO("MKV\\n>a\\nLLE\\n")))
@@ -118,6 +165,33 @@ def clean(raw: str, *, path: str | None, record: str, warn: Callable[[str], None
 
     Gaps go first, so every position reported later is a position in the cleaned
     sequence: the numbering of the predictions.
+
+    Parameters
+    ----------
+    raw : str
+        The record's residues as read.
+    path : str or None
+        The file, for messages.
+    record : str
+        The record's id, for messages.
+    warn : callable, optional
+        Called with one line when gaps are removed.
+
+    Returns
+    -------
+    str
+        The sequence without gaps or a trailing '*'.
+
+    Raises
+    ------
+    sspred.InputError
+        For a '*' inside the sequence, naming its position.
+
+    Examples
+    --------
+    >>> from sspred.io.fasta import clean
+    >>> clean("MK-V.L*", path=None, record="a")
+    'MKVL'
     """
     seq = raw
     if any(g in seq for g in GAP_CHARS):
@@ -140,6 +214,37 @@ def parse_fasta(source: str | os.PathLike | IO[str], warn: Callable[[str], None]
     The id is the first whitespace-separated word of the header, however long the header.
     With ``on_error``, a bad record is handed to it and skipped; without, it raises.
     File-level errors always raise.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or text file
+        A (multi-)FASTA file's path, plain or gzipped, "-" for stdin, or an open text handle.
+    warn : callable, optional
+        Called with one line for each thing accepted with a warning (removed gaps).
+    path : str, optional
+        The name errors give the input; defaults to the path or the handle's name.
+    on_error : callable, optional
+        Called with the ``sspred.InputError`` of each bad record, which is then skipped.
+
+    Yields
+    ------
+    Record
+        Each valid record, in file order.
+
+    Raises
+    ------
+    sspred.InputError
+        For a bad file (see ``read_fasta``), and for a bad record when ``on_error`` is None.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sspred.io.fasta import parse_fasta
+    >>> skipped = []
+    >>> [r.id for r in parse_fasta(io.StringIO(">a\\nMKV\\n>b\\nMK1\\n>c\\nGS\\n"), on_error=skipped.append)]
+    ['a', 'c']
+    >>> print(skipped[0])
+    <input>, record 'b', position 3: unknown residue symbol '1'
     """
     name = path or (str(source) if isinstance(source, (str, os.PathLike)) else str(getattr(source, "name", "<input>")))
     with open_text(source, errors="surrogateescape") as handle:

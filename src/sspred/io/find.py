@@ -19,9 +19,31 @@ Data = Union[str, os.PathLike, Sequence[Chain], Sequence[Union[str, os.PathLike]
 
 
 def load_data(name: str | os.PathLike, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
-    """The labelled chains of a named set's split (qs1988, netsurfp2, cb513, ts115, dssp8), or all of a
-    labelled file's; ``data_dir`` defaults to $SSPRED_DATA, then ../shared/data.
+    """The labelled chains of a named set's split, or all of a labelled file's.
 
+    Parameters
+    ----------
+    name : str or os.PathLike
+        A named set (qs1988, netsurfp2, cb513, ts115, dssp8, conservation) or a labelled file (three-line
+        FASTA-like, UCI, CSV; ``sspred.io.set_readers.read_file``).
+    split : str
+        "train", "valid" or "test", as the set has them; ignored for a file.
+    data_dir : str or os.PathLike, optional
+        The data folder; defaults to $SSPRED_DATA, then a ``shared/data`` folder above
+        (``sspred.io.datasets.data_dir``).
+
+    Returns
+    -------
+    list of sspred.io.chain.Chain
+        The chains, in the set's order.
+
+    Raises
+    ------
+    sspred.InputError
+        For an unknown set or split, no data folder, or a malformed file.
+
+    Examples
+    --------
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.txt"
     >>> _ = path.write_text(">a\\nMKVLA\\nCHHHC\\n>b\\nGGSE\\nCCEE\\n")
@@ -36,7 +58,23 @@ def _is_named(data: Data) -> bool:
 
 
 def data_names(data: Data) -> list[str] | None:
-    """The set names or files ``data`` gives (one, or several for a multi-task pool), or None for chains."""
+    """The set names or files ``data`` gives (one, or several for a multi-task pool), or None for chains.
+
+    Parameters
+    ----------
+    data : Data
+        A set name or file, a list of them, or a list of chains.
+
+    Returns
+    -------
+    list of str or None
+        The names, or None when ``data`` is chains.
+
+    Examples
+    --------
+    >>> data_names("qs1988"), data_names(["cb513", "ts115"]), data_names([])
+    (['qs1988'], ['cb513', 'ts115'], None)
+    """
     if isinstance(data, (str, os.PathLike)):  # _is_named, spelt out for the type checker
         return [str(data)]
     items: list = list(data)
@@ -46,16 +84,46 @@ def data_names(data: Data) -> list[str] | None:
 
 
 def data_label(data: Data) -> str:
-    """What a model file, checkpoint or report records as the data: the set names or paths (joined by '+'),
-    or a count of chains."""
+    """What a model file, checkpoint or report records as the data.
+
+    Parameters
+    ----------
+    data : Data
+        A set name or file, a list of them, or a list of chains.
+
+    Returns
+    -------
+    str
+        The set names or paths joined by '+', or a count of chains.
+
+    Examples
+    --------
+    >>> data_label(["cb513", "ts115"]), data_label([])
+    ('cb513+ts115', '<0 chains>')
+    """
     names = data_names(data)
     return "+".join(names) if names is not None else f"<{len(cast(Sequence[Chain], data))} chains>"
 
 
 def data_split(data: Data, split: str) -> str | None:
-    """The split a report may name for ``data``: ``split`` for named sets (their split is what is read), None
-    for a labelled file (read whole, whatever the split) or chains.
+    """The split a report may name for ``data``: the split of named sets, None for a file or chains.
 
+    A labelled file is read whole, whatever the split, so naming one would mislabel it.
+
+    Parameters
+    ----------
+    data : str, os.PathLike, sequence of them, or sequence of Chain
+        Set names, labelled files or chains, as ``sspred.evaluate`` takes them.
+    split : str
+        The split asked for ("test", "valid", "train").
+
+    Returns
+    -------
+    str or None
+        ``split`` when every part of ``data`` is a named set, else None.
+
+    Examples
+    --------
     >>> data_split("netsurfp2", "test"), data_split("mytrain.txt", "test")
     ('test', None)
     """
@@ -64,9 +132,24 @@ def data_split(data: Data, split: str) -> str | None:
 
 
 def split_label(data: Data, split: str) -> str:
-    """How a report names the data it scored: "netsurfp2/test" for a named set's split, the file as given for a
-    labelled file ("mytrain.txt", never "mytrain.txt/test": its whole content is read), or a chain count.
+    """How a report names the data it scored: "<set>/<split>" for a named set, else the file or chain count.
 
+    A labelled file is named as given ("mytrain.txt", never "mytrain.txt/test": its whole content is read).
+
+    Parameters
+    ----------
+    data : str, os.PathLike, sequence of them, or sequence of Chain
+        Set names, labelled files or chains, as ``sspred.evaluate`` takes them.
+    split : str
+        The split asked for.
+
+    Returns
+    -------
+    str
+        The label ``sspred evaluate`` prints.
+
+    Examples
+    --------
     >>> split_label("cb513", "test"), split_label("runs/mytrain.txt", "test")
     ('cb513/test', 'runs/mytrain.txt')
     """
@@ -76,8 +159,38 @@ def split_label(data: Data, split: str) -> str:
 
 def data_parts(data: Data, split: str, data_dir: str | os.PathLike | None = None
                ) -> list[tuple[str | None, list[Chain]]]:
-    """(name, chains) of each part ``data`` stands for: a named set's ``split`` or all of a labelled file, by
-    its name, each of several names in turn; or (None, the chains given)."""
+    """The (name, chains) of each part ``data`` stands for.
+
+    A named set's ``split`` or all of a labelled file, by its name, each of several names in turn; or
+    (None, the chains given).
+
+    Parameters
+    ----------
+    data : Data
+        A set name or file, a list of them, or a list of chains.
+    split : str
+        The split of a named set.
+    data_dir : str or os.PathLike, optional
+        The data folder (``load_data``).
+
+    Returns
+    -------
+    list of (str or None, list of Chain)
+        One pair per part, in order.
+
+    Raises
+    ------
+    sspred.InputError
+        As ``load_data`` raises.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "one.txt"
+    >>> _ = path.write_text(">a\\nMKVLA\\nCHHHC\\n")
+    >>> [(name == str(path), len(chains)) for name, chains in data_parts([path], "test")]
+    [(True, 1)]
+    """
     names = data_names(data)
     if names is None:
         return [(None, list(cast(Sequence[Chain], data)))]
@@ -85,5 +198,33 @@ def data_parts(data: Data, split: str, data_dir: str | os.PathLike | None = None
 
 
 def resolve_data(data: Data, split: str, data_dir: str | os.PathLike | None = None) -> list[Chain]:
-    """The chains ``data`` stands for, every part's in turn (``data_parts``)."""
+    """The chains ``data`` stands for, every part's in turn (``data_parts``).
+
+    Parameters
+    ----------
+    data : Data
+        A set name or file, a list of them, or a list of chains.
+    split : str
+        The split of a named set.
+    data_dir : str or os.PathLike, optional
+        The data folder (``load_data``).
+
+    Returns
+    -------
+    list of Chain
+        The chains of every part, concatenated.
+
+    Raises
+    ------
+    sspred.InputError
+        As ``load_data`` raises.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "one.txt"
+    >>> _ = path.write_text(">a\\nMKVLA\\nCHHHC\\n")
+    >>> [c.id for c in resolve_data(str(path), "test")]
+    ['a']
+    """
     return [c for _, chains in data_parts(data, split, data_dir) for c in chains]

@@ -37,6 +37,8 @@ fasta, json or tsv. A 3-state model's ss8 head has no room in them either, as di
 from __future__ import annotations
 
 import json
+import os
+from pathlib import PurePath
 from typing import IO, Mapping, Sequence
 
 import numpy as np
@@ -75,6 +77,23 @@ def horiz_ruler(start: int, n: int) -> str:
     only as far as residue ``n - 4`` of the block. So a block ending 5-9 past a multiple of ten
     ends in 1-5 spaces after the last number, one ending 0-4 past it ends at that number, and a
     block of fewer than 5 residues has an empty ruler.
+
+    Parameters
+    ----------
+    start : int
+        The 0-based index of the block's first residue.
+    n : int
+        The residues in the block, 0 to ``HORIZ_WIDTH``.
+
+    Returns
+    -------
+    str
+        The ruler line, without its indent or newline.
+
+    Examples
+    --------
+    >>> horiz_ruler(0, 25)
+    '        10        20 '
     """
     if n == HORIZ_WIDTH:
         return _FULL_RULER % tuple(range(start + 10, start + n + 1, 10))
@@ -82,7 +101,23 @@ def horiz_ruler(start: int, n: int) -> str:
 
 
 def confidence_levels(probs: np.ndarray) -> np.ndarray:
-    """PSIPRED-style confidence 0-9 per residue: floor(10 * (top probability - second)), capped at 9; shape (L,)."""
+    """PSIPRED-style confidence 0-9 per residue: floor(10 * (top probability - second)), capped at 9.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray of float, shape (L, K)
+        Probabilities per residue.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (L,)
+        The confidence digit of each residue.
+
+    Examples
+    --------
+    >>> confidence_levels(np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25]]))
+    array([8, 0])
+    """
     # The top two without sorting each row (a per-row sort, or a reduction along the short
     # axis, costs more than the prediction): a running top-two over the K columns.
     top = probs[:, 0].copy()  # (L,)
@@ -97,15 +132,46 @@ def confidence_levels(probs: np.ndarray) -> np.ndarray:
 
 
 def confidence_digits(probs: np.ndarray) -> str:
-    """The .horiz 'Conf:' digits of ``confidence_levels``."""
+    """The .horiz 'Conf:' digits of ``confidence_levels``, one character per residue.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray of float, shape (L, K)
+        Probabilities per residue.
+
+    Returns
+    -------
+    str
+        L digits 0-9.
+
+    Examples
+    --------
+    >>> confidence_digits(np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25]]))
+    '80'
+    """
     digits = confidence_levels(probs).astype(np.uint8) + ord("0")
     return digits.tobytes().decode("ascii")  # one C-level pass, not a str per residue
 
 
 def track_json(name: str, values: np.ndarray) -> list:
-    """A track's values as JSON lists them: P(disordered) rounded as the probabilities, a class as an int,
-    a distribution's (L, K) as L lists of K rounded floats.
+    """A track's values as JSON lists them: floats rounded as the probabilities, or classes as ints.
 
+    A distribution's (L, K) values become L lists of K rounded floats.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``sspred.tracks.TRACKS`` ("disorder", "conservation", "ss8").
+    values : numpy.ndarray, shape (L,) or (L, K)
+        The track's values per residue.
+
+    Returns
+    -------
+    list of float, list of int, or list of list of float
+        L plain numbers, or L lists of K.
+
+    Examples
+    --------
     >>> track_json("disorder", np.array([0.12345, 0.9], dtype=np.float32)), track_json("conservation", np.array([9, 1]))
     ([0.1235, 0.9], [9, 1])
     """
@@ -113,9 +179,25 @@ def track_json(name: str, values: np.ndarray) -> list:
 
 
 def track_items(name: str, values: np.ndarray) -> dict:
-    """A track's keys of one JSON prediction: {name: ``track_json``}, or for a distribution (ss8) the letters
-    of its most probable states under ``name`` and its probabilities under ``name + "_probabilities"``.
+    """A track's keys in one JSON prediction.
 
+    ``{name: track_json(...)}``, or for a distribution (ss8) the letters of its most probable states under
+    ``name`` and its probabilities under ``name + "_probabilities"``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``sspred.tracks.TRACKS``.
+    values : numpy.ndarray, shape (L,) or (L, K)
+        The track's values per residue.
+
+    Returns
+    -------
+    dict
+        One or two keys, plain JSON types only.
+
+    Examples
+    --------
     >>> track_items("ss8", np.eye(8, dtype=np.float32)[[0, 7]])
     {'ss8': 'HC', 'ss8_probabilities': [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]]}
     """
@@ -127,10 +209,32 @@ def track_items(name: str, values: np.ndarray) -> dict:
 
 def prediction_json(rec_id: str, sequence: str, probs: np.ndarray, states: str,
                     tracks: Mapping[str, np.ndarray] | None = None) -> dict:
-    """One item of the JSON ``predictions`` list: id, sequence, states (one letter per residue), confidence (the
-    .horiz digits), probabilities (L lists of K floats in ``states`` order, rounded to ``PROB_DECIMALS``), then
-    each track of ``tracks`` (``track_items``), in ``sspred.tracks.TRACKS`` order.
+    """One item of the JSON ``predictions`` list.
 
+    Its keys: id, sequence, states (one letter per residue), confidence (the .horiz digits), probabilities
+    (L lists of K floats in ``states`` order, rounded to ``PROB_DECIMALS``), then each track of ``tracks``
+    (``track_json``), in ``sspred.tracks.TRACKS`` order.
+
+    Parameters
+    ----------
+    rec_id : str
+        The record's id.
+    sequence : str
+        Its residues, length L.
+    probs : numpy.ndarray of float, shape (L, K)
+        Its probabilities, columns in ``states`` order.
+    states : str
+        The state order, e.g. "CHE".
+    tracks : mapping of str to numpy.ndarray, shape (L,), optional
+        Track values by name.
+
+    Returns
+    -------
+    dict
+        The item, plain JSON types only.
+
+    Examples
+    --------
     >>> prediction_json("x", "MK", np.array([[0.9, 0.05, 0.05], [0.3, 0.6, 0.1]], dtype=np.float32), "CHE")
     {'id': 'x', 'sequence': 'MK', 'states': 'CH', 'confidence': '83', 'probabilities': [[0.9, 0.05, 0.05], [0.3, 0.6, 0.1]]}
     """
@@ -145,16 +249,67 @@ def prediction_json(rec_id: str, sequence: str, probs: np.ndarray, states: str,
 
 
 def states_of(probs: np.ndarray, states: str) -> str:
+    """The most probable state of each residue, as letters.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray of float, shape (L, K)
+        Probabilities per residue.
+    states : str
+        The K state letters, in column order.
+
+    Returns
+    -------
+    str
+        L letters of ``states``.
+
+    Examples
+    --------
+    >>> states_of(np.array([[0.9, 0.05, 0.05], [0.3, 0.6, 0.1]]), "CHE")
+    'CH'
+    """
     letters = np.frombuffer(states.encode("ascii"), dtype=np.uint8)
     return letters[probs.argmax(axis=1)].tobytes().decode("ascii")
 
 
 class Writer:
-    """Streaming writer protocol. ``tracks`` names the per-residue tracks (``sspred.tracks.TRACKS``) each
-    record brings in ``record``'s ``extras``; formats without room for them (ss2, horiz, fasta) ignore them.
-    ``model_info`` is the model's description for formats that carry one (JSON's "model" object:
-    ``Predictor.model_info``); without it, the name and states alone. ``warnings`` are notes on the input that a
-    format with room for them (JSON) writes at the end."""
+    """Streaming writer protocol: ``begin`` once, ``record`` per prediction, ``end`` once.
+
+    Formats without room for tracks (ss2, horiz, fasta) ignore them.
+
+    Parameters
+    ----------
+    out : text file
+        Where the text goes.
+    model_name : str
+        The name the headers give the model (``make_writer`` prefixes "sspred ").
+    states : str, default "CHE"
+        The state order of the probability columns.
+    tracks : sequence of str, default ()
+        The per-residue tracks (``sspred.tracks.TRACKS``) each record brings in ``record``'s ``extras``.
+    model_info : mapping, optional
+        The model's description for formats that carry one (JSON's "model" object:
+        ``Predictor.model_info``); without it, the name and states alone.
+
+    Attributes
+    ----------
+    warnings : list of str
+        Notes on the input that a format with room for them (JSON) writes at the end.
+
+    Raises
+    ------
+    ValueError
+        For a track name ``sspred.tracks.TRACKS`` does not know.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> writer = make_writer("fasta", out, "fast", "CHE")
+    >>> writer.begin(); writer.record("a", "MK", np.array([[0.9, 0.05, 0.05], [0.3, 0.6, 0.1]])); writer.end()
+    >>> out.getvalue().splitlines()
+    ['>a', 'CH']
+    """
 
     def __init__(self, out: IO[str], model_name: str, states: str = STATES3, tracks: Sequence[str] = (),
                  model_info: Mapping | None = None):
@@ -167,10 +322,24 @@ class Writer:
         self.warnings: list[str] = []
 
     def begin(self) -> None:
+        """Write what comes before the first record (a header or an opening bracket; nothing for most formats)."""
         pass
 
     def record(self, rec_id: str, sequence: str, probs: np.ndarray,
                extras: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write one record's prediction.
+
+        Parameters
+        ----------
+        rec_id : str
+            The record's id.
+        sequence : str
+            Its residues, length L.
+        probs : numpy.ndarray of float, shape (L, K)
+            Its probabilities, columns in the writer's ``states`` order.
+        extras : mapping of str to numpy.ndarray, shape (L,), optional
+            The values of the writer's tracks, by name; needed for each of ``tracks``.
+        """
         raise NotImplementedError
 
     def _extras(self, rec_id: str, sequence: str, extras: Mapping[str, np.ndarray] | None) -> list[np.ndarray]:
@@ -187,14 +356,49 @@ class Writer:
         return values
 
     def end(self) -> None:
+        """Write what comes after the last record (nothing for most formats)."""
         pass
 
 
 class SS2Writer(Writer):
     #: PSIPRED's VFORMAT has a column per state for C, H and E only.
+    """PSIPRED's VFORMAT (.ss2): one line per residue with P(C), P(H), P(E); 3-state models only.
+
+    Parameters
+    ----------
+    out : text file
+        Where the text goes.
+    model_name : str
+        The name the headers give the model.
+    states : str, default "CHE"
+        The state order; anything but "CHE" is refused at ``record``.
+    tracks : sequence of str, default ()
+        Accepted and ignored: the format has no room for tracks.
+    model_info : mapping, optional
+        Unused by this format.
+    """
     three_state_only = True
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write one record as a VFORMAT block.
+
+        Parameters
+        ----------
+        rec_id : str
+            The record's id.
+        sequence : str
+            Its residues, length L.
+        probs : numpy.ndarray of float, shape (L, K)
+            Its probabilities, columns in the writer's ``states`` order.
+        extras : mapping of str to numpy.ndarray, shape (L,), optional
+            The values of the writer's tracks, by name; needed for each of ``tracks``.
+
+        Raises
+        ------
+        ValueError
+            When the writer's states are not "CHE".
+        """
         if self.states != STATES3:
             raise ValueError("the .ss2 format holds 3-state predictions only")
         pred = states_of(probs, self.states)
@@ -205,10 +409,39 @@ class SS2Writer(Writer):
 
 
 class HorizWriter(Writer):
+    """PSIPRED's HFORMAT (.horiz): blocks of 60 residues with Conf, Pred and AA lines and a ruler.
+
+    Parameters
+    ----------
+    out : text file
+        Where the text goes.
+    model_name : str
+        The name the headers give the model.
+    states : str, default "CHE"
+        The state order.
+    tracks : sequence of str, default ()
+        Accepted and ignored: the format has no room for tracks.
+    model_info : mapping, optional
+        Unused by this format.
+    """
     #: PSIPRED's HFORMAT "Pred:" line holds C, H and E: an 8-state letter there would be read as PSIPRED's.
     three_state_only = True
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write one record as HFORMAT blocks.
+
+        Parameters
+        ----------
+        rec_id : str
+            The record's id.
+        sequence : str
+            Its residues, length L.
+        probs : numpy.ndarray of float, shape (L, K)
+            Its probabilities, columns in the writer's ``states`` order.
+        extras : mapping of str to numpy.ndarray, shape (L,), optional
+            The values of the writer's tracks, by name; needed for each of ``tracks``.
+        """
         if self.states != STATES3:
             raise ValueError("the .horiz format holds 3-state predictions only")
         pred = states_of(probs, self.states)
@@ -223,41 +456,141 @@ class HorizWriter(Writer):
 
 
 class FastaWriter(Writer):
-    """The contract: '>' + id, then one line of predicted states, as long as the sequence."""
+    """The contract: '>' + id, then one line of predicted states, as long as the sequence.
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    Parameters
+    ----------
+    out : text file
+        Where the text goes.
+    model_name : str
+        Unused by this format.
+    states : str, default "CHE"
+        The state order.
+    tracks : sequence of str, default ()
+        Accepted and ignored: the format has no room for tracks.
+    model_info : mapping, optional
+        Unused by this format.
+    """
+
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write one record as a header line and a line of states.
+
+        Parameters
+        ----------
+        rec_id : str
+            The record's id.
+        sequence : str
+            Its residues, length L.
+        probs : numpy.ndarray of float, shape (L, K)
+            Its probabilities, columns in the writer's ``states`` order.
+        extras : mapping of str to numpy.ndarray, shape (L,), optional
+            The values of the writer's tracks, by name; needed for each of ``tracks``.
+        """
         self.out.write(f">{rec_id}\n{states_of(probs, self.states)}\n")
 
 
 class JsonWriter(Writer):
-    """One JSON document (the module docstring's shape): {"model": model_info, "states": ..., "predictions":
-    [``prediction_json`` per record, one per line], "warnings": [...]}; each prediction also lists its tracks
-    (``disorder``: floats, ``conservation``: ints 1-9) when the writer has them."""
+    """One JSON document in the module docstring's shape: model, states, predictions, warnings.
 
-    def begin(self):
+    Each prediction is ``prediction_json`` of its record, one per line, and also lists its tracks
+    (``disorder``: floats, ``conservation``: ints 1-9) when the writer has them.
+
+    Parameters
+    ----------
+    out : text file
+        Where the text goes.
+    model_name : str
+        The model's name.
+    states : str, default "CHE"
+        The state order.
+    tracks : sequence of str, default ()
+        The tracks each prediction lists.
+    model_info : mapping, optional
+        The "model" object; without it, the name and states alone.
+    """
+
+    def begin(self) -> None:
+        """Write the document's opening: the model, the states and the start of the predictions list."""
         self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_info), json.dumps(self.states)))
         self.first = True
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write one record as an item of the predictions list.
+
+        Parameters
+        ----------
+        rec_id : str
+            The record's id.
+        sequence : str
+            Its residues, length L.
+        probs : numpy.ndarray of float, shape (L, K)
+            Its probabilities, columns in the writer's ``states`` order.
+        extras : mapping of str to numpy.ndarray, shape (L,), optional
+            The values of the writer's tracks, by name; needed for each of ``tracks``.
+
+        Raises
+        ------
+        ValueError
+            When ``extras`` lacks a track of the writer or holds one of the wrong shape.
+        """
         item = prediction_json(rec_id, sequence, probs, self.states,
                                dict(zip(self.tracks, self._extras(rec_id, sequence, extras))))
         self.out.write(("\n" if self.first else ",\n") + json.dumps(item))
         self.first = False
 
-    def end(self):
+    def end(self) -> None:
+        """Close the predictions list and write the warnings."""
         self.out.write('\n], "warnings": %s}\n' % json.dumps(self.warnings))
 
 
 class TsvWriter(Writer):
-    """One row per residue: id, position, residue, state, one probability column per state, then one column
-    per track (``p_disorder``, ``conservation``; ``ss8`` and ``p_ss8_H`` ... ``p_ss8_C``) when the writer has them."""
+    """One row per residue: id, position, residue, state, one probability column per state, then the tracks.
 
-    def begin(self):
+    The track columns (``p_disorder``, ``conservation``; ``ss8`` and ``p_ss8_H`` ... ``p_ss8_C``) come only
+    when the writer has them.
+
+    Parameters
+    ----------
+    out : text file
+        Where the text goes.
+    model_name : str
+        Unused by this format.
+    states : str, default "CHE"
+        The state order, which names the ``p_<state>`` columns.
+    tracks : sequence of str, default ()
+        The tracks, one column each.
+    model_info : mapping, optional
+        Unused by this format.
+    """
+
+    def begin(self) -> None:
+        """Write the header row."""
         columns = (["id", "pos", "aa", "pred"] + [f"p_{s}" for s in self.states]
                    + [c for t in self.tracks for c in TRACKS[t].columns])
         self.out.write("\t".join(columns) + "\n")
 
-    def record(self, rec_id, sequence, probs, extras=None):
+    def record(self, rec_id: str, sequence: str, probs: np.ndarray,
+               extras: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write one row per residue of one record.
+
+        Parameters
+        ----------
+        rec_id : str
+            The record's id.
+        sequence : str
+            Its residues, length L.
+        probs : numpy.ndarray of float, shape (L, K)
+            Its probabilities, columns in the writer's ``states`` order.
+        extras : mapping of str to numpy.ndarray, shape (L,), optional
+            The values of the writer's tracks, by name; needed for each of ``tracks``.
+
+        Raises
+        ------
+        ValueError
+            When ``extras`` lacks a track of the writer or holds one of the wrong shape.
+        """
         pred = states_of(probs, self.states)
         # (L,) strings: each residue's track cells, each after a tab; "" per residue without tracks
         cells = [_tsv_cells(t, values) for t, values in zip(self.tracks, self._extras(rec_id, sequence, extras))]
@@ -286,20 +619,123 @@ WRITERS: dict[str, type[Writer]] = {
 }
 
 
+#: The format written when neither a format nor a known file extension names one: PSIPRED's HFORMAT.
+DEFAULT_FORMAT = "horiz"
+#: Formats by output file extension (compared in lower case), for ``-o FILE`` without ``--format``.
+EXTENSIONS: dict[str, str] = {".ss2": "ss2", ".horiz": "horiz", ".json": "json", ".tsv": "tsv",
+                              ".fa": "fasta", ".fasta": "fasta"}
+
+
+def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str:
+    """The format to write: ``fmt`` when given, else the one ``path``'s extension names, else the default.
+
+    ``fmt`` is taken in lower case; an extension is looked up in ``EXTENSIONS``; the default is
+    ``DEFAULT_FORMAT``. An unknown ``fmt`` is returned as it is, for ``format_problem`` to name.
+
+    Parameters
+    ----------
+    fmt : str or None
+        The format asked for (``--format``), any case; None when not given.
+    path : str or os.PathLike, optional
+        The output file; None or "-" for stdout.
+
+    Returns
+    -------
+    str
+        A format name (a key of ``WRITERS`` unless ``fmt`` is unknown).
+
+    Raises
+    ------
+    OutputError
+        When ``fmt`` contradicts the known extension of ``path`` (``-f json -o x.ss2``).
+
+    Examples
+    --------
+    >>> output_format(None, "out.SS2"), output_format("JSON", "out.txt"), output_format(None, None)
+    ('ss2', 'json', 'horiz')
+    >>> output_format("json", "out.ss2")
+    Traceback (most recent call last):
+    ...
+    sspred.errors.OutputError: out.ss2: the extension .ss2 means the ss2 format, not json
+    """
+    suffix = PurePath(path).suffix.lower() if path is not None and str(path) != "-" else ""
+    implied = EXTENSIONS.get(suffix)
+    if fmt is None:
+        return implied or DEFAULT_FORMAT
+    fmt = fmt.lower()
+    if implied is not None and fmt != implied:
+        raise OutputError(f"{path}: the extension {suffix} means the {implied} format, not {fmt}")
+    return fmt
+
+
 def make_writer(fmt: str, handle: IO[str], model_name: str, states: str, tracks: Sequence[str] = (),
                 model_info: Mapping | None = None) -> Writer:
-    """The ``fmt`` writer on ``handle`` for model ``model_name``'s predictions over ``states`` and its ``tracks``
-    (``sspred.tracks.track_names`` of its heads): its headers name the model as every sspred output does
-    ("# PSIPRED HFORMAT (sspred default)"); JSON's "model" object is ``model_info`` (``Predictor.model_info``)."""
+    """The ``fmt`` writer on ``handle`` for one model's predictions.
+
+    Its headers name the model as every sspred output does ("# PSIPRED HFORMAT (sspred default)").
+
+    Parameters
+    ----------
+    fmt : str
+        A key of ``WRITERS``: ss2, horiz, fasta, json or tsv.
+    handle : text file
+        Where the text goes.
+    model_name : str
+        The model's name.
+    states : str
+        The state order of the probability columns.
+    tracks : sequence of str, default ()
+        The model's tracks (``sspred.tracks.track_names`` of its heads).
+    model_info : mapping, optional
+        JSON's "model" object (``Predictor.model_info``).
+
+    Returns
+    -------
+    Writer
+        The writer, not yet begun.
+
+    Raises
+    ------
+    KeyError
+        For a format not in ``WRITERS`` (``format_problem`` says why first).
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> writer = make_writer("horiz", out, "default", "CHE")
+    >>> writer.record("a", "MK", np.array([[0.9, 0.05, 0.05], [0.3, 0.6, 0.1]]))
+    >>> out.getvalue().splitlines()[:4]
+    ['# PSIPRED HFORMAT (sspred default)', '# sspred id: a', '', 'Conf: 83']
+    """
     return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states, tracks=tracks,
                         model_info=model_info if model_info is not None else {"name": model_name, "states": states})
 
 
 def format_problem(fmt: str, states: str, model_name: str, offered: Sequence[str] = tuple(WRITERS)) -> str | None:
-    """Why format ``fmt`` cannot hold the predictions of model ``model_name`` over ``states``, or None:
-    the one check behind ``sspred predict --format``, ``sspred.write`` and the web service, which
+    """Why format ``fmt`` cannot hold one model's predictions, or None.
+
+    The one check behind ``sspred predict --format``, ``sspred.write`` and the web service, which
     ``offered`` fewer formats (the advice names only those).
 
+    Parameters
+    ----------
+    fmt : str
+        The format asked for.
+    states : str
+        The model's state order.
+    model_name : str
+        The model's name, for the message.
+    offered : sequence of str, default all of ``WRITERS``
+        The formats the caller offers.
+
+    Returns
+    -------
+    str or None
+        The reason, or None when the format fits.
+
+    Examples
+    --------
     >>> format_problem("ss2", "HGIEBTSC", "q8")
     "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use fasta, json or tsv)"
     >>> format_problem("ss2", "HGIEBTSC", "q8", offered=("json", "ss2", "horiz"))
@@ -321,6 +757,17 @@ def format_problem(fmt: str, states: str, model_name: str, offered: Sequence[str
 
 def check_format(fmt: str, states: str, model_name: str, offered: Sequence[str] = tuple(WRITERS)) -> None:
     """Raise ``OutputError`` (one line, exit code 2 in the CLI) with ``format_problem``'s reason, if any.
+
+    Parameters
+    ----------
+    fmt : str
+        The format asked for.
+    states : str
+        The model's state order.
+    model_name : str
+        The model's name, for the message.
+    offered : sequence of str, default all of ``WRITERS``
+        The formats the caller offers.
 
     Raises
     ------

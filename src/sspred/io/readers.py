@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Sequence
 
 import numpy as np
 
@@ -30,6 +30,36 @@ class PredictionRecord:
     Not ``sspred.Prediction``: that one derives its letters and confidence from its probabilities,
     while a file may carry letters alone (.horiz), or letters that are not the most probable state
     (PSIPRED's own .ss2, after its second pass).
+
+    Parameters
+    ----------
+    id : str or None
+        The record's id; None where the file names none (PSIPRED's own files).
+    sequence : str
+        The residues, length L.
+    prediction : str
+        One state letter per residue.
+    probabilities : numpy.ndarray of float64, shape (L, K), optional
+        The state probabilities (.ss2, JSON, TSV).
+    confidence : str, optional
+        The confidence digits (.horiz, JSON).
+    model : str, optional
+        The model's name as the file gives it.
+    disorder : numpy.ndarray of float64, shape (L,), optional
+        P(disordered), where the file carries it (JSON, TSV).
+    conservation : numpy.ndarray of int64, shape (L,), optional
+        Conservation classes 1-9, where the file carries them (JSON, TSV).
+    ss8 : numpy.ndarray of float64, shape (L, 8), optional
+        The ss8 head's probabilities in HGIEBTSC order, where the file carries them (JSON, TSV).
+
+    Examples
+    --------
+    >>> import io, sspred
+    >>> text = io.StringIO()
+    >>> _ = sspred.write(sspred.load("fast").predict({"a": "MKV"}), text, format="ss2")
+    >>> rec = read_ss2(io.StringIO(text.getvalue()))[0]
+    >>> rec.id, rec.sequence, rec.probabilities.shape, rec.confidence
+    ('a', 'MKV', (3, 3), None)
     """
 
     id: str | None
@@ -51,7 +81,33 @@ def _model_name(line: str, tag: str) -> str:
 
 
 def read_ss2(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
-    """VFORMAT: a header per record, then '%4d %c %c  %6.3f %6.3f %6.3f' per residue (P(C), P(H), P(E))."""
+    """Read VFORMAT: a header per record, then '%4d %c %c  %6.3f %6.3f %6.3f' per residue (P(C), P(H), P(E)).
+
+    Parameters
+    ----------
+    handle : text file
+        An open text handle on the file.
+    path : str, default "<input>"
+        The name errors give the file.
+
+    Returns
+    -------
+    list of PredictionRecord
+        One per record, in file order.
+
+    Raises
+    ------
+    sspred.InputError
+        When the text is not of this format, naming the line where it can.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = "# PSIPRED VFORMAT (x)\\n\\n   1 M C   0.900  0.050  0.050\\n   2 K H   0.300  0.600  0.100\\n"
+    >>> rec = read_ss2(io.StringIO(text))[0]
+    >>> rec.sequence, rec.prediction, rec.probabilities[1].tolist()
+    ('MK', 'CH', [0.3, 0.6, 0.1])
+    """
     out: list[PredictionRecord] = []
     rows: list[tuple[str, str, list[float]]] = []
     model = rec_id = None
@@ -87,7 +143,33 @@ def read_ss2(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
 
 
 def read_horiz(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
-    """HFORMAT: a header per record, then blocks of 'Conf:', 'Pred:', '  AA:' lines and a ruler."""
+    """Read HFORMAT: a header per record, then blocks of 'Conf:', 'Pred:', '  AA:' lines and a ruler.
+
+    Parameters
+    ----------
+    handle : text file
+        An open text handle on the file.
+    path : str, default "<input>"
+        The name errors give the file.
+
+    Returns
+    -------
+    list of PredictionRecord
+        One per record, in file order.
+
+    Raises
+    ------
+    sspred.InputError
+        When the text is not of this format, naming the line where it can.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = "# PSIPRED HFORMAT (x)\\n\\nConf: 83\\nPred: CH\\n  AA: MK\\n      \\n\\n"
+    >>> rec = read_horiz(io.StringIO(text))[0]
+    >>> rec.sequence, rec.prediction, rec.confidence, rec.probabilities
+    ('MK', 'CH', '83', None)
+    """
     out: list[PredictionRecord] = []
     fields: dict[str, list[str]] = {}
     model = rec_id = None
@@ -119,8 +201,37 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]
 
 
 def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
-    """The JSON document of JsonWriter (and of the web service): {"model": {"name", ...}, "states",
-    "predictions": [{id, sequence, states, confidence, probabilities}], "warnings"}."""
+    """Read the JSON document of ``JsonWriter`` and of the web service.
+
+    Its shape: {"model": {"name", ...}, "states", "predictions": [{id, sequence, states, confidence,
+    probabilities, and any tracks}], "warnings"}.
+
+    Parameters
+    ----------
+    handle : text file
+        An open text handle on the file.
+    path : str, default "<input>"
+        The name errors give the file.
+
+    Returns
+    -------
+    list of PredictionRecord
+        One per record, in file order.
+
+    Raises
+    ------
+    sspred.InputError
+        When the text is not of this format, naming the line where it can.
+
+    Examples
+    --------
+    >>> import io, sspred
+    >>> text = io.StringIO()
+    >>> _ = sspred.write(sspred.load("fast").predict({"a": "MKV"}), text, format="json")
+    >>> rec = read_json(io.StringIO(text.getvalue()))[0]
+    >>> rec.id, rec.model, rec.probabilities.shape
+    ('a', 'fast', (3, 3))
+    """
     try:
         doc = json.load(handle)
         model = doc["model"]["name"]
@@ -133,12 +244,12 @@ def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
         raise InputError(f"not an sspred JSON prediction file ({type(exc).__name__}: {exc})", path=path) from None
 
 
-def _json_values(name: str, item: dict):
+def _json_values(name: str, item: dict) -> Any:
     """A track's values in one JSON prediction: its key's list, or a distribution's ``<name>_probabilities``."""
     return item[name + PROBABILITIES_SUFFIX] if TRACKS[name].kind == DISTRIBUTION else item[name]
 
 
-def _track(name: str, values, n: int) -> np.ndarray:
+def _track(name: str, values: Sequence, n: int) -> np.ndarray:
     """A track's values as read back: (n,) float64 probabilities or int64 classes, or (n, K) float64."""
     track = TRACKS[name]
     out = np.array(values, dtype=np.int64 if track.kind == CLASS else np.float64)
@@ -148,8 +259,36 @@ def _track(name: str, values, n: int) -> np.ndarray:
 
 
 def read_tsv(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
-    """TsvWriter rows: id, pos, aa, pred, p_<state>..., then any track columns (p_disorder, conservation,
-    ss8 and p_ss8_<state>...); a record starts where pos restarts at 1."""
+    """Read ``TsvWriter`` rows: id, pos, aa, pred, p_<state>..., then any track columns.
+
+    The track columns are p_disorder, conservation, ss8 and p_ss8_<state>...; a record starts where pos
+    restarts at 1.
+
+    Parameters
+    ----------
+    handle : text file
+        An open text handle on the file.
+    path : str, default "<input>"
+        The name errors give the file.
+
+    Returns
+    -------
+    list of PredictionRecord
+        One per record, in file order.
+
+    Raises
+    ------
+    sspred.InputError
+        When the text is not of this format, naming the line where it can.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = "id\\tpos\\taa\\tpred\\tp_C\\tp_H\\tp_E\\na\\t1\\tM\\tC\\t0.9\\t0.05\\t0.05\\na\\t2\\tK\\tH\\t0.3\\t0.6\\t0.1\\n"
+    >>> rec = read_tsv(io.StringIO(text))[0]
+    >>> rec.id, rec.sequence, rec.prediction, rec.probabilities.shape
+    ('a', 'MK', 'CH', (2, 3))
+    """
     header = handle.readline().rstrip("\n").split("\t")
     by_column = {t.column: name for name, t in TRACKS.items()}
     first_track = next((i for i in range(4, len(header)) if header[i] in by_column), len(header))

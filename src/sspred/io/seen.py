@@ -23,7 +23,20 @@ _MASK64 = (1 << 64) - 1
 
 
 class SeenIds:
-    """``add(id)`` records an id and says whether it was seen before."""
+    """A set of ids in bounded memory: ``add(id)`` records an id and says whether it was seen before.
+
+    Parameters
+    ----------
+    max_slots : int, default MAX_SLOTS
+        The most hash slots the table grows to, a power of two; past it the set stops recording
+        (``saturated``) and says no id was seen.
+
+    Examples
+    --------
+    >>> seen = SeenIds()
+    >>> seen.add("a"), seen.add("b"), seen.add("a")
+    (False, False, True)
+    """
 
     def __init__(self, max_slots: int = MAX_SLOTS):
         assert max_slots >= _INITIAL_SLOTS and max_slots & (max_slots - 1) == 0, "a power of two"
@@ -59,7 +72,24 @@ class SeenIds:
         return self._probe(self._hash(key))[1]
 
     def add(self, key: str) -> bool:
-        """Record ``key``; True if it was (almost surely) seen before."""
+        """Record ``key`` and say whether it was (almost surely) seen before.
+
+        Parameters
+        ----------
+        key : str
+            The id.
+
+        Returns
+        -------
+        bool
+            True if it was seen before.
+
+        Examples
+        --------
+        >>> seen = SeenIds()
+        >>> seen.add("x"), seen.add("x")
+        (False, True)
+        """
         h = (hash(key) & _MASK64) or 1  # _hash, inlined with the probe: this runs once per record
         slots, mask = self._slots, self._table.size - 1
         i = h & mask
@@ -105,4 +135,5 @@ class SeenIds:
 
     @property
     def nbytes(self) -> int:
+        """The bytes the hash table holds."""
         return self._table.nbytes

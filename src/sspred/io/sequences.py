@@ -24,6 +24,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Protocol, TypeGuard, Union
 
 from sspred.errors import InputError
 from sspred.features import encode
@@ -45,17 +46,56 @@ NUCLEOTIDE_SHARE, NUCLEOTIDE_MIN_LENGTH = 0.9, 20
 _BAD_ID = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
+class SeqRecordLike(Protocol):
+    """What the API reads of a Biopython ``SeqRecord``: an ``id`` (str) and a ``seq`` (str or ``Bio.Seq.Seq``)."""
+
+    @property
+    def id(self) -> object:
+        """The record's id, a str."""
+
+    @property
+    def seq(self) -> object:
+        """The residues: a str, or a Biopython ``Seq``."""
+
+
+#: Every form of ``sequences`` the Python API takes (``records``; ``Predictor.predict``, ``predict_iter``): one
+#: residue string, an iterable of strings, a dict id -> sequence, one or more SeqRecords, or a path object to a
+#: (multi-)FASTA file.
+Sequences = Union[str, os.PathLike[str], Mapping[str, object], SeqRecordLike, Iterable[Union[str, SeqRecordLike]]]
+
+
 def _warn(message: str) -> None:
     # Library code does not print: a removed gap reaches the caller as a Python warning they can filter.
     warnings.warn(message, UserWarning, stacklevel=2)
 
 
-def records(sequences) -> Iterator[Record]:
+def records(sequences: Sequences) -> Iterator[Record]:
     """Validated Records of ``sequences`` (see the module docstring), lazily, in input order.
 
     A file is read record by record, so memory stays bounded by the longest record.
-    Raises InputError for a bad record and for input with no sequence at all, and
-    TypeError for an object that is none of the accepted kinds.
+
+    Parameters
+    ----------
+    sequences : Sequences
+        One residue string (id "seq1"), an iterable of strings (ids "seq1", "seq2", ...), a dict
+        id -> sequence, Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped.
+
+    Returns
+    -------
+    iterator of Record
+        One validated record per sequence.
+
+    Raises
+    ------
+    sspred.InputError
+        For a bad record (naming it and the position) and for input with no sequence at all.
+    TypeError
+        For an object that is none of the accepted kinds.
+
+    Examples
+    --------
+    >>> [(r.id, r.sequence) for r in records({"a": "MKV", "b": "gsl*"})]
+    [('a', 'MKV'), ('b', 'gsl')]
     """
     if isinstance(sequences, os.PathLike):
         return _nonempty(parse_fasta(sequences, warn=_warn))
@@ -84,7 +124,7 @@ def _lone_string(text: str) -> Iterator[Record]:
     yield _record(rec_id, text)
 
 
-def _pairs(sequences) -> Iterator[tuple[object, object]]:
+def _pairs(sequences: object) -> Iterator[tuple[object, object]]:
     """(id, raw sequence) of each item; bare strings are numbered seq1, seq2, ... by position."""
     if _is_seqrecord(sequences):
         sequences = [sequences]
@@ -103,12 +143,12 @@ def _pairs(sequences) -> Iterator[tuple[object, object]]:
             raise TypeError(f"item {i} of sequences is a {type(item).__name__}; expected a str or a SeqRecord")
 
 
-def _is_seqrecord(obj) -> bool:
+def _is_seqrecord(obj: object) -> TypeGuard[SeqRecordLike]:
     # Duck-typed, so Biopython stays optional: a SeqRecord is what has an id and a seq.
     return hasattr(obj, "id") and hasattr(obj, "seq")
 
 
-def _text(rec_id: str, raw) -> str:
+def _text(rec_id: str, raw: object) -> str:
     """The residue string of a str or a Biopython Seq (its str() is its letters)."""
     if isinstance(raw, str):
         return raw
@@ -117,7 +157,7 @@ def _text(rec_id: str, raw) -> str:
     raise TypeError(f"sequence of record {rec_id!r} is a {type(raw).__name__}; expected a str")
 
 
-def _record(rec_id, raw) -> Record:
+def _record(rec_id: object, raw: object) -> Record:
     if not isinstance(rec_id, str):
         raise TypeError(f"record ids must be str, got {type(rec_id).__name__} {rec_id!r}")
     if not rec_id:
@@ -132,11 +172,34 @@ def _record(rec_id, raw) -> Record:
 
 def sequence_record(rec_id: str, text: str, *, path: str | None = None,
                     warn: Callable[[str], None] | None = None) -> Record:
-    """The Record of one (id, residue string) pair, checked as ``sspred predict`` checks a FASTA record:
-    whitespace dropped, then ``fasta.clean`` (gaps, a trailing '*') and ``features.encode``. An empty or bad
-    sequence raises InputError naming ``path`` (where given), the record and the position. The one
+    """The Record of one (id, residue string) pair, checked as ``sspred predict`` checks a FASTA record.
+
+    Whitespace is dropped, then ``fasta.clean`` (gaps, a trailing '*') and ``features.encode`` run. The one
     normalisation of a sequence that arrives without a FASTA file (this module, the web service's JSON).
 
+    Parameters
+    ----------
+    rec_id : str
+        The record's id.
+    text : str
+        Its residues as given.
+    path : str, optional
+        Where it came from, for messages.
+    warn : callable, optional
+        Called with one line when gaps are removed.
+
+    Returns
+    -------
+    Record
+        The validated record.
+
+    Raises
+    ------
+    sspred.InputError
+        For an empty or bad sequence, naming ``path`` (where given), the record and the position.
+
+    Examples
+    --------
     >>> sequence_record("x", "MK V-L*").sequence
     'MKVL'
     """
@@ -147,10 +210,9 @@ def sequence_record(rec_id: str, text: str, *, path: str | None = None,
 
 
 def nucleotide_warning(rec: Record) -> str | None:
-    """The warning for a record that looks like DNA or RNA rather than protein, or None: the one test behind
-    the CLI's ``sspred: warning: FILE: ...`` and the web service's ``warnings``.
+    """The warning for a record that looks like DNA or RNA rather than protein, or None.
 
-    Such a record is still predicted (every letter of ACGTUN but U is an amino acid), so the caller warns.
+    The one test behind the CLI's ``sspred: warning: FILE: ...`` and the web service's ``warnings``. Such a record is still predicted (every letter of ACGTUN but U is an amino acid), so the caller warns.
 
     Parameters
     ----------
@@ -163,6 +225,8 @@ def nucleotide_warning(rec: Record) -> str | None:
         "record 'ID' looks like DNA/RNA (...)" when at least ``NUCLEOTIDE_SHARE`` of a record of at least
         ``NUCLEOTIDE_MIN_LENGTH`` residues are A, C, G, T, U or N; None otherwise.
 
+    Examples
+    --------
     >>> nucleotide_warning(sequence_record("cds", "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGG"))
     "record 'cds' looks like DNA/RNA (100% A, C, G, T, U, N); sspred predicts from protein sequence, so translate it first"
     >>> nucleotide_warning(sequence_record("ubq", "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQ")) is None

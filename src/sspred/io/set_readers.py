@@ -31,7 +31,33 @@ UCI_STATES = {"h": "H", "e": "E", "_": "C"}
 
 
 def read_uci(path: str | os.PathLike, prefix: str | None = None) -> list[Chain]:
-    """The UCI Qian-Sejnowski files: 'AA label' per line; '<>' opens and '<end>' (or 'end') closes a protein."""
+    """Read a UCI Qian-Sejnowski file: 'AA label' per line; '<>' opens and '<end>' (or 'end') closes a protein.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    prefix : str, optional
+        The chain ids' prefix, numbered 001, 002, ...; defaults to the file's suffix, or "qs".
+
+    Returns
+    -------
+    list of Chain
+        The chains, with 3-state labels.
+
+    Raises
+    ------
+    sspred.InputError
+        For a line that is not 'AA label' with label h, e or _.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "set.train"
+    >>> _ = path.write_text("<>\\nM _\\nK h\\nV e\\nend\\n")
+    >>> [(c.id, c.sequence, c.y3.tolist()) for c in read_uci(path)]
+    [('train001', 'MKV', [0, 1, 2])]
+    """
     path = str(path)
     prefix = prefix or Path(path).suffix.lstrip(".") or "qs"
     chains: list[Chain] = []
@@ -92,9 +118,25 @@ def _flip_splits(folder: Path, build: Callable[[str, str, str], Chain]) -> dict[
 
 
 def read_netsurfp2(folder: str | os.PathLike) -> dict[str, list[Chain]]:
-    """The FLIP trio: sequences.fasta, sampled.fasta (labels, SET=/VALIDATION=), mask.fasta.
+    """Read the FLIP trio: sequences.fasta, sampled.fasta (labels, SET=/VALIDATION=) and mask.fasta.
 
-    Returns splits: train (SET=train, VALIDATION=False), valid (VALIDATION=True), test (SET=test, NEW364).
+    Splits: train (SET=train, VALIDATION=False), valid (VALIDATION=True), test (SET=test, NEW364). The mask
+    both limits the scored residues and gives the disorder targets (unresolved residues are disordered).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder that holds the three files.
+
+    Returns
+    -------
+    dict of str to list of Chain
+        The chains of each split: "train", "valid", "test".
+
+    Raises
+    ------
+    sspred.InputError
+        For a missing file, a label record without its sequence (or mask), or a malformed record.
     """
     folder = Path(folder)
     label_path = str(folder / "sampled.fasta")
@@ -113,10 +155,36 @@ def read_netsurfp2(folder: str | os.PathLike) -> dict[str, list[Chain]]:
 # --- CB513 / TS115 CSV (ps4-dataset) -----------------------------------------------------
 
 def read_ps4_csv(path: str | os.PathLike, use_cb513_mask: bool) -> list[Chain]:
-    """CSV with columns input, dssp3, dssp8, disorder, cb513_mask; each a space-separated list.
+    """Read a CSV with columns input, dssp3, dssp8, disorder, cb513_mask; each a space-separated list.
 
     Scored residues: disorder == 1 (observed), and cb513_mask == 1 when ``use_cb513_mask``.
     The disorder target covers the whole chain (cb513_mask does not limit it): 0 in ``disorder`` is DISORDERED.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    use_cb513_mask : bool
+        Whether cb513_mask limits the scored residues.
+
+    Returns
+    -------
+    list of Chain
+        The chains, with 3- and 8-state labels and disorder targets.
+
+    Raises
+    ------
+    sspred.InputError
+        For a missing column, a row of the wrong width, a bad number, or lengths that differ.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "set.csv"
+    >>> _ = path.write_text("input,dssp3,dssp8,disorder,cb513_mask\\nM K V,C H E,C H E,1 1 0,1 1 1\\n")
+    >>> chain = read_ps4_csv(path, use_cb513_mask=False)[0]
+    >>> chain.sequence, chain.y3.tolist(), chain.disorder.tolist()
+    ('MKV', [0, 1, -1], [0, 0, 1])
     """
     path = str(path)
     chains = []
@@ -190,11 +258,26 @@ def _conservation_classes(digits: str, *, path: str, record: str) -> np.ndarray:
 
 
 def read_conservation(folder: str | os.PathLike) -> dict[str, list[Chain]]:
-    """The FLIP conservation pair: sequences.fasta and sampled.fasta (a class 1-9 per residue, SET=/VALIDATION=).
+    """Read the FLIP conservation pair: sequences.fasta and sampled.fasta (a class 1-9 per residue).
 
-    Returns splits as ``read_netsurfp2`` does: train (SET=train, VALIDATION=False), valid (VALIDATION=True),
+    Splits as ``read_netsurfp2`` has them: train (SET=train, VALIDATION=False), valid (VALIDATION=True),
     test (SET=test). Chains carry ``conservation`` and no secondary structure (every y3 MASKED). A sequence
     without a label record (39 in the shared copy) has no split and is left out.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder that holds the two files.
+
+    Returns
+    -------
+    dict of str to list of Chain
+        The chains of each split: "train", "valid", "test".
+
+    Raises
+    ------
+    sspred.InputError
+        For a missing file, a label record without its sequence (or mask), or a malformed record.
     """
     folder = Path(folder)
     label_path = str(folder / "sampled.fasta")
@@ -213,7 +296,33 @@ def read_conservation(folder: str | os.PathLike) -> dict[str, list[Chain]]:
 # --- any of them, told apart by content --------------------------------------------------
 
 def read_file(path: str | os.PathLike) -> list[Chain]:
-    """A labelled file in any supported format, told apart by its content."""
+    """Read a labelled file in any supported format, told apart by its content.
+
+    UCI, ps4 CSV, the three-line DSSP format, or a FLIP folder (netsurfp2 or conservation: every split).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file or folder.
+
+    Returns
+    -------
+    list of Chain
+        Every chain it holds.
+
+    Raises
+    ------
+    sspred.InputError
+        For a format it does not recognise, or a malformed file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "set.txt"
+    >>> _ = path.write_text(">a\\nMKV\\nCHE\\n")
+    >>> [(c.id, c.y8.tolist()) for c in read_file(path)]
+    [('a', [7, 0, 3])]
+    """
     path = Path(path)
     if path.is_dir() and (path / "sampled.fasta").exists():
         # The netsurfp2 folder has a mask.fasta; the conservation folder, with digit labels, has none.

