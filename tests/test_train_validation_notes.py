@@ -13,7 +13,7 @@ from sspred.io import datasets
 
 pytestmark = pytest.mark.slow  # sspred in a subprocess
 
-WARNING = ("sspred: warning: no validation data (give --valid-data FILE): no epoch is chosen on validation and "
+WARNING = ("sspred: warning: no validation data (give --valid-data FILE): nothing is chosen on validation and "
            "training does not stop early; the last epoch's weights are saved")
 
 

@@ -193,7 +193,7 @@ def train(
 
     if run.main:
         if not run.n_valid_chains:  # fit then keeps the last epoch: say so, since nothing else would
-            warn("no validation data (give --valid-data FILE): no epoch is chosen on validation and training does "
+            warn("no validation data (give --valid-data FILE): nothing is chosen on validation and training does "
                  "not stop early; the last epoch's weights are saved")
         typer.echo(run.describe(), err=True)
     try:
