@@ -105,7 +105,7 @@ def train_one(args) -> None:
     save_model(out / f"{name}.npz", build_header(mcfg, name, specs, training=training), best["params"])
     (out / f"{name}.json").write_text(json.dumps({"name": name, "candidate": args.candidate, "seed": args.seed,
                                                   "parameters": n_parameters(specs), "window": mcfg.window,
-                                                  "best_valid_q3": max(s["valid_q3"] for s in log),
+                                                  "best_valid_q3": max(s["valid_accuracy"] for s in log),
                                                   "history": log, **training}, indent=1))
 
 

@@ -58,7 +58,7 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
     model = sspred.load(args.model).model
-    print(f"model {args.model}: {model.name}, {len(model.states)} states, window {model.window}")
+    print(f"model {args.model}: {model.name}, {len(model.state_order)} states, window {model.window}")
     train_seqs = None
     if args.train_set:
         train_seqs = [c.sequence for split in ("train", "valid") for c in datasets.load(args.train_set, split, args.data_dir)]

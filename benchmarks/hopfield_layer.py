@@ -95,11 +95,11 @@ def main() -> None:
             init_from_windows(learner.net, 2, one_hot(train.batch(rows), learner.dtype))
         start = time.perf_counter()
         history = fit(learner, train, valid, cfg,
-                      callback=lambda s: print(f"  {name} epoch {s['epoch']}: valid Q3 {s['valid_q3']:.2f} "
+                      callback=lambda s: print(f"  {name} epoch {s['epoch']}: valid Q3 {s['valid_accuracy']:.2f} "
                                                f"({s['seconds']:.0f}s)", flush=True))
         row = {"model": name, "parameters": n_parameters(specs), "best_epoch": history.best_epoch,
                "epochs_run": len(history.epochs), "train_seconds": round(time.perf_counter() - start, 1),
-               "valid_q3": history.epochs[history.best_epoch - 1]["valid_q3"]}
+               "valid_q3": history.epochs[history.best_epoch - 1]["valid_accuracy"]}
         for test_name, idx in tests.items():
             row[test_name] = evaluate_split(learner, idx)[1]
         results.append(row)

@@ -31,7 +31,7 @@ from sspred import metrics
 from sspred.cascade import ensemble
 from sspred.config import ConvConfig, TrainConfig
 from sspred.io import datasets
-from sspred.model import Model, load_model, save_model
+from sspred.model import Model, Session, load_model, save_model
 from sspred.splits import without_leaks
 from sspred.unirep.states import Spec, cache_dir, cached_features, extractor
 
@@ -75,8 +75,7 @@ def train(args) -> None:
     model, record = fit(cfg, chains, valid, args.out)
     # Validation's states were cached by training; one call over every chain reads them back (the chains are
     # the cache key, so the 512-chain calls of sspred.evaluate would compute them again).
-    model.feature_cache = str(cache_dir())
-    heads = model.predict_heads([c.codes for c in valid])
+    heads = Session(model, feature_cache=str(cache_dir())).predict_heads([c.codes for c in valid])
     y, pred = np.concatenate([c.y3 for c in valid]), np.concatenate([h["ss3"].argmax(axis=1) for h in heads])
     q3 = float((pred[y >= 0] == y[y >= 0]).mean() * 100)
     disorder = np.concatenate([c.disorder for c in valid])
@@ -133,8 +132,8 @@ def select(args) -> None:
     members, probs, disorder = {}, {}, {}
     for name in args.models:
         for label, m in split(load_model(name)):
-            m.feature_cache = str(cache_dir())  # validation's states, as training cached them
-            heads = m.predict_heads(codes)
+            # validation's states, as training cached them
+            heads = Session(m, feature_cache=str(cache_dir())).predict_heads(codes)
             members[label] = m
             probs[label] = np.concatenate([h["ss3"] for h in heads])[scored]  # (n, 3)
             if "disorder" in heads[0]:

@@ -42,7 +42,7 @@ import sspred
 from sspred.cascade import ensemble
 from sspred.config import ConvConfig, TrainConfig
 from sspred.io import datasets
-from sspred.model import Model, load_model
+from sspred.model import Model, Session, load_model
 from sspred.splits import without_leaks
 from sspred.unirep.states import Spec, cached_features, extractor
 
@@ -153,13 +153,13 @@ def train_one(args) -> None:
     start = time.perf_counter()
     model = sspred.train(cfg, chains, all_sets["netsurfp2-valid"])
     seconds = time.perf_counter() - start
-    with_device(model, args.device)
-    mt.set_disorder_threshold(model, all_sets["netsurfp2-valid"])
+    session = with_device(model, args.device)
+    mt.set_disorder_threshold(session, all_sets["netsurfp2-valid"])
     model.save(out / f"{name}.npz")
     hist = model.header["train"]["history"]
     row = {"name": name, "fields": fields, "train_seconds": seconds, "epochs_run": len(hist["epochs"]),
            "best_epoch": hist["best_epoch"], "parameters": int(sum(v.size for v in model.params.values())),
-           "validation": mt.validation(model, None)}
+           "validation": mt.validation(session, None)}
     (out / f"{name}.json").write_text(json.dumps(row, indent=1))
 
 
@@ -316,10 +316,9 @@ def sweep(args) -> None:
     log(out, f"done at {time.perf_counter() - t0:.0f} s")
 
 
-def with_device(model: Model, device: str) -> Model:
+def with_device(model: Model, device: str) -> Session:
     """``model`` predicting on ``device`` (torch), its UniRep states read from and written to the sweep's cache."""
-    model.device, model.feature_cache = device, os.environ["SSPRED_CACHE"]
-    return model
+    return Session(model, device, os.environ["SSPRED_CACHE"])
 
 
 def shrink_for_smoke() -> None:

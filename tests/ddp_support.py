@@ -100,7 +100,7 @@ def _main(out: Path) -> None:
     rank = dist.get_rank()
     for name in CASES:
         params, stats = run_case(name, distributed=True)
-        epochs = {key: np.array([s[key] for s in stats]) for key in ("train_loss", "train_q3")}
+        epochs = {key: np.array([s[key] for s in stats]) for key in ("train_loss", "train_accuracy")}
         np.savez(out / f"{name}.rank{rank}.npz", **params, **epochs)
     dist.barrier()
     dist.destroy_process_group()

@@ -41,7 +41,7 @@ def default():
 
 def reference(predictor, pairs):
     """Probabilities straight from the model, one chain at a time: the oracle for every input kind."""
-    return [predictor.model.predict_proba(rec.codes)
+    return [predictor.model.predict_proba_codes(rec.codes)
             for rec in parse_fasta(io.StringIO("".join(f">{i}\n{s}\n" for i, s in pairs)))]
 
 

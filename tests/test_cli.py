@@ -152,8 +152,8 @@ def test_ensemble_command_averages_and_refuses_mixed_states(tmp_path):
     from sspred.model import load_model
 
     codes = encode(read_example()[0][1])
-    mixed = load_model(out).predict_proba(codes)
-    parts = [load_model(m).predict_proba(codes) for m in ("fast", "default")]
+    mixed = load_model(out).predict_proba_codes(codes)
+    parts = [load_model(m).predict_proba_codes(codes) for m in ("fast", "default")]
     # default is itself two members, so the three are averaged with equal weight
     expected = (parts[0] + 2 * parts[1]) / 3
     np.testing.assert_allclose(mixed, expected, rtol=0, atol=1e-5)

@@ -36,7 +36,7 @@ def real_fasta(data_dir, tmp_path_factory):
 
 def render(fmt, model, batches):
     buf = io.StringIO()
-    writer = WRITERS[fmt](buf, model_name="sspred t", states=model.states)
+    writer = WRITERS[fmt](buf, model_name="sspred t", states=model.state_order)
     writer.begin()
     for batch in batches:
         for rec, probs in batch:

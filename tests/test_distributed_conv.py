@@ -113,7 +113,7 @@ def test_two_gloo_ranks_give_the_weights_and_losses_of_one_process(two_ranks, ca
             np.testing.assert_allclose(got[k], params[k], rtol=0, atol=TOL, err_msg=f"{case} rank {rank} {k}")
         np.testing.assert_allclose(got["train_loss"], [s["train_loss"] for s in stats], rtol=TOL)
         # The accuracy counts the gathered predictions of the whole global batch against its labels.
-        np.testing.assert_allclose(got["train_q3"], [s["train_q3"] for s in stats], rtol=TOL)
+        np.testing.assert_allclose(got["train_accuracy"], [s["train_accuracy"] for s in stats], rtol=TOL)
 
 
 def test_a_learner_places_itself_in_a_process_group_and_leaves_it_on_close(monkeypatch):

@@ -215,7 +215,7 @@ def test_a_model_from_either_engine_predicts_in_the_other(tmp_path, data_dir):
     model = load_model(path)
     assert any(k.endswith("running_var") for k in model.params)  # batch-norm statistics travel in the file
     codes = chains[0].codes
-    p_numpy = model.predict_proba(codes)
+    p_numpy = model.predict_proba_codes(codes)
     with torch.no_grad():
         tnet = from_model(model)
         p_torch = torch.softmax(tnet(tnet.encode(torch.from_numpy(WindowIndex([chains[0]], 13).batch(

@@ -18,12 +18,12 @@ from sspred.model import build_header, load_model, save_model
 from sspred.training import fit, learner_settings
 
 
-def train_small(chains, path, states="3", window=9, hidden=(8,), epochs=2):
+def train_small(chains, path, n_states=3, window=9, hidden=(8,), epochs=2):
     """A small real model, trained in-process in about a second."""
-    mcfg = ModelConfig(window=window, hidden=list(hidden), states=states)
+    mcfg = ModelConfig(window=window, hidden=list(hidden), n_states=n_states)
     tcfg = TrainConfig(epochs=epochs, patience=0, lr=3e-3)
     learner = NumpyLearner(mcfg.layers(), learner_settings(tcfg), np.random.default_rng(0))
-    history = fit(learner, WindowIndex(chains, window, states), None, tcfg)
+    history = fit(learner, WindowIndex(chains, window, str(n_states)), None, tcfg)
     save_model(path, build_header(mcfg, path.stem, train={"data": "test", "history": history.to_dict()}),
                learner.get_params())
     return path
@@ -38,7 +38,7 @@ def model3(data_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def model8(data_dir, tmp_path_factory):
     chains = datasets.load("dssp8", "train", data_dir)[:150]
-    return train_small(chains, tmp_path_factory.mktemp("m") / "d8.npz", states="8", epochs=1)
+    return train_small(chains, tmp_path_factory.mktemp("m") / "d8.npz", n_states=8, epochs=1)
 
 
 def test_report_agrees_with_metrics_on_real_data(data_dir, model3):
@@ -51,7 +51,7 @@ def test_report_agrees_with_metrics_on_real_data(data_dir, model3):
     assert [r["per_class"]["mcc"][s] for s in STATES3] == pytest.approx(mcc.tolist())
     # Per-chain mean recomputed from the model's own predictions.
     m = load_model(model3)
-    per_chain = [100 * np.mean(m.predict_proba(c.codes).argmax(1)[c.y3 >= 0] == c.y3[c.y3 >= 0]) for c in chains]
+    per_chain = [100 * np.mean(m.predict_proba_codes(c.codes).argmax(1)[c.y3 >= 0] == c.y3[c.y3 >= 0]) for c in chains]
     assert r["q3_chain_mean"] == pytest.approx(np.mean(per_chain))
     for key in ("q3", "q3_chain_mean", "sov99", "sov_refine"):
         value = r[key] if not isinstance(r[key], dict) else r[key]["overall"]

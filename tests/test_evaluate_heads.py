@@ -121,7 +121,7 @@ def test_q8_of_a_three_state_model_comes_from_its_ss8_head(model, chains):
     y8 = np.concatenate([c.y8 for c in chains])
     pred8 = np.concatenate([o["ss8"].argmax(axis=1) for o in outs])
     scored = y8 != MASKED
-    assert model.states == STATES3 and r["q8_head"] == "ss8"
+    assert model.state_order == STATES3 and r["q8_head"] == "ss8"
     assert scores.q8 == r["q8"] == pytest.approx(100 * np.mean(pred8[scored] == y8[scored]))
     assert np.array(r["eight_state"]["confusion"]).sum() == scored.sum() == r["residues"]
     assert r["calibration"]["states"] == STATES3  # calibration stays on the states head
@@ -140,7 +140,7 @@ def test_heads_come_from_one_pass_and_the_states_head_is_predict_many(model, cha
 def test_a_single_head_model_reports_no_extra_heads(chains):
     r = evaluate_model(load_model("fast"), chains)
     assert not {"disorder", "conservation", "q8", "q8_head"} & set(r)
-    pred = [load_model("fast").predict_proba(c.codes).argmax(axis=1) for c in chains]
+    pred = [load_model("fast").predict_proba_codes(c.codes).argmax(axis=1) for c in chains]
     y3 = np.concatenate([c.y3 for c in chains])
     p3 = np.concatenate(pred)
     assert r["q3"] == pytest.approx(100 * np.mean(p3[y3 >= 0] == y3[y3 >= 0]))

@@ -78,7 +78,7 @@ def assert_agrees(model: Model, module, chains: list[np.ndarray]) -> None:
     expected = model.predict_many(chains)
     for codes, want in zip(chains, expected):
         got = torch_predict(module, codes[None])[0]
-        assert got.dtype == np.float32 and got.shape == (codes.size, len(model.states))
+        assert got.dtype == np.float32 and got.shape == (codes.size, len(model.state_order))
         np.testing.assert_allclose(got, want, rtol=0, atol=TOL)
     if len(model.heads.names) > 1:  # the built-in default and accurate have extra heads
         assert_heads_agree(model, lambda codes: torch_outputs(module, codes), chains)
@@ -159,12 +159,14 @@ def check_onnx(model: Model, path: Path, chains: list[np.ndarray]) -> None:
     assert [o.name for o in outs] == output_names(model)
     assert (inp.name, inp.type, inp.shape) == (INPUT_NAME, "tensor(int64)", ["batch", "length"])
     assert (out.name, out.type) == (OUTPUT_NAME, "tensor(float)")
-    assert out.shape == ["batch", "length", len(model.states)]
+    assert out.shape == ["batch", "length", len(model.state_order)]
     meta = session.get_modelmeta().custom_metadata_map
-    assert (meta["sspred.states"], meta["sspred.symbols"], meta["sspred.name"]) == (model.states, SYMBOLS, model.name)
+    assert (meta["sspred.state_order"], meta["sspred.symbols"], meta["sspred.name"]) == (model.state_order, SYMBOLS,
+                                                                                       model.name)
+    assert meta["sspred.states"] == model.state_order  # the old key, kept one release
     for codes, want in zip(chains, model.predict_many(chains)):
         got = session.run(None, {INPUT_NAME: codes[None].astype(np.int64)})[0]
-        assert got.shape == (1, codes.size, len(model.states))
+        assert got.shape == (1, codes.size, len(model.state_order))
         np.testing.assert_allclose(got[0], want, rtol=0, atol=TOL)
     batch = same_length_batch(chains[0])
     got = session.run(None, {INPUT_NAME: batch.astype(np.int64)})[0]

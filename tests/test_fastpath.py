@@ -6,7 +6,7 @@ import pytest
 from sspred.alphabet import N_SYMBOLS, N_UNITS, SPACER
 from sspred.config import ModelConfig
 from sspred.engines.numpy import Network
-from sspred.engines.numpy.fastpath import FastForward, Unsupported, available_backends, layout, pair_tables
+from sspred.engines.numpy.fastpath import FastForward, NoFastPath, available_backends, layout, pair_tables
 from sspred.engines.numpy.activations import softmax
 from sspred.features import one_hot, windows
 from sspred.model import Model, build_header
@@ -118,19 +118,19 @@ def test_backends_agree_on_a_long_chain():
 def test_unknown_layers_fall_back_to_the_plain_pass():
     cfg, net, params = random_net(5, [6], "tanh")
     specs = cfg.layers()
-    with pytest.raises(Unsupported):
+    with pytest.raises(NoFastPath):
         FastForward.from_layers(specs[:1] + [{"type": "mystery"}] + specs[1:], params, 5)
     model = Model(build_header(cfg, "t"), params)
     codes = np.random.default_rng(0).integers(0, N_SYMBOLS, size=30).astype(np.uint8)
     assert model.members[0].batched.path == "window tables"
-    np.testing.assert_allclose(model.predict_many([codes])[0], model.predict_proba(codes), atol=TOL)
+    np.testing.assert_allclose(model.predict_many([codes])[0], model.predict_proba_codes(codes), atol=TOL)
     # A batch-norm layer has no table form: the chooser (engines.numpy.paths) falls back to the plain pass.
     with_bn = specs[:1] + [{"type": "batchnorm", "n": 6}] + specs[1:]
     bn_net = Network(with_bn, np.float32, np.random.default_rng(1))
     model = Model(build_header(cfg, "t", layers=with_bn), bn_net.state)
     assert model.members[0].batched.path == "window one-hot"
-    np.testing.assert_array_equal(model.predict_many([codes])[0], model.predict_proba(codes))
-    np.testing.assert_allclose(model.predict_proba(codes), plain(bn_net, codes, 5), rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(model.predict_many([codes])[0], model.predict_proba_codes(codes))
+    np.testing.assert_allclose(model.predict_proba_codes(codes), plain(bn_net, codes, 5), rtol=0, atol=1e-7)
 
 
 def test_ensembles_and_cascades_take_the_fast_path_for_their_first_stages():
@@ -155,4 +155,4 @@ def test_ensembles_and_cascades_take_the_fast_path_for_their_first_stages():
     assert [m.batched.path for m in model.members] == ["window tables"] * 2
     chains = chains_with_everything(rng)
     for codes, probs in zip(chains, model.predict_many(chains)):
-        np.testing.assert_allclose(probs, model.predict_proba(codes), atol=TOL, rtol=0)
+        np.testing.assert_allclose(probs, model.predict_proba_codes(codes), atol=TOL, rtol=0)

@@ -123,8 +123,9 @@ def test_fasta_contract():
 
 def test_json_and_tsv():
     doc = json.loads(write("json", [("a", "MKV", PROBS)]))
-    assert list(doc) == ["model", "states", "predictions", "warnings"]
-    assert doc["model"] == {"name": "sspred test", "states": "CHE"} and doc["states"] == "CHE" and doc["warnings"] == []
+    assert list(doc) == ["model", "state_order", "states", "predictions", "warnings"]  # "states": the old name
+    assert doc["model"] == {"name": "sspred test", "state_order": "CHE", "states": "CHE"}
+    assert doc["state_order"] == doc["states"] == "CHE" and doc["warnings"] == []
     item = doc["predictions"][0]
     assert list(item) == ["id", "sequence", "states", "confidence", "probabilities"]
     assert (item["id"], item["sequence"], item["states"]) == ("a", "MKV", "CHE")

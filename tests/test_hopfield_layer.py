@@ -167,4 +167,4 @@ def test_trains_on_real_windows_and_round_trips_through_a_model_file(data_dir, t
     chain = datasets.load("qs1988", "test", data_dir)[0]
     from sspred.features import windows
     want = learner.predict_proba(np.ascontiguousarray(windows(chain.codes, 13)))
-    np.testing.assert_allclose(model.predict_proba(chain.codes), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict_proba_codes(chain.codes), want, rtol=1e-5, atol=1e-6)

@@ -27,7 +27,7 @@ def model_path(tmp_path):
 def test_round_trip_rebuilds_the_same_network(model_path):
     path, net = model_path
     model = load_model(path)
-    assert model.window == 5 and model.states == "CHE" and model.name == "tiny"
+    assert model.window == 5 and model.state_order == "CHE" and model.name == "tiny"
     x = np.random.default_rng(1).random((3, 5 * 21)).astype(np.float32)
     np.testing.assert_array_equal(model.network.forward(x), net.forward(x))
 
@@ -108,8 +108,8 @@ def test_object_array_inside_npz_is_refused(tmp_path, monkeypatch):
 def test_shipped_models_load():
     for name in ("default", "fast"):
         model = load_model(name)
-        assert model.states == "CHE"
-        probs = model.predict_proba(np.array([0, 1, 2, 3], np.uint8))
+        assert model.state_order == "CHE"
+        probs = model.predict_proba_codes(np.array([0, 1, 2, 3], np.uint8))
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
 
 

@@ -93,7 +93,7 @@ def test_a_chain_with_no_label_for_any_head_is_left_out():
 
 def test_eight_state_pool_takes_chains_without_eight_state_labels():
     """An 8-state model with a 3-state head trains on 3-state-only chains too (their ss8 head absent)."""
-    heads = ConvConfig(states="8", heads=["ss3"]).output_heads()
+    heads = ConvConfig(n_states=8, heads=["ss3"]).output_heads()
     eight = make_chain("e", SEQ, "CCHHHGGGHHHTTEEEEBSSCC", eight=True)
     index = ChainIndex([labelled(0), eight], 2, states="8", heads=heads)
     _, y = index.examples(np.array([0, 1]))
@@ -138,7 +138,7 @@ def test_every_head_is_a_distribution_and_the_states_head_is_what_predict_gives(
             np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
     for o, p in zip(out, loaded.predict_many(codes)):
         np.testing.assert_array_equal(o["ss3"], p)
-    np.testing.assert_allclose(loaded.predict_proba(codes[0]), out[0]["ss3"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.predict_proba_codes(codes[0]), out[0]["ss3"], rtol=1e-5, atol=1e-6)
     # The heads' softmaxes are separate: a joint softmax over all 14 columns would not sum to 1 per head.
     member = loaded.members[0]
     joint = member.predict_many(codes[:1])[0]

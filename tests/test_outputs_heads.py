@@ -69,12 +69,12 @@ def test_prediction_carries_disorder_and_conservation_from_the_heads(predictor, 
 
 
 def test_one_network_pass_per_batch(predictor, monkeypatch):
-    """predict fills every field from Model.predict_heads; it never runs the network a second time."""
+    """predict fills every field from Session.predict_heads; it never runs the network a second time."""
     calls = []
-    model = predictor.model
-    for name in ("predict_heads", "predict_many", "predict_proba"):
-        original = getattr(model, name)
-        monkeypatch.setattr(model, name, lambda *a, _name=name, _f=original: calls.append(_name) or _f(*a))
+    session = predictor.session
+    for name in ("predict_heads", "predict_many", "predict_proba", "predict_proba_codes"):
+        original = getattr(session, name)
+        monkeypatch.setattr(session, name, lambda *a, _name=name, _f=original: calls.append(_name) or _f(*a))
     preds = predictor.predict(SEQUENCES)
     assert calls == ["predict_heads"] and all(p.disorder is not None for p in preds)
 

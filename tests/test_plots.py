@@ -47,9 +47,9 @@ def expected_shape(fig):
 
 def test_prediction_draws_the_probabilities(model3, chain, tmp_path):
     m = load_model(model3)
-    probs = m.predict_proba(chain.codes)
+    probs = m.predict_proba_codes(chain.codes)
     conf = confidence_levels(probs)
-    fig = plots.plot_prediction(chain.sequence, probs, m.states, truth=chain.y3, confidence=conf, title=chain.id)
+    fig = plots.plot_prediction(chain.sequence, probs, m.state_order, truth=chain.y3, confidence=conf, title=chain.id)
     rows = [ax for ax in fig.axes if ax.get_label().startswith("probabilities")]
     assert len(rows) == -(-len(chain.sequence) // plots.RESIDUES_PER_ROW)
     for j, s in enumerate(STATES3):
@@ -71,13 +71,22 @@ def test_prediction_draws_the_probabilities(model3, chain, tmp_path):
     assert png_shape(out) == expected_shape(fig)
 
 
+def test_history_of_a_file_from_before_the_accuracy_rename_draws_its_q3():
+    """A shipped model's header names the accuracies train_q3 and valid_q3: files are data and still draw."""
+    hist = load_model("fast").header["train"]["history"]
+    assert "train_q3" in hist["epochs"][0]
+    ax = next(a for a in plots.plot_history([("fast", hist)]).axes if a.get_label() == "accuracy")
+    line = next(l for l in ax.get_lines() if l.get_label() == "fast validation")
+    np.testing.assert_allclose(line.get_ydata(), [e["valid_q3"] for e in hist["epochs"]])
+
+
 def test_history_draws_the_header_history(model3, tmp_path):
     m = load_model(model3)
     hist = m.header["train"]["history"]
     fig = plots.plot_history([("qs", hist)])
     ax = next(a for a in fig.axes if a.get_label() == "accuracy")
     line = next(l for l in ax.get_lines() if l.get_label() == "qs training")
-    np.testing.assert_allclose(line.get_ydata(), [e["train_q3"] for e in hist["epochs"]])
+    np.testing.assert_allclose(line.get_ydata(), [e["train_accuracy"] for e in hist["epochs"]])
     loss = next(a for a in fig.axes if a.get_label() == "loss")
     line = next(l for l in loss.get_lines() if l.get_label() == "qs training")
     np.testing.assert_allclose(line.get_ydata(), [e["train_loss"] for e in hist["epochs"]])
@@ -115,8 +124,8 @@ def test_cli_plots(cli, model3, chain, data_dir, tmp_path):
               "-o", str(out))
     assert res.returncode == 0, res.stderr
     m = load_model(model3)
-    probs = m.predict_proba(chain.codes)
-    same = plots.plot_prediction(chain.sequence, probs, m.states, truth=chain.y3, confidence=confidence_levels(probs))
+    probs = m.predict_proba_codes(chain.codes)
+    same = plots.plot_prediction(chain.sequence, probs, m.state_order, truth=chain.y3, confidence=confidence_levels(probs))
     assert png_shape(out) == expected_shape(same)
     report = tmp_path / "r.json"  # as 'sspred evaluate --json' writes it
     report.write_text(json.dumps(evaluate_model(m, datasets.load("qs1988", "test", data_dir))))

@@ -40,7 +40,7 @@ def test_batching_does_not_change_probabilities(model_file, real_fasta):
             np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
     recs = list(parse_fasta(str(real_fasta)))
     for rec, p in zip(recs[:20], many[:20]):  # and the plain one-hot forward pass agrees
-        np.testing.assert_allclose(p, model.predict_proba(rec.codes), atol=1e-5, rtol=0)
+        np.testing.assert_allclose(p, model.predict_proba_codes(rec.codes), atol=1e-5, rtol=0)
 
 
 def test_stream_reads_only_what_it_needs(model_file, real_fasta):
@@ -88,7 +88,7 @@ def test_cli_states_equal_the_plain_forward_pass(model_file, real_fasta):
     lines = r.stdout.splitlines()
     for rec, head, pred in itertools.islice(zip(parse_fasta(str(real_fasta)), lines[::2], lines[1::2]), 50):
         assert head == f">{rec.id}"
-        assert pred == states_of(model.predict_proba(rec.codes), model.states)
+        assert pred == states_of(model.predict_proba_codes(rec.codes), model.state_order)
 
 
 def test_duplicate_id_warnings_are_capped(tmp_path, model_file):

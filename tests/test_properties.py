@@ -42,8 +42,8 @@ def fast():
 @given(seq=sequences)
 @SETTINGS
 def test_any_valid_sequence_gives_one_distribution_per_residue(fast, seq):
-    probs = fast.predict_proba(encode(seq))
-    assert probs.shape == (len(seq), len(fast.states))
+    probs = fast.predict_proba_codes(encode(seq))
+    assert probs.shape == (len(seq), len(fast.state_order))
     assert np.isfinite(probs).all() and (probs >= 0).all()
     np.testing.assert_allclose(probs.sum(axis=1, dtype=np.float64), 1.0, atol=1e-6)
 
@@ -53,7 +53,7 @@ def test_any_valid_sequence_gives_one_distribution_per_residue(fast, seq):
 def test_prediction_does_not_depend_on_case_or_wrapping(fast, seq):
     wrapped = "\n".join(seq[i:i + 7] for i in range(0, len(seq), 7))
     (rec,) = parse_fasta(io.StringIO(f">x\n{wrapped.swapcase()}\n"))
-    np.testing.assert_array_equal(fast.predict_proba(rec.codes), fast.predict_proba(encode(seq)))
+    np.testing.assert_array_equal(fast.predict_proba_codes(rec.codes), fast.predict_proba_codes(encode(seq)))
 
 
 @st.composite

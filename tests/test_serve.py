@@ -67,10 +67,10 @@ def test_json_answer_equals_library_prediction(client, model, chains):
     body = r.json()
     PredictResponse.model_validate(body)  # the documented shape
     assert body["model"]["name"] == model.name and body["model"]["checksum"] == model.header["checksum"]
-    assert body["states"] == model.states == "CHE"
+    assert body["states"] == body["state_order"] == model.state_order == "CHE"
     assert body["predictions"] == [p.to_dict() for p in library_predictions(model, chains)]  # equal, not close
     for c, pred in zip(chains, body["predictions"]):
-        probs = model.predict_proba(c.codes)  # the one-chain path: another oracle
+        probs = model.predict_proba_codes(c.codes)  # the one-chain path: another oracle
         assert pred["id"] == c.id and pred["sequence"] == c.sequence
         assert pred["confidence"] == confidence_digits(np.array(pred["probabilities"]))
         got = np.array(pred["probabilities"])
@@ -96,7 +96,7 @@ def test_plain_sequence_without_header_is_one_record(client, model, chains):
     r = client.post("/api/predict", content=wrapped, headers={"Content-Type": "text/plain"})
     assert r.status_code == 200, r.text
     (pred,) = r.json()["predictions"]
-    assert pred["id"] == "query" and pred["states"] == states_of(model.predict_proba(chains[0].codes), model.states)
+    assert pred["id"] == "query" and pred["states"] == states_of(model.predict_proba_codes(chains[0].codes), model.state_order)
 
 
 def test_gaps_are_removed_with_a_warning(client, chains):
@@ -236,7 +236,7 @@ def test_json_limits_and_chunked_bodies(small):
 
 
 def test_ss2_and_horiz_refused_for_an_eight_state_model(tmp_path, chains):
-    config = ModelConfig(window=7, hidden=[], states="8")
+    config = ModelConfig(window=7, hidden=[], n_states=8)
     header = build_header(config, name="eight")
     save_model(tmp_path / "eight.npz", header, Network(header["layers"], rng=np.random.default_rng(0)).params)
     eight = load_model(tmp_path / "eight.npz")
@@ -359,7 +359,7 @@ def test_live_server_answers_concurrent_clients(model, chains):
     import httpx
 
     with live_server(create_app(model=model)) as base:
-        want = {c.id: states_of(model.predict_proba(c.codes), model.states) for c in chains}
+        want = {c.id: states_of(model.predict_proba_codes(c.codes), model.state_order) for c in chains}
         results = []
 
         def client_thread(c):

@@ -23,11 +23,11 @@ BAD_FIELDS = [
     (ModelConfig, "window", 0, "odd"),
     (ModelConfig, "hidden", [40, 0], ">= 1"),
     (ModelConfig, "activation", "swish", "sigmoid, tanh, relu"),
-    (ModelConfig, "states", "4", "3, 8"),
+    (ModelConfig, "n_states", 4, "3, 8"),
     (ModelConfig, "bottleneck", -1, ">= 0"),
     (ModelConfig, "dropout", 1.0, "[0, 1)"),
     (ModelConfig, "dropout_at", [2], "0, 1"),
-    (ConvConfig, "states", "5", "3, 8"),
+    (ConvConfig, "n_states", 5, "3, 8"),
     (ConvConfig, "channels", 0, ">= 1"),
     (ConvConfig, "first_kernel", 8, "odd kernel"),
     (ConvConfig, "kernel", 4, "odd kernel"),
@@ -81,9 +81,9 @@ def test_settings_that_exclude_each_other_are_refused(kwargs, name, words):
 
 def test_model_config_keeps_each_arch_its_own_fields_and_refuses_conv_only_ones_on_a_window_network():
     """One set of settings (the CLI's flags) for either arch: each keeps the fields it has."""
-    settings = {"window": 7, "hidden": [12], "states": "8", "channels": 16, "dilations": [1, 2], "dropout": 0.1}
-    assert model_config("window", **settings) == ModelConfig(window=7, hidden=[12], states="8", dropout=0.1)
-    assert model_config("conv", **settings) == ConvConfig(states="8", channels=16, dilations=[1, 2], dropout=0.1)
+    settings = {"window": 7, "hidden": [12], "n_states": 8, "channels": 16, "dilations": [1, 2], "dropout": 0.1}
+    assert model_config("window", **settings) == ModelConfig(window=7, hidden=[12], n_states=8, dropout=0.1)
+    assert model_config("conv", **settings) == ConvConfig(n_states=8, channels=16, dilations=[1, 2], dropout=0.1)
     with pytest.raises(ConfigError, match="is not one of window, conv") as info:
         model_config("mlp")
     assert info.value.field == "model"
@@ -116,13 +116,12 @@ def test_callbacks_run_once_per_epoch_and_the_history_is_in_the_header():
     cfg = TrainConfig(model=ModelConfig(window=5, hidden=[4]), epochs=3, patience=0, batch_size=16)
     model = train(cfg, tiny_chains(), callbacks=[seen.append, lambda s: None])
     assert [s["epoch"] for s in seen] == [1, 2, 3]
-    assert set(seen[0]) == {"epoch", "train_loss", "train_q3", "lr", "seconds"}  # no validation set given
+    assert set(seen[0]) == {"epoch", "train_loss", "train_accuracy", "lr", "seconds"}  # no validation set given
     assert isinstance(model, Model) and model.header["train"]["history"]["epochs"] == seen
     assert TrainConfig.from_dict(model.header["train"]["config"]) == cfg
 
 
 @pytest.mark.parametrize("settings, name, words", [
-    ({"device": "tpu"}, "device", "unknown device 'tpu'"),
     ({"device": "cpu", "distributed": True}, "distributed", "torchrun"),
 ])
 def test_a_torch_setting_this_machine_cannot_honour_is_a_config_error_before_any_data_is_read(
@@ -153,7 +152,7 @@ def test_resume_continues_to_the_uninterrupted_weights_and_refuses_another_confi
         train(cfg, tiny_chains(), checkpoint=ck, callbacks=[stop_in_epoch_2])
     assert ckpt.load(ck)["meta"]["epoch"] == 1 and ckpt.run_config(ckpt.load(ck)["meta"]) == cfg
 
-    with pytest.raises(ValueError, match=r"lr: checkpoint 0\.01, given 0\.02"):
+    with pytest.raises(ConfigError, match=r"lr: checkpoint 0\.01, given 0\.02"):
         train(dataclasses.replace(cfg, lr=0.02), tiny_chains(), resume=ck)
     resumed = train(dataclasses.replace(cfg, name="resumed"), tiny_chains(), resume=ck)  # a name may change
     assert resumed.name == "resumed" and len(resumed.header["train"]["history"]["epochs"]) == 3
@@ -187,10 +186,10 @@ def test_train_returns_the_model_sspred_train_writes(tmp_path, qs_slice, data_di
     assert TrainConfig.from_dict(saved.header["train"]["config"]) == cfg
     assert model.header["layers"] == saved.header["layers"] and model.name == saved.name == "cli"
     for chain in qs_slice[:5]:
-        np.testing.assert_array_equal(model.predict_proba(chain.codes), saved.predict_proba(chain.codes))
+        np.testing.assert_array_equal(model.predict_proba_codes(chain.codes), saved.predict_proba_codes(chain.codes))
     model.save(tmp_path / "lib.npz")
     again = load_model(tmp_path / "lib.npz")
-    np.testing.assert_array_equal(again.predict_proba(qs_slice[0].codes), saved.predict_proba(qs_slice[0].codes))
+    np.testing.assert_array_equal(again.predict_proba_codes(qs_slice[0].codes), saved.predict_proba_codes(qs_slice[0].codes))
     assert [e["train_loss"] for e in again.header["train"]["history"]["epochs"]] == \
            [e["train_loss"] for e in saved.header["train"]["history"]["epochs"]]
 
@@ -229,8 +228,8 @@ def test_a_second_stage_cascades_over_the_first_models_probabilities():
     assert model.header["stage2"]["window"] == 3 and model.header["stage2_train"]["config"]["stage1"] == "fast"
     for k, v in first.params.items():  # the first stage is the given model, untouched
         np.testing.assert_array_equal(model.params[k], v)
-    probs = model.predict_proba(chains[0].codes)
-    assert probs.shape == (22, 3) and not np.allclose(probs, first.predict_proba(chains[0].codes))
+    probs = model.predict_proba_codes(chains[0].codes)
+    assert probs.shape == (22, 3) and not np.allclose(probs, first.predict_proba_codes(chains[0].codes))
 
 
 def test_distillation_and_the_leak_filter_are_recorded_in_the_header():
@@ -244,7 +243,7 @@ def test_distillation_and_the_leak_filter_are_recorded_in_the_header():
     info = model.header["train"]
     assert info["teacher"] == {"model": "fast", "weight": 0.25}
     assert info["chains"] == 3 and info["leak_filter"] == "sspred.splits.known_leaks()"
-    assert model.header["model"]["arch"] == "conv" and model.predict_proba(chains[0].codes).shape == (22, 3)
+    assert model.header["model"]["arch"] == "conv" and model.predict_proba_codes(chains[0].codes).shape == (22, 3)
 
 
 @pytest.mark.parametrize("flags, words", [
@@ -258,3 +257,19 @@ def test_a_bad_flag_is_a_usage_error_naming_the_flag(tmp_path, flags, words):
     assert done.exit_code == 2 and not (tmp_path / "m.npz").exists()
     text = " ".join(done.output.replace("│", " ").split())  # the usage box wraps long lines
     assert all(w in text for w in words), done.output
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_both_learners_satisfy_the_learner_protocol_the_fit_loop_trains(engine):
+    """engines.learner.Learner is the one declaration of what fit asks; each engine's learner has all of it."""
+    from sspred.engines import learner_class
+    from sspred.engines.learner import Learner
+    from sspred.training import learner_settings
+
+    if engine == "torch":
+        pytest.importorskip("torch")
+    cfg = TrainConfig(model=ModelConfig(window=5, hidden=[4]), engine=engine)
+    cls = learner_class(engine)
+    learner = cls(cfg.model.layers(), learner_settings(cfg), np.random.default_rng(0), **cls.place("cpu"))
+    assert isinstance(learner, Learner) and learner.engine == engine
+    assert (learner.rank, learner.world) == (0, 1)  # outside torchrun

@@ -23,7 +23,7 @@ from sspred.engines.numpy.mlstm import mlstm_states
 from sspred.errors import WeightsError
 from sspred.features import encode
 from sspred.io.datasets import make_chain
-from sspred.model import load_model
+from sspred.model import Session, load_model
 from sspred.training import train
 from sspred.unirep import weights as uw
 from sspred.unirep.states import Extractor, Spec, cached_features, padded_groups, tokens
@@ -275,9 +275,9 @@ def test_teacher_reads_a_whole_set_cache_once_and_predicts_in_slices(unirep_mode
     model = load_model(unirep_model)
     codes = [c.codes for c in tiny_chains()] + [encode("GSHMLEDPVD"), encode("MKV")]
     expected = model.predict_many(codes)
-    model.feature_cache = str(tmp_path / "teacher-cache")
+    teacher = Session(model, feature_cache=str(tmp_path / "teacher-cache"))
     monkeypatch.setattr(tr, "TEACHER_CHAINS", 3)  # three slices of the eight chains
-    got = tr.teacher_probabilities(model, codes)
+    got = tr.teacher_probabilities(teacher, codes)
     assert len(list((tmp_path / "teacher-cache").glob("*.f16"))) == 1
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, atol=2e-3)  # the cache holds float16 states

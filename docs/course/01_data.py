@@ -35,19 +35,27 @@
 
 # %%
 import os
+import sys
 
-# One BLAS thread: these networks are small, and on a shared 2-core machine OpenBLAS's default of one
-# thread per core made a 1988-size epoch 25x slower (BENCHMARKS.md). Must be set before NumPy loads.
+# One BLAS thread: these networks are small, and on a shared 2-core
+# machine OpenBLAS's default of one thread per core made a 1988-size epoch
+# 25x slower (BENCHMARKS.md). Must be set before NumPy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import time
 import tracemalloc
+from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import sspred
-from sspred.alphabet import AMINO_ACIDS, DSSP8_TO_3, EIGHT_TO_THREE, ENCODING, N_UNITS, STATES3, STATES8, SYMBOLS
+# The figures' code sits beside the notebooks, in
+# docs/course/course_plots.py; found from wherever the notebook runs.
+sys.path.append(str(Path(sspred.__file__).parents[2] / "docs" / "course"))
+from course_plots import (ch1_composition, ch1_flatten_orders, ch1_lengths,
+                          ch1_memory, ch1_window)
+from sspred.alphabet import (DSSP8_TO_3, EIGHT_TO_THREE, ENCODING, N_UNITS,
+                             SPACER, STATES3, STATES8, SYMBOLS)
 from sspred.features import WindowIndex, one_hot, windows
 
 rng = np.random.default_rng(0)
@@ -79,16 +87,20 @@ SPLITS = {
     "ts115": ["test"],
     "dssp8": ["train", "valid", "test"],
 }
-data = {(name, split): sspred.load_data(name, split) for name, splits in SPLITS.items() for split in splits}
+data = {(name, split): sspred.load_data(name, split)
+        for name, splits in SPLITS.items() for split in splits}
 
 
 def n_scored(chains):
     return int(sum((c.labels("3") >= 0).sum() for c in chains))
 
 
-print(f"{'set':10s} {'split':6s} {'chains':>7s} {'residues':>10s} {'scored':>10s}")
+print(f"{'set':10s} {'split':6s} {'chains':>7s} {'residues':>10s}"
+      f" {'scored':>10s}")
 for (name, split), chains in data.items():
-    print(f"{name:10s} {split:6s} {len(chains):7,d} {sum(len(c.sequence) for c in chains):10,d} {n_scored(chains):10,d}")
+    n_res = sum(len(c.sequence) for c in chains)
+    print(f"{name:10s} {split:6s} {len(chains):7,d} {n_res:10,d}"
+          f" {n_scored(chains):10,d}")
 
 # %% [markdown]
 # Three things to notice.
@@ -113,37 +125,25 @@ for (name, split), chains in data.items():
 
 # %%
 def composition(chains, states):
-    """Fraction of scored residues in each state, over the state letters ``states``."""
-    y = np.concatenate([c.labels("3" if len(states) == 3 else "8") for c in chains])
+    """Fraction of scored residues in each state of ``states``."""
+    kind = "3" if len(states) == 3 else "8"
+    y = np.concatenate([c.labels(kind) for c in chains])
     counts = np.bincount(y[y >= 0], minlength=len(states))
     return counts / counts.sum()
 
 
-comp3 = {f"{n}\n{s}": composition(c, STATES3) for (n, s), c in data.items()}
-eight_sets = {"cb513": data["cb513", "test"], "ts115": data["ts115", "test"],
-              "dssp8": data["dssp8", "train"] + data["dssp8", "valid"] + data["dssp8", "test"]}
+comp3 = {f"{n}\n{s}": composition(c, STATES3)
+         for (n, s), c in data.items()}
+all_dssp8 = [c for s in SPLITS["dssp8"] for c in data["dssp8", s]]
+eight_sets = {"cb513": data["cb513", "test"],
+              "ts115": data["ts115", "test"], "dssp8": all_dssp8}
 comp8 = {n: composition(c, STATES8) for n, c in eight_sets.items()}
-
-fig, (ax3, ax8) = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [3, 2]})
-colours = {"H": "tab:red", "E": "tab:blue", "C": "tab:gray"}
-x = np.arange(len(comp3))
-for k, s in enumerate("HEC"):
-    ax3.bar(x + (k - 1) * 0.27, [v[STATES3.index(s)] for v in comp3.values()], 0.27, label=s, color=colours[s])
-ax3.set_xticks(x, list(comp3), fontsize=8)
-ax3.set_ylabel("fraction of scored residues")
-ax3.set_title("3 states: helix, strand, coil")
-ax3.legend()
-x8 = np.arange(len(STATES8))
-for k, (n, v) in enumerate(comp8.items()):
-    ax8.bar(x8 + (k - 1) * 0.27, v, 0.27, label=n)
-ax8.set_xticks(x8, list(STATES8))
-ax8.set_title("8 DSSP states")
-ax8.legend()
-plt.tight_layout()
-plt.show()
+ch1_composition(comp3, comp8)
 
 for name, v in comp3.items():
-    print(name.replace("\n", " "), " ".join(f"{s} {100 * v[STATES3.index(s)]:.1f}%" for s in "HEC"))
+    shares = " ".join(f"{s} {100 * v[STATES3.index(s)]:.1f}%"
+                      for s in "HEC")
+    print(f"{name.replace(chr(10), ' '):16s} {shares}")
 
 # %% [markdown]
 # In the 1988 data coil is more than half of all residues; in the modern PDB-derived sets helix and coil are
@@ -164,23 +164,13 @@ for name, v in comp3.items():
 # %%
 families = {
     "qs1988": [c for s in SPLITS["qs1988"] for c in data["qs1988", s]],
-    "netsurfp2": [c for s in SPLITS["netsurfp2"] for c in data["netsurfp2", s]],
+    "netsurfp2": [c for s in SPLITS["netsurfp2"]
+                  for c in data["netsurfp2", s]],
     "cb513": data["cb513", "test"],
     "ts115": data["ts115", "test"],
     "dssp8": eight_sets["dssp8"],
 }
-bins = np.logspace(1, np.log10(2000), 30)  # equal widths on a log scale
-fig, ax = plt.subplots(figsize=(8, 4))
-for name, chains in families.items():
-    lengths = np.array([len(c.sequence) for c in chains])
-    ax.hist(lengths, bins=bins, weights=np.full(lengths.size, 1 / lengths.size), histtype="step", lw=2,
-            label=f"{name} ({lengths.size:,d} chains, median {np.median(lengths):.0f})")
-ax.set_xscale("log")
-ax.set_xlabel("chain length (residues, log scale)")
-ax.set_ylabel("fraction of the set's chains")
-ax.set_title("Chain-length distributions")
-ax.legend(fontsize=8, loc="upper right")
-plt.show()
+ch1_lengths(families)
 
 # %% [markdown]
 # Most chains are 50 to 500 residues long. The 1988 proteins are shorter (median 143) and so few that their
@@ -200,24 +190,29 @@ plt.show()
 # say which one you use. sspred keeps the table in one place, `sspred.alphabet`:
 
 # %%
-print({s: DSSP8_TO_3[s] for s in STATES8})
-# The same table as an index map: 8-state index -> 3-state index (columns of "CHE").
+print(" ".join(f"{s}->{DSSP8_TO_3[s]}" for s in STATES8))
+# The same table as an index map: 8-state index -> 3-state index
+# (columns of "CHE").
 print("EIGHT_TO_THREE =", EIGHT_TO_THREE, "over", STATES8, "->", STATES3)
 
 chain = data["ts115", "test"][0]
 y8, y3 = chain.labels("8"), chain.labels("3")
-show = slice(0, 70)
+show = slice(0, 60)
 letters8 = "".join("-" if v < 0 else STATES8[v] for v in y8[show])
 letters3 = "".join("-" if v < 0 else STATES3[v] for v in y3[show])
-print(f"{chain.id} (- marks a residue that is not scored)\nsequence {chain.sequence[show]}\n8 states {letters8}\n3 states {letters3}")
+print(f"{chain.id} (- marks a residue that is not scored)")
+print(f"sequence {chain.sequence[show]}")
+print(f"8 states {letters8}")
+print(f"3 states {letters3}")
 
 # The reduction holds for every scored residue of every 8-state set.
 for name, chains in eight_sets.items():
     y8 = np.concatenate([c.labels("8") for c in chains])
     y3 = np.concatenate([c.labels("3") for c in chains])
     keep = y8 >= 0
-    print(f"{name}: 3-state labels equal the reduced 8-state ones on all {keep.sum():,d} scored residues:",
-          bool((EIGHT_TO_THREE[y8[keep]] == y3[keep]).all()))
+    same = bool((EIGHT_TO_THREE[y8[keep]] == y3[keep]).all())
+    print(f"{name}: 3-state labels = reduced 8-state ones on all"
+          f" {keep.sum():,d} scored: {same}")
 
 # %% [markdown]
 # ## 1.5 A window of one-hot rows
@@ -242,61 +237,164 @@ for name, chains in eight_sets.items():
 # %%
 WINDOW = 13
 chain = data["qs1988", "test"][0]
-w = windows(chain.codes, WINDOW)  # (L, 13) symbol codes, a strided view of the padded chain
-print("chain", chain.id, "length", len(chain.sequence), "-> windows", w.shape, w.dtype)
-i = 3  # the 4th residue: three of its left neighbours fall off the chain end
-print("window of residue", i + 1, ":", "".join(SYMBOLS[c] for c in w[i]), " (- is the spacer)")
+w = windows(chain.codes, WINDOW)  # (L, 13) codes, a strided view, no copy
+print("chain", chain.id, "length", len(chain.sequence), "-> windows",
+      w.shape, w.dtype)
+i = 3  # the 4th residue: three of its left neighbours are off the chain
+print("window of residue", i + 1, ":", "".join(SYMBOLS[c] for c in w[i]),
+      " (- is the spacer)")
 x = one_hot(w[i:i + 1])  # (1, 13) -> (1, 273)
-grid = x.reshape(WINDOW, N_UNITS)  # (273,) -> (13, 21): one row per window position
-print("one-hot matrix", grid.shape, "-> flattened", x.shape, "; ones:", int(x.sum()))
-
-fig = plt.figure(figsize=(12, 6.5))
-ax = fig.add_axes([0.07, 0.32, 0.55, 0.62])
-ax.imshow(grid, cmap="Greys", vmin=0, vmax=1)
-ax.set_xticks(range(N_UNITS), list(AMINO_ACIDS) + ["spacer"], rotation=90)
-labels = [f"{o:+d}  {SYMBOLS[c]}" for o, c in zip(range(-6, 7), w[i])]
-ax.set_yticks(range(WINDOW), labels)
-ax.axhline(5.5, color="tab:red", lw=0.8)
-ax.axhline(6.5, color="tab:red", lw=0.8)
-ax.set_ylabel("offset from the centre residue")
-ax.set_title(f"Window of residue {i + 1} of {chain.id}: 13 positions x 21 symbols")
-ax2 = fig.add_axes([0.66, 0.32, 0.32, 0.62])
-ax2.text(0.0, 0.5, "flatten row by row:\nposition j, symbol s\n-> input 21 j + s", fontsize=12, va="center")
-ax2.axis("off")
-ax3 = fig.add_axes([0.07, 0.08, 0.9, 0.1])
-ax3.imshow(x, cmap="Greys", aspect="auto", vmin=0, vmax=1, interpolation="nearest")
-for j in range(1, WINDOW):
-    ax3.axvline(j * N_UNITS - 0.5, color="tab:blue", lw=0.5)
-ax3.set_yticks([])
-ax3.set_xticks(np.arange(WINDOW) * N_UNITS + 10, [f"{o:+d}" for o in range(-6, 7)])
-ax3.set_xlabel("the 273 inputs (blue lines separate the 13 positions of 21 units)")
-plt.show()
+grid = x.reshape(WINDOW, N_UNITS)  # (273,) -> (13, 21): one row a position
+print("one-hot matrix", grid.shape, "-> flattened", x.shape,
+      "; ones:", int(x.sum()))
+ch1_window(w[i], x[0], i + 1, chain.id)
 
 # %% [markdown]
 # The matrix has a single 1 per row; three rows have it in the spacer column, because residue 4 has only
 # three residues to its left. The strip below is the same 273 numbers as the network sees them.
+#
+# ## 1.6 Two ways to flatten, and why the weights must agree
+#
+# The lecture writes a one-hot sequence window as a matrix `x[L, 4]` (L positions of a DNA sequence, 4
+# nucleotides); ours is `x[13, 21]`. There are two ways to lay such a matrix out as one vector, and the
+# lecture shows both:
+#
+# * **by rows** (position-major), `x.reshape(-1)` (NumPy's default C order): the 21 symbols of position
+#   0, then the 21 of position 1, ... Input $k$ is position $j = \lfloor k / 21 \rfloor$, symbol
+#   $s = k \bmod 21$; in reverse, position $j$ and symbol $s$ sit at $k = 21j + s$.
+# * **by columns** (symbol-major), `x.T.reshape(-1)` (or `x.reshape(-1, order="F")`): position 0..12 of
+#   symbol A, then of symbol C (the alphabet is `ACDEF...Y` and the spacer), ... Input $k$ is symbol $s = \lfloor k / 13 \rfloor$ at position
+#   $j = k \bmod 13$; position $j$ and symbol $s$ sit at $k = 13s + j$.
+#
+# Both vectors hold the same 13 ones; only their places differ. sspred, its model files and this course use
+# the first. A first layer computes $\sum_k x_k W_{k,:}$, so row $k$ of $W_1$ *is* the weight of "input
+# $k$"; a network trained on one order reads the other as a different window. Let us feed the `fast`
+# built-in model (the 1988 network trained on NetSurfP-2.0, 273 inputs by rows) the 1988 test proteins in
+# both orders.
+
+# %%
+print(f"{'k':>4s}  by rows: (position, symbol)"
+      "   by columns: (position, symbol)")
+for k in (0, 1, 20, 21, 22, 272):
+    j_r, s_r = divmod(k, N_UNITS)
+    s_c, j_c = divmod(k, WINDOW)
+    print(f"{k:4d}  ({j_r:2d}, {SYMBOLS[s_r]})"
+          f"{'':19s} ({j_c:2d}, {SYMBOLS[s_c]})")
+
+qs_test = data["qs1988", "test"]
+qs_idx = WindowIndex(qs_test, WINDOW)
+X_rows = one_hot(qs_idx.batch(np.arange(len(qs_idx))))  # (N, 273) by rows
+# (N, 273) -> (N, 13, 21) -> (N, 21, 13) -> (N, 273): windows by columns
+X_cols = X_rows.reshape(-1, WINDOW, N_UNITS).transpose(0, 2, 1)
+X_cols = X_cols.reshape(len(X_rows), -1)
+assert np.array_equal(X_cols[0],
+                      X_rows[0].reshape(WINDOW, N_UNITS).T.ravel())
+ch1_flatten_orders(X_rows[i], X_cols[i], WINDOW)
+
+fast_net = sspred.load("fast").model.network
+q3 = {name: 100 * np.mean(fast_net.predict_proba(X).argmax(axis=1)
+                          == qs_idx.labels)
+      for name, X in (("by rows", X_rows), ("by columns", X_cols))}
+print("the fast model on the 1988 test set, inputs flattened")
+for name, value in q3.items():
+    print(f"  {name:10s}: Q3 {value:.1f}%")
 
 # %% [markdown]
-# **Exercise 1.1** How many of the 273 inputs are non-zero for a window of standard residues, and what
-# does that say about the cost of the first layer's product $x W_1$ ($W_1$ of shape $273 \times 40$) if it
-# is computed as a dense matrix product?
+# Fed by rows, the order it was trained in, the model scores about 65%; fed the same windows by
+# columns, it falls about twelve points below "always coil" (54.6% on this set), because each weight
+# now multiplies some other (position, symbol) unit. Nothing raises an error: both inputs are 273 zeros
+# and ones. Which order you use does not matter; that the data and the weights use the *same* one does. The same holds when a model moves between
+# frameworks (notebook 4) or when you read a layer's weights as a picture (notebook 2, which reshapes
+# $W_1$'s rows back to $13 \times 21$ exactly as the input was flattened).
+#
+# ### Exercise 1.1 — the same network for inputs by columns
+# Write `to_column_order(W1)`, which reorders the 273 rows of a first-layer weight matrix (shape
+# $273 \times H$, rows by position-major input) so that `X_cols @ to_column_order(W1)` equals
+# `X_rows @ W1`. (Row $21j + s$ must move to row $13s + j$.)
+
+# %%
+def to_column_order(W1):
+    ...  # your code here (the stub returns None; the check below fails)
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def to_column_order(W1):
+    # (273, H) -> (13, 21, H): position, symbol -> (21, 13, H) -> (273, H)
+    blocks = W1.reshape(WINDOW, N_UNITS, -1)
+    return blocks.transpose(1, 0, 2).reshape(WINDOW * N_UNITS, -1)
+
+
+# %%
+# Check.
+W1_fast = fast_net.params["layers.0.W"]  # (273, 40)
+assert to_column_order(W1_fast) is not None, "write to_column_order first"
+assert np.allclose(X_cols[:500] @ to_column_order(W1_fast),
+                   X_rows[:500] @ W1_fast, atol=1e-5)
+print("column-ordered inputs through column-ordered weights: same layer")
 
 # %% [markdown]
-# <details><summary>Solution</summary>
+# ## 1.7 One-hot outputs
 #
-# Exactly 13: one per position. A dense product spends $273 \times 40$ multiply-adds per residue, of
-# which only $13 \times 40$ touch a non-zero input; the product is a sum of 13 rows of $W_1$:
+# The *targets* are one-hot too. A residue's state is stored as an index $y \in \{0, 1, 2\}$ into "CHE",
+# but the same label written as a vector is the one-hot row $Y = e_y \in \{0,1\}^3$: the probability
+# distribution that puts all its mass on the true state. A batch of labels is then a matrix
+# $Y \in \{0,1\}^{B \times 3}$ with one 1 per row, the same shape as the network's output, which is
+# also a distribution over the three states per row (the softmax, notebook 2).
 #
-# ```python
-# W1 = rng.standard_normal((273, 40))
-# rows = np.arange(13) * 21 + w[i]            # the index of the 1 in each position's block
-# assert np.allclose(x[0] @ W1, W1[rows].sum(axis=0))
-# ```
+# That is why softmax and cross-entropy go together: the loss compares two distributions over the same
+# states, the target $Y$ and the prediction $p$, as $-\sum_k Y_k \log p_k$. With a one-hot $Y$ only one
+# term survives, $-\log p_y$: the index $y$ is just a compressed one-hot row, and libraries take either
+# (PyTorch's `F.cross_entropy` accepts class indices or rows of probabilities). Rows that are *not* one-hot
+# are allowed too: label smoothing (notebook 6) and a teacher's probabilities (notebook 7) are targets of
+# this form. An unscored residue ($y = -1$) has no target row at all and is left out of the loss.
+
+# %%
+y_chain = chain.labels("3")[:8]  # (8,) indices into "CHE"
+Y = np.eye(len(STATES3), dtype=np.float32)[y_chain]  # (8,) -> (8, 3)
+print("states ", " ".join(STATES3[v] for v in y_chain))
+print("indices", y_chain)
+print("one-hot rows (columns C H E):")
+print(Y.astype(int))
+p_fast = fast_net.predict_proba(X_rows[:8])  # (8, 3), rows sum to 1
+print("prediction p, rows sum to", p_fast.sum(axis=1)[:3].round(6))
+print("-sum_k Y_k log p_k equals -log p_y:",
+      np.allclose(-(Y * np.log(p_fast)).sum(axis=1),
+                  -np.log(p_fast[np.arange(8), y_chain])))
+
+# %% [markdown]
+# ### Exercise 1.2 — the first layer as a sum of rows
+# A window of standard residues has exactly 13 non-zero inputs among 273, one per position. So the dense
+# product $x W_1$ ($W_1$ of shape $273 \times 40$) spends $273 \times 40$ multiply-adds per residue, of
+# which only $13 \times 40$ touch a non-zero input. Write `first_layer_rows(codes, W1)`: given one window
+# of 13 symbol codes (all standard amino acids or the spacer), return $x W_1$ as the sum of the 13 rows of
+# $W_1$ where the ones are, without building $x$.
+
+# %%
+def first_layer_rows(codes, W1):
+    ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def first_layer_rows(codes, W1):
+    rows = np.arange(len(codes)) * N_UNITS + codes  # the 1 of each block
+    return W1[rows].sum(axis=0)
+
+
+# %%
+# Check.
+W1_check = rng.standard_normal((WINDOW * N_UNITS, 40))
+assert first_layer_rows(w[i], W1_check) is not None, "write it first"
+assert int(np.count_nonzero(x)) == WINDOW
+assert np.allclose(first_layer_rows(w[i], W1_check), x[0] @ W1_check)
+print("x W1 = the sum of 13 rows of W1")
+
+# %% [markdown]
 # That is the whole idea of the next section.
-# </details>
 
 # %% [markdown]
-# ## 1.6 Why sspred stores indices, not one-hot matrices
+# ## 1.8 Why sspred stores indices, not one-hot matrices
 #
 # The obvious way to prepare training data is to build the $N \times 273$ input matrix once. For the
 # NetSurfP-2.0 training set ($N \approx 2.3$ million scored residues) that is 2.3M × 273 × 4 bytes ≈ 2.5 GB
@@ -336,11 +434,16 @@ def measure(build):
 
 
 index, mem_index, t_index = measure(lambda: WindowIndex(chosen, WINDOW))
-dense, mem_dense, t_dense = measure(lambda: one_hot(index.batch(np.arange(len(index)))))  # (N, 13) -> (N, 273)
+# (N, 13) codes -> (N, 273) one-hot rows
+dense, mem_dense, t_dense = measure(
+    lambda: one_hot(index.batch(np.arange(len(index)))))
 print(f"{len(index):,d} windows from {len(chosen)} chains")
-print(f"index windows : {mem_index / 1e6:8.1f} MB, built in {t_index:.2f} s")
-print(f"dense one-hot : {mem_dense / 1e6:8.1f} MB, built in {t_dense:.2f} s  (matrix {dense.shape}, {dense.dtype})")
-print(f"non-zeros in the dense matrix: {100 * np.count_nonzero(dense) / dense.size:.1f}%")
+print(f"index windows: {mem_index / 1e6:7.1f} MB,",
+      f"built in {t_index:.2f} s")
+print(f"dense one-hot: {mem_dense / 1e6:7.1f} MB,",
+      f"built in {t_dense:.2f} s")
+print(f"  (matrix {dense.shape}, {dense.dtype}; "
+      f"{100 * np.count_nonzero(dense) / dense.size:.1f}% non-zero)")
 
 # %% [markdown]
 # Now the first layer. The `fast` built-in model is the 1988 network (window 13, 40 sigmoid units) trained
@@ -358,34 +461,32 @@ start = time.perf_counter()
 p_dense = net.predict_proba(dense)  # (N, 273) @ (273, 40) ... -> (N, 3)
 t_pred_dense = time.perf_counter() - start
 start = time.perf_counter()
-p_lookup = fast.predict_many([c.codes for c in chosen])  # list of (L, 3), every residue of every chain
+# a list of (L, 3): every residue of every chain
+p_lookup = fast.predict_many([c.codes for c in chosen])
 t_pred_lookup = time.perf_counter() - start
-p_lookup = np.concatenate([p[c.labels("3") >= 0] for p, c in zip(p_lookup, chosen)])  # the scored rows, in order
+p_lookup = np.concatenate([p[c.labels("3") >= 0]  # scored rows, in order
+                           for p, c in zip(p_lookup, chosen)])
 print(f"predict, dense one-hot : {t_pred_dense:.2f} s")
 print(f"predict, index lookups : {t_pred_lookup:.2f} s")
-print(f"largest difference in any probability: {np.abs(p_dense - p_lookup).max():.1e}")
+print("largest difference in any probability:",
+      f"{np.abs(p_dense - p_lookup).max():.1e}")
 
-# The same idea in three lines of plain NumPy, for one hidden layer's pre-activations:
+# The same idea in plain NumPy, for the hidden layer's pre-activations:
 W1, b1 = net.params["layers.0.W"], net.params["layers.0.b"]
-T = np.einsum("su,juh->jsh", ENCODING.astype(np.float32), W1.reshape(WINDOW, N_UNITS, -1))  # (13, 28, 40)
-codes = index.batch(np.arange(1000))  # (1000, 13)
-h_lookup = b1 + sum(T[j][codes[:, j]] for j in range(WINDOW))  # 13 gathers of (1000, 40)
-print("lookup == dense product:", np.allclose(h_lookup, dense[:1000] @ W1 + b1, atol=1e-5))
+blocks = W1.reshape(WINDOW, N_UNITS, -1)  # (273, 40) -> (13, 21, 40)
+T = np.einsum("su,juh->jsh", ENCODING.astype(np.float32), blocks)
+codes = index.batch(np.arange(1000))  # (1000, 13); T is (13, 28, 40)
+# 13 gathers of (1000, 40) rows, one per window position
+h_lookup = b1 + sum(T[j][codes[:, j]] for j in range(WINDOW))
+print("lookup == dense product:",
+      np.allclose(h_lookup, dense[:1000] @ W1 + b1, atol=1e-5))
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
-kinds = ["index windows\n+ lookups", "dense one-hot\nmatrix"]
-for ax, values, title in zip(axes, [(mem_index / 1e6, mem_dense / 1e6), (t_index, t_dense),
-                                    (t_pred_lookup, t_pred_dense)],
-                             ["memory of the inputs (MB)", "time to build the inputs (s)",
-                              "time to predict 200k residues (s)"]):
-    bars = ax.bar(kinds, values, color=["tab:green", "tab:orange"])
-    ax.bar_label(bars, fmt="%.2f")
-    ax.set_title(title, fontsize=10)
-plt.suptitle(f"{len(index):,d} residues of NetSurfP-2.0, window 13", y=1.02)
-plt.tight_layout()
-plt.show()
-print(f"memory: {mem_dense / mem_index:.0f}x smaller; prediction: {t_pred_dense / t_pred_lookup:.1f}x faster")
+ch1_memory(["index windows\n+ lookups", "dense one-hot\nmatrix"],
+           (mem_index / 1e6, mem_dense / 1e6), (t_index, t_dense),
+           (t_pred_lookup, t_pred_dense), len(index))
+print(f"memory: {mem_dense / mem_index:.0f}x smaller; "
+      f"prediction: {t_pred_dense / t_pred_lookup:.1f}x faster")
 
 # %% [markdown]
 # The index costs a few megabytes where the dense matrix costs over 200 MB, and it is built several times
@@ -401,44 +502,81 @@ print(f"memory: {mem_dense / mem_index:.0f}x smaller; prediction: {t_pred_dense 
 # trick: a one-hot input times a weight matrix, computed as a row lookup.
 
 # %% [markdown]
-# **Exercise 1.2** Extrapolate: how much memory would the dense one-hot matrix of the whole NetSurfP-2.0
-# training set take, and how much does the index take? Check your estimate of the index against a
-# `WindowIndex` of the whole training set.
+# ### Exercise 1.3 — memory of the whole training set
+# Extrapolate to the whole NetSurfP-2.0 training set. Write `dense_bytes(n)`, the bytes of a float32
+# one-hot matrix of `n` windows of 13, and `index_bytes(idx)`, the bytes a `WindowIndex` keeps: its
+# `codes`, `centres` and `labels` arrays.
+
+# %%
+def dense_bytes(n):
+    ...  # your code here
+
+
+def index_bytes(idx):
+    ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def dense_bytes(n):
+    return n * WINDOW * N_UNITS * np.dtype(np.float32).itemsize
+
+
+def index_bytes(idx):
+    return idx.codes.nbytes + idx.centres.nbytes + idx.labels.nbytes
+
+
+# %%
+# Check.
+full = WindowIndex(train, WINDOW)
+assert dense_bytes(len(full)) is not None, "write dense_bytes first"
+assert dense_bytes(len(index)) == dense.nbytes  # the 200k matrix above
+assert 2e9 < dense_bytes(len(full)) < 3e9  # about 2.5 GB
+assert index_bytes(full) < 60e6  # tens of MB
+print(f"{len(full):,d} windows:",
+      f"dense {dense_bytes(len(full)) / 1e9:.2f} GB,"
+      f" index {index_bytes(full) / 1e6:.1f} MB")
 
 # %% [markdown]
-# <details><summary>Solution</summary>
+# Dense: $N \times 273 \times 4$ bytes, about 2.5 GB. The index: one byte per residue (plus spacers) for
+# the codes and 8 bytes per scored residue for the centres and for the labels, about 40 MB: sixty times
+# less.
 #
-# Dense: $N \times 273 \times 4$ bytes, about 2.5 GB for $N \approx 2.32$ million scored residues. Index:
-# one byte per residue plus spacers for the codes, and 8 bytes per scored residue for the centres (plus
-# 8 for the labels), about 40 MB:
-#
-# ```python
-# full = WindowIndex(train, 13)
-# n = len(full)
-# print(f"dense {n * 273 * 4 / 1e9:.2f} GB")
-# print(f"index {(full.codes.nbytes + full.centres.nbytes + full.labels.nbytes) / 1e6:.1f} MB")
-# ```
-# </details>
+# ### Exercise 1.4 — windows that touch a chain end
+# Write `spacer_fraction(idx)`, the fraction of an index's windows that contain at least one spacer
+# (`sspred.alphabet.SPACER`), that is, whose centre lies within 6 residues of a chain end. The check
+# counts the same thing from the chains' lengths.
+
+# %%
+def spacer_fraction(idx):
+    ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def spacer_fraction(idx):
+    codes = idx.batch(np.arange(len(idx)))  # (N, 13)
+    return float((codes == SPACER).any(axis=1).mean())
+
+
+# %%
+# Check.
+near, scored = 0, 0
+for c in train:
+    pos, keep = np.arange(len(c.sequence)), c.labels("3") >= 0
+    half = WINDOW // 2  # a window reaches half residues to each side
+    end = (pos < half) | (pos >= len(c.sequence) - half)
+    near, scored = near + int((end & keep).sum()), scored + int(keep.sum())
+frac = spacer_fraction(full)
+assert frac is not None, "write spacer_fraction first"
+assert np.isclose(frac, near / scored)
+print(f"{100 * frac:.1f}% of training windows touch a chain end")
 
 # %% [markdown]
-# **Exercise 1.3** Which fraction of the NetSurfP-2.0 training windows has at least one spacer in it, that
-# is, lies within 6 residues of a chain end? Why does that matter for a network that reads windows?
-
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# full = WindowIndex(train, 13)
-# from sspred.alphabet import SPACER
-# near_end = (full.batch(np.arange(len(full))) == SPACER).any(axis=1)
-# print(f"{100 * near_end.mean():.1f}% of windows touch a chain end")
-# ```
-# About 3%. Twelve of every ~255 residues (the mean chain length) lie within 6 of an end, about 5% of all
-# residues, but chain ends are often unresolved in the crystal and so masked: of the scored residues,
-# fewer are near an end. Those windows carry less sequence information, and chain ends are mostly coil; the
-# spacer unit lets the
-# network learn that "near an end" is itself informative.
-# </details>
+# About 3%. Twelve of every ~255 residues (the mean chain length) lie within 6 of an end, about 5% of
+# all residues, but chain ends are often unresolved in the crystal and so masked: of the scored residues,
+# fewer are near an end. Those windows carry less sequence information, and chain ends are mostly coil;
+# the spacer unit lets the network learn that "near an end" is itself informative.
 
 # %% [markdown]
 # ## Summary
@@ -447,6 +585,11 @@ print(f"memory: {mem_dense / mem_index:.0f}x smaller; prediction: {t_pred_dense 
 #   majority-class baseline (coil, about 55% on the 1988 test set).
 # * The standard 8-to-3 reduction maps H, G, I to helix, E, B to strand and the rest to coil.
 # * A residue's input is a window of 13 one-hot rows of 21 units, 273 numbers with 13 ones.
+# * Flattened by rows, input $21j + s$ is symbol $s$ at position $j$; by columns it is input $13s + j$.
+#   Either works, but the weights must be trained in the order the inputs arrive: the `fast` model fed
+#   the other order falls below the constant "always coil".
+# * Targets are one-hot rows too, distributions with all mass on the true state; the softmax gives a
+#   distribution of the same shape, and cross-entropy compares the two.
 # * sspred keeps codes and window indices (tens of times less memory) and computes the first layer as table
 #   lookups at prediction, with the same probabilities.
 #

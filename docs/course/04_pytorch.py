@@ -26,12 +26,14 @@
 
 # %%
 import os
+import sys
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: one BLAS thread is fastest (BENCHMARKS.md)
+# Small matrices: one BLAS thread is fastest (BENCHMARKS.md).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import time
+from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -39,13 +41,18 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 import sspred
+# The figures' code sits beside the notebooks, in
+# docs/course/course_plots.py; found from wherever the notebook runs.
+sys.path.append(str(Path(sspred.__file__).parents[2] / "docs" / "course"))
+from course_plots import ch4_curve, ch4_engines
 from sspred.alphabet import ENCODING, N_UNITS
 from sspred.engines.numpy import losses
 from sspred.engines.numpy.network import Network
 from sspred.features import WindowIndex, one_hot
 
-# Window networks are small; on a shared 2-core machine one thread was 25x faster than one per core
-# (BENCHMARKS.md, "The two engines on the 1988 setup").
+# Window networks are small; on a shared 2-core machine one thread was
+# 25x faster than one per core (BENCHMARKS.md, "The two engines on the
+# 1988 setup").
 torch.set_num_threads(1)
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -63,8 +70,10 @@ x = torch.tensor([1.0, 0.5], dtype=torch.float64)
 w = torch.tensor([0.1, 0.3], dtype=torch.float64, requires_grad=True)
 h = torch.sigmoid(x @ w)
 h.backward()
-print("autograd:", w.grad.numpy(), "  by hand:", (h * (1 - h) * x).detach().numpy())
-print("the recorded graph:", h.grad_fn, "<-", h.grad_fn.next_functions[0][0])
+print("autograd:", w.grad.numpy(),
+      "  by hand:", (h * (1 - h) * x).detach().numpy())
+print("the recorded graph:", h.grad_fn.name(), "<-",
+      h.grad_fn.next_functions[0][0].name())
 
 # %% [markdown]
 # ## 4.2 The 1988 network as a `torch.nn.Module`
@@ -79,17 +88,23 @@ print("the recorded graph:", h.grad_fn, "<-", h.grad_fn.next_functions[0][0])
 
 # %%
 class QianSejnowski(nn.Module):
-    """Window of symbol codes (B, W) -> logits (B, K): one-hot rows, one sigmoid hidden layer, linear output."""
+    """Window codes (B, W) -> logits (B, K): one-hot rows, one sigmoid
+    hidden layer, a linear output."""
 
-    def __init__(self, window: int = 13, hidden: int = 40, states: int = 3):
+    def __init__(self, window: int = 13, hidden: int = 40,
+                 states: int = 3):
         super().__init__()
-        self.register_buffer("encoding", torch.from_numpy(np.array(ENCODING, dtype=np.float32)))  # (28, 21)
-        self.hidden = nn.Linear(window * N_UNITS, hidden)  # weight (40, 273)
-        self.out = nn.Linear(hidden, states)  # weight (3, 40)
+        table = torch.from_numpy(np.array(ENCODING, dtype=np.float32))
+        self.register_buffer("encoding", table)  # (28, 21)
+        # nn.Linear stores weight (out, in): (40, 273) and (3, 40)
+        self.hidden = nn.Linear(window * N_UNITS, hidden)
+        self.out = nn.Linear(hidden, states)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        x = self.encoding[codes].flatten(1)  # (B, W) -> (B, W, 21) -> (B, W*21)
-        return self.out(torch.sigmoid(self.hidden(x)))  # (B, 273) -> (B, 40) -> (B, 3)
+        # (B, W) -> (B, W, 21) -> (B, W*21), flattened by rows
+        x = self.encoding[codes].flatten(1)
+        # (B, 273) -> (B, 40) -> (B, 3)
+        return self.out(torch.sigmoid(self.hidden(x)))
 
 
 print(QianSejnowski())
@@ -106,7 +121,7 @@ print("parameters:", sum(p.numel() for p in QianSejnowski().parameters()))
 
 # %%
 class Windows(Dataset):
-    """The labelled residues of some chains as (window codes (W,), state index) pairs."""
+    """Labelled residues as (window codes (W,), state index) pairs."""
 
     def __init__(self, chains, window: int = 13):
         self.index = WindowIndex(chains, window)
@@ -116,16 +131,20 @@ class Windows(Dataset):
 
     def __getitem__(self, i: int):
         codes, label = self.index.examples(np.array([i]))  # (1, W), (1,)
-        return torch.from_numpy(codes[0].astype(np.int64)), int(label[0])
+        window = torch.from_numpy(codes[0].astype(np.int64))
+        return window, int(label[0])
 
 
 train_set = Windows(sspred.load_data("qs1988", "train"))
 valid_set = Windows(sspred.load_data("qs1988", "valid"))
 test_set = Windows(sspred.load_data("qs1988", "test"))
-loader = DataLoader(train_set, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
+loader = DataLoader(train_set, batch_size=64, shuffle=True,
+                    generator=torch.Generator().manual_seed(0))
 codes, labels = next(iter(loader))
-print(f"{len(train_set):,d} training windows, {len(loader)} minibatches per epoch")
-print("one minibatch:", tuple(codes.shape), codes.dtype, tuple(labels.shape), labels.dtype)
+print(f"{len(train_set):,d} training windows,",
+      f"{len(loader)} minibatches per epoch")
+print("one minibatch:", tuple(codes.shape), codes.dtype,
+      tuple(labels.shape), labels.dtype)
 
 # %% [markdown]
 # ## 4.4 Same weights, same loss, same gradients
@@ -141,26 +160,33 @@ print("one minibatch:", tuple(codes.shape), codes.dtype, tuple(labels.shape), la
 # If both are right, the losses and all four gradients agree to float64 rounding.
 
 # %%
-specs = sspred.ModelConfig(window=13, hidden=[40]).layers()  # linear 273->40, sigmoid, linear 40->3
+# linear 273->40, sigmoid, linear 40->3
+specs = sspred.ModelConfig(window=13, hidden=[40]).layers()
 np_net = Network(specs, dtype=np.float64, rng=np.random.default_rng(0))
+P_np = {k: torch.from_numpy(v) for k, v in np_net.params.items()}
 torch_net = QianSejnowski().double()
 with torch.no_grad():
-    torch_net.hidden.weight.copy_(torch.from_numpy(np_net.params["layers.0.W"].T))  # (273, 40) -> (40, 273)
-    torch_net.hidden.bias.copy_(torch.from_numpy(np_net.params["layers.0.b"]))
-    torch_net.out.weight.copy_(torch.from_numpy(np_net.params["layers.2.W"].T))  # (40, 3) -> (3, 40)
-    torch_net.out.bias.copy_(torch.from_numpy(np_net.params["layers.2.b"]))
+    # sspred's (in, out) -> nn.Linear's (out, in): (273, 40) -> (40, 273)
+    torch_net.hidden.weight.copy_(P_np["layers.0.W"].T)
+    torch_net.hidden.bias.copy_(P_np["layers.0.b"])
+    torch_net.out.weight.copy_(P_np["layers.2.W"].T)  # (40, 3) -> (3, 40)
+    torch_net.out.bias.copy_(P_np["layers.2.b"])
 
 batch_codes, batch_y = codes.numpy().astype(np.uint8), labels.numpy()
 ce = losses.SoftmaxCrossEntropy()
-loss_np = ce.forward(np_net.forward(one_hot(batch_codes, np.float64), train=True), batch_y)
+logits_np = np_net.forward(one_hot(batch_codes, np.float64), train=True)
+loss_np = ce.forward(logits_np, batch_y)
 np_net.backward(ce.backward())
 
 loss_t = F.cross_entropy(torch_net(codes), labels)
 loss_t.backward()
 
-print(f"loss: NumPy {loss_np:.15f}  torch {loss_t.item():.15f}  difference {abs(loss_np - loss_t.item()):.1e}")
-pairs = {"layers.0.W": torch_net.hidden.weight.grad.T, "layers.0.b": torch_net.hidden.bias.grad,
-         "layers.2.W": torch_net.out.weight.grad.T, "layers.2.b": torch_net.out.bias.grad}
+print(f"loss: NumPy {loss_np:.15f}  torch {loss_t.item():.15f}")
+print(f"      difference {abs(loss_np - loss_t.item()):.1e}")
+pairs = {"layers.0.W": torch_net.hidden.weight.grad.T,
+         "layers.0.b": torch_net.hidden.bias.grad,
+         "layers.2.W": torch_net.out.weight.grad.T,
+         "layers.2.b": torch_net.out.bias.grad}
 worst = 0.0
 for name, g_torch in pairs.items():
     diff = np.abs(np_net.grads[name] - g_torch.numpy()).max()
@@ -184,13 +210,14 @@ print(f"largest difference over every gradient: {worst:.1e}")
 
 # %%
 def evaluate_loader(net, dataset):
-    """Mean cross-entropy and Q3 (%) of a network over a whole dataset, without recording a graph."""
+    """Mean cross-entropy and Q3 (%) over a dataset, recording no graph."""
     net.eval()
     total, correct, n = 0.0, 0, 0
     with torch.no_grad():
         for c, y in DataLoader(dataset, batch_size=4096):
             logits = net(c)  # (b, 3)
-            total += F.cross_entropy(logits, y, reduction="sum").item()
+            loss = F.cross_entropy(logits, y, reduction="sum")
+            total += loss.item()
             correct += (logits.argmax(dim=1) == y).sum().item()
             n += y.numel()
     return total / n, 100 * correct / n
@@ -207,7 +234,8 @@ for epoch in range(1, EPOCHS + 1):
     running, seen = 0.0, 0
     for c, y in loader:
         optimizer.zero_grad()
-        loss = F.cross_entropy(net(c), y)  # (B, 3) logits vs (B,) labels -> mean over the batch
+        # (B, 3) logits vs (B,) labels -> the mean over the batch
+        loss = F.cross_entropy(net(c), y)
         loss.backward()
         optimizer.step()
         running += loss.item() * y.numel()
@@ -215,20 +243,14 @@ for epoch in range(1, EPOCHS + 1):
     valid_loss, valid_q3 = evaluate_loader(net, valid_set)
     curves["train"].append(running / seen)
     curves["valid"].append(valid_loss)
-    print(f"epoch {epoch}  train loss {running / seen:.4f}  valid loss {valid_loss:.4f}  valid Q3 {valid_q3:.1f}")
+    print(f"epoch {epoch}  train loss {running / seen:.4f}"
+          f"  valid loss {valid_loss:.4f}  valid Q3 {valid_q3:.1f}")
 print(f"{time.perf_counter() - start:.1f} s for {EPOCHS} epochs")
 _, test_q3 = evaluate_loader(net, test_set)
 print(f"torch network, test Q3 after {EPOCHS} epochs: {test_q3:.2f}%")
 
 # %%
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
-ax.plot(range(1, EPOCHS + 1), curves["train"], "o-", label="train (mean over the epoch's minibatches)")
-ax.plot(range(1, EPOCHS + 1), curves["valid"], "o-", label="validation")
-ax.set_xlabel("epoch")
-ax.set_ylabel("cross-entropy")
-ax.set_title("The 1988 network in PyTorch (Adam, batches of 64)")
-ax.legend()
-plt.show()
+ch4_curve(curves)
 
 # %% [markdown]
 # Note that this run does not start from the NumPy engine's weights: `nn.Linear` draws its own (uniform,
@@ -246,30 +268,30 @@ plt.show()
 # We train both, with the settings of notebook 2.
 
 # %%
-OPTIMISATION = dict(optimizer="adam", lr=1e-3, batch_size=256, epochs=30, patience=5, seed=0)
+OPTIMISATION = dict(optimizer="adam", lr=1e-3, batch_size=256, epochs=30,
+                    patience=5, seed=0)
 model_cfg = sspred.ModelConfig(window=13, hidden=[40])
 trained, seconds = {}, {}
 for engine in ("numpy", "torch"):
+    cfg = sspred.TrainConfig(model=model_cfg, engine=engine,
+                             **OPTIMISATION)
     start = time.perf_counter()
-    trained[engine] = sspred.train(sspred.TrainConfig(model=model_cfg, engine=engine, **OPTIMISATION), "qs1988")
+    trained[engine] = sspred.train(cfg, "qs1988")
     seconds[engine] = time.perf_counter() - start
+histories = {engine: model.header["train"]["history"]["epochs"]
+             for engine, model in trained.items()}
 for engine, model in trained.items():
-    history = model.header["train"]["history"]["epochs"]
-    print(f"{engine:5s} engine: {len(history)} epochs in {seconds[engine]:.1f} s, "
-          f"test Q3 {sspred.evaluate(model, 'qs1988').q3:.2f}%")
-weight_gap = max(np.abs(trained["numpy"].params[k] - trained["torch"].params[k]).max() for k in trained["numpy"].params)
-print(f"largest difference between the two engines' final weights: {weight_gap:.1e}")
+    q3 = sspred.evaluate(model, "qs1988").q3
+    print(f"{engine:5s} engine: {len(histories[engine])} epochs in"
+          f" {seconds[engine]:.1f} s, test Q3 {q3:.2f}%")
+weight_gap = max(
+    np.abs(trained["numpy"].params[k] - trained["torch"].params[k]).max()
+    for k in trained["numpy"].params)
+print("largest difference between the two engines' final weights:",
+      f"{weight_gap:.1e}")
 
 # %%
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
-for engine, style in (("numpy", "o-"), ("torch", "x--")):
-    history = trained[engine].header["train"]["history"]["epochs"]
-    ax.plot([h["epoch"] for h in history], [h["valid_loss"] for h in history], style, label=f"{engine} engine")
-ax.set_xlabel("epoch")
-ax.set_ylabel("validation loss")
-ax.set_title("sspred.train, one TrainConfig, two engines")
-ax.legend()
-plt.show()
+ch4_engines(histories)
 
 # %% [markdown]
 # The two curves lie on top of each other and the final weights agree to float32 rounding: the same
@@ -285,13 +307,17 @@ plt.show()
 # %%
 from sspred.engines.torch.network import from_model
 
-twin = from_model(trained["numpy"])  # a torch.nn.Module in evaluation mode, weights from the model file
+# a torch.nn.Module in evaluation mode, weights from the model file
+twin = from_model(trained["numpy"])
 test_index = test_set.index
-rows = np.arange(len(test_index))
+test_codes = torch.from_numpy(test_index.batch(np.arange(len(test_index))))
 with torch.no_grad():
-    p_torch = torch.softmax(twin(twin.encode(torch.from_numpy(test_index.batch(rows)))), dim=1).numpy()  # (N, 3)
-p_numpy = np.concatenate(trained["numpy"].predict_many([c.codes for c in sspred.load_data("qs1988", "test")]))
-print(f"torch twin vs NumPy prediction, every test residue: max difference {np.abs(p_torch - p_numpy).max():.1e}")
+    p_torch = torch.softmax(twin(twin.encode(test_codes)), dim=1).numpy()
+test_chains = sspred.load_data("qs1988", "test")
+p_numpy = np.concatenate(
+    trained["numpy"].predict_many([c.codes for c in test_chains]))
+print("torch twin vs NumPy prediction, every test residue:")
+print(f"  largest difference {np.abs(p_torch - p_numpy).max():.1e}")
 
 # %% [markdown]
 # A built-in model goes the same way through the public API: `Predictor.to_torch()` returns a module that
@@ -301,53 +327,87 @@ print(f"torch twin vs NumPy prediction, every test residue: max difference {np.a
 predictor = sspred.load("fast")
 module = predictor.to_torch()
 first = sspred.load_data("qs1988", "test")[0]
+chain_codes = torch.from_numpy(first.codes.astype(np.int64))[None]
 with torch.no_grad():
-    p_module = module(torch.from_numpy(first.codes.astype(np.int64))[None])  # (1, L) -> (1, L, 3)
+    p_module = module(chain_codes)  # (1, L) -> (1, L, 3)
 p_api = predictor.predict(first.sequence)[0].probabilities  # (L, 3)
-print(tuple(p_module.shape), f"max difference from predict(): {np.abs(p_module[0].numpy() - p_api).max():.1e}")
+gap = np.abs(p_module[0].numpy() - p_api).max()
+print(tuple(p_module.shape), f"largest gap to predict() {gap:.1e}")
 
 # %% [markdown]
-# **Exercise 4.1** Notebook 1 computed the first layer as 13 table lookups instead of a product with
-# one-hot rows. In torch the lookup is `nn.Embedding`. Build the first layer of `torch_net` (the float64
-# copy of 4.4) as `nn.Embedding(13 * 28, 40)` with rows $(j, c) \mapsto \mathrm{ENCODING}[c]\, W_1^{(j)}$ and
-# check it gives the same pre-activations as `torch_net.hidden` on the one-hot rows.
+# ### Exercise 4.1 — the first layer as an embedding
+# Notebook 1 computed the first layer as 13 table lookups instead of a product with one-hot rows. In
+# torch the lookup is `nn.Embedding`. Write `embedding_layer(net)`, which builds, from the float64
+# module `torch_net` of 4.4, an `nn.Embedding(13 * 28, 40)` whose row $28j + c$ is
+# $\mathrm{ENCODING}[c]\, W_1^{(j)}$ (symbol $c$ at window position $j$; $W_1^{(j)}$ the $21 \times 40$
+# block of $W_1$'s rows for position $j$). The check sums the 13 looked-up rows of each window and
+# compares them with `torch_net.hidden` on the one-hot rows.
+
+# %%
+def embedding_layer(net):
+    ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def embedding_layer(net):
+    # nn.Linear's (40, 273) -> (273, 40) -> (13, 21, 40): position-major
+    W1 = net.hidden.weight.detach().T.reshape(13, N_UNITS, -1)
+    enc = torch.tensor(ENCODING, dtype=W1.dtype)  # (28, 21)
+    table = torch.einsum("su,juh->jsh", enc, W1)  # (13, 28, 40)
+    return nn.Embedding.from_pretrained(table.reshape(-1, W1.shape[2]))
+
+
+# %%
+# Check.
+emb = embedding_layer(torch_net)
+assert emb is not None, "write embedding_layer first"
+n_symbols = len(ENCODING)  # 28 codes
+offsets = torch.arange(13) * n_symbols  # the row of (j, c) is 28 j + c
+with torch.no_grad():
+    # (B, 13) -> (B, 13, 40) -> (B, 40)
+    h_lookup = emb(codes + offsets).sum(dim=1) + torch_net.hidden.bias
+    x_dense = torch_net.encoding.double()[codes].flatten(1)
+    h_dense = torch_net.hidden(x_dense)
+gap = (h_lookup - h_dense).abs().max().item()
+print(f"embedding lookups vs dense product: largest difference {gap:.1e}")
+assert gap < 1e-12
 
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# n_symbols = ENCODING.shape[0]                                         # 28 codes
-# W1 = torch_net.hidden.weight.detach().T.reshape(13, N_UNITS, 40)      # (273, 40) -> (13, 21, 40)
-# table = torch.einsum("su,juh->jsh", torch.tensor(ENCODING), W1)        # (13, 28, 40)
-# emb = nn.Embedding(13 * n_symbols, 40, _weight=table.reshape(-1, 40))
-# offsets = torch.arange(13) * n_symbols                                # row of (j, c) is j * 28 + c
-# h_lookup = emb(codes + offsets).sum(dim=1) + torch_net.hidden.bias    # (B, 13, 40) -> (B, 40)
-# h_dense = torch_net.hidden(torch_net.encoding.double()[codes].flatten(1))
-# print(torch.abs(h_lookup - h_dense).max())                            # ~1e-16
-# ```
-# </details>
+# ### Exercise 4.2 — autograd's own gradient check
+# `torch.autograd.gradcheck` compares autograd with finite differences, like the `numeric_grad` of
+# notebook 3. Write `hidden_weight_loss(W)`: the mean cross-entropy of the small float64 network `small`
+# below on the windows `c3` with labels `y3`, as a function of its hidden weight `W` (shape
+# $(4, 63)$, nn.Linear's layout), so that `gradcheck` can differentiate it.
 
-# %% [markdown]
-# **Exercise 4.2** `torch.autograd.gradcheck` compares autograd with finite differences, like
-# `sspred.engines.numpy.gradcheck` in notebook 3. Use it to check the gradient of the cross-entropy of a
-# small float64 `QianSejnowski(window=3, hidden=4)` with respect to its hidden weight.
+# %%
+torch.manual_seed(0)
+small = QianSejnowski(window=3, hidden=4).double()
+c3 = torch.randint(0, 20, (6, 3))  # 6 windows of 3 amino-acid codes
+y3 = torch.randint(0, 3, (6,))
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# small = QianSejnowski(window=3, hidden=4).double()
-# c3 = torch.randint(0, 20, (6, 3))
-# y3 = torch.randint(0, 3, (6,))
-# W = small.hidden.weight.detach().clone().requires_grad_(True)
-#
-# def loss_of(W):
-#     x = small.encoding.double()[c3].flatten(1)                      # (6, 63)
-#     return F.cross_entropy(small.out(torch.sigmoid(x @ W.T + small.hidden.bias)), y3)
-#
-# print(torch.autograd.gradcheck(loss_of, (W,)))                       # True
-# ```
-# </details>
+
+def hidden_weight_loss(W):
+    ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def hidden_weight_loss(W):
+    x = small.encoding.double()[c3].flatten(1)  # (6, 3) -> (6, 63)
+    h = torch.sigmoid(x @ W.T + small.hidden.bias)  # (6, 63) @ (63, 4)
+    return F.cross_entropy(small.out(h), y3)
+
+
+# %%
+# Check.
+W = small.hidden.weight.detach().clone().requires_grad_(True)
+assert hidden_weight_loss(W) is not None, "write hidden_weight_loss first"
+with torch.no_grad():
+    assert torch.isclose(hidden_weight_loss(W),
+                         F.cross_entropy(small(c3), y3))
+assert torch.autograd.gradcheck(hidden_weight_loss, (W,))
+print("gradcheck: autograd agrees with finite differences")
 
 # %% [markdown]
 # ## Summary

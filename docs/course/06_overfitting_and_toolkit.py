@@ -82,7 +82,7 @@ print(f"training: {len(train_chains)} chains, {n_res(train_chains)} residues; "
 # legitimate here only because nothing is *chosen* by it (`patience=0`: no early stopping). Choosing the epoch
 # by the test curve would make the test set part of training (exercise 6.1).
 #
-# The callback's `train_q3` is the running accuracy over the epoch's minibatches, measured while the weights
+# The callback's `train_accuracy` (here Q3) is the running accuracy over the epoch's minibatches, measured while the weights
 # move. It lags the end-of-epoch accuracy a little; the curve from `docs/experiments` (scored after each epoch)
 # is drawn beside it.
 
@@ -100,8 +100,8 @@ def run(model_cfg, epochs, **train_kw):
 net_1988 = sspred.ModelConfig(window=13, hidden=[40], activation="sigmoid")
 model, hist, secs = run(net_1988, epochs=40)
 epochs = [h["epoch"] for h in hist]
-train_q3 = np.array([h["train_q3"] for h in hist])
-test_q3 = np.array([h["valid_q3"] for h in hist])
+train_q3 = np.array([h["train_accuracy"] for h in hist])
+test_q3 = np.array([h["valid_accuracy"] for h in hist])
 peak = int(test_q3.argmax())
 # bootstrap=0: the point estimate only (by default evaluate also draws 1,000-resample confidence intervals)
 print(f"{secs:.0f} s for 40 epochs; test Q3 peaks at {test_q3[peak]:.1f} after epoch {epochs[peak]}, "
@@ -349,14 +349,14 @@ for label, model_cfg, kw in (("L2 1e-3", net_1988, {"l2": 1e-3}),
     m, h, secs = run(model_cfg, epochs=30, **kw)
     live[label] = (h, m)
     fitted = sspred.evaluate(m, train_chains, bootstrap=0).q3  # all units on, as a trained network predicts
-    print(f"{label}: {secs:.0f} s; test Q3 peak {max(x['valid_q3'] for x in h):.1f}, last epoch "
-          f"{h[-1]['valid_q3']:.1f}; training Q3 after the last epoch {fitted:.1f}")
+    print(f"{label}: {secs:.0f} s; test Q3 peak {max(x['valid_accuracy'] for x in h):.1f}, last epoch "
+          f"{h[-1]['valid_accuracy']:.1f}; training Q3 after the last epoch {fitted:.1f}")
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharex=True)
 for k, (label, (h, _)) in enumerate(live.items()):
     ep = [x["epoch"] for x in h]
-    axes[0].plot(ep, [x["train_q3"] for x in h], color=f"C{k}", label=label)
-    axes[1].plot(ep, [x["valid_q3"] for x in h], color=f"C{k}", label=label)
+    axes[0].plot(ep, [x["train_accuracy"] for x in h], color=f"C{k}", label=label)
+    axes[1].plot(ep, [x["valid_accuracy"] for x in h], color=f"C{k}", label=label)
 axes[0].set_title("training proteins (running accuracy)", fontsize=10)
 axes[1].set_title("test proteins", fontsize=10)
 for a in axes:
@@ -386,7 +386,7 @@ plt.show()
 #
 # ```python
 # m, h, secs = run(sspred.ModelConfig(window=13, hidden=[40], bottleneck=10), epochs=30)
-# print(sspred.evaluate(m, train_chains).q3, h[-1]["valid_q3"])
+# print(sspred.evaluate(m, train_chains).q3, h[-1]["valid_accuracy"])
 # ```
 #
 # The gap is smaller than without the bottleneck (3,303 weights against 11,083 memorise less of 18,105

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sspred.errors import ConfigError
 from sspred.features import DenseWindowIndex, stage2_units
 from sspred.model import Model
 
@@ -32,7 +33,7 @@ def cascade(stage1: Model, window: int, layers: list[dict], params: dict[str, np
             **extra) -> tuple[dict, dict[str, np.ndarray]]:
     """Header and parameters of a single-member model whose first stage is ``stage1``."""
     if "members" in stage1.header or stage1.header.get("stage2"):
-        raise ValueError("the first stage must be a single network without a second stage")
+        raise ConfigError("stage1", "the first stage must be a single network without a second stage")
     header = {**stage1.header, "name": name, "stage2": {"window": window, "layers": layers}, **extra}
     header.pop("checksum", None)
     return header, {**stage1.params, **{f"stage2.{k}": v for k, v in params.items()}}
@@ -40,7 +41,7 @@ def cascade(stage1: Model, window: int, layers: list[dict], params: dict[str, np
 
 def ensemble(models: list[Model], name: str, **extra) -> tuple[dict, dict[str, np.ndarray]]:
     """Header and parameters of a model averaging ``models`` (all with the same states)."""
-    if len({m.states for m in models}) != 1:
+    if len({m.state_order for m in models}) != 1:
         raise ValueError("ensemble members must predict the same states")
     members: list[dict] = []
     params: dict[str, np.ndarray] = {}

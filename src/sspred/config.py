@@ -15,19 +15,24 @@ keyed by.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, Iterable, Self
+from typing import Any, ClassVar, Iterable, Self, TypeVar
 
 from sspred.alphabet import N_UNITS, STATE_SETS
 from sspred.engines.spec import conv_dims
 from sspred.features import check_window
-from sspred.heads import Heads, model_heads
+from sspred.heads import Heads, entry_n_states, model_heads
 from sspred.errors import ConfigError as ConfigError  # re-exported: sspred.config.ConfigError
 from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.unirep.states import Spec as FeatureSpec
 
 #: Floating-point types a network can train in (both engines accept exactly these names).
 DTYPES = ("float32", "float64")
+#: The state sets a network predicts, by their size: 3 (H/E/C) or 8 (the DSSP states), the keys of
+#: sspred.alphabet.STATE_SETS as ints.
+N_STATES = tuple(int(k) for k in STATE_SETS)
 #: Devices that need no torch engine; the torch engine's own table (engines.torch.learner.DEVICES) adds the rest.
 PLAIN_DEVICES = ("auto", "cpu")
 
@@ -77,6 +82,9 @@ class Fields:
     def from_dict(cls, d: dict) -> Self:
         """Rebuild a config from ``to_dict`` output, ignoring keys this version does not know.
 
+        A model entry of an older file names the number of states ``states`` ("3" or "8"); it reads as
+        ``n_states``, without a warning: a file is data, not code to update.
+
         Parameters
         ----------
         d : dict
@@ -96,11 +104,47 @@ class Fields:
         --------
         >>> ModelConfig.from_dict({"window": 7, "added_later": 1}).window
         7
+        >>> ModelConfig.from_dict({"states": "8"}).n_states
+        8
         """
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in names}
+        if "n_states" in names and "n_states" not in d and "states" in d:
+            kwargs["n_states"] = entry_n_states(d)
+        return cls(**kwargs)
 
 
+_C = TypeVar("_C")
+
+
+def _deprecated_states(cls: type[_C]) -> type[_C]:
+    """Keep ``states``, the old name of ``n_states`` ("3" or "8", a str), for one release: as a keyword of the
+    constructor and as an attribute, each with a DeprecationWarning. Not a dataclass field, so ``to_dict``,
+    ``fields`` and ``dataclasses.replace`` see ``n_states`` alone."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, states: str | int | None = None, **kwargs: Any) -> None:
+        if states is not None:
+            warnings.warn(f"{cls.__name__}(states=...) is deprecated; use n_states={states} (an int)",
+                          DeprecationWarning, stacklevel=2)
+            try:
+                kwargs.setdefault("n_states", int(states))
+            except (TypeError, ValueError):
+                raise ConfigError("n_states", f"{states!r} is not one of 3, 8") from None
+        init(self, *args, **kwargs)
+
+    def states(self: Any) -> str:
+        warnings.warn(f"{cls.__name__}.states is deprecated; use n_states (an int)", DeprecationWarning,
+                      stacklevel=2)
+        return str(self.n_states)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    setattr(cls, "states", property(states, doc="Deprecated: ``str(n_states)``."))
+    return cls
+
+
+@_deprecated_states
 @dataclass
 class ModelConfig(Fields):
     """A window network: Qian & Sejnowski's by default (13 residues, 40 sigmoid units, 3 states).
@@ -113,8 +157,9 @@ class ModelConfig(Fields):
         Hidden layer sizes; [] is the single-layer softmax perceptron.
     activation : str, default "sigmoid"
         Hidden activation: sigmoid (as in 1988), tanh or relu.
-    states : str, default "3"
-        "3" for H/E/C, "8" for the DSSP states.
+    n_states : int, default 3
+        States the network predicts: 3 for H/E/C, 8 for the DSSP states. The keyword ``states`` ("3" or "8"),
+        its old name, is deprecated: it warns, and works for one more release.
     bottleneck : int, default 0
         Width of a linear layer (no activation) between the window and the first hidden layer; a low-rank
         factorisation of the first weight matrix. 0: none.
@@ -140,13 +185,14 @@ class ModelConfig(Fields):
     window: int = 13
     hidden: list[int] = field(default_factory=lambda: [40])
     activation: str = "sigmoid"
-    states: str = "3"
+    n_states: int = 3
     bottleneck: int = 0
     dropout: float = 0.0
     dropout_at: list[int] = field(default_factory=list)
     batchnorm: bool = False
 
     def __post_init__(self) -> None:
+        _choice("n_states", self.n_states, N_STATES)
         try:
             check_window(self.window)
         except ValueError as exc:
@@ -155,7 +201,6 @@ class ModelConfig(Fields):
         for size in self.hidden:
             _at_least("hidden", size, 1, "a layer size ")
         _choice("activation", self.activation, ACTIVATIONS)
-        _choice("states", self.states, tuple(STATE_SETS))
         _at_least("bottleneck", self.bottleneck, 0)
         _rate("dropout", self.dropout)
         for at in self.dropout_at:
@@ -174,12 +219,7 @@ class ModelConfig(Fields):
         sspred.heads.Heads
             The heads, with their widths.
         """
-        return model_heads({"states": self.states})
-
-    @property
-    def n_states(self) -> int:
-        """The number of states: 3 or 8."""
-        return len(STATE_SETS[self.states])
+        return model_heads({"n_states": self.n_states})
 
     def layers(self) -> list[dict]:
         """The explicit layer list this config expands to (stored in the model file).
@@ -209,6 +249,7 @@ class ModelConfig(Fields):
         return specs
 
 
+@_deprecated_states
 @dataclass
 class ConvConfig(Fields):
     """A stack of 1-D convolutions over whole chains (sspred.layout).
@@ -220,8 +261,9 @@ class ConvConfig(Fields):
     ----------
     arch : str, default "conv"
         The architecture's name in a model file (``ARCHS``); "conv" only.
-    states : str, default "3"
-        "3" for H/E/C, "8" for the DSSP states.
+    n_states : int, default 3
+        States the network predicts: 3 for H/E/C, 8 for the DSSP states. The keyword ``states`` ("3" or "8"),
+        its old name, is deprecated: it warns, and works for one more release.
     channels : int, default 128
         Channels of every conv layer.
     first_kernel : int, default 15
@@ -267,7 +309,7 @@ class ConvConfig(Fields):
     """
 
     arch: str = "conv"
-    states: str = "3"
+    n_states: int = 3
     channels: int = 128
     first_kernel: int = 15
     kernel: int = 3
@@ -285,7 +327,7 @@ class ConvConfig(Fields):
 
     def __post_init__(self) -> None:
         _choice("arch", self.arch, ("conv",))
-        _choice("states", self.states, tuple(STATE_SETS))
+        _choice("n_states", self.n_states, N_STATES)
         _at_least("channels", self.channels, 1)
         _odd_kernel("first_kernel", self.first_kernel)
         _odd_kernel("kernel", self.kernel)
@@ -314,11 +356,6 @@ class ConvConfig(Fields):
         if self.unirep_project and not self.unirep:
             raise ConfigError("unirep_project", "projects UniRep states: needs unirep")
 
-    @property
-    def n_states(self) -> int:
-        """The number of states of the states head: 3 or 8."""
-        return len(STATE_SETS[self.states])
-
     def output_heads(self) -> Heads:
         """The network's heads: the states head first, then ``heads`` (their logits side by side).
 
@@ -332,7 +369,7 @@ class ConvConfig(Fields):
         >>> ConvConfig(heads=["disorder"]).output_heads().names
         ('ss3', 'disorder')
         """
-        return model_heads({"states": self.states, "heads": self.heads})
+        return model_heads({"n_states": self.n_states, "heads": self.heads})
 
     @property
     def window(self) -> int:

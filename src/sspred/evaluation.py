@@ -15,10 +15,11 @@ import numpy as np
 
 from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
+from sspred.errors import ConfigError, InputError, ModelFileError
 from sspred.io.chain import Chain
 from sspred.io.find import Data, data_label, data_split, resolve_data
 from sspred.io.formats import confidence_levels
-from sspred.model import Model
+from sspred.model import Model, Session
 from sspred.predict.api import load
 from sspred.predict.batch import LABELLED_CHAINS, predict_labelled
 
@@ -46,9 +47,9 @@ class HoldsModel(Protocol):
         """The Model held."""
 
 
-#: What ``evaluate`` takes as a model: a Model, anything holding one (a Predictor), or a built-in name or a model
-#: file (None: the default model).
-ModelLike = Union[Model, HoldsModel, str, os.PathLike, None]
+#: What ``evaluate`` takes as a model: a Model, a Session, anything holding a Model (a Predictor, whose session
+#: then predicts), or a built-in name or a model file (None: the default model).
+ModelLike = Union[Model, Session, HoldsModel, str, os.PathLike, None]
 
 
 def _clean(x: Any) -> Any:
@@ -112,7 +113,9 @@ def score_states(chains: Sequence[Chain], predicted: Sequence[str], states: str 
 
     Raises
     ------
-    ValueError
+    sspred.ConfigError
+        For ``states`` other than "CHE" or "HGIEBTSC".
+    sspred.InputError
         For a string of the wrong length or with a letter outside ``states``, naming the chain (and position).
 
     Examples
@@ -125,21 +128,21 @@ def score_states(chains: Sequence[Chain], predicted: Sequence[str], states: str 
     >>> score_states(chains, ["CHHHHCCCCX"])
     Traceback (most recent call last):
     ...
-    ValueError: chain 'a': position 10: state letter 'X' is not one of 'CHE' or the mask ''
+    sspred.errors.InputError: chain 'a': position 10: state letter 'X' is not one of 'CHE' or the mask ''
     """
     labels = {v: k for k, v in STATE_SETS.items()}
     if states not in labels:
-        raise ValueError(f"states: must be {' or '.join(map(repr, labels))}, got {states!r}")
+        raise ConfigError("states", f"must be {' or '.join(map(repr, labels))}, got {states!r}")
     if len(predicted) != len(chains):
-        raise ValueError(f"{len(predicted)} predicted strings for {len(chains)} chains")
+        raise InputError(f"{len(predicted)} predicted strings for {len(chains)} chains")
     y_true, y_pred = [], []
     for chain, text in zip(chains, predicted):
         if len(text) != len(chain.sequence):
-            raise ValueError(f"chain {chain.id!r}: {len(text)} predicted states for {len(chain.sequence)} residues")
+            raise InputError(f"chain {chain.id!r}: {len(text)} predicted states for {len(chain.sequence)} residues")
         try:
             y_pred.append(metrics.encode_states(text, states, masked=""))
         except ValueError as exc:
-            raise ValueError(f"chain {chain.id!r}: {exc}") from None
+            raise InputError(f"chain {chain.id!r}: {exc}") from None
         y_true.append(chain.labels(labels[states]))
     part, _ = _state_block(y_true, y_pred, states)
     return _clean(part)
@@ -162,7 +165,8 @@ def _calibration(probs: list[np.ndarray], y_true: list[np.ndarray], states: str)
     p, y = np.concatenate(probs), np.concatenate(y_true)
     curve = metrics.reliability(p, y, N_CALIBRATION_BINS)
     digits = metrics.accuracy_by_level(confidence_levels(p), y, p.argmax(axis=1), N_CONFIDENCE_DIGITS)
-    part = {"states": states, "ece": metrics.expected_calibration_error(curve),
+    # "states": the old name of "state_order", kept beside it in the report's JSON for one release.
+    part = {"state_order": states, "states": states, "ece": metrics.expected_calibration_error(curve),
             "bins": {k: v.tolist() for k, v in curve.items()},
             "confidence_digit": {"count": digits["count"].tolist(), "accuracy": digits["accuracy"].tolist()}}
     # Per-chain bin sums: ECE of a resample is sum_b |sum correct_b - sum conf_b| / N, since
@@ -182,13 +186,13 @@ def _ece_of(d: dict) -> float:
     return float(np.abs(d["bin_correct"].sum(axis=0) - d["bin_conf"].sum(axis=0)).sum() / n) if n else float("nan")
 
 
-def pooled_q3(model: Model, chains: Sequence[Chain]) -> float:
+def pooled_q3(model: Model | Session, chains: Sequence[Chain]) -> float:
     """Q3 of ``model`` over every scored residue of labelled ``chains``, without the segment scores and calibration.
 
     Parameters
     ----------
-    model : Model
-        The model.
+    model : Model or Session
+        The model (a Session: on its device).
     chains : sequence of Chain
         The labelled chains.
 
@@ -198,20 +202,20 @@ def pooled_q3(model: Model, chains: Sequence[Chain]) -> float:
         The percent (0-100); an 8-state model's calls are reduced 8-to-3.
     """
     pred = [p.argmax(axis=1) for p in predict_labelled(model, chains)]
-    if model.states == STATES8:
+    if model.state_order == STATES8:
         pred = [EIGHT_TO_THREE[p] for p in pred]
     return metrics.pooled_accuracy(*metrics.chain_counts([c.y3 for c in chains], pred))
 
 
-def predict_labelled_heads(model: Model, chains: Sequence[Chain]) -> list[dict[str, np.ndarray]]:
+def predict_labelled_heads(model: Model | Session, chains: Sequence[Chain]) -> list[dict[str, np.ndarray]]:
     """Every head's probabilities for labelled chains, each batch through the network once.
 
     The states head equals ``predict_labelled``'s output.
 
     Parameters
     ----------
-    model : Model
-        The model.
+    model : Model or Session
+        The model (a Session: on its device).
     chains : sequence of Chain
         The chains.
 
@@ -233,12 +237,12 @@ def _disorder_scores(outs: list[dict], chains: Sequence[Chain]) -> tuple[np.ndar
     return y, s
 
 
-def disorder_threshold(model: Model) -> tuple[float, str]:
+def disorder_threshold(model: Model | Session) -> tuple[float, str]:
     """The P(disordered) threshold a model's disorder calls use, and where it comes from.
 
     Parameters
     ----------
-    model : Model
+    model : Model or Session
         The model.
 
     Returns
@@ -250,19 +254,19 @@ def disorder_threshold(model: Model) -> tuple[float, str]:
 
     Raises
     ------
-    ValueError
+    ModelFileError
         When the header's threshold is not a probability.
     """
     t = model.header.get("thresholds", {}).get("disorder")
     if t is None:
         return DEFAULT_DISORDER_THRESHOLD, "default"
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
-        raise ValueError(f"model {model.name!r}: header thresholds.disorder must be a probability in [0, 1], "
+        raise ModelFileError(f"model {model.name!r}: header thresholds.disorder must be a probability in [0, 1], "
                          f"got {t!r}")
     return float(t), "model"
 
 
-def _disorder_block(outs: list[dict], chains: Sequence[Chain], model: Model) -> dict | None:
+def _disorder_block(outs: list[dict], chains: Sequence[Chain], model: Model | Session) -> dict | None:
     """Disorder scores over residues with a known label (None when no residue has one): ROC AUC of
     P(disordered), MCC of "disordered where P >= threshold"."""
     y, s = _disorder_scores(outs, chains)
@@ -307,17 +311,19 @@ def choose_disorder_threshold(model: ModelLike, chains: Sequence[Chain]) -> tupl
 
     Raises
     ------
+    sspred.InputError
+        When the model has no disorder head.
     ValueError
-        When the model has no disorder head, or no chain has a disorder label.
+        When no chain has a disorder label.
     """
     m = _as_model(model)
     if "disorder" not in m.heads.names:
-        raise ValueError(f"model {m.name!r} has no disorder head (its heads: {', '.join(m.heads.names)})")
+        raise InputError(f"model {m.name!r} has no disorder head (its heads: {', '.join(m.heads.names)})")
     y, s = _disorder_scores(predict_labelled_heads(m, chains), chains) if chains else (np.zeros(0), np.zeros(0))
     return metrics.best_mcc_threshold(y, s)
 
 
-def evaluate_model(model: Model, chains: Sequence[Chain], rng: np.random.Generator | None = None,
+def evaluate_model(model: Model | Session, chains: Sequence[Chain], rng: np.random.Generator | None = None,
                    n_boot: int = N_BOOTSTRAP) -> dict:
     """The field's scores of ``model`` on labelled ``chains``.
 
@@ -359,12 +365,12 @@ def evaluate_model(model: Model, chains: Sequence[Chain], rng: np.random.Generat
     outs = predict_labelled_heads(model, chains)
     names = model.heads.names
     probs = [o[names[0]] for o in outs]
-    eight = model.states == STATES8
+    eight = model.state_order == STATES8
     pred_native = [p.argmax(axis=1) for p in probs]
     pred3 = [EIGHT_TO_THREE[p] for p in pred_native] if eight else pred_native
     y3 = [c.y3 for c in chains]
     part3, chains3 = _state_block(y3, pred3, STATES3)
-    report = {"model": model.name, "states": model.states, "chains": len(chains), "residues": part3["residues"],
+    report = {"model": model.name, "state_order": model.state_order, "states": model.state_order, "chains": len(chains), "residues": part3["residues"],
               "q3": part3["accuracy"], "q3_chain_mean": part3["accuracy_chain_mean"],
               "confusion": part3["confusion"], "per_class": part3["per_class"],
               "sov99": part3["sov99"], "sov_refine": part3["sov_refine"]}
@@ -503,10 +509,14 @@ class Scores:
         return out
 
 
-def _as_model(model: ModelLike) -> Model:
-    """A Model from a Model, anything holding one as ``.model`` (a Predictor), or a built-in name or file."""
-    if isinstance(model, Model):
+def _as_model(model: ModelLike) -> Model | Session:
+    """What predicts: a Model (on its own NumPy session), a Session, a Predictor's session (its device kept),
+    anything else holding a Model as ``.model``, or a built-in name or file's Model."""
+    if isinstance(model, (Model, Session)):
         return model
+    session = getattr(model, "session", None)
+    if isinstance(session, Session):
+        return session
     held = getattr(model, "model", None)
     if isinstance(held, Model):
         return held
@@ -550,7 +560,7 @@ def evaluate(model: ModelLike, data: Data, split: str = "test", *, data_dir: str
         For data that cannot be found or read.
     sspred.ModelFileError
         For a model name or file that cannot be loaded.
-    ValueError
+    sspred.ConfigError
         For a negative ``bootstrap``.
     TypeError
         For a ``model`` of none of the accepted kinds.
@@ -567,7 +577,7 @@ def evaluate(model: ModelLike, data: Data, split: str = "test", *, data_dir: str
     True
     """
     if bootstrap < 0:
-        raise ValueError(f"bootstrap: must be >= 0, got {bootstrap}")
+        raise ConfigError("bootstrap", f"must be >= 0, got {bootstrap}")
     m = _as_model(model)
     report = evaluate_model(m, resolve_data(data, split, data_dir), rng=np.random.default_rng(seed), n_boot=bootstrap)
     # split None: a labelled file is read whole, so naming a split would mislabel it (a training file as ".../test")

@@ -187,10 +187,20 @@ def primary_head(states: str) -> str:
     return f"ss{states}"
 
 
+def entry_n_states(model: Mapping) -> int:
+    """The number of states (3 or 8) a model file's ``model`` entry names: ``n_states``, or ``states`` ("3" or
+    "8") in files written before sspred 0.x named it so. Files are data, so the old key reads without a warning.
+
+    >>> entry_n_states({"n_states": 8}), entry_n_states({"states": "3"}), entry_n_states({})
+    (8, 3, 3)
+    """
+    return int(model.get("n_states", model.get("states", 3)))
+
+
 def model_heads(model: Mapping) -> Heads:
     """The heads of a model file's ``model`` entry (ConvConfig.to_dict or ModelConfig.to_dict): its states head
     first, then the extra ``heads`` it names, in that order (STANDARD_HEADS gives their classes)."""
-    states = str(model.get("states", "3"))
+    states = str(entry_n_states(model))
     first = primary_head(states)
     extra = list(model.get("heads", []))
     unknown = [h for h in extra if h not in STANDARD_HEADS.names or h == first]

@@ -7,8 +7,10 @@ anything else is a path to a model file.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
 from importlib import resources
 from pathlib import Path
 
@@ -22,7 +24,10 @@ from sspred.engines.spec import is_conv
 from sspred.engines.numpy.activations import softmax
 from sspred.errors import ModelFileError
 from sspred.features import check_window, stage2_rows
-from sspred.heads import Heads, model_heads
+from sspred.heads import Heads, entry_n_states, model_heads
+
+if TYPE_CHECKING:
+    from sspred.io.sequences import Sequences
 
 #: Built-in models, by the name given to -m.
 BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz",
@@ -136,74 +141,65 @@ def _mean(probs: list[np.ndarray]) -> np.ndarray:
     return probs[0] if len(probs) == 1 else cast(np.ndarray, np.mean(probs, axis=0, dtype=np.float32))
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Model:
-    """A loaded model file. An ensemble file lists ``members`` (parameters prefixed ``members.{k}.``),
-    whose probabilities are averaged; a single network is one member.
+    """The content of a model file: its header (config, layer list, provenance) and its weights, as a value.
 
+    A Model holds no session: the device, the UniRep feature extractors, the built networks and their compiled
+    runners belong to the object that predicts, a ``Session`` (a ``Predictor`` owns one). Nothing writes into a
+    Model: ``sspred.train`` returns a new one. The prediction methods below are conveniences on the Model's own
+    ``session``, a NumPy-engine Session built on first use.
+
+    An ensemble file lists ``members`` (parameters prefixed ``members.{k}.``), whose probabilities are averaged;
+    a single network is one member.
+
+    Parameters
+    ----------
+    header : dict
+        The file's header: ``name``, ``alphabet``, ``model`` (the config's ``to_dict``), ``layers``, and
+        optionally ``members``, ``stage2``, ``features``, ``train``, ``checksum``.
+    params : dict of str to ndarray
+        The weights by parameter name.
+
+    Examples
+    --------
     >>> import sspred
-    >>> from sspred.features import encode
     >>> model = sspred.load("fast").model
-    >>> model.name, model.states, model.window, len(model.members)
-    ('fast', 'CHE', 13, 1)
-    >>> model.predict_many([encode("MKTAYIAKQR")])[0].shape
-    (10, 3)
+    >>> model.name, model.state_order, model.window, model.heads.names
+    ('fast', 'CHE', 13, ('ss3',))
+    >>> [p.shape for p in model.predict_proba(["MKTAYIAKQR", "GSHM"])]
+    [(10, 3), (4, 3)]
     """
 
     header: dict
     params: dict[str, np.ndarray]
-    _members: list[Member] | None = field(default=None, repr=False)
-    _extractors: dict[str, Any] | None = field(default=None, repr=False)
-    _device: str | None = field(default=None, repr=False)
-    #: A folder where UniRep states of the chains predicted are cached (float16, memory-mapped; what training
-    #: reads), for scoring the same sets again and again; None: computed afresh in float32 at every call.
-    feature_cache: str | None = None
-
-    @property
-    def device(self) -> str | None:
-        """The torch device prediction runs on, UniRep states and conv stacks alike ("cpu", "cuda"), or None
-        for the NumPy engine (the default: prediction never needs torch)."""
-        return self._device
-
-    @device.setter
-    def device(self, device: str | None) -> None:
-        self._device, self._extractors = device, None
-        for m in self.members:
-            m.device = device
 
     @property
     def name(self) -> str:
+        """The model's name, as its file records it ("sspred" when it records none)."""
         return self.header.get("name", "sspred")
 
     @property
     def window(self) -> int:
+        """Residues that can change one output (the receptive field without attention)."""
         return int(self.header["model"]["window"])
 
     @property
+    def state_order(self) -> str:
+        """The states the model predicts, in the order of its probability columns: "CHE", or "HGIEBTSC" for an
+        8-state model. Read from the header's ``n_states`` (``states`` in files written before it)."""
+        return STATE_SETS[str(entry_n_states(self.header["model"]))]
+
+    @property
     def states(self) -> str:
-        return STATE_SETS[self.header["model"]["states"]]
+        """Deprecated name of ``state_order``; warns."""
+        warnings.warn("Model.states is deprecated; use Model.state_order", DeprecationWarning, stacklevel=2)
+        return self.state_order
 
     @property
     def layers(self) -> list[dict]:
+        """The first member's layer list, as the header stores it."""
         return self.header["layers"]
-
-    @property
-    def members(self) -> list[Member]:
-        if self._members is None:
-            if "members" in self.header:
-                self._members = [_member(d, self.params, f"members.{k}.") for k, d in enumerate(self.header["members"])]
-            else:
-                self._members = [_member(self.header, self.params, "")]
-        return self._members
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the model file (atomically), as ``sspred train`` does; ``load_model(path)`` reads it back."""
-        save_model(path, self.header, self.params)
-
-    @property
-    def network(self) -> Network:
-        """The first-stage network of a single-network model."""
-        return self.members[0].stage1.net
 
     @property
     def heads(self) -> Heads:
@@ -211,16 +207,213 @@ class Model:
         conservation, ...) in the order members list them. An ensemble may mix members with and without a
         head (a multi-task stack beside a plain one); that head is then the mean of the members that have it."""
         pairs: dict[str, int] = {}
-        for m in self.members:
-            assert m.heads is not None  # _member gives every member its heads
-            for name, k in m.heads.heads:
+        for desc in self.header.get("members", [self.header]):
+            for name, k in model_heads(desc["model"]).heads:
                 pairs.setdefault(name, k)
         return Heads(tuple(pairs.items()))
 
-    def predict_proba(self, codes: np.ndarray) -> np.ndarray:
-        """(L,) symbol codes -> (L, K) probabilities of the states head, averaged over members."""
-        feats = self.member_features([codes])
-        return _mean([_states(m, m.predict_proba(codes, feats[i])) for i, m in enumerate(self.members)])
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model file (atomically), as ``sspred train`` does; ``load_model(path)`` reads it back.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (``.npz``); it appears under its name only once complete.
+
+        Raises
+        ------
+        OSError
+            When the path cannot be written (a missing folder, no permission).
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, sspred
+        >>> from sspred.model import load_model
+        >>> model = sspred.load("fast").model
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     model.save(pathlib.Path(folder) / "copy.npz")
+        ...     again = load_model(pathlib.Path(folder) / "copy.npz")
+        >>> again.name, again.state_order, sorted(again.params) == sorted(model.params)
+        ('fast', 'CHE', True)
+        """
+        save_model(path, self.header, self.params)
+
+    # --- conveniences on the Model's own NumPy session ------------------------------------------------
+
+    @cached_property
+    def session(self) -> Session:
+        """The Model's own ``Session`` on the NumPy engine, without a feature cache: built on first use, and
+        what the methods below predict with. For a device or a feature cache, make a ``Session`` (or load a
+        ``Predictor`` with ``device=``)."""
+        return Session(self)
+
+    @property
+    def members(self) -> list[Member]:
+        """The networks, built (``session.members``)."""
+        return self.session.members
+
+    @property
+    def network(self) -> Network:
+        """The first-stage network of a single-network model (``session.network``)."""
+        return self.session.network
+
+    def feature_extractors(self) -> dict[str, Any]:
+        """The UniRep extractors the members read, by feature entry (``session.feature_extractors``)."""
+        return self.session.feature_extractors()
+
+    def member_features(self, chains: list[np.ndarray]) -> list[list[np.ndarray] | None]:
+        """Each member's input features for ``chains`` (``session.member_features``)."""
+        return self.session.member_features(chains)
+
+    def predict_proba(self, sequences: Sequences | np.ndarray) -> list[np.ndarray]:
+        """The states head's probabilities of each chain of ``sequences``, on the Model's own session.
+
+        Parameters
+        ----------
+        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+            What ``Predictor.predict`` takes. One chain's integer codes (an ndarray, the 0.1 form) is
+            deprecated: it warns and returns that chain's (L, K) array, as ``predict_proba_codes`` does.
+
+        Returns
+        -------
+        list of ndarray
+            One (L_i, K) float32 array per chain, in input order, columns in ``state_order``.
+
+        Raises
+        ------
+        InputError
+            A bad sequence, naming the record and position.
+
+        Examples
+        --------
+        >>> import sspred
+        >>> [p.shape for p in sspred.load("q8").model.predict_proba({"a": "MKV", "b": "GSHMLE"})]
+        [(3, 8), (6, 8)]
+        """
+        if isinstance(sequences, np.ndarray):
+            warnings.warn("Model.predict_proba(codes) is deprecated: pass sequences (a str or a list of str), or "
+                          "use Model.predict_proba_codes(codes)", DeprecationWarning, stacklevel=2)
+            return self.session.predict_proba_codes(sequences)  # type: ignore[return-value]
+        return self.session.predict_proba(sequences)
+
+    def predict_proba_codes(self, codes: np.ndarray) -> np.ndarray:
+        """One chain's probabilities from its symbol codes (``session.predict_proba_codes``).
+
+        Parameters
+        ----------
+        codes : ndarray, shape (L,), uint8
+            The chain as ``sspred.features.encode`` gives it.
+
+        Returns
+        -------
+        ndarray, shape (L, K), float32
+            The states head's probabilities, columns in ``state_order``, averaged over members.
+
+        Examples
+        --------
+        >>> import sspred
+        >>> from sspred.features import encode
+        >>> sspred.load("fast").model.predict_proba_codes(encode("MKTAYIAKQR")).shape
+        (10, 3)
+        """
+        return self.session.predict_proba_codes(codes)
+
+    def predict_many(self, chains: list[np.ndarray], features: list | None = None) -> list[np.ndarray]:
+        """Probabilities of several chains of codes, [(L_i, K)] in order (``session.predict_many``).
+
+        >>> import sspred
+        >>> from sspred.features import encode
+        >>> [p.shape for p in sspred.load("fast").model.predict_many([encode("MKV"), encode("GSHM")])]
+        [(3, 3), (4, 3)]
+        """
+        return self.session.predict_many(chains, features)
+
+    def predict_heads(self, chains: list[np.ndarray], features: list | None = None) -> list[dict[str, np.ndarray]]:
+        """Every head's probabilities of several chains of codes, [{head: (L_i, K_h)}] in order
+        (``session.predict_heads``).
+
+        >>> import sspred
+        >>> from sspred.features import encode
+        >>> out = sspred.load("fast").model.predict_heads([encode("MKTAYIAKQR")])
+        >>> {name: p.shape for name, p in out[0].items()}
+        {'ss3': (10, 3)}
+        """
+        return self.session.predict_heads(chains, features)
+
+
+class Session:
+    """A model ready to predict: the Model (file content) and where and how it runs.
+
+    The session owns what prediction builds and caches: the networks (``members``) with their compiled
+    runners, the UniRep feature extractors, the torch device and an optional on-disk cache of UniRep states.
+    Its settings are fixed at construction: another device is another Session.
+
+    Parameters
+    ----------
+    model : Model
+        The model file's content.
+    device : str, optional
+        A torch device ("cpu", "cuda") that UniRep states and conv stacks run on; None (the default): the NumPy
+        engine, which needs no torch. Resolved already (``sspred.predict.api.torch_device``).
+    feature_cache : str, optional
+        A folder where UniRep states of the chains predicted are cached (float16, memory-mapped; what training
+        reads), for scoring the same sets again and again; None: computed afresh in float32 at every call.
+
+    Examples
+    --------
+    >>> import sspred
+    >>> from sspred.model import Session
+    >>> session = Session(sspred.load("fast").model)
+    >>> session.device is None, [p.shape for p in session.predict_proba("MKV")]
+    (True, [(3, 3)])
+    """
+
+    def __init__(self, model: Model, device: str | None = None, feature_cache: str | None = None):
+        self.model = model
+        self._device = device
+        self._feature_cache = feature_cache
+        self._members: list[Member] | None = None
+        self._extractors: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"Session(model={self.model.name!r}, device={self.device!r}, feature_cache={self.feature_cache!r})"
+
+    @property
+    def device(self) -> str | None:
+        """The torch device prediction runs on, UniRep states and conv stacks alike ("cpu", "cuda"), or None
+        for the NumPy engine."""
+        return self._device
+
+    @property
+    def feature_cache(self) -> str | None:
+        """The folder UniRep states are cached in, or None."""
+        return self._feature_cache
+
+    # The model's description, so a Session reads where a Model does (evaluation, the batch paths).
+    name = property(lambda self: self.model.name, doc="The model's name.")
+    state_order = property(lambda self: self.model.state_order, doc="The model's ``state_order``.")
+    window = property(lambda self: self.model.window, doc="The model's ``window``.")
+    heads = property(lambda self: self.model.heads, doc="The model's ``heads``.")
+    header = property(lambda self: self.model.header, doc="The model's header.")
+
+    @property
+    def members(self) -> list[Member]:
+        """The model's networks, built on first use: one Member per ensemble member (one for a single network)."""
+        if self._members is None:
+            header, params = self.model.header, self.model.params
+            if "members" in header:
+                members = [_member(d, params, f"members.{k}.") for k, d in enumerate(header["members"])]
+            else:
+                members = [_member(header, params, "")]
+            for m in members:
+                m.device = self.device
+            self._members = members
+        return self._members
+
+    @property
+    def network(self) -> Network:
+        """The first-stage network of a single-network model."""
+        return self.members[0].stage1.net
 
     def feature_extractors(self) -> dict[str, Any]:
         """One UniRep extractor (sspred.unirep.states.Extractor) per feature entry the members name, keyed by
@@ -229,17 +422,18 @@ class Model:
         if self._extractors is None:
             from sspred.unirep.states import Spec, extractor
 
-            self._extractors = {}
+            extractors: dict[str, Any] = {}
             for m in self.members:
                 entry = m.features
-                if entry is None or feature_key(entry) in self._extractors:
+                if entry is None or feature_key(entry) in extractors:
                     continue
                 if entry.get("extractor") != "unirep":
                     raise ModelFileError(f"model {self.name!r}: unknown feature extractor {entry.get('extractor')!r}")
                 spec = Spec(int(entry["size"]), entry["cells"], bool(entry["reverse"]))
                 engine, device = ("numpy", "cpu") if self.device is None else ("torch", self.device)
-                self._extractors[feature_key(entry)] = extractor(spec, entry.get("sha256"), f"model {self.name!r}",
-                                                                 engine, device)
+                extractors[feature_key(entry)] = extractor(spec, entry.get("sha256"), f"model {self.name!r}",
+                                                           engine, device)
+            self._extractors = extractors
         return self._extractors
 
     def member_features(self, chains: list[np.ndarray]) -> list[list[np.ndarray] | None]:
@@ -254,24 +448,53 @@ class Model:
             done = {key: ext.features(chains) for key, ext in extractors.items()}
         return [done[feature_key(m.features)] if m.features is not None else None for m in self.members]
 
+    def predict_proba(self, sequences: Sequences) -> list[np.ndarray]:
+        """The states head's probabilities of each chain, as scikit-learn's ``predict_proba`` reads.
+
+        Parameters
+        ----------
+        sequences : str, iterable of str, dict, SeqRecords or pathlib.Path
+            What ``Predictor.predict`` takes: one sequence, several, id -> sequence, Biopython records, or a
+            FASTA file.
+
+        Returns
+        -------
+        list of ndarray
+            One (L_i, K) float32 array per chain, in input order, columns in ``state_order``.
+
+        Raises
+        ------
+        InputError
+            A bad sequence, naming the record and position.
+
+        Examples
+        --------
+        >>> import sspred
+        >>> probs = sspred.load("fast").model.session.predict_proba(["MKTAYIAKQR", "GSHM"])
+        >>> [p.shape for p in probs], bool(abs(probs[0].sum(axis=1) - 1).max() < 1e-5)
+        ([(10, 3), (4, 3)], True)
+        """
+        from sspred.io.sequences import records
+
+        return self.predict_many([r.codes for r in records(sequences)])
+
+    def predict_proba_codes(self, codes: np.ndarray) -> np.ndarray:
+        """One chain's (L,) symbol codes (``sspred.features.encode``) -> (L, K) probabilities of the states head,
+        averaged over members."""
+        feats = self.member_features([codes])
+        return _mean([_states(m, m.predict_proba(codes, feats[i])) for i, m in enumerate(self.members)])
+
     def predict_many(self, chains: list[np.ndarray], features: list | None = None) -> list[np.ndarray]:
-        """Probabilities for several chains, [(L, K)] in order: ``predict_proba`` of each, with every
-        member's first stage on its path for many chains (Member.batched). ``features``: as for
+        """Probabilities for several chains of codes, [(L, K)] in order: ``predict_proba_codes`` of each, with
+        every member's first stage on its path for many chains (Member.batched). ``features``: as for
         ``predict_heads``."""
         return [p[self.heads.names[0]] for p in self.predict_heads(chains, features)]
 
     def predict_heads(self, chains: list[np.ndarray], features: list | None = None) -> list[dict[str, np.ndarray]]:
-        """Every head's probabilities for several chains: [{head name: (L, K_h)}] in order, states head
+        """Every head's probabilities for several chains of codes: [{head name: (L, K_h)}] in order, states head
         first, each averaged over the members that have it (``heads`` lists them). ``features``: what
         ``member_features(chains)`` gives, when the caller holds it already (a slice of a whole set's cached
-        states); None computes it.
-
-        >>> import sspred
-        >>> from sspred.features import encode
-        >>> out = sspred.load("fast").model.predict_heads([encode("MKTAYIAKQR")])
-        >>> {name: p.shape for name, p in out[0].items()}
-        {'ss3': (10, 3)}
-        """
+        states); None computes it."""
         heads = self.heads
         feats = self.member_features(chains) if features is None else features
         per_member = [(cast(Heads, m.heads).slices(), m.predict_many(chains, feats[i])) for i, m in enumerate(self.members)]
@@ -318,24 +541,42 @@ def resolve(name_or_path: str | os.PathLike | None) -> Path:
     return Path(key)
 
 
-def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
+def read_model(name_or_path: str | os.PathLike | None = None) -> Model:
+    """The model file's content, its alphabet checked; ``load_model`` also builds and probes its networks."""
     path = resolve(name_or_path)
     header, params = modelfile.load(path)
     if header.get("alphabet") != SYMBOLS:
         raise ModelFileError(f"{path}: model was trained with a different residue alphabet")
-    model = Model(header, params)
+    return Model(header, params)
+
+
+def check_session(session: Session, path: str | os.PathLike) -> Session:
+    """Build every network of ``session`` and run one residue through it, so that weights that do not fit their
+    layer list, window or states fail here, at load time, as a ModelFileError naming ``path``, rather than as a
+    crash in the middle of a prediction run. Missing or other UniRep weights say so themselves."""
     try:
-        _ = model.members  # builds every network: weights that do not fit their layers fail here
+        _ = session.members  # builds every network: weights that do not fit their layers fail here
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ModelFileError(f"{path}: weights do not fit the layer list ({exc})") from None
-    # Missing or other UniRep weights say so themselves (ModelFileError), before the probe below.
-    model.feature_extractors()
+    session.feature_extractors()
     try:
-        # One residue through every member: a layer list that does not fit its window or its states fails here,
-        # at load time, as a ModelFileError, rather than as a crash in the middle of a prediction run.
-        probe = model.predict_proba(np.zeros(1, dtype=np.uint8))
-        if probe.shape != (1, len(model.states)):
-            raise ValueError(f"output of {probe.shape[-1]} states for a {len(model.states)}-state model")
+        probe = session.predict_proba_codes(np.zeros(1, dtype=np.uint8))
+        if probe.shape != (1, len(session.state_order)):
+            raise ValueError(f"output of {probe.shape[-1]} states for a {len(session.state_order)}-state model")
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ModelFileError(f"{path}: weights do not fit the layer list ({exc})") from None
+    return session
+
+
+def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
+    """A built-in model or a model file, checked: its networks built and probed on its own NumPy session.
+
+    Raises
+    ------
+    ModelFileError
+        A missing, corrupt or foreign file, weights that do not fit the layer list, or missing or other UniRep
+        weights than the model was trained on.
+    """
+    model = read_model(name_or_path)
+    check_session(model.session, resolve(name_or_path))
     return model

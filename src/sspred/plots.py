@@ -14,6 +14,8 @@ import os
 import numpy as np
 
 from sspred.alphabet import MASKED
+from sspred.errors import MissingExtra
+from sspred.extras import require
 
 #: Colour of each state letter. Helix family in reds, strand family in blues, coil family in
 #: greys and greens, so the 8-state picture reads like the 3-state one at a glance.
@@ -34,16 +36,13 @@ MAX_LETTERS_PER_ROW = 120
 DPI = 120
 
 
-class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed."""
+#: The error of a plot without matplotlib: sspred.MissingExtra (its former name, kept for ``except`` clauses).
+PlotUnavailable = MissingExtra
 
 
 def figure(width: float, height: float):
     """A matplotlib Figure without pyplot (no global state, no display backend), in inches at ``DPI``."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise PlotUnavailable("plotting needs matplotlib: pip install 'sspred[plot]'") from None
+    Figure = require("matplotlib.figure", "plot", "plotting").Figure
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
@@ -141,8 +140,9 @@ def plot_history(histories: list[tuple[str, dict]], accuracy_name: str = "Q3"):
     """Learning curves: loss and accuracy per epoch for training and validation, one colour per model.
 
     ``histories`` is a list of (label, history) where history is a model header's
-    ``train.history``: {"epochs": [{"epoch", "train_loss", "train_q3", "valid_loss", "valid_q3"}, ...],
-    "best_epoch": n}. Axes are labelled ``loss`` and ``accuracy``.
+    ``train.history``: {"epochs": [{"epoch", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy"}, ...],
+    "best_epoch": n} (files written before 0.2 name the accuracies ``train_q3`` and ``valid_q3``). Axes are
+    labelled ``loss`` and ``accuracy``.
     """
     fig = figure(11.0, 4.2)
     ax_l, ax_a = fig.subplots(1, 2)
@@ -153,11 +153,14 @@ def plot_history(histories: list[tuple[str, dict]], accuracy_name: str = "Q3"):
         colour = colours[i % len(colours)]
         epochs = hist.get("epochs", [])
         x = [e["epoch"] for e in epochs]
-        for ax, key in ((ax_l, "loss"), (ax_a, "q3")):
-            ax.plot(x, [e[f"train_{key}"] for e in epochs], color=colour, marker="o", ms=3, label=f"{label} training")
-            if any(f"valid_{key}" in e for e in epochs):
-                ax.plot(x, [e.get(f"valid_{key}", np.nan) for e in epochs], color=colour, ls="--", marker="s", ms=3,
-                        label=f"{label} validation")
+        # The accuracy's key is "accuracy", or "q3" in files written before 0.2: each epoch names one.
+        acc = ["accuracy" if "train_accuracy" in e else "q3" for e in epochs]
+        for ax, keys in ((ax_l, ["loss"] * len(epochs)), (ax_a, acc)):
+            ax.plot(x, [e[f"train_{k}"] for e, k in zip(epochs, keys)], color=colour, marker="o", ms=3,
+                    label=f"{label} training")
+            if any(f"valid_{k}" in e for e, k in zip(epochs, keys)):
+                ax.plot(x, [e.get(f"valid_{k}", np.nan) for e, k in zip(epochs, keys)], color=colour, ls="--",
+                        marker="s", ms=3, label=f"{label} validation")
         best = hist.get("best_epoch")
         if best:
             for ax in (ax_l, ax_a):
@@ -224,7 +227,7 @@ def plot_calibration(calibration: dict, title: str = ""):
     ax_r.set_xlabel("confidence (top state probability)")
     ax_r.set_ylabel("fraction of residues predicted correctly")
     ece = calibration.get("ece")
-    ax_r.set_title(f"Reliability ({calibration.get('states', '')}); ECE = {ece:.4f}" if ece is not None else "Reliability")
+    ax_r.set_title(f"Reliability ({calibration.get('state_order', calibration.get('states', ''))}); ECE = {ece:.4f}" if ece is not None else "Reliability")
     twin = ax_r.twinx()
     twin.plot(centres[used], count[used] / count.sum(), color="#ff7f0e", lw=1, marker=".",
               label="share of residues in bin")

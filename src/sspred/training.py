@@ -1,13 +1,12 @@
 """Training: ``train`` (a whole run from a TrainConfig and data to a Model) and the fit loop under it
 (epochs, a validation pass each epoch, early stopping that keeps the best weights).
 
-The loop is engine-agnostic: a learner provides ``step``, ``predict_proba``,
-``get_params`` and ``set_params``, and optionally ``set_lr`` (for schedules),
-``begin_epoch`` (reseeds its training noise) and ``get_optimizer_state`` /
-``set_optimizer_state`` (for checkpoints). A whole run (``train``) also asks
-the learner class where it runs (``place``: the torch engine's device and
-process group) and closes the learner at the end (``close``). Progress is
-reported through a callback; nothing here prints.
+The loop is engine-agnostic: it trains any ``sspred.engines.learner.Learner``
+(``step``, ``predict_proba``, parameters and optimizer state for checkpoints,
+``set_lr`` for schedules, ``begin_epoch`` to reseed its training noise). A
+whole run (``train``) also asks the learner class where it runs (``place``:
+the torch engine's device and process group) and closes the learner at the
+end (``close``). Progress is reported through a callback; nothing here prints.
 
 Crash safety: with a checkpoint path, the whole run state is written
 atomically after every epoch. Each epoch's shuffle and training noise are
@@ -20,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable
@@ -31,7 +31,8 @@ from sspred import modelfile
 from sspred.cascade import cascade, stage2_data, stage2_layers
 from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
 from sspred.engines import learner_class
-from sspred.engines.settings import LearnerSettings, SettingError
+from sspred.engines.learner import Learner
+from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import gap
 from sspred.errors import InputError, TrainingDiverged as TrainingDiverged  # re-exported: sspred.training
 from sspred.features import DenseWindowIndex, WindowIndex
@@ -40,7 +41,7 @@ from sspred.io import datasets
 from sspred.io.datasets import Chain
 from sspred.io.find import Data, data_label, data_names, data_parts
 from sspred.layout import ChainIndex
-from sspred.model import Model, build_header, feature_entry, load_model
+from sspred.model import Model, Session, build_header, feature_entry, load_model
 from sspred.schedules import SCHEDULES, observe_plateau
 from sspred.splits import LEAK_LISTS, without_leaks
 
@@ -69,13 +70,63 @@ class History:
         return cls(list(d["epochs"]), int(d["best_epoch"]), bool(d["stopped_early"]))
 
 
+#: Names of an epoch's accuracies before 0.2, when they were Q3 even where a model has 8 states: old name -> new.
+OLD_STATS = {"train_q3": "train_accuracy", "valid_q3": "valid_accuracy"}
+
+
+class EpochStats(dict):
+    """One epoch's stats, as a plain dict (it is saved as JSON): epoch, train_loss, train_accuracy (the states
+    head's Q3, or Q8 for an 8-state model, in %), valid_loss, valid_accuracy, lr, seconds. The old keys
+    ``train_q3`` and ``valid_q3`` still read, with a DeprecationWarning, for one release.
+
+    >>> import warnings
+    >>> stats = EpochStats(epoch=1, train_accuracy=70.0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     old = stats["train_q3"]
+    >>> old, caught[0].category.__name__, sorted(stats)
+    (70.0, 'DeprecationWarning', ['epoch', 'train_accuracy'])
+    """
+
+    @staticmethod
+    def _key(key: str) -> str:
+        if key in OLD_STATS:
+            warnings.warn(f"epoch stats {key!r} is deprecated; use {OLD_STATS[key]!r} (Q3, or Q8 for an 8-state "
+                          f"model)", DeprecationWarning, stacklevel=3)
+            return OLD_STATS[key]
+        return key
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(self._key(key))
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        return super().__contains__(self._key(key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(self._key(key), default)
+
+
+def epoch_accuracy(stats: Mapping, split: str = "valid") -> float | None:
+    """An epoch's ``split`` ("train" or "valid") accuracy in %, from stats of any version: a model file's
+    history written before 0.2 names it ``{split}_q3``. None where the epoch has none (no validation set).
+
+    >>> epoch_accuracy({"valid_accuracy": 71.5}), epoch_accuracy({"valid_q3": 70.0}), epoch_accuracy({})
+    (71.5, 70.0, None)
+    """
+    plain = dict(stats)  # an EpochStats would warn on looking up the old key
+    value = plain.get(f"{split}_accuracy", plain.get(f"{split}_q3"))
+    return None if value is None else float(value)
+
+
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """The shuffle of epoch ``epoch``: a function of (seed, epoch) alone, so a resumed run sees the same order."""
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def evaluate_split(learner: Any, data: ExampleIndex) -> tuple[float, float, np.ndarray]:
-    """Mean cross-entropy, Q3 (%) and probabilities over every scored residue of ``data``
+def evaluate_split(learner: Learner, data: ExampleIndex) -> tuple[float, float, np.ndarray]:
+    """Mean cross-entropy, accuracy (%: Q3, or Q8 for 8 states) and probabilities over every scored residue of ``data``
     (a WindowIndex, DenseWindowIndex or chains.ChainIndex)."""
     parts = [(learner.predict_proba(inputs), y) for inputs, y in data.eval_batches(EVAL_BATCH)]
     if not parts:
@@ -116,7 +167,7 @@ def fresh_state(cfg: TrainConfig) -> dict:
             "schedule": {"lr": cfg.lr, "best": math.inf, "bad": 0}}
 
 
-def fit(learner: Any, train: ExampleIndex, valid: ExampleIndex | None, cfg: TrainConfig,
+def fit(learner: Learner, train: ExampleIndex, valid: ExampleIndex | None, cfg: TrainConfig,
         callback: Callable[[dict], None] | None = None,
         batch_callback: Callable[[int, int], None] | None = None,
         checkpoint: str | None = None, resume: dict | None = None, meta: dict | None = None) -> History:
@@ -143,10 +194,8 @@ def fit(learner: Any, train: ExampleIndex, valid: ExampleIndex | None, cfg: Trai
             break
         start = time.perf_counter()
         lr = SCHEDULES[cfg.schedule](cfg, epoch, state["schedule"])
-        if hasattr(learner, "set_lr"):
-            learner.set_lr(lr)
-        if hasattr(learner, "begin_epoch"):
-            learner.begin_epoch([cfg.seed, epoch])
+        learner.set_lr(lr)
+        learner.begin_epoch([cfg.seed, epoch])
         order = epoch_order(len(train), cfg.seed, epoch)
         total_loss, correct, seen = 0.0, 0, 0
         for b in range(n_batches):
@@ -163,10 +212,10 @@ def fit(learner: Any, train: ExampleIndex, valid: ExampleIndex | None, cfg: Trai
             seen += int(scored.sum())
             if batch_callback is not None:
                 batch_callback(b + 1, n_batches)
-        stats = {"epoch": epoch, "train_loss": total_loss / max(seen, 1), "train_q3": 100.0 * correct / max(seen, 1),
-                 "lr": lr}
+        stats = EpochStats(epoch=epoch, train_loss=total_loss / max(seen, 1),
+                           train_accuracy=100.0 * correct / max(seen, 1), lr=lr)
         if valid is not None and len(valid):
-            stats["valid_loss"], stats["valid_q3"], _ = evaluate_split(learner, valid)
+            stats["valid_loss"], stats["valid_accuracy"], _ = evaluate_split(learner, valid)
         stats["seconds"] = time.perf_counter() - start
         history.epochs.append(stats)
         if callback is not None:
@@ -219,7 +268,7 @@ def _check_resume(config: TrainConfig, meta: dict, label: str, path: str) -> Non
     differ = [k for k in saved if saved[k] != given.get(k)]
     if differ:
         both = "; ".join(f"{k}: checkpoint {saved[k]!r}, given {given.get(k)!r}" for k in differ)
-        raise ValueError(f"{path}: the given TrainConfig differs from the checkpoint's ({both})")
+        raise ConfigError(differ[0], f"the given TrainConfig differs from {path}'s ({both})")
 
 
 @dataclass
@@ -231,7 +280,7 @@ class TrainingRun:
     """
 
     config: TrainConfig
-    learner: Any  # the engine's learner (NumpyLearner, TorchLearner: one protocol, no shared base class)
+    learner: Learner
     train_index: Any  # WindowIndex, DenseWindowIndex (a second stage) or ChainIndex
     valid_index: Any | None
     #: Chains read for training and validation, after the leak filter.
@@ -296,7 +345,7 @@ class TrainingRun:
         return Model(header, params)
 
 
-def teacher_probabilities(teacher: Model, codes: list[np.ndarray]) -> list[np.ndarray]:
+def teacher_probabilities(teacher: Session, codes: list[np.ndarray]) -> list[np.ndarray]:
     """The teacher's probabilities for every chain, predicted in slices, so a language model's states (4 bytes x
     1,900 or more a residue) never exist for the whole set in memory. A teacher with a feature cache reads the
     whole set's states from it as memory-mapped views, once: the chains are the cache key, so per-slice
@@ -335,10 +384,7 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
         state = ckpt.load(resume)
         _check_resume(config, state["meta"], label, str(resume))
     cls = learner_class(config.engine)
-    try:
-        options = cls.place(config.device, config.distributed, config.threads)  # before the data: fail fast
-    except SettingError as exc:
-        raise ConfigError(exc.setting, str(exc)) from None
+    options = cls.place(config.device, config.distributed, config.threads)  # before the data: fail fast
     leaks = config.exclude_leaks
     train_chains = training_chains(data, "train", data_dir, leaks)
     names = data_names(data)
@@ -355,34 +401,38 @@ def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
     valid_idx: DenseWindowIndex | ChainIndex | WindowIndex | None
     if first is not None:
         assert isinstance(mcfg, ModelConfig)  # TrainConfig refuses a second stage on a conv stack
-        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.states))
-        train_idx = stage2_data(first, train_chains, mcfg.window, mcfg.states)
-        valid_idx = stage2_data(first, valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.state_order))
+        train_idx = stage2_data(first, train_chains, mcfg.window, str(mcfg.n_states))
+        valid_idx = stage2_data(first, valid_chains, mcfg.window, str(mcfg.n_states)) if valid_chains else None
     elif isinstance(mcfg, ConvConfig):
         layers = mcfg.layers()
         teacher = None
         if config.teacher:
             teacher_model = load_model(config.teacher)
-            # A teacher that reads UniRep states computes them where this run trains (a GPU, when it has one).
-            teacher_model.device = options.get("device") if config.engine == "torch" else None
-            if teacher_model.feature_extractors() and teacher_model.device in (None, "cpu"):
+            # A teacher that reads UniRep states computes them where this run trains (a GPU, when it has one);
+            # on a CPU they are slow, so they are cached on disk, once per set. The teacher's Session holds both
+            # settings: nothing is written into the teacher's Model.
+            device = options.get("device") if config.engine == "torch" else None
+            cache = None
+            if any(m.features is not None for m in teacher_model.members) and device in (None, "cpu"):
                 from sspred.unirep.states import cache_dir
 
-                teacher_model.feature_cache = str(cache_dir())  # slow states on a CPU: once per set
-            teacher = teacher_probabilities(teacher_model, [c.codes for c in train_chains])
+                cache = str(cache_dir())
+            session = Session(teacher_model, device, cache)
+            teacher = teacher_probabilities(session, [c.codes for c in train_chains])
         train_feats, valid_feats = input_features(config, label, train_chains, valid_chains, options.get("device"))
         try:
-            train_idx = ChainIndex(train_chains, gap(layers), mcfg.states, teacher, config.teacher_weight,
+            train_idx = ChainIndex(train_chains, gap(layers), str(mcfg.n_states), teacher, config.teacher_weight,
                                    heads=mcfg.output_heads(), features=train_feats)
         except ValueError as exc:
             raise ConfigError("teacher", str(exc)) from None
-        valid_idx = ChainIndex(valid_chains, gap(layers), mcfg.states, features=valid_feats) if valid_chains else None
+        valid_idx = ChainIndex(valid_chains, gap(layers), str(mcfg.n_states), features=valid_feats) if valid_chains else None
     else:
         layers = mcfg.layers()
-        train_idx = WindowIndex(train_chains, mcfg.window, mcfg.states)
-        valid_idx = WindowIndex(valid_chains, mcfg.window, mcfg.states) if valid_chains else None
+        train_idx = WindowIndex(train_chains, mcfg.window, str(mcfg.n_states))
+        valid_idx = WindowIndex(valid_chains, mcfg.window, str(mcfg.n_states)) if valid_chains else None
     learner = cls(layers, learner_settings(config), np.random.default_rng(config.seed), **options)
-    rank, world = getattr(learner, "rank", MAIN_RANK), getattr(learner, "world", 1)  # torchrun's, under DDP
+    rank, world = learner.rank, learner.world  # torchrun's, under DDP
     return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
                        first, state, str(resume) if resume is not None else None, rank, world)
 
@@ -407,8 +457,9 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     data_dir : str or os.PathLike, optional
         Where the sets live; defaults to $SSPRED_DATA, then a ``shared/data`` folder above.
     callbacks : iterable of callable, default ()
-        Each is called with every epoch's stats dict (epoch, train_loss, train_q3, valid_loss, valid_q3, lr,
-        seconds), on rank 0 only under torchrun.
+        Each is called with every epoch's stats (``EpochStats``: epoch, train_loss, train_accuracy, valid_loss,
+        valid_accuracy, lr, seconds; an accuracy is Q3, or Q8 for an 8-state model), on rank 0 only under
+        torchrun.
     checkpoint : str or os.PathLike, optional
         Where the run state is written, atomically, after every epoch.
     resume : str or os.PathLike, optional
@@ -426,11 +477,14 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     sspred.InputError
         For data that cannot be found or read, or a checkpoint made on other data.
     sspred.ConfigError
-        For settings the chosen engine or data cannot take.
+        For settings the chosen engine or data cannot take, or a ``config`` that differs from the checkpoint's
+        being resumed (naming the field and both values).
+    sspred.DeviceError
+        For a device this machine cannot give (``cuda`` without a GPU).
+    sspred.MissingExtra
+        For the torch engine without torch installed.
     sspred.TrainingDiverged
         When the loss becomes NaN or infinite.
-    ValueError
-        When ``config`` differs from the checkpoint's being resumed, naming both.
 
     Examples
     --------
@@ -442,7 +496,7 @@ def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_di
     >>> model = train(TrainConfig(model=ModelConfig(window=5, hidden=[4]), epochs=2), chains, callbacks=[seen.append])
     >>> [stats["epoch"] for stats in seen], len(model.header["train"]["history"]["epochs"])
     ([1, 2], 2)
-    >>> model.predict_proba(chains[0].codes).shape
-    (22, 3)
+    >>> [p.shape for p in model.predict_proba([chains[0].sequence])]
+    [(22, 3)]
     """
     return prepare_run(config, data, valid, data_dir=data_dir, resume=resume).fit(callbacks, checkpoint)

@@ -55,7 +55,7 @@ def _print_states(r: dict) -> None:
     cal = r["calibration"]
     digits = "  ".join(f"{d}:{_num(a, '.0f')}%" for d, (a, n) in
                        enumerate(zip(cal["confidence_digit"]["accuracy"], cal["confidence_digit"]["count"])) if n)
-    typer.echo(f"accuracy by .horiz confidence digit ({cal['states']}): {digits}")
+    typer.echo(f"accuracy by .horiz confidence digit ({cal['state_order']}): {digits}")
     typer.echo(f"ECE {_num(cal['ece'], '.4f')}{_ci(r, 'ece', '.4f')}  (top-label, {len(cal['bins']['count'])} bins)")
     typer.echo(f"SOV'99 {_num(r['sov99']['overall'])}{_ci(r, 'sov99')}  SOV_refine {_num(r['sov_refine']['overall'])}{_ci(r, 'sov_refine')}"
                "  (chain means)")

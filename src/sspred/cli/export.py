@@ -37,4 +37,4 @@ def export(
     with atomic_output(onnx, "wb") as handle:
         handle.write(data)
     extra = f", heads {', '.join(loaded.heads.names)}" if len(loaded.heads.names) > 1 else ""
-    typer.echo(f"saved {onnx}: {loaded.name}, states {loaded.states}{extra}, {len(data):,} bytes")
+    typer.echo(f"saved {onnx}: {loaded.name}, states {loaded.state_order}{extra}, {len(data):,} bytes")

@@ -21,7 +21,7 @@ from sspred.io.textfile import check_output
 def label(
     structures: List[Path] = typer.Argument(..., help="PDB or mmCIF files."),
     out: Path = typer.Option(..., "--out", "-o", help="Three-line file to write (>ID, sequence, labels); '-' is stdout."),
-    states: str = typer.Option("8", "--states", help="8: DSSP's states (read back as 8- and 3-state); 3: H/E/C only."),
+    states: str = typer.Option("8", "--n-states", "--states", help="8: DSSP's states (read back as 8- and 3-state); 3: H/E/C only (--states: the old name, deprecated)."),
 ) -> None:
     """Run mkdssp on each structure and write per-chain labels that 'sspred train --data FILE' reads.
 
@@ -31,7 +31,7 @@ def label(
     A bad file or chain is reported at the end and the rest are still written (exit 2 if any failed).
     """
     if states not in STATE_SETS:
-        raise typer.BadParameter("3 or 8", param_hint="--states")
+        raise typer.BadParameter("3 or 8", param_hint="--n-states")
     check_output(out, inputs=structures)
     require("biotite.structure", "structure", "sspred label")
     dssp.mkdssp_binary()  # a missing program stops the batch before any file is tried

@@ -128,7 +128,7 @@ def history(
         if not hist or not hist.get("epochs"):
             raise InputError("model file holds no training history", path=path)
         items.append((m.name, hist))
-        states.add(m.states)
+        states.add(m.state_order)
     accuracy_name = "Q8" if states == {STATES8} else ("Q3" if states == {STATES3} else "Q3 or Q8")
     _draw(plots.plot_history, items, accuracy_name, out=out)
 
@@ -164,7 +164,7 @@ def confusion(
     data: Optional[str] = REPORT_DATA,
     split: str = REPORT_SPLIT,
     data_dir: Optional[str] = DATA_DIR,
-    states: str = typer.Option("3", "--states", help="3, or 8 for an 8-state model's 8x8 matrix."),
+    states: str = typer.Option("3", "--n-states", "--states", help="3, or 8 for an 8-state model's 8x8 matrix (--states: the old name, deprecated)."),
 ) -> None:
     """Confusion-matrix heatmap (rows true, columns predicted; counts and row percentages)."""
     from sspred import plots
@@ -178,7 +178,7 @@ def confusion(
     elif states == "3":
         cm, names, acc = r["confusion"], STATES3, f"Q3 {r['q3']:.2f}%"
     else:
-        raise typer.BadParameter("3 or 8", param_hint="--states")
+        raise typer.BadParameter("3 or 8", param_hint="--n-states")
     _draw(plots.plot_confusion, np.array(cm), names, title=f"{_where(r)}\n{acc}", out=out)
 
 

@@ -18,7 +18,7 @@ from sspred.io import datasets
 from sspred.io.textfile import check_output
 from sspred.model import Model
 from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
-from sspred.training import TrainingDiverged, prepare_run
+from sspred.training import TrainingDiverged, epoch_accuracy, prepare_run
 
 #: Flags whose name is not the config field's with '-' for '_'.
 FLAG_OF_FIELD = {"model": "--arch", "head_weights": "--head-weight"}
@@ -89,7 +89,7 @@ def train(
     window: int = typer.Option(ModelConfig.window, "--window", help="Residues per window (odd)."),
     hidden: List[str] = typer.Option(comma_list(default(ModelConfig, "hidden")), "--hidden", help="Hidden sizes, repeatable or comma list; 0 for none."),
     activation: str = typer.Option(ModelConfig.activation, "--activation", help=f"One of {', '.join(ACTIVATIONS)}."),
-    states: str = typer.Option(ModelConfig.states, "--states", help="3 or 8."),
+    n_states: int = typer.Option(ModelConfig.n_states, "--n-states", "--states", help="3 or 8 (--states: the old name, deprecated)."),
     bottleneck: int = typer.Option(ModelConfig.bottleneck, "--bottleneck", help="Linear bottleneck width after the window; 0 for none."),
     dropout: float = typer.Option(ModelConfig.dropout, "--dropout", help="Inverted-dropout rate; 0 for none."),
     dropout_at: List[str] = typer.Option([], "--dropout-at", help="Layers dropout acts on: 0 = input, i = hidden layer i (default: every hidden layer)."),
@@ -169,7 +169,7 @@ def train(
             checkpoint = checkpoint or resume
         else:
             model = model_config(
-                arch, window=window, hidden=parse_hidden(hidden), activation=activation, states=states,
+                arch, window=window, hidden=parse_hidden(hidden), activation=activation, n_states=n_states,
                 bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at), batchnorm=batchnorm,
                 channels=channels, first_kernel=first_kernel, kernel=kernel, dilations=parse_ints(dilations),
                 heads=parse_names(heads), head_weights=parse_head_weights(head_weight), attention=attention,
@@ -186,9 +186,11 @@ def train(
     except ConfigError as exc:
         raise typer.BadParameter(exc.reason, param_hint=flag(exc.field)) from None
 
+    q = f"Q{config.model.n_states}"  # the accuracy is Q3, or Q8 for an 8-state model
+
     def report(stats: dict) -> None:
-        v = f"  valid loss {stats['valid_loss']:.4f}  valid Q {stats['valid_q3']:.2f}" if "valid_loss" in stats else ""
-        typer.echo(f"epoch {stats['epoch']:3d}  train loss {stats['train_loss']:.6f}  train Q {stats['train_q3']:.2f}{v}"
+        v = f"  valid loss {stats['valid_loss']:.4f}  valid {q} {stats['valid_accuracy']:.2f}" if "valid_loss" in stats else ""
+        typer.echo(f"epoch {stats['epoch']:3d}  train loss {stats['train_loss']:.6f}  train {q} {stats['train_accuracy']:.2f}{v}"
                    f"  lr {stats['lr']:.3g}  ({stats['seconds']:.1f}s)", err=True)
 
     if run.main:
@@ -211,7 +213,8 @@ def train(
     history = run.history
     assert history is not None  # fit sets it
     best = history.epochs[history.best_epoch - 1] if history.best_epoch else {}
-    score = f": valid Q {best['valid_q3']:.2f}" if "valid_q3" in best else ""
+    acc = epoch_accuracy(best)
+    score = f": valid {q} {acc:.2f}" if acc is not None else ""
     typer.echo(f"saved {out} (best epoch {history.best_epoch}{score})")
     if config.distributed:
         _leave_distributed()

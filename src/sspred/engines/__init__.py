@@ -6,8 +6,13 @@ install and ``sspred predict`` never import torch.
 
 from __future__ import annotations
 
-from sspred.errors import InputError
+from typing import TYPE_CHECKING
+
+from sspred.errors import ConfigError
 from sspred.extras import require
+
+if TYPE_CHECKING:
+    from sspred.engines.learner import Learner
 
 #: Learner class per engine name, as "module:attribute" (imported on first use).
 ENGINES = {
@@ -16,10 +21,33 @@ ENGINES = {
 }
 
 
-def learner_class(name: str):
-    """The learner class of engine ``name``; an InputError when unknown, MissingExtra when torch is not installed."""
+def learner_class(name: str) -> type[Learner]:
+    """The learner class of engine ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``ENGINES``: "numpy" or "torch".
+
+    Returns
+    -------
+    type[Learner]
+        The engine's learner class (it satisfies ``sspred.engines.learner.Learner``).
+
+    Raises
+    ------
+    ConfigError
+        When no engine has that name (field ``engine``).
+    MissingExtra
+        When the engine's packages (torch) are not installed.
+
+    Examples
+    --------
+    >>> learner_class("numpy").engine
+    'numpy'
+    """
     if name not in ENGINES:
-        raise InputError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
+        raise ConfigError("engine", f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     module, attr = ENGINES[name].split(":")
-    # torch is the only optional package an engine needs; a missing one names the extra that installs it.
+    # Only the torch engine has packages of its own (the "torch" extra); NumPy is always installed.
     return getattr(require(module, "torch", f"the {name} engine"), attr)

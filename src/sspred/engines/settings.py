@@ -1,5 +1,7 @@
-"""What a learner of either engine trains with: the run's optimisation settings as plain values, and the error
-a learner raises for a run setting the machine cannot honour.
+"""What a learner of either engine trains with: the run's optimisation settings as plain values.
+
+A run setting the machine cannot honour is an error of sspred's family (``sspred.errors``): DeviceError for a
+device, ConfigError naming the field for anything else.
 
 A learner takes these, not ``sspred.config.TrainConfig``: the config sits above the engines, and an engine
 imports nothing above it. ``sspred.training.learner_settings`` builds them from a run's TrainConfig, whose
@@ -33,12 +35,3 @@ class LearnerSettings:
     input_noise: float
     weight_noise: float
     smoothing: float
-
-
-class SettingError(ValueError):
-    """A run setting this machine cannot honour: no GPU for device "cuda", no torchrun for distributed.
-    ``setting`` is the name of the TrainConfig field (sspred.training raises it on as that field's ConfigError)."""
-
-    def __init__(self, setting: str, message: str):
-        self.setting = setting
-        super().__init__(message)

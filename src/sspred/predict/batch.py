@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from sspred.io.fasta import Record
-from sspred.model import Model
+from sspred.model import Model, Session
 
 #: Residues per pass: enough to keep both cores busy and amortise per-call costs over many
 #: short records, small enough that a batch (codes, probabilities, lookup scratch) stays a few MB.
@@ -37,14 +37,14 @@ def record_batches(records: Iterable[Record], max_residues: int = BATCH_RESIDUES
         yield batch
 
 
-def predict_batch(model: Model, records: list[Record], heads: bool = False) -> list:
+def predict_batch(model: Model | Session, records: list[Record], heads: bool = False) -> list:
     """Probabilities of one batch, [(L, K)] in order; with ``heads``, every head's, [{head: (L, K_h)}]
     (``Model.predict_heads``: one pass of the network gives them all)."""
     codes = [r.codes for r in records]
     return model.predict_heads(codes) if heads else model.predict_many(codes)
 
 
-def predict_batches(model: Model, records: Iterable[Record], max_residues: int = BATCH_RESIDUES,
+def predict_batches(model: Model | Session, records: Iterable[Record], max_residues: int = BATCH_RESIDUES,
                     heads: bool = False) -> Iterator[list[tuple[Record, Any]]]:
     """Yield each batch as [(record, probabilities (L, K))], in input order; with ``heads``, as
     [(record, {head name: (L, K_h)})], the states head first (``predict_batch``).
@@ -71,7 +71,7 @@ def predict_records(model: Model, records: Iterable[Record],
         yield from batch
 
 
-def predict_labelled(model: Model, chains) -> list[np.ndarray]:
+def predict_labelled(model: Model | Session, chains) -> list[np.ndarray]:
     """Probabilities for labelled chains, in order."""
     out: list[np.ndarray] = []
     for start in range(0, len(chains), LABELLED_CHAINS):

@@ -10,7 +10,7 @@ from typing import IO, Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from sspred.errors import OutputError
+from sspred.errors import InputError, OutputError
 from sspred.io.formats import format_problem, make_writer
 
 
@@ -62,7 +62,7 @@ def write_predictions(predictions: Iterable[Prediction], handle: IO[str], fmt: s
     ------
     OutputError
         When ``fmt`` is unknown or cannot hold the model's states.
-    ValueError
+    InputError
         When a prediction comes from another model than the one described.
 
     Examples
@@ -85,7 +85,7 @@ def write_predictions(predictions: Iterable[Prediction], handle: IO[str], fmt: s
     count = 0
     for pred in predictions:
         if (pred.state_order, pred.model_name, tuple(pred.tracks)) != expected:
-            raise ValueError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
+            raise InputError(f"prediction {pred.id!r} is from model {pred.model_name!r} ({pred.state_order}); "
                              f"one file holds predictions of one model ({model_name!r})")
         writer.record(pred.id, pred.sequence, pred.probabilities, pred.tracks)
         count += 1

@@ -41,7 +41,8 @@ class PredictRequest(BaseModel):
 
 class ModelInfo(BaseModel):
     name: str = Field(..., description="Model name, from its file.")
-    states: str = Field(..., description="State letters, in the order of each probability row (CHE or HGIEBTSC).")
+    state_order: str = Field(..., description="State letters, in the order of each probability row (CHE or HGIEBTSC).")
+    states: str = Field(..., description="Deprecated: `state_order` under its old name, kept for one release.")
     window: int = Field(..., description="Residues per input window.")
     checksum: str = Field(..., description="SHA-256 of the model's weights: identifies this exact version of it.")
     trained_on: Optional[str] = Field(None, description="Training data set, as recorded in the model file.")
@@ -55,7 +56,7 @@ class Prediction(BaseModel):
     confidence: str = Field(..., description="PSIPRED-style confidence digit 0-9 per residue: "
                             "floor(10 * (top probability - second)).")
     probabilities: list[list[float]] = Field(..., description="Per residue, one probability per state, in the "
-                                             "order of `states` of the response.")
+                                             "order of `state_order` of the response.")
     disorder: Optional[list[float]] = Field(None, description="Per residue, P(disordered), rounded as the "
                                             "probabilities; only from a model with a disorder head.")
     conservation: Optional[list[int]] = Field(None, description="Per residue, the most probable conservation class, "
@@ -71,7 +72,8 @@ class Prediction(BaseModel):
 
 class PredictResponse(BaseModel):
     model: ModelInfo
-    states: str = Field(..., description="State letters in probability-column order.")
+    state_order: str = Field(..., description="State letters in probability-column order.")
+    states: str = Field(..., description="Deprecated: `state_order` under its old name, kept for one release.")
     predictions: list[Prediction]
     warnings: list[str] = Field(..., description="Changes made to the input, e.g. gap characters removed.")
 

@@ -44,8 +44,10 @@ PREDICT_THREADS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffi
 SUPPORTED = {"conv", "relu", "dropout", "linear", "chain_attention"}
 
 
-class Unsupported(ValueError):
-    pass
+class NoBufferedPath(Exception):
+    """A conv network this buffered path cannot run: control flow, not an error of a user's. ``inference`` and
+    ``paths`` catch it and run the training layers instead, so it never leaves the engine and stays out of
+    sspred's error family."""
 
 
 def one_hot_tables(taps: list[np.ndarray]) -> list[np.ndarray]:
@@ -77,7 +79,7 @@ class ConvInference:
     def __init__(self, specs: list[dict], params: dict[str, np.ndarray]):
         kinds = {s["type"] for s in specs}
         if not kinds <= SUPPORTED or specs[0]["type"] != "conv" or specs[0].get("mask", True):
-            raise Unsupported("not an unmasked one-hot conv followed by conv, relu, dropout, linear and "
+            raise NoBufferedPath("not an unmasked one-hot conv followed by conv, relu, dropout, linear and "
                               "chain_attention layers")
         # (kind, arrays...) in order, dropout left out (the identity at prediction)
         self.steps: list[tuple[Any, ...]] = []
@@ -248,7 +250,7 @@ def inference(net) -> ConvInference | None:
     """The buffered inference path of a conv network, or None where its layers have none."""
     try:
         return ConvInference(net.specs, net.params)
-    except Unsupported:
+    except NoBufferedPath:
         return None
 
 

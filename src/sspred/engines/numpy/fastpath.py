@@ -79,8 +79,9 @@ def _apply(activation: str | None, x: np.ndarray) -> np.ndarray:
     return ACTIVATIONS[activation].forward(x) if activation else x
 
 
-class Unsupported(ValueError):
-    """A layer list the fast path cannot run (the caller falls back to the plain forward pass)."""
+class NoFastPath(Exception):
+    """A layer list the fast path cannot run: control flow, not an error of a user's. ``paths`` catches it and
+    runs the plain forward pass instead, so it never leaves the engine and stays out of sspred's error family."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -360,12 +361,12 @@ class FastForward:
             elif kind in ACTIVATIONS and linears and linears[-1][2] is None:
                 linears[-1][2] = kind
             else:
-                raise Unsupported(f"layer {i} ({kind!r}) has no fast-path form")
+                raise NoFastPath(f"layer {i} ({kind!r}) has no fast-path form")
         if not linears or linears[-1][2] is not None:
-            raise Unsupported("the network must end in a linear layer (its logits)")
+            raise NoFastPath("the network must end in a linear layer (its logits)")
         w1, b1, act1 = linears[0]
         if w1.shape[0] != window * N_UNITS:
-            raise Unsupported(f"first layer takes {w1.shape[0]} inputs, not window x {N_UNITS}")
+            raise NoFastPath(f"first layer takes {w1.shape[0]} inputs, not window x {N_UNITS}")
         dense = [(np.ascontiguousarray(w), b, a) for w, b, a in linears[1:]]
         return cls(window, pair_tables(w1, b1, window), act1, dense, backend)
 

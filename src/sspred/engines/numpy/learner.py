@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.features import network_inputs, row_inputs
 from sspred.layout import Layout
+
+if TYPE_CHECKING:
+    from sspred.engines.learner import Learner
 
 
 def penalty(params: dict[str, np.ndarray], l1: float, l2: float) -> tuple[float, dict[str, np.ndarray]]:
@@ -35,6 +38,8 @@ class NumpyLearner:
     """Holds a network and its optimizer; ``step`` trains on one minibatch of window codes."""
 
     engine = "numpy"
+    #: One process: this engine has no process group (engines.learner.Learner).
+    rank, world = 0, 1
 
     def __init__(self, specs: list[dict], cfg: LearnerSettings, rng: np.random.Generator):
         self.dtype = np.dtype(cfg.dtype)
@@ -65,6 +70,10 @@ class NumpyLearner:
 
     def close(self) -> None:
         """Nothing to release: the torch engine's learner leaves its process group here."""
+
+    def replica_spread(self) -> float:
+        """0.0: one process holds the only replica."""
+        return 0.0
 
     def begin_epoch(self, entropy: list[int]) -> None:
         """Reseed the training noise (dropout, input and weight noise) from ``entropy``, e.g. [seed, epoch]."""
@@ -166,3 +175,8 @@ def _assign(into: dict, tree: dict) -> None:
             _assign(v, tree[k])
         else:
             v[...] = tree[k]
+
+
+if TYPE_CHECKING:
+    # The type checker confirms that this class has every member the fit loop asks of a learner.
+    _CHECKED: type[Learner] = NumpyLearner

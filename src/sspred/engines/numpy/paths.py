@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sspred.engines.numpy.conv_infer import ConvInference, Unsupported, predict_conv_chains
+from sspred.engines.numpy.conv_infer import ConvInference, NoBufferedPath, predict_conv_chains
 from sspred.engines.numpy.activations import softmax
 from sspred.engines.spec import is_conv
 from sspred.features import one_hot, windows
@@ -66,7 +66,7 @@ def _conv_buffered(net, window: int) -> ConvChains | None:
         return None
     try:
         return ConvChains(net, ConvInference(net.specs, net.params), "conv buffered")
-    except Unsupported:
+    except NoBufferedPath:
         return None
 
 
@@ -81,7 +81,7 @@ def _window_tables(net, window: int):
 
     try:
         return fastpath.FastForward.from_layers(net.specs, net.params, window)
-    except fastpath.Unsupported:
+    except fastpath.NoFastPath:
         return None
 
 

@@ -2,7 +2,7 @@
 
 ``to_torch(model)`` takes integer symbol codes (B, L), the codes ``sspred.features.encode`` gives
 (``sspred.alphabet.SYMBOLS`` order: 20 amino acids, the spacer 20, then X B Z J U O), and returns
-probabilities (B, L, K) float32 in ``model.states`` order. It is the NumPy engine's prediction
+probabilities (B, L, K) float32 in ``model.state_order`` order. It is the NumPy engine's prediction
 (``Model.predict_many``), member by member, written as torch operations that trace:
 
 - a window first stage reads, for each residue, the one-hot window around it, with the spacer symbol
@@ -34,7 +34,7 @@ dynamo exporter, needs onnxscript as well); onnx then checks the file. The ONNX 
 length) int64 and its first output ``probabilities`` (batch, length, K) float32, the states head; a multi-task
 model has one more output per extra head, named by the head (``disorder``, ``conservation``, ``ss8``: see
 ``output_names``), (batch, length, K_h) float32 each. Its metadata carries the model's name, its states in column
-order, the symbol table and the heads in output order (``sspred.name``, ``sspred.states``, ``sspred.symbols``,
+order, the symbol table and the heads in output order (``sspred.name``, ``sspred.state_order`` (and its old name ``sspred.states``), ``sspred.symbols``,
 ``sspred.heads``).
 """
 
@@ -199,7 +199,7 @@ class ExportedModel(nn.Module):
 
     def __init__(self, model):
         super().__init__()
-        self.states = model.states
+        self.state_order = model.state_order
         self.heads = model.heads.names  # the states head first
         self.members = nn.ModuleList(MemberModule(m) for m in model.members)
         # Each member's columns of each head, as Model.predict_heads reads them.
@@ -238,7 +238,7 @@ def to_torch(model) -> ExportedModel:
 def onnx_bytes(model, opset: int = OPSET) -> bytes:
     """``model`` as a serialized ONNX graph, checked by ``onnx.checker`` (with shape inference) before it is
     returned: input ``codes`` (batch, length) int64, output ``probabilities`` (batch, length, K) float32 in
-    ``model.states`` order, and one output per extra head (``output_names``); batch and length are dynamic."""
+    ``model.state_order`` order, and one output per extra head (``output_names``); batch and length are dynamic."""
     import onnx  # the checker; an ImportError names the missing package for the caller's install hint
 
     if not MIN_OPSET <= opset <= MAX_OPSET:
@@ -260,7 +260,9 @@ def onnx_bytes(model, opset: int = OPSET) -> bytes:
     # The trace leaves the class axis unnamed-dynamic; it is each head's K, and the file says which K.
     for output, (_, k) in zip(proto.graph.output, model.heads.heads):
         output.type.tensor_type.shape.dim[2].dim_value = k
-    onnx.helper.set_model_props(proto, {"sspred.name": model.name, "sspred.states": model.states,
+    onnx.helper.set_model_props(proto, {"sspred.name": model.name, "sspred.state_order": model.state_order,
+                                        # the same under its old name, for readers of 0.1 graphs (one release)
+                                        "sspred.states": model.state_order,
                                         "sspred.symbols": SYMBOLS, "sspred.heads": ",".join(model.heads.names)})
     onnx.checker.check_model(proto, full_check=True)
     return proto.SerializeToString()

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
 
-from sspred.engines.settings import LearnerSettings, SettingError
+from sspred.engines.settings import LearnerSettings
 from sspred.engines.spec import initial_state, is_weight, valid_rows
 from sspred.engines.torch.losses import multi_head_cross_entropy, smoothed_targets
 from sspred.engines.torch.network import DTYPES, TorchNetwork
 from sspred.engines.torch.optim import OPTIMIZERS
+from sspred.errors import ConfigError, DeviceError
 from sspred.heads import present
 from sspred.layout import Layout, chain_rows
+
+if TYPE_CHECKING:
+    from sspred.engines.learner import Learner
 
 #: --device values: a torch device string, or a function choosing one.
 DEVICES = {
@@ -25,11 +29,13 @@ DEVICES = {
 
 
 def resolve_device(name: str) -> str:
+    """The torch device ``name`` (a key of DEVICES) stands for on this machine; a DeviceError when no engine
+    knows the name, or when it asks for a GPU that torch does not see."""
     if name not in DEVICES:
-        raise ValueError(f"unknown device {name!r}; choose from {', '.join(DEVICES)}")
+        raise DeviceError(f"unknown device {name!r}; choose from {', '.join(DEVICES)}")
     device = DEVICES[name]()
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda, but torch sees no GPU (is this the CPU build of torch?)")
+        raise DeviceError("--device cuda, but torch sees no GPU (is this the CPU build of torch?)")
     return device
 
 
@@ -90,12 +96,10 @@ class TorchLearner:
         """The keyword arguments that place a TorchLearner: ``device`` (a DEVICES name) resolved, and with
         ``distributed``, under torchrun, this process joined to the process group and given its rank's device.
         ``threads`` > 0 sets torch's CPU threads for the process (``set_cpu_threads``). A setting this machine
-        cannot honour raises SettingError naming it."""
+        cannot honour raises: a device it cannot give, DeviceError; a process group it cannot join, ConfigError
+        on ``distributed``."""
         set_cpu_threads(threads)
-        try:
-            options = {"device": resolve_device(device)}
-        except ValueError as exc:
-            raise SettingError("device", str(exc)) from None
+        options = {"device": resolve_device(device)}
         if not distributed:
             return options
         from sspred.engines.torch import distributed as ddp
@@ -103,7 +107,7 @@ class TorchLearner:
         try:
             _, _, options["device"] = ddp.init(options["device"])
         except ValueError as exc:
-            raise SettingError("distributed", str(exc)) from None
+            raise ConfigError("distributed", str(exc)) from None
         return {**options, "distributed": True}
 
     def replica_spread(self) -> float:
@@ -340,3 +344,8 @@ def _assign(into: dict, tree: dict) -> None:
             _assign(v, tree[k])
         else:
             v.copy_(torch.as_tensor(np.asarray(tree[k])))
+
+
+if TYPE_CHECKING:
+    # The type checker confirms that this class has every member the fit loop asks of a learner.
+    _CHECKED: type[Learner] = TorchLearner
