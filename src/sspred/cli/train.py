@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from sspred import checkpoint as ckpt
-from sspred.cli.common import DATA_DIR
+from sspred.cli.common import DATA_DIR, warn
 from sspred.cli.root import app
 from sspred.config import DEFAULT_ARCH, ConfigError, ConvConfig, ModelConfig, TrainConfig, model_config
 from sspred.io import datasets
@@ -194,6 +194,9 @@ def train(
                    f"  lr {stats['lr']:.3g}  ({stats['seconds']:.1f}s)", err=True)
 
     if run.main:
+        if not run.n_valid_chains:  # fit then keeps the last epoch: say so, since nothing else would
+            warn("no validation data (give --valid-data FILE): nothing is chosen on validation and training does "
+                 "not stop early; the last epoch's weights are saved")
         typer.echo(run.describe(), err=True)
     try:
         trained: Model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
