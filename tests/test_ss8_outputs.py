@@ -100,6 +100,16 @@ def test_write_refuses_an_8_state_model_in_a_psipred_layout(fmt, tmp_path):
     assert not (tmp_path / f"q8.{fmt}").exists()
 
 
+def test_an_8_state_model_writes_fasta_when_no_format_is_named():
+    """horiz, the default of a 3-state model, cannot hold 8 states: with no format and no extension, q8 writes
+    one line of its 8-state letters per record, the argmax of its probabilities."""
+    pred = sspred.load("q8").predict({"q": "MKTAYIAKQRQISFVKSHFSRQ"})[0]
+    handle = io.StringIO()
+    assert sspred.write([pred], handle) == 1
+    assert handle.getvalue() == f">q\n{pred.states}\n"
+    assert pred.states == "".join(pred.state_order[i] for i in pred.probabilities.argmax(axis=1))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["ss2", "horiz"])
 def test_cli_refuses_q8_in_a_psipred_layout_in_one_line(fmt, tmp_path):

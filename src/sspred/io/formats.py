@@ -625,16 +625,19 @@ WRITERS: dict[str, type[Writer]] = {
 
 #: The format written when neither a format nor a known file extension names one: PSIPRED's HFORMAT.
 DEFAULT_FORMAT = "horiz"
+#: The same for a model of more than 3 states, which HFORMAT cannot hold: one line of states per record.
+DEFAULT_FORMAT_MANY_STATES = "fasta"
 #: Formats by output file extension (compared in lower case), for ``-o FILE`` without ``--format``.
 EXTENSIONS: dict[str, str] = {".ss2": "ss2", ".horiz": "horiz", ".json": "json", ".tsv": "tsv",
                               ".fa": "fasta", ".fasta": "fasta"}
 
 
-def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str:
+def output_format(fmt: str | None, path: str | os.PathLike | None = None, state_order: str = "CHE") -> str:
     """The format to write: ``fmt`` when given, else the one ``path``'s extension names, else the default.
 
     ``fmt`` is taken in lower case; an extension is looked up in ``EXTENSIONS``; the default is
-    ``DEFAULT_FORMAT``. An unknown ``fmt`` is returned as it is, for ``format_problem`` to name.
+    ``DEFAULT_FORMAT``, or ``DEFAULT_FORMAT_MANY_STATES`` for a model of more than 3 states. An unknown ``fmt``
+    is returned as it is, for ``format_problem`` to name.
 
     Parameters
     ----------
@@ -642,6 +645,8 @@ def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str
         The format asked for (``--format``), any case; None when not given.
     path : str or os.PathLike, optional
         The output file; None or "-" for stdout.
+    state_order : str, default "CHE"
+        The model's states, which pick the default.
 
     Returns
     -------
@@ -657,6 +662,8 @@ def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str
     --------
     >>> output_format(None, "out.SS2"), output_format("JSON", "out.txt"), output_format(None, None)
     ('ss2', 'json', 'horiz')
+    >>> output_format(None, None, "HGIEBTSC")
+    'fasta'
     >>> output_format("json", "out.ss2")
     Traceback (most recent call last):
     ...
@@ -665,7 +672,7 @@ def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str
     suffix = PurePath(path).suffix.lower() if path is not None and str(path) != "-" else ""
     implied = EXTENSIONS.get(suffix)
     if fmt is None:
-        return implied or DEFAULT_FORMAT
+        return implied or (DEFAULT_FORMAT if len(state_order) == 3 else DEFAULT_FORMAT_MANY_STATES)
     fmt = fmt.lower()
     if implied is not None and fmt != implied:
         raise OutputError(f"{path}: the extension {suffix} means the {implied} format, not {fmt}")

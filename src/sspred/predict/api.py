@@ -580,7 +580,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
         A file to write, or an open text handle.
     format : {"ss2", "horiz", "fasta", "json", "tsv"} or None, default None
         The output format, in any case; None lets a path's extension pick it (.ss2, .horiz, .json, .tsv, .fa,
-        .fasta: ``sspred.io.formats.EXTENSIONS``), else horiz.
+        .fasta: ``sspred.io.formats.EXTENSIONS``), else horiz (fasta for an 8-state model).
 
     Returns
     -------
@@ -618,6 +618,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     first = next(stream, None)
     if first is None:
         raise InputError("no predictions to write")
+    fmt = output_format(format, path, first.state_order)  # the default for an 8-state model is fasta
     problem = format_problem(fmt, first.state_order, first.model_name)
     if problem:
         raise OutputError(problem)
