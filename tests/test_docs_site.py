@@ -509,3 +509,32 @@ def test_a_raising_notebook_fails_the_build_naming_notebook_and_cell(tmp_path, m
         build(config)
     errors = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
     assert f"notebook {notebook}, cell 3 (line 17) raised ZeroDivisionError: division by zero" in errors, errors
+
+
+@pytest.mark.slow
+def test_solution_cells_fold_in_a_real_build(tmp_path, monkeypatch):
+    """The real mkdocs.yml and hooks over one notebook with an exercise: its solution cell, and only it, folded."""
+    require_docs_extra()
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    docs = tmp_path / "docs"
+    (docs / "course").mkdir(parents=True)
+    (docs / "course" / "01_exercise.py").write_text(
+        "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n"
+        "#     name: python3\n# ---\n\n# %% [markdown]\n# # An exercise\n#\n# ### Exercise 1.1 — double\n\n"
+        "# %%\ndef double(x):\n    ...  # your code here\n\n# %% tags=[\"solution\"]\n"
+        "def double(x):\n    return 2 * x  # the-solution-line\n\n# %%\n# Check.\nassert double(2) == 4\n"
+        "print('checked')\n")
+    for name, value in build_env().items():
+        monkeypatch.setenv(name, value)
+    # Not strict: this docs folder lacks the site's stylesheets and scripts, which the link check would report.
+    config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(tmp_path / "site"),
+                         nav=[{"Exercise": "course/01_exercise.py"}], strict=False)
+    build(config)
+    page = (tmp_path / "site" / "course" / "01_exercise" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<details class="solution">') == 1
+    folded = page[page.index('<details class="solution">'):page.index("</details>")]
+    assert "the-solution-line" in folded and "celltag_solution" in folded
+    assert "your code here" not in folded and "checked" not in folded
+    assert "your code here" in page and "checked" in page  # the stub and the check's output, outside
