@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-
 # --- Chapters 5-8 ------------------------------------------------------------
 
 # Figures of chapters 5-8 are drawn 9 inches wide at 100 dpi (900 px, the
