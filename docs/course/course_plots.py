@@ -417,4 +417,102 @@ def ch7_chain(pos, probs, state_order, true_letters, predicted, title):
     plt.tight_layout()
     plt.show()
 
+@readable
+def ch8_recall(snapshots, energies, overlaps, names, side) -> None:
+    """Recall of a letter: the states (top), energy and overlaps (bottom)."""
+    fig = plt.figure(figsize=(WIDE, 6.4))
+    grid = fig.add_gridspec(2, max(len(snapshots), 2),
+                            height_ratios=[1, 1.6])
+    titles = ["cue (25 %)"] + [f"sweep {k}"
+                               for k in range(1, len(snapshots))]
+    for k, (snap, title) in enumerate(zip(snapshots, titles)):
+        ax = fig.add_subplot(grid[0, k])
+        ax.imshow(snap.reshape(side, side), cmap="gray_r", vmin=-1, vmax=1)
+        ax.set_title(title)
+        ax.axis("off")
+    half = max(len(snapshots), 2) // 2
+    ax = fig.add_subplot(grid[1, :half])
+    ax.plot(energies, color="k")
+    ax.set_xlabel("single-unit updates")
+    ax.set_ylabel("energy $E = -\\frac{1}{2} s^T W s$")
+    ax.set_title("energy only goes down")
+    ax = fig.add_subplot(grid[1, half:])
+    for p, name in enumerate(names):
+        ax.plot(overlaps[:, p], label=name)
+    ax.set_xlabel("single-unit updates")
+    ax.set_ylabel("overlap m with each letter")
+    ax.legend(ncol=2)
+    ax.set_title("the cue slides into E")
+    plt.tight_layout()
+    plt.show()
+
+
+@readable
+def ch8_capacity(panels, alpha_c) -> None:
+    """Recall against load, one panel per (result dict, N, breakdown)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(WIDE, 4.2),
+                             sharey=True)
+    for ax, (res, n, brk, note) in zip(axes, panels):
+        ax.plot(res["loads"], res["retrieved_clean"], "o-",
+                label="recalled, cue = pattern")
+        ax.plot(res["loads"], res["retrieved_cued"], "s-",
+                label="recalled, 10 % flipped")
+        ax.plot(res["loads"], res["perfect_clean"], "^--", color="grey",
+                label="exact fixed point")
+        ax.axvline(alpha_c, color="k", ls=":",
+                   label=f"theory: $\\alpha_c$ = {alpha_c}")
+        ax.axvline(brk, color="C3", ls="--", label=f"half at {brk:.3f}")
+        ax.set_xlabel("load $\\alpha = P/N$")
+        ax.set_title(f"N = {n} ({note})")
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("fraction of stored patterns")
+    plt.tight_layout()
+    plt.show()
+
+
+@readable
+def ch8_beta(bres, n_patterns) -> None:
+    """One-update retrieval error against beta, and against beta * Delta."""
+    fig, axes = plt.subplots(1, 2, figsize=(WIDE, 4.2), sharey=True)
+    for r, rho in enumerate(bres.correlations):
+        label = f"cosine {rho:.2f}: $\\Delta$ = {bres.separations[r]:.1f}"
+        axes[0].plot(bres.betas, bres.errors[r], "o-", ms=3, label=label)
+        axes[1].plot(bres.betas * bres.separations[r], bres.errors[r],
+                     "o-", ms=3, label=label)
+    axes[0].set_xlabel("inverse temperature $\\beta$")
+    axes[1].set_xlabel("$\\beta \\cdot \\Delta$")
+    axes[1].axvline(np.log(n_patterns), color="k", ls=":",
+                    label=f"$\\beta\\Delta = \\log N$ = "
+                          f"{np.log(n_patterns):.1f}")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(1e-16, 3)  # below 1e-16 the error is round-off
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("relative retrieval error")
+    fig.suptitle(f"one update, N = {n_patterns} patterns in d = 64")
+    plt.tight_layout()
+    plt.show()
+
+
+@readable
+def ch8_one_step(one, alpha_c) -> None:
+    """Exact one-step retrieval against the number of stored patterns."""
+    fig, ax = plt.subplots(figsize=(WIDE * 0.8, 4.4))
+    for f, flip in enumerate(one.flips):
+        ax.plot(one.counts, one.modern[f], "o-", color=f"C{f}",
+                label=f"modern, one update, {flip:.0%} flipped")
+        ax.plot(one.counts, one.classical[f], "x--", color=f"C{f}",
+                label=f"classical, one sync step, {flip:.0%} flipped")
+    ax.axvline(64, color="k", ls=":", label="d = 64")
+    ax.axvline(alpha_c * 64, color="grey", ls=":",
+               label="classical capacity 0.138 d")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("stored patterns N")
+    ax.set_ylabel("fraction of cues retrieved exactly")
+    ax.legend(fontsize=8)
+    plt.tight_layout()
+    plt.show()
+
 # --- End of chapters 5-8 -----------------------------------------------------
