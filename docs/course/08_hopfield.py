@@ -185,7 +185,7 @@ for sweep in range(5):
         break
 energies, overlaps = np.array(energies), np.array(overlaps)  # (T,), (T, P)
 print(
-    f"stopped after {sweep + 1} sweeps; final overlap with each letter:",
+    f"stopped after {sweep + 1} sweeps; final overlaps:",
     {k: round(float(v), 2) for k, v in zip(LETTERS, overlaps[-1])},
 )
 print("energy never increased:", bool(np.all(np.diff(energies) <= 1e-12)))
@@ -419,8 +419,8 @@ for step in range(4):
     # (5, d) @ (d, N) -> softmax -> (5, N) @ (N, d) -> (5, d)
     xi = hf.modern_update(X, xi, beta=1.0)
 print(
-    "distance to the stored pattern after 4 updates:",
-    np.round(np.linalg.norm(xi - X[:5], axis=1), 6),
+    "distance to the stored patterns:",
+    np.round(np.linalg.norm(xi - X[:5], axis=1), 4),
 )
 
 # %% [markdown]
