@@ -662,7 +662,7 @@ for label, kw in TOOLS.items():
 
 # %% [markdown]
 # Early stopping is by far the strongest of the three here: it stops after a handful of epochs, keeps the best
-# epoch's weights, and gets the test Q3 of Figure 8's peak without ever looking at the test set. Input noise at
+# epoch's weights, and lands within about a point of Figure 8's peak without ever looking at the test set. Input noise at
 # 0.1 slows memorisation (the training Q3 stays well below the unregularised run's) and gains a point or two;
 # label smoothing barely changes anything, since it limits confidence, not memorisation: a network can learn
 # every training window by heart with targets of 0.9 as well as with 1. The ablation on 16 times more data
