@@ -469,7 +469,7 @@ for network in NETWORKS:
 # - **Part of the random-minus-cluster gap is not leakage but composition**: the cluster split sends the big
 #   families (which are also the well-studied, "easy" ones) to training as whole clusters, so its test parts are
 #   made of small families and singletons. Either way, the random split's number does not describe new proteins.
-# - **At full scale it is small for this network** (right): on 3,000 netsurfp2 chains and on the four PDB sets,
+# - **At full scale it is small for this network** (bottom): on 3,000 netsurfp2 chains and on the four PDB sets,
 #   already culled at 25 % by their authors, only 7-20 % of random-split test chains have a relative, and the
 #   random-minus-cluster gap swings between -1.2 and +0.6 points with the seed: it is dominated by which 300
 #   chains land in the test set. BENCHMARKS.md measured the leaked chains themselves at +1.5 points for the

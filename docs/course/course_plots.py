@@ -94,8 +94,8 @@ def ch5_splits(runs: list, networks, lesson: list, num) -> None:
     ``lesson`` is BENCHMARKS.md's globin-lesson table, ``num`` its cell
     parser.
     """
-    fig = plt.figure(figsize=(WIDE, 8.4))
-    grid = fig.add_gridspec(2, 2)
+    fig = plt.figure(figsize=(WIDE, 7.6))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1.2, 0.8])
     axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
             fig.add_subplot(grid[1, :])]
     ax = axes[0]
