@@ -500,8 +500,9 @@ assert np.allclose(penalty_grad(W, 0.3, 0.7), numeric, atol=1e-6)
 # $$\mu_{\text{run}} \leftarrow (1 - m)\, \mu_{\text{run}} + m\, \mu, \qquad
 #   \sigma^2_{\text{run}} \leftarrow (1 - m)\, \sigma^2_{\text{run}} + m\, \tfrac{B}{B-1}\, \sigma^2,$$
 #
-# (the unbiased variance, as PyTorch keeps it) and normalises by them: $y = \gamma (x - \mu_{\text{run}}) /
-# \sqrt{\sigma^2_{\text{run}} + \epsilon} + \beta$, a fixed affine map.
+# (the unbiased variance, as PyTorch keeps it) and normalises by them, a fixed affine map:
+#
+# $$y = \gamma\, \frac{x - \mu_{\text{run}}}{\sqrt{\sigma^2_{\text{run}} + \epsilon}} + \beta .$$
 #
 # **The backward's key result.** In training $\mu$ and $\sigma^2$ depend on every row, so the gradient of one
 # input collects three terms; they simplify to
