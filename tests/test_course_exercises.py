@@ -26,10 +26,6 @@ EXERCISE = re.compile(r"^#\s*#{2,4}\s+Exercise\s+(\d+\.\d+)\b", re.MULTILINE)
 STUB_MARK = "your code here"
 SOLUTION_TAG = "solution"
 ASSERT = re.compile(r"^\s*assert\b", re.MULTILINE)
-#: Chapters not yet written with exercises of this form on this branch: their "has an exercise" check is an
-#: expected failure until they are (empty this set when every chapter has been converted).
-NOT_YET_CONVERTED = {"05_splits_and_leakage", "06_overfitting_and_toolkit", "07_beyond_the_window",
-                     "08_hopfield"}
 
 
 @dataclass
@@ -112,10 +108,6 @@ def test_every_exercise_has_a_stub_a_solution_and_a_check(notebook):
     assert problems == [], f"{notebook}.py:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("notebook", [
-    pytest.param(nb.stem, marks=pytest.mark.xfail(
-        reason="chapter not yet written with stub/solution/check exercises", strict=False))
-    if nb.stem in NOT_YET_CONVERTED else nb.stem
-    for nb in notebooks()])
+@pytest.mark.parametrize("notebook", [nb.stem for nb in notebooks()])
 def test_every_chapter_has_exercises_of_this_form(notebook):
     assert exercises(COURSE / f"{notebook}.py"), f"{notebook}.py has no '### Exercise N.M' cell"

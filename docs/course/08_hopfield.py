@@ -37,14 +37,22 @@
 # (\beta X^\top \xi)$ is written `softmax(beta * xi @ X.T) @ X` here.
 
 # %%
+import json
+import sys
 import time
+from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
+import sspred
 from sspred import hopfield as hf
 
-rng = np.random.default_rng(0)  # every random draw below comes from this generator
+# The figures' code sits beside the notebooks, in
+# docs/course/course_plots.py; found from wherever the notebook runs.
+sys.path.append(str(Path(sspred.__file__).parents[2] / "docs" / "course"))
+from course_plots import ch8_beta, ch8_capacity, ch8_one_step, ch8_recall
+
+rng = np.random.default_rng(0)  # every random draw below comes from here
 t_start = time.perf_counter()
 
 # %% [markdown]
@@ -72,21 +80,70 @@ t_start = time.perf_counter()
 
 # %%
 LETTERS = {
-    "H": ["#........#", "#........#", "#........#", "#........#", "##########",
-          "##########", "#........#", "#........#", "#........#", "#........#"],
-    "E": ["##########", "##########", "##........", "##........", "########..",
-          "########..", "##........", "##........", "##########", "##########"],
-    "C": ["...#######", "..##......", ".##.......", "##........", "##........",
-          "##........", "##........", ".##.......", "..##......", "...#######"],
-    "X": ["##......##", ".##....##.", "..##..##..", "...####...", "....##....",
-          "....##....", "...####...", "..##..##..", ".##....##.", "##......##"],
+    "H": [
+        "#........#",
+        "#........#",
+        "#........#",
+        "#........#",
+        "##########",
+        "##########",
+        "#........#",
+        "#........#",
+        "#........#",
+        "#........#",
+    ],
+    "E": [
+        "##########",
+        "##########",
+        "##........",
+        "##........",
+        "########..",
+        "########..",
+        "##........",
+        "##........",
+        "##########",
+        "##########",
+    ],
+    "C": [
+        "...#######",
+        "..##......",
+        ".##.......",
+        "##........",
+        "##........",
+        "##........",
+        "##........",
+        ".##.......",
+        "..##......",
+        "...#######",
+    ],
+    "X": [
+        "##......##",
+        ".##....##.",
+        "..##..##..",
+        "...####...",
+        "....##....",
+        "....##....",
+        "...####...",
+        "..##..##..",
+        ".##....##.",
+        "##......##",
+    ],
 }
 SIDE = 10
-patterns = np.array([[1 if ch == "#" else -1 for row in rows for ch in row] for rows in LETTERS.values()],
-                    dtype=np.int8)  # (P, N) = (4, 100)
+to_pm = lambda rows: np.array(
+    [1 if ch == "#" else -1 for row in rows for ch in row], dtype=np.int8
+)  # (N,)
+patterns = np.array([to_pm(rows) for rows in LETTERS.values()])  # (P, N)
 W = hf.hebbian(patterns)  # (N, N), symmetric, zero diagonal
-print("patterns", patterns.shape, "weights", W.shape, "symmetric:", np.array_equal(W, W.T))
-print("overlaps between the stored letters (1 = identical, 0 = unrelated):")
+print(
+    "patterns",
+    patterns.shape,
+    "weights",
+    W.shape,
+    "symmetric:",
+    np.array_equal(W, W.T),
+)
+print("overlaps between the stored letters (1: identical, 0: unrelated):")
 print(np.round(hf.overlap(patterns[:, None, :], patterns[None, :, :]), 2))
 
 # %% [markdown]
@@ -107,102 +164,132 @@ print(np.round(hf.overlap(patterns[:, None, :], patterns[None, :, :]), 2))
 
 # %%
 target = 1  # the letter E
-cue = hf.corrupt(patterns[target:target + 1], 0.25, rng)  # (1, N): 25 of the 100 pixels flipped
+# (1, N): 25 of the 100 pixels flipped
+cue = hf.corrupt(patterns[target : target + 1], 0.25, rng)
 state = cue.copy()
 energies = [float(hf.energy(W, state)[0])]
-overlaps = [hf.overlap(state, patterns)]  # (P,): the overlap with each letter
+overlaps = [
+    hf.overlap(state, patterns)
+]  # (P,): the overlap with each letter
 snapshots = [state[0].copy()]
 for sweep in range(5):
     flips = 0
-    for i in rng.permutation(W.shape[0]):  # one sweep: every unit once, in a random order
-        flips += hf.update_unit(W, state, i)  # in place; returns 1 if the unit flipped
+    # one sweep: every unit once, in a random order
+    for i in rng.permutation(W.shape[0]):
+        # in place; returns 1 if the unit flipped
+        flips += hf.update_unit(W, state, i)
         energies.append(float(hf.energy(W, state)[0]))
         overlaps.append(hf.overlap(state, patterns))
     snapshots.append(state[0].copy())
     if flips == 0:
         break
 energies, overlaps = np.array(energies), np.array(overlaps)  # (T,), (T, P)
-print(f"stopped after {sweep + 1} sweeps; final overlap with each letter:",
-      {k: round(float(v), 2) for k, v in zip(LETTERS, overlaps[-1])})
+print(
+    f"stopped after {sweep + 1} sweeps; final overlaps:",
+    {k: round(float(v), 2) for k, v in zip(LETTERS, overlaps[-1])},
+)
 print("energy never increased:", bool(np.all(np.diff(energies) <= 1e-12)))
 
 # %%
-fig, axes = plt.subplots(1, 2 + len(snapshots), figsize=(13, 2.6),
-                         gridspec_kw={"width_ratios": [1] * len(snapshots) + [2.2, 2.2]})
-for ax, snap, title in zip(axes, snapshots, ["cue (25 % flipped)"] + [f"after sweep {k}" for k in
-                                                                   range(1, len(snapshots))]):
-    ax.imshow(snap.reshape(SIDE, SIDE), cmap="gray_r", vmin=-1, vmax=1)
-    ax.set_title(title, fontsize=9)
-    ax.axis("off")
-ax = axes[len(snapshots)]
-ax.plot(energies, color="k")
-ax.set_xlabel("single-unit updates")
-ax.set_ylabel("energy $E = -\\frac{1}{2} s^T W s$")
-ax.set_title("energy only goes down", fontsize=9)
-ax = axes[len(snapshots) + 1]
-for p, name in enumerate(LETTERS):
-    ax.plot(overlaps[:, p], label=name)
-ax.set_xlabel("single-unit updates")
-ax.set_ylabel("overlap m with each letter")
-ax.legend(fontsize=8, ncol=2)
-ax.set_title("the cue slides into E", fontsize=9)
-plt.tight_layout()
-plt.show()
+ch8_recall(snapshots, energies, overlaps, list(LETTERS), SIDE)
 
 # %% [markdown]
 # Recall is finished within a sweep or two. The energy curve is a staircase: flat where a unit already agreed
 # with its field, a step down at every flip. This is the property the tests in `tests/test_hopfield.py`
 # check after every single update.
 #
-# **Exercise 8.1** The *synchronous* update sets all units at once, $s \leftarrow \operatorname{sign}(W s)$
-# (`hf.sync_step`). Show that it need not settle: find a start state from which it ends in a **2-cycle**, and
-# check that the energy is not monotone along the way.
+# ### Exercise 8.1 — synchronous updates can cycle
+# The *synchronous* update sets all units at once, $s \leftarrow \operatorname{sign}(W s)$ (`hf.sync_step`).
+# Show that it need not settle: set `W2` (a symmetric $2 \times 2$ weight matrix with zero diagonal) and
+# `s0` (a start state of shape $(1, 2)$, dtype int8) from which it ends in a **2-cycle**.
+
+# %%
+W2 = ...  # your code here
+s0 = ...  # your code here
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+# Two units coupled positively, started opposite: each copies the other,
+# so both flip at every step.
+W2 = np.array([[0.0, 1.0], [1.0, 0.0]])
+s0 = np.array([[1, -1]], dtype=np.int8)
+
+# %%
+# Check.
+s1 = hf.sync_step(W2, s0)
+assert np.array_equal(W2, W2.T) and not np.any(np.diag(W2))
+assert not np.array_equal(s1, s0), "the first step must move"
+assert np.array_equal(hf.sync_step(W2, s1), s0), "not a 2-cycle"
+print(
+    "energies along the cycle:",
+    [float(hf.energy(W2, s)[0]) for s in (s0, s1, s0)],
+)
 
 # %% [markdown]
-# <details><summary>Solution</summary>
+# The energy stays where it is (+1) and never reaches the minimum (-1). The same happens in big networks:
+# `hf.recall_sync` returns `converged=False` for such starts. The asynchronous update cannot do this: changing
+# one unit at a time, each change lowers $E$ or leaves it. Synchronous updates minimise a different Lyapunov
+# function, whose minima include 2-cycles.
 #
-# With two units coupled positively, start them opposite: each copies the other, so both flip at every step.
-#
-# ```python
-# W2 = np.array([[0.0, 1.0], [1.0, 0.0]])
-# s = np.array([[1, -1]], dtype=np.int8)
-# for t in range(4):
-#     print(t, s, hf.energy(W2, s))
-#     s = hf.sync_step(W2, s)
-# # [1 -1] -> [-1 1] -> [1 -1] ...: a 2-cycle; E stays at +1, never reaching the minimum -1.
-# # The same happens in big networks: hf.recall_sync returns converged=False for such starts.
-# ```
-#
-# The asynchronous update cannot do this: changing one unit at a time, each change lowers E or leaves it.
-# Synchronous updates minimise a different Lyapunov function, whose minima include 2-cycles.
-# </details>
+# ### Exercise 8.2 — correlated memories
+# Replace the round C by a blocky one that shares E's top, bottom and left bars (overlap 0.64 with E). Write
+# `final_overlaps(W, patterns, target, n, gen)`: recall `patterns[target]` from `n` cues with 25 % of the
+# pixels flipped (`hf.corrupt`, `hf.recall_async`), and return the $(n, P)$ final overlaps with every
+# pattern (`hf.overlap`). The check compares the round C with the blocky one.
+
+# %%
+BLOCKY_C = [
+    "..########",
+    ".#########",
+    "##........",
+    "##........",
+    "##........",
+    "##........",
+    "##........",
+    "##........",
+    ".#########",
+    "..########",
+]
+
+
+def final_overlaps(W, patterns, target, n, gen): ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def final_overlaps(W, patterns, target, n, gen):
+    out = []
+    for _ in range(n):
+        cue = hf.corrupt(
+            patterns[target : target + 1], 0.25, gen
+        )  # (1, N)
+        final, _ = hf.recall_async(W, cue, gen)
+        out.append(hf.overlap(final[0], patterns))  # (P,)
+    return np.array(out)  # (n, P)
+
+
+# %%
+# Check.
+blocky = patterns.copy()
+blocky[2] = to_pm(BLOCKY_C)
+E_ = list(LETTERS).index("E")
+gen = np.random.default_rng(0)
+round_c = final_overlaps(W, patterns, E_, 50, gen)
+block_c = final_overlaps(hf.hebbian(blocky), blocky, E_, 50, gen)
+assert block_c.shape == (50, 4)
+print(
+    f"E recalled exactly: {np.mean(round_c[:, E_] == 1):.0%} with the "
+    f"round C, {np.mean(block_c[:, E_] == 1):.0%} with the blocky C"
+)
+print("final overlaps with H, E, C, X (blocky C, first three cues):")
+print(np.round(block_c[:3], 2))
+assert np.mean(block_c[:, E_] == 1) < np.mean(round_c[:, E_] == 1)
 
 # %% [markdown]
-# **Exercise 8.2** Correlated memories. Replace the round C by a blocky one that shares E's top, bottom and left
-# bars (overlap 0.64 with E), store H, E, the blocky C and X, and recall E from 50 cues with 25 % of the pixels
-# flipped. How often is E recalled exactly, and where do the other recalls end?
-
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# blocky_c = ["..########", ".#########", "##........", "##........", "##........",
-#             "##........", "##........", "##........", ".#########", "..########"]
-# to_pm = lambda rows: np.array([1 if ch == "#" else -1 for row in rows for ch in row], dtype=np.int8)
-# P = np.array([to_pm(LETTERS["H"]), to_pm(LETTERS["E"]), to_pm(blocky_c), to_pm(LETTERS["X"])])  # (4, 100)
-# W4 = hf.hebbian(P)
-# gen = np.random.default_rng(0)
-# final = np.array([hf.overlap(hf.recall_async(W4, hf.corrupt(P[1:2], 0.25, gen), gen)[0], P)
-#                   for _ in range(50)])                   # (50, 4): final overlap with each letter
-# print((final[:, 1] == 1).mean())                       # 0.0: never
-# print(np.round(final[:3], 2))                          # e.g. [0.04 0.84 0.80 -0.36]
-# ```
-#
-# Never. Every recall ends in a **mixture state** that overlaps E and C by about 0.8 each: the Hebbian sum of
-# two similar patterns has a minimum between them, deeper than either. This is one reason the 0.138 N capacity
-# is quoted for *random* patterns, and one reason modern Hopfield networks (section 8.4) separate patterns by an
-# exponentially sharp energy instead.
-# </details>
+# With the blocky C, E is never recalled exactly: every recall ends in the same **spurious state**, near E
+# (overlap 0.96) but pulled towards the blocky C (0.68), because the Hebbian sum of two similar patterns puts a
+# minimum between them that is deeper than E's own. This is one reason the 0.138 N capacity is quoted for *random* patterns, and one reason modern
+# Hopfield networks (section 8.4) separate patterns by an exponentially sharp energy instead.
 
 # %% [markdown]
 # ## 8.3 Capacity: 0.138 patterns per unit
@@ -218,46 +305,39 @@ plt.show()
 # is at least 0.9. We run it at $N = 200$ (about 15 s; the shipped figure used $N = 1000$ and 1.5 minutes) and
 # plot the $N = 1000$ curve from `docs/hopfield/capacity.json` beside it.
 
+
 # %%
-import json
-from pathlib import Path
-
-import sspred
-
-
 def repo_root() -> Path:
-    """The checkout this notebook lives in (for the measured numbers kept beside the code)."""
-    for p in [Path.cwd(), *Path.cwd().parents, *Path(sspred.__file__).resolve().parents]:
+    """The checkout this notebook lives in (for the recorded numbers)."""
+    here = [Path.cwd(), *Path.cwd().parents]
+    for p in [*here, *Path(sspred.__file__).resolve().parents]:
         if (p / "BENCHMARKS.md").exists():
             return p
-    raise FileNotFoundError("run this notebook inside the sspred repository")
+    raise FileNotFoundError("run this notebook inside sspred's checkout")
 
 
 ROOT = repo_root()
 loads = np.round(np.arange(0.04, 0.27, 0.02), 2)
 t0 = time.perf_counter()
 cap = hf.capacity_experiment(200, loads, rng, trials=2, max_starts=50)
-print(f"N = 200: {time.perf_counter() - t0:.1f} s; half the stored patterns recalled up to a load of "
-      f"{cap.breakdown:.3f}")
+print(
+    f"N = 200: {time.perf_counter() - t0:.1f} s; half the stored "
+    f"patterns recalled up to a load of {cap.breakdown:.3f}"
+)
 full = json.loads((ROOT / "docs/hopfield/capacity.json").read_text())
-print(f"N = {full['n_units']} (docs/hopfield/capacity.json): half recalled up to {full['breakdown']:.3f}")
+print(
+    f"N = {full['n_units']} (docs/hopfield/capacity.json): half "
+    f"recalled up to {full['breakdown']:.3f}"
+)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-for ax, res, n, brk in ((axes[0], cap.to_dict(), 200, cap.breakdown),
-                        (axes[1], full, full["n_units"], full["breakdown"])):
-    ax.plot(res["loads"], res["retrieved_clean"], "o-", label="recalled, cue = stored pattern")
-    ax.plot(res["loads"], res["retrieved_cued"], "s-", label="recalled, cue with 10 % flipped")
-    ax.plot(res["loads"], res["perfect_clean"], "^--", color="grey", label="stored pattern is an exact fixed point")
-    ax.axvline(hf.ALPHA_C, color="k", ls=":", label=f"theory ($N\\to\\infty$): $\\alpha_c$ = {hf.ALPHA_C}")
-    ax.axvline(brk, color="C3", ls="--", label=f"half recalled at {brk:.3f}")
-    ax.set_xlabel("load $\\alpha = P/N$")
-    ax.set_ylabel("fraction of stored patterns")
-    ax.set_title(f"N = {n}" + (" (this notebook)" if n == 200 else " (docs/hopfield, 1.5 min)"), fontsize=10)
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=7)
-plt.tight_layout()
-plt.show()
+ch8_capacity(
+    [
+        (cap.to_dict(), 200, cap.breakdown, "this notebook"),
+        (full, full["n_units"], full["breakdown"], "docs/hopfield"),
+    ],
+    hf.ALPHA_C,
+)
 
 # %% [markdown]
 # Two things to read off the curves:
@@ -269,27 +349,45 @@ plt.show()
 #   wrong. The network recalls a state *near* each pattern. Capacity is about $0.14 N$ patterns of $N$ bits,
 #   so the weights (of which there are $N^2/2$) hold only about $0.14 N^2$ bits: a very inefficient memory.
 #
-# **Exercise 8.3** Check the signal-to-noise argument directly: for $N = 500$ and $P = 50$ random patterns,
-# compute the crosstalk term $h_i \xi^\nu_i - 1$ for every unit of every stored pattern and compare its standard
-# deviation with $\sqrt{P/N}$. What fraction of units has crosstalk below $-1$ (a unit that flips at once), and
-# what does the normal approximation predict?
+# ### Exercise 8.3 — the signal-to-noise argument, measured
+# For $N = 500$ units and $P = 50$ random patterns, write `crosstalk(xi)`: the crosstalk term
+# $h_i \xi^\nu_i - 1$ for every unit of every stored pattern (a $(P, N)$ array), with $h$ the local fields
+# of the Hebbian network (`hf.hebbian`) in each stored pattern. The check compares its standard deviation
+# with $\sqrt{P/N}$, and the fraction of units with crosstalk below $-1$ (a unit that flips at once) with the
+# normal approximation.
+
+
+# %%
+def crosstalk(xi): ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def crosstalk(xi):
+    h = xi @ hf.hebbian(xi)  # (P, N) @ (N, N) -> (P, N): local fields
+    return h * xi - 1  # the signal is 1 (less P/N: the zero diagonal)
+
+
+# %%
+# Check.
+import math
+
+n_units, n_pat = 500, 50
+cross = crosstalk(
+    hf.random_patterns(n_pat, n_units, np.random.default_rng(1))
+)
+assert cross.shape == (n_pat, n_units)
+assert abs(cross.std() - np.sqrt(n_pat / n_units)) < 0.02
+normal = 0.5 * math.erfc(np.sqrt(n_units / n_pat) / math.sqrt(2))
+print(
+    f"std {cross.std():.3f} against sqrt(P/N) = "
+    f"{np.sqrt(n_pat / n_units):.3f}; below -1: "
+    f"{(cross < -1).mean():.4f}, normal approximation {normal:.4f}"
+)
 
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# import math
-# n, p = 500, 50
-# xi = hf.random_patterns(p, n, np.random.default_rng(1))
-# h = xi @ hf.hebbian(xi)                # (P, N) @ (N, N) -> (P, N): local fields in each stored pattern
-# cross = h * xi - 1                     # the signal is 1 (minus P/N from the zero diagonal)
-# print(cross.std(), np.sqrt(p / n))     # 0.31 and 0.316
-# print((cross < -1).mean(), 0.5 * math.erfc(np.sqrt(n / p) / math.sqrt(2)))   # 0.0005 and 0.0008
-# ```
-#
 # At $\alpha = 0.1$ fewer than one unit in a thousand starts wrong. The catastrophe at 0.138 comes from the
 # avalanche: each wrong unit adds to every other unit's noise.
-# </details>
 
 # %% [markdown]
 # ## 8.4 Modern Hopfield networks: exponential capacity, one-step retrieval
@@ -316,9 +414,14 @@ plt.show()
 X = hf.sphere_patterns(200, 16, rng)  # (N, d) = (200, 16), each of norm 4
 xi = X[:5] + 0.5 * rng.standard_normal((5, 16))  # (5, d): five noisy cues
 for step in range(4):
-    print(f"update {step}: energy of the five states", np.round(hf.modern_energy(X, xi, beta=1.0), 4))
-    xi = hf.modern_update(X, xi, beta=1.0)  # (5, d) @ (d, N) -> softmax -> (5, N) @ (N, d) -> (5, d)
-print("distance to the stored pattern after 4 updates:", np.round(np.linalg.norm(xi - X[:5], axis=1), 6))
+    energy = hf.modern_energy(X, xi, beta=1.0)
+    print(f"update {step}: energy of the five states", np.round(energy, 4))
+    # (5, d) @ (d, N) -> softmax -> (5, N) @ (N, d) -> (5, d)
+    xi = hf.modern_update(X, xi, beta=1.0)
+print(
+    "distance to the stored patterns:",
+    np.round(np.linalg.norm(xi - X[:5], axis=1), 4),
+)
 
 # %% [markdown]
 # The energy drops at the first update and hardly moves after it: one update has carried each state to within
@@ -331,26 +434,14 @@ print("distance to the stored pattern after 4 updates:", np.round(np.linalg.norm
 # %%
 t0 = time.perf_counter()
 betas = np.logspace(-2, 1, 19)
-bres = hf.beta_experiment(64, 1000, betas, [0.0, 0.3, 0.6, 0.85], rng, noise=0.1, n_cues=200)
-print(f"{time.perf_counter() - t0:.1f} s; median separations:", np.round(bres.separations, 1))
-
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-for r, rho in enumerate(bres.correlations):
-    label = f"pair cosine {rho:.2f}: $\\Delta$ = {bres.separations[r]:.1f}"
-    axes[0].plot(bres.betas, bres.errors[r], "o-", ms=3, label=label)
-    axes[1].plot(bres.betas * bres.separations[r], bres.errors[r], "o-", ms=3, label=label)
-axes[0].set_xlabel("inverse temperature $\\beta$")
-axes[1].set_xlabel("$\\beta \\cdot \\Delta$")
-axes[1].axvline(np.log(bres.n_patterns), color="k", ls=":", label=f"$\\beta\\Delta = \\log N$ = {np.log(1000):.1f}")
-for ax in axes:
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-16, 3)  # below 1e-16 the error is float64 round-off
-    ax.set_ylabel("retrieval error $\\|\\xi^{new} - x\\| / \\|x\\|$")
-    ax.legend(fontsize=7)
-fig.suptitle("Modern Hopfield network, one update, N = 1000 patterns in d = 64")
-plt.tight_layout()
-plt.show()
+bres = hf.beta_experiment(
+    64, 1000, betas, [0.0, 0.3, 0.6, 0.85], rng, noise=0.1, n_cues=200
+)
+print(
+    f"{time.perf_counter() - t0:.1f} s; median separations:",
+    np.round(bres.separations, 1),
+)
+ch8_beta(bres, bres.n_patterns)
 
 # %% [markdown]
 # At small $\beta$ the softmax is nearly uniform and the update returns the **average** of all patterns (error
@@ -367,40 +458,65 @@ plt.show()
 # %%
 t0 = time.perf_counter()
 counts = 2 ** np.arange(3, 13)
-one = hf.one_step_experiment(64, counts, rng, beta=1.0, flips=(0.1, 0.2), n_cues=100)
-print(f"{time.perf_counter() - t0:.1f} s; largest count retrieved >= 99 %:", one.capacity)
-fig, ax = plt.subplots(figsize=(6.4, 4))
-for f, flip in enumerate(one.flips):
-    ax.plot(one.counts, one.modern[f], "o-", color=f"C{f}", label=f"modern, one update, {flip:.0%} flipped")
-    ax.plot(one.counts, one.classical[f], "x--", color=f"C{f}", label=f"classical, one sync step, {flip:.0%} flipped")
-ax.axvline(64, color="k", ls=":", label="d = 64")
-ax.axvline(hf.ALPHA_C * 64, color="grey", ls=":", label="classical capacity 0.138 d")
-ax.set_xscale("log", base=2)
-ax.set_xlabel("stored patterns N")
-ax.set_ylabel("fraction of cues retrieved exactly")
-ax.legend(fontsize=7)
-plt.show()
+one = hf.one_step_experiment(
+    64, counts, rng, beta=1.0, flips=(0.1, 0.2), n_cues=100
+)
+print(
+    f"{time.perf_counter() - t0:.1f} s; largest count retrieved >= 99 %:",
+    one.capacity,
+)
+ch8_one_step(one, hf.ALPHA_C)
 
 # %% [markdown]
-# **Exercise 8.4** Between "average of everything" and "one pattern" there is a third regime. Store 20 patterns
-# on a circle in 4 tight clusters (`hf.fixed_point_experiment`) and iterate the update to convergence from every
-# stored pattern for $\beta$ from 0.01 to 1000. How many distinct fixed points are there at small, intermediate
-# and large $\beta$, and what do the intermediate ones average?
+# ### Exercise 8.4 — metastable states
+# Between "average of everything" and "one pattern" there is a third regime. Write `iterate(X, xi, beta)`:
+# apply the modern update (`hf.modern_update`) until the state moves by less than $10^{-10}$ (at most 1,000
+# updates) and return the fixed point. The check starts from every one of 20 patterns stored on a circle in
+# 4 tight clusters and counts the distinct fixed points at small, intermediate and large $\beta$.
+
+
+# %%
+def iterate(X, xi, beta): ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def iterate(X, xi, beta):
+    for _ in range(1000):
+        new = hf.modern_update(X, xi, beta)  # (B, d)
+        if np.abs(new - xi).max() < 1e-10:
+            return new
+        xi = new
+    return xi
+
+
+# %%
+# Check.
+angles = np.repeat(np.arange(4) * np.pi / 2, 5)  # 4 clusters of 5
+angles = angles + np.random.default_rng(84).normal(0, 0.15, 20)
+ring = 4 * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (20, 2)
+distinct = {}
+for beta in (0.01, 1.0, 1000.0):
+    fixed = iterate(ring, ring.copy(), beta)  # (20, 2)
+    distinct[beta] = len(np.unique(np.round(fixed, 4), axis=0))
+    print(f"beta {beta:7.2f}: {distinct[beta]:2d} distinct fixed points")
+assert (
+    distinct[0.01] == 1 and distinct[1.0] == 4 and distinct[1000.0] == 20
+)
+fp = hf.fixed_point_experiment(
+    np.logspace(-2, 3, 6), np.random.default_rng(0)
+)
+for b, n, part in zip(fp.betas, fp.n_fixed_points, fp.participation):
+    print(
+        f"hf.fixed_point_experiment, beta {b:7.2f}: {n:2d} fixed "
+        f"points, each averaging {part:5.2f} patterns"
+    )
 
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# fp = hf.fixed_point_experiment(np.logspace(-2, 3, 21), np.random.default_rng(0))
-# for b, n, part in zip(fp.betas, fp.n_fixed_points, fp.participation):
-#     print(f"beta {b:8.3f}: {n:2d} fixed points, each averaging {part:5.2f} patterns")
-# ```
-#
-# Small $\beta$: one fixed point, the global average (participation 20). Intermediate $\beta$ (about 0.15 to
-# 15): four **metastable states**, one per cluster, each averaging its cluster's five patterns. Large $\beta$:
-# 20 fixed points, one per pattern. Ramsauer et al. find the same three regimes in the heads of trained
-# transformers ([docs/hopfield.md](../hopfield.md) has the figure).
-# </details>
+# Small $\beta$: one fixed point, the global average (participation 20). Intermediate $\beta$: four
+# **metastable states**, one per cluster, each averaging its cluster's five patterns. Large $\beta$: 20 fixed
+# points, one per pattern. Ramsauer et al. find the same three regimes in the heads of trained transformers
+# ([docs/hopfield.md](../hopfield.md) has the figure).
 
 # %% [markdown]
 # ## 8.5 The update is attention
@@ -430,29 +546,46 @@ import torch.nn.functional as F
 from sspred.engines.numpy.activations import softmax
 
 d, n_stored, n_queries = 32, 500, 64
-stored = rng.standard_normal((n_stored, d))  # (N, d): the memory (keys = values)
-queries = rng.standard_normal((n_queries, d))  # (B, d): the states to update
-t = lambda a: torch.from_numpy(a)[None]  # (rows, d) -> (1, rows, d): a batch of one for torch
+stored = rng.standard_normal((n_stored, d))  # (N, d): keys = values
+queries = rng.standard_normal((n_queries, d))  # (B, d): states to update
+# (rows, d) -> (1, rows, d): a batch of one for torch
+t = lambda a: torch.from_numpy(a)[None]
+attend = lambda q, k, v, scale: F.scaled_dot_product_attention(
+    t(q), t(k), t(v), scale=scale
+)[0].numpy()
 
 for beta in (1 / np.sqrt(d), 8.0):
     ours = hf.modern_update(stored, queries, beta)  # (B, d)
-    theirs = F.scaled_dot_product_attention(t(queries), t(stored), t(stored), scale=beta)[0].numpy()  # (B, d)
-    print(f"beta = {beta:.4f}: max |Hopfield update - torch attention| = {np.abs(ours - theirs).max():.2e}")
+    theirs = attend(queries, stored, stored, beta)  # (B, d)
+    print(
+        f"beta = {beta:.4f}: max |Hopfield update - torch attention| = "
+        f"{np.abs(ours - theirs).max():.2e}"
+    )
 
 beta = 1 / np.sqrt(d)
-weights_ours = softmax(beta * queries @ stored.T)  # (B, d) @ (d, N) -> (B, N)
-weights_torch = torch.softmax(beta * t(queries) @ t(stored).transpose(1, 2), dim=-1)[0].numpy()  # (B, N)
-print(f"attention weights: max difference {np.abs(weights_ours - weights_torch).max():.2e}; "
-      f"rows sum to 1: {np.allclose(weights_ours.sum(axis=1), 1)}")
+# (B, d) @ (d, N) -> (B, N)
+weights_ours = softmax(beta * queries @ stored.T)
+scores = beta * t(queries) @ t(stored).transpose(1, 2)  # (1, B, N)
+weights_torch = torch.softmax(scores, dim=-1)[0].numpy()  # (B, N)
+print(
+    f"attention weights: max difference "
+    f"{np.abs(weights_ours - weights_torch).max():.2e}; rows sum to 1: "
+    f"{np.allclose(weights_ours.sum(axis=1), 1)}"
+)
 
 k_dim, v_dim = 16, 24
-Wq, Wk, Wv = (rng.standard_normal((d, k_dim)) / np.sqrt(d), rng.standard_normal((d, k_dim)) / np.sqrt(d),
-              rng.standard_normal((k_dim, v_dim)) / np.sqrt(k_dim))
+Wq = rng.standard_normal((d, k_dim)) / np.sqrt(d)
+Wk = rng.standard_normal((d, k_dim)) / np.sqrt(d)
+Wv = rng.standard_normal((k_dim, v_dim)) / np.sqrt(k_dim)
 beta = 1 / np.sqrt(k_dim)
 keys = stored @ Wk  # (N, d) @ (d, k) -> (N, k)
-ours = hf.modern_update(keys, queries @ Wq, beta) @ Wv  # ((B, k) -> (B, k)) @ (k, v) -> (B, v)
-theirs = F.scaled_dot_product_attention(t(queries @ Wq), t(keys), t(keys @ Wv), scale=beta)[0].numpy()  # (B, v)
-print(f"with projections (eq. 10): max difference {np.abs(ours - theirs).max():.2e}")
+# ((B, k) -> (B, k)) @ (k, v) -> (B, v)
+ours = hf.modern_update(keys, queries @ Wq, beta) @ Wv
+theirs = attend(queries @ Wq, keys, keys @ Wv, beta)  # (B, v)
+print(
+    f"with projections (eq. 10): max difference "
+    f"{np.abs(ours - theirs).max():.2e}"
+)
 
 # %% [markdown]
 # The differences are float64 round-off ($10^{-15}$ to $10^{-13}$, larger at large $\beta$ where the exponentials
@@ -469,31 +602,42 @@ print(f"with projections (eq. 10): max difference {np.abs(ours - theirs).max():.
 #   residues as the hidden layer. Attention over the *other residues of the chain*, as in transformers, would
 #   bring new information; that is a different layer.
 #
-# **Exercise 8.5** Attention's default scale is $1/\sqrt{d_k}$. Using the result of section 8.4 (retrieval is
-# exact once $\beta\Delta \gtrsim \log N$), explain why a head with random keys of dimension $d_k$ tends to
-# *average* rather than *retrieve*, and how a trained head can still retrieve single patterns.
+# ### Exercise 8.5 — why attention averages at its default scale
+# Attention's default scale is $1/\sqrt{d_k}$. By section 8.4, retrieval is exact once
+# $\beta\Delta \gtrsim \log N$. Write `beta_delta(keys)`: $\beta\Delta$ at $\beta = 1/\sqrt{d_k}$ for
+# keys given as the rows of an $(N, d_k)$ array, with $\Delta$ the median separation (`hf.separation`). The
+# check compares it, for 1,000 random keys of dimension 64, with $\log N$ and with the estimate
+# $\sqrt{d_k} - \sqrt{2 \log N}$ (for random keys with entries of variance 1, $x_i^\top x_i \approx d_k$,
+# and the largest of the $N-1$ cross terms is about $\sqrt{2 d_k \log N}$).
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# For random keys with entries of variance 1, $x_i^\top x_i \approx d_k$, and the largest of the $N-1$ cross terms
-# is about $\sqrt{2 d_k \log N}$, so $\Delta \approx d_k - \sqrt{2 d_k \log N}$ and, at $\beta = 1/\sqrt{d_k}$,
-# $\beta\Delta \approx \sqrt{d_k} - \sqrt{2\log N}$. For $d_k = 64$ and $N = 1000$ keys that is about 4.3 (4.7
-# measured below), under $\log N \approx 6.9$: the softmax spreads over many keys.
-#
-# ```python
-# dk, n = 64, 1000
-# keys = np.random.default_rng(0).standard_normal((n, dk))
-# delta = np.median(hf.separation(keys))
-# print(delta, delta / np.sqrt(dk), np.log(n))   # 37.7, 4.7, 6.9
-# ```
-#
-# Training can scale up the query and key projections, which multiplies $\beta\Delta$; a head then retrieves
-# single patterns (large effective $\beta$) or averages (small), whichever lowers the loss.
-# </details>
 
 # %%
-print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")
+def beta_delta(keys): ...  # your code here
+
+
+# %% tags=["solution"]
+# Solution (collapsed on the site; run by the build).
+def beta_delta(keys):
+    return np.median(hf.separation(keys)) / np.sqrt(keys.shape[1])
+
+
+# %%
+# Check.
+dk, n_keys = 64, 1000
+random_keys = np.random.default_rng(0).standard_normal((n_keys, dk))
+bd = beta_delta(random_keys)
+estimate = np.sqrt(dk) - np.sqrt(2 * np.log(n_keys))
+print(
+    f"beta * Delta = {bd:.1f}; estimate {estimate:.1f}; "
+    f"log N = {np.log(n_keys):.1f}"
+)
+assert abs(bd - estimate) < 1.0 and bd < np.log(n_keys)
+
+# %% [markdown]
+# $\beta\Delta$ is about 4.7, under $\log N \approx 6.9$: the softmax of a head with random keys spreads over
+# many keys, so it averages. Training can scale up the query and key projections, which multiplies
+# $\beta\Delta$; a head then retrieves single patterns (large effective $\beta$) or averages (small),
+# whichever lowers the loss.
 
 # %% [markdown]
 # ## Summary
@@ -511,3 +655,6 @@ print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")
 # References: J. J. Hopfield (1982), PNAS 79:2554. D. J. Amit, H. Gutfreund, H. Sompolinsky (1985), PRL
 # 55:1530. H. Ramsauer et al. (2020), *Hopfield Networks is All You Need*, arXiv:2008.02217. A. Vaswani et al.
 # (2017), *Attention is all you need*.
+
+# %%
+print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")
