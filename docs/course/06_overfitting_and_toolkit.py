@@ -689,8 +689,8 @@ m, h, secs = run(dropped, epochs=20)
 live["dropout 0.2"] = h
 print(f"dropout: {secs:.0f} s")
 for label, h in live.items():
-    print(f"{label:18s} test Q3 peak {max(x['valid_q3'] for x in h):.1f}, "
-          f"last epoch {h[-1]['valid_q3']:.1f}")
+    print(f"{label:18s} test Q3 peak {max(x['valid_accuracy'] for x in h):.1f}, "
+          f"last epoch {h[-1]['valid_accuracy']:.1f}")
 # all units on, as a trained network predicts
 print(f"dropout: training Q3 after the last epoch "
       f"{q3(m, train_chains):.1f}")
