@@ -106,8 +106,10 @@ class Fields:
 
     @classmethod
     def known_keys(cls, d: dict) -> dict:
-        """The items of ``d`` that are fields of this config; any key that is neither a field nor one of
-        ``READ_ONLY_KEYS`` is refused, so a misspelt setting is never dropped unseen.
+        """The items of ``d`` that are fields of this config, refusing any other key.
+
+        A key that is neither a field nor one of ``READ_ONLY_KEYS`` is an error, so that a misspelt setting is never
+        dropped unseen.
 
         Parameters
         ----------

@@ -37,6 +37,7 @@ OFF_FLAGS = {"unirep_reverse": "--unirep-forward", "exclude_leaks": "--keep-leak
 #: What a flag adds to its field's description: how the shell spells a value, and the extra it needs.
 CLI_NOTES = {
     "hidden": "--hidden 0: no hidden layer.",
+    "n_states": "--states, its old name, is still read.",
     "head_weights": "NAME=W, repeatable.",
     "name": "Default: the stem of --out.",
     "engine": 'torch needs pip install "sspred[torch]".',
