@@ -228,8 +228,9 @@ def test_a_resumed_run_refuses_a_flag_that_would_change_what_it_computes(tmp_pat
     assert done.exit_code == 0, done.output
     refused = invoke("--data", data, "--resume", ck, "--lr", "0.5", "-o", tmp_path / "b.npz")
     assert refused.exit_code == 2 and "--lr" in one_line(refused.output) and "--threads" in one_line(refused.output)
-    resumed = invoke("--data", data, "--resume", ck, "--threads", "1", "--print-config")
+    resumed = invoke("--data", data, "--resume", ck, "--threads", "1", "-o", tmp_path / "b.npz", "--print-config")
     assert resumed.exit_code == 0 and json.loads(resumed.stdout)["threads"] == 1
+    assert json.loads(resumed.stdout)["name"] == "b"  # the model is named after its file, as a fresh run's
 
 
 @pytest.mark.slow

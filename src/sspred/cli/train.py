@@ -174,6 +174,7 @@ def resolve_config(given: dict[str, Any], arch: str | None, config_file: Path | 
             raise ConfigError(field, "a resumed run keeps its checkpoint's settings; only "
                                      f"{', '.join(map(flag, TrainConfig.RUNTIME_FIELDS))} may change")
         runtime = {name: given.get(name, field_default(TrainConfig, name)) for name in TrainConfig.RUNTIME_FIELDS}
+        runtime["name"] = runtime["name"] or (out.stem if out is not None else None)
         return dataclasses.replace(ckpt.run_config(ckpt.load(resume)["meta"]), **runtime)
     base = TrainConfig() if config_file is None else read_config(config_file)
     arch = arch or _arch_of(base.model)
