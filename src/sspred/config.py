@@ -965,9 +965,10 @@ def read_config(path: str | os.PathLike) -> TrainConfig:
     Examples
     --------
     >>> import tempfile
-    >>> with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-    ...     _ = f.write('epochs = 2\\n[model]\\narch = "conv"\\nchannels = 8\\n')
-    >>> read_config(f.name).model.channels
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "run.toml"
+    ...     _ = path.write_text('epochs = 2\\n[model]\\narch = "conv"\\nchannels = 8\\n')
+    ...     read_config(path).model.channels
     8
     """
     path = Path(path)
@@ -1001,9 +1002,10 @@ def config_text(config: TrainConfig) -> str:
     --------
     >>> import tempfile
     >>> cfg = TrainConfig(model=ConvConfig(channels=8), epochs=2)
-    >>> with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-    ...     _ = f.write(config_text(cfg))
-    >>> read_config(f.name) == cfg
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "run.json"
+    ...     _ = path.write_text(config_text(cfg))
+    ...     read_config(path) == cfg
     True
     """
     return json.dumps(config.to_dict(), indent=2) + "\n"
