@@ -1,4 +1,5 @@
-"""Peak memory and wall time of `sspred predict` on a 100,000-residue chain and on a million tiny records.
+"""Peak memory and wall time of `sspred predict` on long chains (100,000 residues; titin's 35,000 too with
+--lengths) and on a million tiny records, for any of the built-in models.
 
 Generates its inputs (seeded) in a temporary directory, runs the CLI in a
 subprocess per case under /usr/bin/time, which reports that child's peak
@@ -8,6 +9,8 @@ memory of the duplicate-id table with a plain set of the ids.
 
     nice -n 10 python benchmarks/resource_bounds.py                 # all cases
     nice -n 10 python benchmarks/resource_bounds.py --records 100000 --models fast
+    nice -n 10 python benchmarks/resource_bounds.py --cases long,many --lengths 35000,100000 --records 100000 \\
+        --models fast,default,accurate,q8,unirep        # every built-in model; unirep's long chains take minutes
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def id_table_memory(n: int) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--length", type=int, default=100_000)
+    ap.add_argument("--lengths", default="100000", help="comma-separated chain lengths of the long case")
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--models", default="fast,default")
     ap.add_argument("--cases", default="long,many,ids")
@@ -81,15 +84,16 @@ def main() -> None:
         print(f"baseline `sspred --help`: {r[1]:.0f} MiB peak RSS", flush=True)
         inputs = {}
         if "long" in cases:
-            inputs["long"] = (tmp / "long.fa", f"1 chain of {a.length} residues")
-            long_chain(inputs["long"][0], a.length, rng)
+            for length in map(int, a.lengths.split(",")):
+                inputs[f"long{length}"] = (tmp / f"long{length}.fa", f"1 chain of {length:,} residues")
+                long_chain(inputs[f"long{length}"][0], length, rng)
         if "many" in cases:
-            inputs["many"] = (tmp / "many.fa", f"{a.records} records of 12 residues")
+            inputs["many"] = (tmp / "many.fa", f"{a.records:,} records of 12 residues")
             tiny_records(inputs["many"][0], a.records, rng)
         for case, (path, what) in inputs.items():
             for model in a.models.split(","):
                 wall, rss, code = run(["predict", str(path), "-m", model, "-f", "fasta", "-o", str(tmp / "out.fa")])
-                print(f"{what:32s} -m {model:8s} peak RSS {rss:7.0f} MiB  wall {wall:8.1f} s  exit {code}", flush=True)
+                print(f"| {what} | {model} | {rss:,.0f} MiB | {wall:,.1f} s | {code} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ import pytest
 
 from sspred.config import ConvConfig, TrainConfig
 from sspred.engines.numpy.activations import softmax, softmax_heads
-from sspred.engines.numpy.attention import ChainAttention
+from sspred.engines.numpy.attention import ChainAttention, alibi_line, alibi_rows, attend, blocks
 from sspred.engines.numpy.gradcheck import numeric_grad, relative_error
 from sspred.engines.numpy.learner import NumpyLearner
 from sspred.engines.numpy.network import Network
-from sspred.engines.spec import alibi_slopes, attention_dims, gap, segments
+from sspred.engines.spec import ATTENTION_SCORES, alibi_slopes, attention_dims, gap, query_rows, segments
 from sspred.features import one_hot
 from sspred.io import datasets
 from sspred.layout import ChainIndex, lay_out
@@ -83,13 +83,16 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("block", [None, 2])
 @pytest.mark.parametrize("case", list(CASES))
-def test_attention_gradients_match_finite_differences(case):
+def test_attention_gradients_match_finite_differences(case, block):
+    """block 2: chains of 5, 7 and 9 rows go in blocks of 2 query rows, the last block of each a single row."""
     spec, valid = CASES[case]
     rng = np.random.default_rng(list(CASES).index(case))
     layer = ChainAttention(spec)
     layer.init(rng, np.float64)
     layer.valid = valid
+    layer.block = block
     n = TWO_CHAINS.size if valid is not None else 9
     x = rng.normal(size=(n, spec["in"]))
     r = rng.normal(size=(n, spec["in"]))
@@ -271,8 +274,8 @@ def test_attention_model_file_round_trip_and_long_chains_go_whole(tmp_path, exam
 
 def test_buffered_inference_runs_attention_as_the_layers_do(example_codes):
     """conv_infer.ConvInference (reused buffers, threads) against the layer-by-layer path on a multi-task
-    conv stack with two attention blocks: a large layout first, then smaller ones (stale buffer rows and a
-    stale ALiBi cache would show), with and without ALiBi, and through the threaded chain predictor."""
+    conv stack with two attention blocks: a large layout first, then smaller ones (stale buffer rows would
+    show), with and without ALiBi, and through the threaded chain predictor."""
     from sspred.engines.numpy import conv_infer
     from sspred.engines.numpy.conv_infer import forward_layout, predict_conv_chains
 
@@ -300,3 +303,228 @@ def test_buffered_inference_runs_attention_as_the_layers_do(example_codes):
     layout = lay_out(example_codes, g)
     mixed = softmax_heads(runner.logits(layout.codes, np.ones_like(layout.valid)), heads)
     assert np.abs(mixed - forward_layout(net, layout, None, heads))[layout.valid].max() > 1e-3
+
+
+# --- 8. blocks of query rows: memory linear in the chain --------------------------------------------
+
+def test_query_rows_bound_each_block_and_alibi_rows_are_the_bias_matrix():
+    assert query_rows(10, 4) == 10  # an ordinary chain is one block
+    assert query_rows(100_000, 4) * 4 * 100_000 <= ATTENTION_SCORES
+    assert query_rows(10**9, 4) == 1
+    slopes = alibi_slopes(3)
+    n = 9
+    pos = np.arange(n)
+    full = -slopes[:, None, None] * np.abs(pos[:, None] - pos[None, :])  # (H, L, L)
+    line = alibi_line(slopes, n, np.float64)
+    assert line.shape == (3, 2 * n - 1)
+    spans = blocks(n, 3, rows=4)
+    assert spans == [(0, 4), (4, 8), (8, 9)]
+    for r0, r1 in spans:
+        np.testing.assert_array_equal(alibi_rows(line, r0, r1), full[:, r0:r1])
+
+
+#: Chains of 11 and 16 rows inside gap rows, and the block sizes tried: 11 and 16 are multiples of none.
+LONGER = np.array([0, 0] + [1] * 11 + [0, 0] + [1] * 16 + [0], dtype=bool)
+
+
+@pytest.mark.parametrize("block", [1, 3, 5])
+@pytest.mark.parametrize("alibi", [True, False])
+def test_blocked_numpy_attention_equals_the_unblocked_values_and_gradients(block, alibi):
+    rng = np.random.default_rng([31, block, alibi])
+    spec = attention(c=5, heads=3, dim=2, residual=True, alibi=alibi)
+    layer = ChainAttention(spec)
+    layer.init(rng, np.float64)
+    layer.valid = LONGER
+    x = rng.normal(size=(LONGER.size, 5))
+    dout = rng.normal(size=(LONGER.size, 5))
+
+    def run(rows, train):
+        layer.block = rows
+        y = layer.forward(x, train)
+        if train:
+            assert len(layer.attn) == 2 and len(layer.attn[1]) == -(-16 // (rows or 16))  # blocks of the 16-row chain
+        return y, layer.backward(dout), {k: g.copy() for k, g in layer.grads.items()}
+
+    y0, dx0, g0 = run(None, True)  # one block per chain: the unblocked formula
+    for train in (True, False):  # backward from kept weights, and recomputing each block's
+        y, dx, g = run(block, train)
+        np.testing.assert_allclose(y, y0, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(dx, dx0, rtol=0, atol=1e-12)
+        for k in g0:
+            np.testing.assert_allclose(g[k], g0[k], rtol=0, atol=1e-12, err_msg=k)
+
+
+def test_blocked_buffered_inference_equals_one_block_per_chain(example_codes):
+    """ConvInference in float32 with blocks of 7 query rows, on its thread pool, against one block per chain."""
+    from sspred.engines.numpy import conv_infer
+
+    specs = conv_attention_specs(channels=8, heads=4, dim=4)
+    net = Network(specs, dtype="float32")
+    net.load_params(random_state(specs, np.random.default_rng(13), "float32"))
+    runner = conv_infer.inference(net)
+    assert runner is not None
+    layout = lay_out(example_codes, gap(specs))
+    assert max(b - a for a, b in segments(layout.valid)) > 7
+    whole = runner.logits(layout.codes, layout.valid)
+    runner.block = 7
+    np.testing.assert_allclose(runner.logits(layout.codes, layout.valid), whole, rtol=0, atol=1e-5)
+
+
+def test_blocked_attention_memory_stays_far_below_one_score_matrix():
+    """A 2,000-row chain in blocks of 50 query rows: the peak NumPy allocation is a small part of one (H, L, L)
+    float64 scores matrix (64 MB), and the output equals one block's."""
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    n, h, d = 2000, 2, 4
+    q, k, v = (rng.normal(size=(n, h * d)) for _ in range(3))
+    slopes = alibi_slopes(h)
+    full = np.empty((n, h * d))
+    attend(q, k, v, h, d, 0.5, slopes, full, rows=n)
+    out = np.empty((n, h * d))
+    tracemalloc.start()
+    try:
+        attend(q, k, v, h, d, 0.5, slopes, out, rows=50)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < h * n * n * 8 / 10
+    np.testing.assert_allclose(out, full, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 5])
+@pytest.mark.parametrize("alibi", [True, False])
+def test_blocked_torch_attention_equals_the_unblocked_values_and_gradients(rows, alibi):
+    """engines/torch/attention.attend over a batch of 2 chains of 11 rows (leading axis), and through the layer
+    with gaps, blocked against unblocked in float64; autograd through the blocks."""
+    torch = pytest.importorskip("torch")
+    from sspred.engines.torch.attention import ChainAttention as TorchChainAttention
+    from sspred.engines.torch.attention import attend as torch_attend
+
+    gen = torch.Generator().manual_seed(rows)
+    slopes = torch.from_numpy(alibi_slopes(3)) if alibi else None
+    qkv = [torch.randn(2, 11, 6, generator=gen, dtype=torch.float64, requires_grad=True) for _ in range(3)]
+    w = torch.randn(2, 11, 6, generator=gen, dtype=torch.float64)
+
+    def grads(r):
+        for t in qkv:
+            t.grad = None
+        o = torch_attend(*qkv, 3, 2, 0.7, slopes, rows=r)
+        (o * w).sum().backward()
+        return o.detach(), [t.grad.clone() for t in qkv]
+
+    o0, g0 = grads(None)
+    o, g = grads(rows)
+    torch.testing.assert_close(o, o0, rtol=0, atol=1e-12)
+    for a, b in zip(g, g0):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+    spec = attention(c=5, heads=3, dim=2, residual=True, alibi=alibi)
+    layer = TorchChainAttention(spec).double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    layer.valid = torch.from_numpy(LONGER)
+    x = torch.randn(LONGER.size, 5, generator=gen, dtype=torch.float64)
+    outs = []
+    for r in (None, rows):
+        layer.block = r
+        layer.zero_grad()
+        y = layer(x)
+        (y * y).sum().backward()
+        outs.append((y.detach(), [p.grad.clone() for p in layer.parameters()]))
+    torch.testing.assert_close(outs[1][0], outs[0][0], rtol=0, atol=1e-12)
+    for a, b in zip(outs[1][1], outs[0][1]):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+# --- 9. long chains through the shipped model, in a subprocess --------------------------------------
+
+#: Runs the command in argv[1:] and prints its exit code and peak RSS (KiB): RUSAGE_CHILDREN of a fresh
+#: parent counts that one child alone, not whatever else this test process has started.
+PEAK_RSS = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
+            "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+#: Titin, the longest known protein (UniProt Q8WZ42), in residues.
+TITIN = 34_350
+
+
+def random_chain(n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    return "".join(np.array(list("ACDEFGHIKLMNPQRSTVWY"))[rng.integers(0, 20, n)])
+
+
+def peak_rss_kib(args: list[str], timeout: int) -> int:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, *args], capture_output=True, text=True, timeout=timeout)
+    rc, kib = map(int, done.stdout.split())
+    assert rc == 0, done.stderr
+    return kib
+
+
+@pytest.mark.slow
+def test_accurate_predicts_a_titin_length_chain_in_bounded_memory(tmp_path):
+    """35,000 residues through `accurate` (one attention block of 4 heads): unblocked, its (4, L, L) float32
+    scores alone were 18 GiB and the prediction died; blocked, the whole process stays under 1.5 GiB."""
+    import sys
+
+    n = TITIN + 650
+    fasta, out = tmp_path / "long.fa", tmp_path / "out.fa"
+    fasta.write_text(">long\n" + random_chain(n, 35) + "\n")
+    kib = peak_rss_kib([sys.executable, "-m", "sspred", "predict", str(fasta), "-m", "accurate", "-f", "fasta",
+                        "-o", str(out)], timeout=1200)
+    assert kib < 1.5 * 2**20, f"peak RSS {kib / 2**10:.0f} MiB"
+    states = "".join(line for line in out.read_text().splitlines()[1:] if not line.startswith(">"))
+    assert len(states) == n and set(states) <= set("HEC")
+
+
+SERVE_ONE = """
+import resource, sys
+from fastapi.testclient import TestClient
+from sspred.serve import Limits, create_app
+n = int(sys.argv[1])
+with TestClient(create_app(model="accurate", limits=Limits(max_residues=n, max_request_bytes=2 * n))) as client:
+    r = client.post("/api/predict", content=">long\\n" + sys.stdin.read() + "\\n", headers={"Content-Type": "text/plain"})
+    states = r.json()["predictions"][0]["states"] if r.status_code == 200 else r.text
+print(r.status_code, len(states), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_the_service_answers_a_request_at_its_residue_limit_in_bounded_memory():
+    """The service serving `accurate`, its limit set to 20,000 residues, answers one chain of exactly that
+    many (unblocked attention took 22 GB here) with the whole process under 1 GiB."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    n = 20_000
+    done = subprocess.run([sys.executable, "-c", SERVE_ONE, str(n)], input=random_chain(n, 20),
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    status, residues, kib = done.stdout.split()
+    assert (status, residues) == ("200", str(n))
+    assert int(kib) < 2**20, f"peak RSS {int(kib) / 2**10:.0f} MiB"
+
+
+def test_a_maximal_service_request_keeps_every_shipped_attention_block_bounded():
+    """One chain of the service's default max_residues, through each shipped model's attention layers: every
+    block of query rows holds at most ATTENTION_SCORES scores, so the request's memory is linear in it."""
+    from sspred.model import load_model, resolve
+    from sspred.serve.service import Limits
+
+    n = Limits().max_residues
+    found = 0
+    for name in ("fast", "default", "accurate", "q8", "unirep"):
+        if not resolve(name).exists():
+            continue
+        for member in load_model(name).members:
+            for spec in member.stage1.net.specs:
+                if spec["type"] == "chain_attention":
+                    found += 1
+                    _, h, _, _, _ = attention_dims(spec)
+                    rows = query_rows(n, h)
+                    assert 1 < rows < n and h * rows * n <= ATTENTION_SCORES, (name, rows)
+    assert found >= 1  # accurate has one

@@ -57,7 +57,7 @@ def test_predict_gzip_from_stdin(tmp_path):
 @pytest.mark.parametrize("content, fragment", [
     (">a\nMKV\n>b\nMK3LV\n", "record 'b', position 3: unknown residue symbol '3'"),
     (">a\nMKV\n>empty\n\n>c\nAA\n", "record 'empty'"),
-    ("just some text\n", "text before the first '>' header"),
+    ("just some text\n>a\nMKV\n", "text before the first '>' header"),
     ("", "empty file"),
 ])
 def test_bad_fasta_is_one_line_exit_2_and_no_output_file(tmp_path, content, fragment):

@@ -141,12 +141,30 @@ def test_notebook_contents_link_to_the_headings_on_the_page():
         {"level": 2, "id": "42-the-1988-network-as-a", "name": "4.2", "children": []},
         {"level": 2, "id": "46-with", "name": "4.6", "children": []}]}]
     page = SimpleNamespace(file=SimpleNamespace(src_uri="course/04_pytorch.py"), toc=get_toc(tokens))
-    body = ('<h1 id="4-pytorch">4. PyTorch</h1><h2 id="42-the-1988-network-as-a-torchnnmodule">4.2</h2>'
-            '<div><h3 id="in-an-output">x</h3></div><h2 id="46-sspredtrain-with-enginetorch">4.6</h2>')
+    body = ('<h1 id="4-pytorch">4. PyTorch</h1><h2 id="42-the-1988-network-as-a-torchnnmodule">4.2 The 1988 '
+            'network as a <code>torch.nn.Module</code><a class="anchor-link" href="#42-the-1988-network-as-a-'
+            'torchnnmodule">¶</a></h2><div><h3 id="in-an-output">x</h3></div>'
+            '<h2 id="46-sspredtrain-with-enginetorch"><code>sspred.train</code> with <code>a&lt;b</code></h2>')
     assert notebook_toc.on_page_content(body, page, None, None) == body
     (top,) = page.toc
     assert [top.url, *(c.url for c in top.children)] == [
         "#4-pytorch", "#42-the-1988-network-as-a-torchnnmodule", "#46-sspredtrain-with-enginetorch"]
+    # The entries read as the headings do, code included (escaped: the theme writes titles as HTML).
+    assert [top.title, *(c.title for c in top.children)] == [
+        "4. PyTorch", "4.2 The 1988 network as a torch.nn.Module", "sspred.train with a&lt;b"]
+
+
+def test_solution_cells_are_folded_and_nothing_else_is():
+    notebook_solutions = hook("notebook_solutions")
+    stub = '<div class="jp-Cell jp-CodeCell jp-Notebook-cell"><div class="jp-InputArea">stub</div></div>'
+    solution = ('<div class="jp-Cell jp-CodeCell jp-Notebook-cell celltag_solution" id="c2"><div><div>'
+                '<pre>answer</pre></div></div><div class="jp-OutputArea">out</div></div>')
+    check = '<div class="jp-Cell jp-CodeCell jp-Notebook-cell"><pre>assert ok</pre></div>'
+    folded, n = notebook_solutions.fold_solutions(stub + solution + check + solution)
+    assert n == 2
+    wrapped = f'<details class="solution"><summary>Solution</summary>\n{solution}</details>'
+    assert folded == stub + wrapped + check + wrapped
+    assert notebook_solutions.fold_solutions(stub + check) == (stub + check, 0)
 
 
 LAZY_PACKAGE = {
@@ -342,6 +360,128 @@ def test_page_renders_its_formulas_with_the_site_own_katex(page, base_url, path)
     assert "KaTeX_Main" in fonts, f"{path}: KaTeX's fonts did not load: {fonts}"
 
 
+#: Pages whose layout is checked at a desktop and a phone width: every course notebook, and the guides with
+#: display formulas or figures.
+LAYOUT_PAGES = [f"course/{nb.stem}/" for nb in notebooks()] + ["hopfield/", "evaluation-figures/"]
+#: Viewport widths: a laptop, and a phone held upright.
+WIDTHS = [1280, 390]
+#: A figure drawn at least this wide (natural size, px) must show at least READABLE_PX wide at 1280 px.
+WIDE_FIGURE_PX = 1000
+READABLE_PX = 700
+#: Every display formula whose content does not fit its box must sit in a box that scrolls sideways; one
+#: cut by an ancestor's overflow:hidden (or spilling past the column) is reported with its text.
+CLIPPED_FORMULAS = r"""article => {
+    const out = [];
+    for (const display of article.querySelectorAll(".katex-display, div.arithmatex")) {
+        if (display.matches("div.arithmatex") && display.querySelector(".katex-display")) continue;
+        const html = display.querySelector(".katex-html");
+        if (!html) continue;
+        const range = document.createRange();
+        range.selectNodeContents(html);
+        const content = range.getBoundingClientRect();
+        // The nearest box that clips or scrolls: the formula's own (a scroll box, as wanted) or an ancestor's.
+        let box = null;
+        for (let e = display; e && e !== document.documentElement && !box; e = e.parentElement)
+            if (getComputedStyle(e).overflowX !== "visible") box = e;
+        const own = box !== null && box.matches(".katex-display, div.arithmatex");
+        const scrolls = own && ["auto", "scroll"].includes(getComputedStyle(box).overflowX);
+        const edge = (box && !own ? box : article).getBoundingClientRect();
+        const fits = content.left >= edge.left - 1 && content.right <= edge.right + 1;
+        if (!fits && !scrolls)
+            out.push(`${html.textContent.slice(0, 60)} (content ${Math.round(content.width)} px, box `
+                     + `${Math.round(edge.width)} px, cut by ${box ? box.tagName + "." + box.className : "the column"})`);
+    }
+    return out;
+}"""
+#: Printed output (and every other output text): lines as printed, none broken over two lines on screen.
+WRAPPED_OUTPUT = r"""article => {
+    const out = [];
+    for (const pre of article.querySelectorAll(".jp-OutputArea-output pre")) {
+        const lines = pre.textContent.replace(/\n+$/, "").split("\n");
+        const range = document.createRange();
+        range.selectNodeContents(pre);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        const style = getComputedStyle(pre).whiteSpace;
+        if (style !== "pre" || tops.size > lines.length)
+            out.push(`white-space ${style}, ${lines.length} lines shown on ${tops.size}: ${lines[0].slice(0, 60)}`);
+    }
+    return out;
+}"""
+#: (natural width, shown width, alt or the start of src) of every image of the article.
+FIGURE_SIZES = """article => [...article.querySelectorAll("img")].map(
+    img => [img.naturalWidth, img.getBoundingClientRect().width, img.alt || img.src.slice(0, 40)])"""
+#: (heading id, heading text, text of its entry in the page's contents list or null) for every h2-h6: the
+#: contents list (Material's secondary navigation) leaves the page's h1 out, it is the page's title.
+HEADINGS_AND_CONTENTS = r"""article => [...article.querySelectorAll("h2[id], h3[id], h4[id], h5[id], h6[id]")]
+    .filter(h => !h.closest("details"))
+    .map(h => {
+        const copy = h.cloneNode(true);
+        copy.querySelectorAll(".anchor-link, .headerlink").forEach(a => a.remove());
+        const entry = document.querySelector(`.md-nav--secondary a.md-nav__link[href="#${CSS.escape(h.id)}"]`);
+        const norm = t => t.replace(/\s+/g, " ").trim();
+        return [h.id, norm(copy.textContent), entry ? norm(entry.textContent) : null];
+    })"""
+
+
+@pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
+def page_at_width(request, browser, base_url):
+    """A page of the given viewport width (the site alone reachable), and that width."""
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base_url + "/")
+                  else route.abort())
+    p = context.new_page()
+    p.set_default_timeout(20_000)
+    yield p, request.param
+    context.close()
+
+
+def open_rendered(page, url: str):
+    """Open ``url`` and wait for its formulas (KaTeX, docs/javascripts/math.js) and images to be drawn."""
+    assert page.goto(url).ok, url
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready")
+    return page.locator("article")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", LAYOUT_PAGES)
+def test_page_layout_formulas_output_figures_contents(page_at_width, base_url, path):
+    page, width = page_at_width
+    article = open_rendered(page, f"{base_url}/{path}")
+    clipped = article.evaluate(CLIPPED_FORMULAS)
+    assert clipped == [], f"{path} at {width} px: display formulas cut off:\n" + "\n".join(clipped)
+    wrapped = article.evaluate(WRAPPED_OUTPUT)
+    assert wrapped == [], f"{path} at {width} px: printed output wraps:\n" + "\n".join(wrapped)
+    if width == 1280:
+        small = [(natural, round(shown), name) for natural, shown, name in article.evaluate(FIGURE_SIZES)
+                 if natural >= WIDE_FIGURE_PX and shown < READABLE_PX]
+        assert small == [], f"{path}: figures drawn {WIDE_FIGURE_PX}+ px wide shown under {READABLE_PX} px: {small}"
+    mismatched = [(id_, text, entry) for id_, text, entry in article.evaluate(HEADINGS_AND_CONTENTS)
+                  if text != entry]
+    assert mismatched == [], f"{path}: headings whose contents entry differs (id, heading, entry): {mismatched}"
+
+
+@pytest.mark.slow
+def test_evaluation_figures_page_shows_its_four_figures(page, base_url):
+    article = open_rendered(page, f"{base_url}/evaluation-figures/")
+    shown = {name.rsplit("/", 1)[-1]: (complete, natural) for complete, natural, name in article.locator("img")
+             .evaluate_all("els => els.map(e => [e.complete, e.naturalWidth, e.getAttribute('src')])")}
+    for name in ["eval-prediction-ts115-001.png", "eval-confusion8-cb513.png", "eval-calibration-fast-cb513.png",
+                 "eval-history-dssp8.png"]:
+        assert name in shown and shown[name][0] and shown[name][1] > 0, f"{name} is not shown: {shown}"
+
+
+@pytest.mark.slow
+def test_diagrams_show_in_their_chapters(page, base_url):
+    for chapter, diagram in [("01_data", "chain_dssp.svg"), ("02_perceptron_to_mlp", "network_1988.svg"),
+                             ("03_backprop_by_hand", "backprop_graph.svg"),
+                             ("06_overfitting_and_toolkit", "dropout.svg")]:
+        article = open_rendered(page, f"{base_url}/course/{chapter}/")
+        image = article.locator(f'img[src$="figures/{diagram}"]')
+        assert image.count() == 1, f"{chapter}: no {diagram}"
+        assert image.evaluate("e => e.complete && e.naturalWidth > 0"), f"{chapter}: {diagram} did not load"
+
+
 @pytest.mark.slow
 def test_api_reference_lists_the_public_api(page, base_url):
     assert page.goto(f"{base_url}/reference/").ok
@@ -374,3 +514,32 @@ def test_a_raising_notebook_fails_the_build_naming_notebook_and_cell(tmp_path, m
         build(config)
     errors = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
     assert f"notebook {notebook}, cell 3 (line 17) raised ZeroDivisionError: division by zero" in errors, errors
+
+
+@pytest.mark.slow
+def test_solution_cells_fold_in_a_real_build(tmp_path, monkeypatch):
+    """The real mkdocs.yml and hooks over one notebook with an exercise: its solution cell, and only it, folded."""
+    require_docs_extra()
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    docs = tmp_path / "docs"
+    (docs / "course").mkdir(parents=True)
+    (docs / "course" / "01_exercise.py").write_text(
+        "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n"
+        "#     name: python3\n# ---\n\n# %% [markdown]\n# # An exercise\n#\n# ### Exercise 1.1 — double\n\n"
+        "# %%\ndef double(x):\n    ...  # your code here\n\n# %% tags=[\"solution\"]\n"
+        "def double(x):\n    return 2 * x  # the-solution-line\n\n# %%\n# Check.\nassert double(2) == 4\n"
+        "print('checked')\n")
+    for name, value in build_env().items():
+        monkeypatch.setenv(name, value)
+    # Not strict: this docs folder lacks the site's stylesheets and scripts, which the link check would report.
+    config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(tmp_path / "site"),
+                         nav=[{"Exercise": "course/01_exercise.py"}], strict=False)
+    build(config)
+    page = (tmp_path / "site" / "course" / "01_exercise" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<details class="solution">') == 1
+    folded = page[page.index('<details class="solution">'):page.index("</details>")]
+    assert "the-solution-line" in folded and "celltag_solution" in folded
+    assert "your code here" not in folded and "checked" not in folded
+    assert "your code here" in page and "checked" in page  # the stub and the check's output, outside

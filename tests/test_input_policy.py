@@ -81,6 +81,26 @@ def test_text_before_first_header_is_rejected(tmp_path):
     rejected(r, out, "in.fa", "line 1", "text before the first '>' header", "Proteins of interest")
 
 
+def test_bare_sequence_without_a_header_is_one_record_named_query(tmp_path):
+    r, out = predict(tmp_path, f"{SEQ[:30]}\n{SEQ[30:]}\n".encode())
+    assert accepted(r, out) == [("query", reference(tmp_path))]
+    assert r.stderr == ""
+
+
+def test_bare_sequence_with_a_bad_symbol_names_record_query(tmp_path):
+    r, out = predict(tmp_path, b"MKVL\nMK3V\n")
+    rejected(r, out, "in.fa", "record 'query'", "position 7", "unknown residue symbol '3'")
+
+
+def test_nucleotide_looking_input_is_predicted_with_a_warning(tmp_path):
+    dna = "ATGGCTAGCAAAGGAGAAGAACTTTTCACTGGAGTTGTCCCAATTCTTGTTGAATTAGATGGTGATGTT"
+    r, out = predict(tmp_path, f">gfp_cds\n{dna}\n>prot\n{SEQ}\n".encode())
+    assert [rec for rec, _ in accepted(r, out)] == ["gfp_cds", "prot"]
+    (line,) = warnings(r)
+    assert line == (f"sspred: warning: {tmp_path / 'in.fa'}: record 'gfp_cds' looks like DNA/RNA (100% A, C, G, T, "
+                    f"U, N); sspred predicts from protein sequence, so translate it first")
+
+
 def test_empty_record_is_rejected(tmp_path):
     r, out = predict(tmp_path, b">a\nMKV\n>hollow desc\n\n>c\nAAA\n")
     rejected(r, out, "in.fa", "line 3", "record 'hollow'", "empty sequence")

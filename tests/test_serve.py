@@ -21,6 +21,8 @@ from sspred.config import ModelConfig  # noqa: E402
 from sspred.engines.numpy import Network  # noqa: E402
 from sspred.io import datasets  # noqa: E402
 from sspred.io.formats import confidence_digits, states_of  # noqa: E402
+from sspred.io.fasta import parse_fasta  # noqa: E402
+from sspred.io.sequences import nucleotide_warning, sequence_record  # noqa: E402
 from sspred.model import build_header, load_model, save_model  # noqa: E402
 from sspred.predict.api import Predictor, write  # noqa: E402
 from sspred.serve import Limits, create_app  # noqa: E402
@@ -113,6 +115,20 @@ def test_nucleotide_sequences_are_predicted_with_a_warning(client, chains):
     assert r.status_code == 200
     (warning,) = r.json()["warnings"]
     assert "'gfp_cds' looks like DNA/RNA" in warning
+    # the CLI's warning, word for word (it prints it as "sspred: warning: FILE: " + this)
+    assert warning == nucleotide_warning(sequence_record("gfp_cds", dna))
+    as_text = client.post("/api/predict", content=f">gfp_cds\n{dna}\n", headers={"Content-Type": "text/plain"})
+    assert as_text.json()["warnings"] == [warning]
+
+
+def test_bare_sequence_is_the_cli_reading_and_text_before_a_header_is_refused(client, chains):
+    seq = chains[0].sequence
+    (rec,) = parse_fasta(io.StringIO(seq + "\n"), path="in.fa")  # how sspred predict reads a headerless file
+    r = client.post("/api/predict", content=seq, headers={"Content-Type": "text/plain"})
+    assert [(p["id"], p["sequence"]) for p in r.json()["predictions"]] == [(rec.id, rec.sequence)] == [("query", seq)]
+    bad = client.post("/api/predict", content=f"{seq}\n>a\nMKV\n", headers={"Content-Type": "text/plain"})
+    assert bad.status_code == 422 and bad.json()["error"]["line"] == 1
+    assert "text before the first '>' header" in bad.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("fmt", ["ss2", "horiz"])
@@ -219,7 +235,7 @@ def test_json_limits_and_chunked_bodies(small):
     assert r.status_code == 413 and r.json()["error"]["limit"] == "max_request_bytes"
 
 
-def test_ss2_refused_for_an_eight_state_model(tmp_path, chains):
+def test_ss2_and_horiz_refused_for_an_eight_state_model(tmp_path, chains):
     config = ModelConfig(window=7, hidden=[], n_states=8)
     header = build_header(config, name="eight")
     save_model(tmp_path / "eight.npz", header, Network(header["layers"], rng=np.random.default_rng(0)).params)
@@ -228,7 +244,8 @@ def test_ss2_refused_for_an_eight_state_model(tmp_path, chains):
         r = c.get("/api/predict.ss2", params={"sequence": chains[0].sequence})
         assert r.status_code == 422 and r.json()["error"]["type"] == "unsupported_format"
         r = c.get("/api/predict.horiz", params={"sequence": chains[0].sequence})
-        assert r.status_code == 200 and set(r.text.split("Pred: ")[1].split()[0]) <= set("HGIEBTSC")
+        assert r.status_code == 422 and r.json()["error"]["type"] == "unsupported_format"
+        assert "horiz format holds 3-state predictions" in r.json()["error"]["message"]
         assert c.get("/api/predict", params={"sequence": "MKV"}).json()["states"] == "HGIEBTSC"
 
 

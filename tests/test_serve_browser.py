@@ -151,3 +151,13 @@ def test_upload_a_fasta_file(page, tmp_path, chain):
     path.write_text(f">{chain.id}\n{chain.sequence}\n")
     page.set_input_files("#file", str(path))
     sync_api.expect(page.locator("#fasta")).to_have_value(f">{chain.id}\n{chain.sequence}\n")
+
+
+def test_a_failed_request_clears_the_old_results_and_downloads(page, chain):
+    predict_on_page(page, f">{chain.id}\n{chain.sequence}\n")
+    assert page.is_visible("#results") and page.locator(".record").count() == 1
+    page.fill("#fasta", ">p1\nMK1V\n")
+    page.click("#predict")
+    page.locator("#error:not([hidden])").wait_for()
+    assert page.is_hidden("#results") and page.locator(".record").count() == 0
+    assert not page.locator(".downloads button").first.is_visible()

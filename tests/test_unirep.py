@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from sspred.config import ConvConfig, TrainConfig
-from sspred.engines.numpy.mlstm import mlstm_states
+from sspred.engines.numpy.mlstm import mlstm_rows, mlstm_states
 from sspred.errors import WeightsError
 from sspred.features import encode
 from sspred.io.datasets import make_chain
@@ -154,7 +154,7 @@ def test_engines_agree_on_batched_features_both_passes_every_cell(weights64):
     w = weights64
     chains = [encode(s) for s in ("MKTAYIAKQRQISFVKSHFSRQ", "GSHM", "M", "ACDEFGHIKLMNPQRSTVWYXBZJUO" * 3)]
     spec = Spec(64, "all", True)
-    a = Extractor(spec, w, "numpy", batch_rows=40).features(chains)  # small batches: padding and regrouping
+    a = Extractor(spec, w, "numpy", slots=2).features(chains)  # two slots: chains take the slot of one that ends
     b = Extractor(spec, w, "torch").features(chains)
     for x, y, c in zip(a, b, chains):
         assert x.shape == (c.size, spec.width) == (c.size, 512)
@@ -493,3 +493,72 @@ def test_cli_predicts_with_the_unirep_model_where_jax_cannot_be_imported(tmp_pat
     ids = [r.id for r in parse_fasta(str(example))]
     assert [r.id for r in parse_fasta(str(out))] == ids and len(ids) == 4
     assert out.read_bytes() == (repo / "tests" / "golden" / "unirep.fasta").read_bytes()
+
+def small_random_weights(units: int, n_cells: int, seed: int = 0) -> uw.Weights:
+    """Small random UniRep-shaped weights (embedding (26, 10), ``n_cells`` cells of ``units``), so the batching
+    is tested without the published weights."""
+    rng = np.random.default_rng(seed)
+
+    def mat(rows, cols):
+        return (rng.standard_normal((rows, cols)) / np.sqrt(rows)).astype(np.float32)
+
+    cells, width = [], 10
+    for _ in range(n_cells):
+        cells.append(uw.Cell(mat(width, units), mat(units, units), mat(width, 4 * units), mat(units, 4 * units),
+                             (0.1 * rng.standard_normal(4 * units)).astype(np.float32)))
+        width = units
+    return uw.Weights(mat(26, 10), tuple(cells), "0" * 64, "random")
+
+
+def one_chain_states(w: uw.Weights, tok: np.ndarray) -> np.ndarray:
+    """Every cell's states of one chain, (T, n_cells * H), from the equations step by step (float64)."""
+    x = w.embedding[tok].astype(np.float64)  # (T, 10)
+    outs = []
+    for cell in w.cells:
+        h = np.zeros(cell.units)
+        c = np.zeros(cell.units)
+        states = []
+        for xt in x:
+            m = (xt @ cell.wmx) * (h @ cell.wmh)  # (in,) @ (in, H), (H,) @ (H, H) -> (H,)
+            z = xt @ cell.wx + m @ cell.wh + cell.b  # -> (4H,)
+            i, f, o, u = np.split(z, 4)
+            c = (1 / (1 + np.exp(-f))) * c + (1 / (1 + np.exp(-i))) * np.tanh(u)
+            h = (1 / (1 + np.exp(-o))) * np.tanh(c)
+            states.append(h)
+        x = np.array(states)
+        outs.append(x)
+    return np.concatenate(outs, axis=1)
+
+
+@pytest.mark.parametrize("n_cells", [1, 4])
+def test_refilled_batch_gives_each_chain_its_states_alone(n_cells):
+    """A running batch of 3 slots over 11 chains of mixed lengths (a chain's slot goes to the next when it
+    ends, and empty slots leave the batch), on 2 worker threads, gives every chain the states it gets alone
+    and the equations give it, every cell's, to 1e-5."""
+    w = small_random_weights(64, n_cells)
+    rng = np.random.default_rng(1)
+    lengths = [1, 40, 3, 17, 0, 90, 2, 33, 8, 61, 5]
+    chains = [rng.integers(1, 26, size=n + 1) for n in lengths]  # tokens; the extra step stands for the start
+    width = 64 * n_cells
+    starts = np.concatenate([[0], np.cumsum([c.size for c in chains])])
+    out = np.full((starts[-1] + 1, width), np.nan, np.float32)
+    rows = [np.arange(starts[k], starts[k + 1]) for k in range(len(chains))]
+    mlstm_rows(w.embedding, w.cells, chains, rows, out, all_cells=True, slots=3, workers=2)
+    for k, tok in enumerate(chains):
+        alone = mlstm_states(w.embedding, w.cells, tok[None], all_cells=True, slots=1, workers=1)[0]
+        np.testing.assert_allclose(out[starts[k]:starts[k + 1]], alone, atol=1e-5, rtol=0)
+        np.testing.assert_allclose(alone, one_chain_states(w, tok), atol=1e-5, rtol=0)
+
+
+def test_extractor_batches_both_passes_like_single_chains_in_float16():
+    """Features of mixed-length chains in a running batch, both passes and every cell, as float16, are each
+    chain's float32 features alone, rounded."""
+    w = small_random_weights(64, 4, seed=2)
+    rng = np.random.default_rng(3)
+    chains = [rng.integers(0, 20, size=n).astype(np.uint8) for n in (30, 0, 7, 120, 1, 55)]
+    spec = Spec(64, "all", True)
+    many = Extractor(spec, w, slots=2, workers=2).features(chains, dtype=np.float16)
+    for c, f in zip(chains, many):
+        alone = Extractor(spec, w, slots=1, workers=1).features([c])[0]
+        assert f.dtype == np.float16 and f.shape == (c.size, 512)
+        np.testing.assert_allclose(f.astype(np.float32), alone, atol=1e-3, rtol=1e-3)

@@ -33,6 +33,12 @@
 #    273 numbers;
 # 4. measure why sspred never stores those 273 numbers per residue for a whole data set.
 
+# %% [markdown]
+# ![CB513 chain cb513-260, each residue coloured by its DSSP state](figures/chain_dssp.svg)
+#
+# A real chain from CB513 with the states DSSP gave its residues, and the three states they reduce to
+# (section 1.4); drawn by `figures/make_diagrams.py`.
+
 # %%
 import os
 import sys

@@ -401,6 +401,12 @@ for k, s in enumerate(STATES3):
 # on those features. Without the non-linearity $\sigma$ the two layers would collapse into one linear map
 # and the hidden layer would add nothing (Exercise 2.4).
 
+# %% [markdown]
+# ![The 1988 network: a 13-residue window, one-hot over 21 symbols, 40 hidden units, a softmax over 3](figures/network_1988.svg)
+#
+# The whole network on one window: 273 inputs, one per (position, symbol), of which 13 are ones, feed 40
+# sigmoid units, which feed the softmax over C, H, E for the centre residue.
+
 # %%
 cfg_qs = sspred.TrainConfig(
     model=sspred.ModelConfig(window=13, hidden=[40], activation="sigmoid"),

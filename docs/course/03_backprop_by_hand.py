@@ -118,6 +118,12 @@ np.set_printoptions(precision=4, suppress=True)
 
 
 # %% [markdown]
+# ![The computation graph of the forward pass, with the gradient each backward step sends](figures/backprop_graph.svg)
+#
+# The same equations as a graph: the forward pass runs left to right, and the backward pass returns along
+# the red arrows, each carrying $\bar M$ for the value $M$ it points to.
+
+# %% [markdown]
 # ## 3.4 Writing the layers, and checking them against sspred's
 #
 # Each layer in `sspred.engines.numpy.layers` has `forward` and `backward` side by side; `forward` caches

@@ -266,6 +266,11 @@ plt.show()
 # </details>
 
 # %% [markdown]
+# ![Dropout: one training step's sub-network with dropped hidden units crossed out, and the whole network at prediction](figures/dropout.svg)
+#
+# Dropout in one picture: each minibatch trains a different thinned network, and prediction uses them all.
+
+# %% [markdown]
 # ## 6.4 What each tool did: the measured ablation
 #
 # `benchmarks/ablation.py` trained one medium window network (window 17, 100 and 50 ReLU units, Adam at 0.001)

@@ -32,8 +32,8 @@ PAGES = {
 LINK = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))|(^\s{0,3}\[[^\]]+\]:\s+)(\S+)", re.MULTILINE)
 #: A fenced code block, whose text is code, not links.
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
-#: A link in HTML, as nbconvert writes a notebook's Markdown cells.
-HREF = re.compile(r'(<a\s[^>]*?href=")([^"]+)(")')
+#: A link or an image in HTML, as nbconvert writes a notebook's Markdown cells.
+HREF = re.compile(r'(<a\s[^>]*?href="|<img\s[^>]*?src=")([^"]+)(")')
 #: Targets that are not repository paths.
 EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|#|/)", re.IGNORECASE)
 
@@ -112,8 +112,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 
 def on_page_content(html: str, page, config, files) -> str:
-    # A notebook's Markdown cells are rendered by nbconvert, which leaves ``03_backprop_by_hand.py`` or
-    # ``../training.md`` as written; MkDocs turns such links into page URLs only in its own Markdown pages.
+    # A notebook's Markdown cells are rendered by nbconvert, which leaves ``03_backprop_by_hand.py``,
+    # ``../training.md`` or an image's ``figures/dropout.svg`` as written; MkDocs turns such links into page
+    # URLs only in its own Markdown pages.
     if not page.file.src_uri.endswith(".py"):
         return html
 

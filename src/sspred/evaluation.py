@@ -17,7 +17,7 @@ from sspred import metrics
 from sspred.alphabet import CONSERVATION_UNKNOWN, DISORDERED, EIGHT_TO_THREE, STATE_SETS, STATES3, STATES8
 from sspred.errors import ConfigError, InputError, ModelFileError
 from sspred.io.chain import Chain
-from sspred.io.find import Data, data_label, resolve_data
+from sspred.io.find import Data, data_label, data_split, resolve_data
 from sspred.io.formats import confidence_levels
 from sspred.model import Model, Session
 from sspred.predict.api import load
@@ -580,5 +580,6 @@ def evaluate(model: ModelLike, data: Data, split: str = "test", *, data_dir: str
         raise ConfigError("bootstrap", f"must be >= 0, got {bootstrap}")
     m = _as_model(model)
     report = evaluate_model(m, resolve_data(data, split, data_dir), rng=np.random.default_rng(seed), n_boot=bootstrap)
-    report["data"] = {"name": data_label(data), "split": split}
+    # split None: a labelled file is read whole, so naming a split would mislabel it (a training file as ".../test")
+    report["data"] = {"name": data_label(data), "split": data_split(data, split)}
     return Scores.from_report(report)

@@ -6,7 +6,8 @@ header, a SHA-256 checksum, every member checked before NumPy reads it) with for
 a parameter named ``layers.{i}.{name}``.
 
 Optional header entries: ``train`` (the run's config and history, ``train_entry``), ``members`` (an ensemble's
-networks), and ``thresholds``, the decision cuts chosen on validation, so test sets are scored at a
+networks), ``trained_on`` (the data, in words, where no one ``train`` entry says it: an ensemble's; every
+built-in model has it, and ``Predictor.model_info`` reads it first), and ``thresholds``, the decision cuts chosen on validation, so test sets are scored at a
 cut they did not choose: ``{"disorder": t}``, a float P(disordered) in [0, 1] at or above which a
 residue is called disordered (``sspred.evaluation.choose_disorder_threshold`` picks it; ``sspred
 evaluate`` scores the disorder MCC at it, at 0.5 when the header has none).

@@ -14,6 +14,7 @@ from sspred.cli.root import app
 from sspred.evaluation import N_BOOTSTRAP
 from sspred.evaluation import evaluate as evaluate_scores
 from sspred.io import datasets
+from sspred.io.find import split_label
 from sspred.io.textfile import atomic_output, check_output
 
 
@@ -98,11 +99,11 @@ def evaluate(
         check_output(json_out, inputs=[data])
     scores = evaluate_scores(model, data, split, data_dir=data_dir, bootstrap=bootstrap, seed=seed)
     r = scores.report
-    typer.echo(f"model {r['model']}  data {data}/{split}  chains {r['chains']}  scored residues {r['residues']}")
+    typer.echo(f"model {r['model']}  data {split_label(data, split)}  chains {r['chains']}  scored residues {r['residues']}")
     if r["residues"]:
         _print_states(r)
     else:
-        typer.echo(f"no secondary-structure labels in {data}/{split}: Q3, MCC, SOV and calibration not scored")
+        typer.echo(f"no secondary-structure labels in {split_label(data, split)}: Q3, MCC, SOV and calibration not scored")
     _print_heads(r)
     if json_out is not None:
         with atomic_output(json_out, "w") as handle:

@@ -152,7 +152,8 @@ def _report(report: Optional[Path], model: Optional[str], data: Optional[str], s
 
 def _where(r: dict) -> str:
     d = r.get("data") or {}
-    return f"model {r.get('model', '?')} on {d.get('name', '?')}/{d.get('split', '?')}"
+    split = d.get("split", "?")  # None: a labelled file, read whole
+    return f"model {r.get('model', '?')} on {d.get('name', '?')}" + (f"/{split}" if split else "")
 
 
 @plot_app.command("confusion")

@@ -16,8 +16,9 @@ from sspred.cli.common import SkippedRecords, output, warn
 from sspred.extras import require
 from sspred.cli.progress import progress
 from sspred.io.fasta import parse_fasta
-from sspred.io.formats import DEFAULT_FORMAT, EXTENSIONS, WRITERS, format_problem, output_format
+from sspred.io.formats import DEFAULT_FORMAT, DEFAULT_FORMAT_MANY_STATES, EXTENSIONS, WRITERS, check_format, format_problem, output_format
 from sspred.io.seen import SeenIds
+from sspred.io.sequences import nucleotide_warning
 from sspred.io.textfile import check_output
 from sspred.model import BUILTIN
 from sspred.predict.api import load
@@ -55,7 +56,7 @@ def predict(
     model: Optional[str] = typer.Option(None, "-m", "--model", help=f"Built-in model name ({', '.join(BUILTIN)}) or a model file."),
     format: Optional[str] = typer.Option(None, "--format", "-f", help=f"Output format: {', '.join(WRITERS)}, any case "
                                          f"(default: the one -o's extension names, {', '.join(EXTENSIONS)}; "
-                                         f"else {DEFAULT_FORMAT})."),
+                                         f"else {DEFAULT_FORMAT}, or {DEFAULT_FORMAT_MANY_STATES} for an 8-state model)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output file (default stdout); checked before any "
                                        "work, written atomically, never the input file."),
     show_progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
@@ -93,9 +94,9 @@ def predict(
     if dask_scheduler or dask_local:
         require("dask.distributed", "dask", "sspred predict --dask-scheduler/--dask-local")
     predictor = load(model, device=device)
-    problem = format_problem(fmt, predictor.state_order, predictor.model_name)
-    if problem:
-        raise typer.BadParameter(problem, param_hint="--format")
+    fmt = output_format(format, out, predictor.state_order)  # the default for an 8-state model is fasta
+    # OutputError: one line, exit 2; ss2 and horiz hold 3 states, so q8 writes fasta, json or tsv
+    check_format(fmt, predictor.state_order, predictor.model_name)
     seen = SeenIds()  # bounded memory on a million-record file (docs/input-policy.md)
     skipped = SkippedRecords()
     duplicates = [0]
@@ -113,6 +114,9 @@ def predict(
                 elif seen.saturated and not told_full:
                     told_full = True
                     warn(f"{input}: more than {seen.size} records; later ids are not checked for duplicates")
+                note = nucleotide_warning(rec)  # the service's warning too
+                if note:
+                    warn(f"{input}: {note}")
                 yield rec
             if duplicates[0] > MAX_DUPLICATE_WARNINGS:
                 warn(f"{input}: {duplicates[0]} duplicate record ids in all; only the first "

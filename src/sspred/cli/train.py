@@ -18,7 +18,7 @@ from typing import Any, Callable, List, Optional, Sequence, get_origin
 import typer
 
 from sspred import checkpoint as ckpt
-from sspred.cli.common import DATA_DIR
+from sspred.cli.common import DATA_DIR, warn
 from sspred.cli.root import _click, app, fail
 from sspred.config import (ARCHS, DEFAULT_ARCH, ConfigError, ConvConfig, Fields, ModelConfig, TrainConfig,
                            arch_settings, check_arch_settings, config_text, field_default, field_docs, model_config,
@@ -233,6 +233,9 @@ def train(ctx: typer.Context, **values: Any) -> None:
                    f"  lr {stats['lr']:.3g}  ({stats['seconds']:.1f}s)", err=True)
 
     if run.main:
+        if not run.n_valid_chains:  # fit then keeps the last epoch: say so, since nothing else would
+            warn("no validation data (give --valid-data FILE): nothing is chosen on validation and training does "
+                 "not stop early; the last epoch's weights are saved")
         typer.echo(run.describe(), err=True)
     try:
         trained: Model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)

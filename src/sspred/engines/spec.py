@@ -124,6 +124,19 @@ def alibi_slopes(heads: int) -> np.ndarray:
     return 2.0 ** (-ALIBI_BASE * np.arange(1, heads + 1) / heads)
 
 
+#: Scores (heads x query rows x key rows) one attention block may hold at once. A chain's (H, L, L) scores
+#: are computed in blocks of query rows under this bound, so memory grows linearly with the chain (the
+#: whole matrix for titin, 34,350 residues and 4 heads, would be 18 GiB in float32). 2^23 keeps chains up to
+#: 1,448 residues with 4 heads in one block, i.e. every ordinary chain goes as the unblocked formula did.
+ATTENTION_SCORES = 1 << 23
+
+
+def query_rows(n: int, heads: int, budget: int = ATTENTION_SCORES) -> int:
+    """Query rows per attention block for a chain of ``n`` rows and ``heads`` heads: the most whose
+    (heads, rows, n) scores fit ``budget`` elements, at least 1 and at most ``n``."""
+    return max(1, min(n, budget // max(1, heads * n)))
+
+
 def attention_init(spec: dict, rng: np.random.Generator, dtype) -> tuple[Arrays, Arrays]:
     """Wq, Wk, Wv (in, heads*dim) and Wo (heads*dim, in), each N(0, 1 / fan_in) (LeCun), drawn in this order.
 

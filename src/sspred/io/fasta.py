@@ -3,7 +3,9 @@
 Accepted: wrapped lines, lower case, blank lines, CRLF or CR line endings, a
 UTF-8 byte-order mark, gzip (detected by content), spaces inside sequence
 lines, a trailing ``*``, and the gap characters ``-`` and ``.`` (removed, with
-a warning, since they stand for no residue). Everything else is an InputError
+a warning, since they stand for no residue), and a bare sequence: input with no
+'>' anywhere is one record named ``BARE_ID`` ("query"), as a sequence pasted into
+the web page is. Everything else is an InputError
 that names the file, the record and the position. docs/input-policy.md is the
 full table of what is accepted, warned about and rejected.
 
@@ -32,6 +34,8 @@ from sspred.io.textfile import open_text
 
 #: Characters that stand for an alignment gap, not a residue.
 GAP_CHARS = "-."
+#: Id of the one record of a bare sequence: input with no '>' header anywhere (the CLI's file, the service's text).
+BARE_ID = "query"
 _STRIP_SPACE = re.compile(r"[ \t\v\f]+")
 #: C0 control characters other than tab, and DEL: never part of a real header, and unsafe to echo into outputs.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -75,6 +79,9 @@ class Record:
 def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, str, int]]:
     """Yield (header, raw sequence, header line number) for each record in a text handle.
 
+    Input with no '>' line at all is one bare sequence, yielded as ``(BARE_ID, raw, first line)``; text
+    before the first '>' of a file that has one is an InputError naming that text's first line.
+
     Parameters
     ----------
     handle : text file
@@ -94,8 +101,8 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
     Raises
     ------
     sspred.InputError
-        For a bad file: empty, no header, text before the first header, a NUL byte, bytes that are not UTF-8, or
-        a broken gzip stream.
+        For a bad file: empty, only blank lines, text before the first header of a file that has one, a NUL
+        byte, bytes that are not UTF-8, or a broken gzip stream.
 
     Examples
     --------
@@ -103,10 +110,18 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
     >>> from sspred.io.fasta import read_fasta
     >>> list(read_fasta(io.StringIO(">a one\\nMKV\\nLA\\n>b\\nGS\\n")))
     [('a one', 'MKVLA', 1), ('b', 'GS', 4)]
+    >>> list(read_fasta(io.StringIO("MKV\\nLLE\\n")))
+    [('query', 'MKVLLE', 1)]
+    >>> list(read_fasta(io.StringIO("MKV\\n>a\\nLLE\\n")))
+    Traceback (most recent call last):
+    ...
+    sspred.errors.InputError: <input>, line 1: text before the first '>' header: 'MKV'
     """
     header, header_line = None, 0
     chunks: list[str] = []
     lineno = 0
+    # The first non-blank line before any header, (line number, text): a bare sequence unless a '>' follows.
+    bare: tuple[int, str] | None = None
     try:
         for lineno, line in enumerate(handle, start=1):
             line = line.rstrip("\n")
@@ -117,12 +132,17 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
                 raise InputError(f"not UTF-8 text (byte {byte!r}, column {bad.start() + 1}); is this a FASTA file?",
                                  path=path, line=lineno)
             if line.startswith(">"):
+                if bare is not None:
+                    raise InputError(f"text before the first '>' header: {bare[1][:40]!r}", path=path, line=bare[0])
                 if header is not None:
                     yield header, _STRIP_SPACE.sub("", "".join(chunks)), header_line
                 header, chunks, header_line = line[1:].strip(), [], lineno
             elif header is None:
-                if line.strip():
-                    raise InputError(f"text before the first '>' header: {line[:40]!r}", path=path, line=lineno)
+                # Held as a record's lines are (memory: one record), until a '>' or the end decides what it is.
+                if bare is None and line.strip():
+                    bare = (lineno, line)
+                if bare is not None:
+                    chunks.append(line.strip())
             else:
                 chunks.append(line.strip())  # inner spaces go once per record, below
     except UnicodeDecodeError as exc:
@@ -132,6 +152,8 @@ def read_fasta(handle: IO[str], path: str = "<input>") -> Iterator[tuple[str, st
         raise InputError(f"cannot read: {exc}", path=path, line=lineno + 1) from None
     if header is not None:
         yield header, _STRIP_SPACE.sub("", "".join(chunks)), header_line
+    elif bare is not None:
+        yield BARE_ID, _STRIP_SPACE.sub("", "".join(chunks)), bare[0]
     elif lineno == 0:
         raise InputError("empty file: no FASTA records", path=path)
     else:

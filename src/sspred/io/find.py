@@ -105,6 +105,58 @@ def data_label(data: Data) -> str:
     return "+".join(names) if names is not None else f"<{len(cast(Sequence[Chain], data))} chains>"
 
 
+def data_split(data: Data, split: str) -> str | None:
+    """The split a report may name for ``data``: the split of named sets, None for a file or chains.
+
+    A labelled file is read whole, whatever the split, so naming one would mislabel it.
+
+    Parameters
+    ----------
+    data : str, os.PathLike, sequence of them, or sequence of Chain
+        Set names, labelled files or chains, as ``sspred.evaluate`` takes them.
+    split : str
+        The split asked for ("test", "valid", "train").
+
+    Returns
+    -------
+    str or None
+        ``split`` when every part of ``data`` is a named set, else None.
+
+    Examples
+    --------
+    >>> data_split("netsurfp2", "test"), data_split("mytrain.txt", "test")
+    ('test', None)
+    """
+    names = data_names(data)
+    return split if names is not None and all(n in datasets.DATASETS for n in names) else None
+
+
+def split_label(data: Data, split: str) -> str:
+    """How a report names the data it scored: "<set>/<split>" for a named set, else the file or chain count.
+
+    A labelled file is named as given ("mytrain.txt", never "mytrain.txt/test": its whole content is read).
+
+    Parameters
+    ----------
+    data : str, os.PathLike, sequence of them, or sequence of Chain
+        Set names, labelled files or chains, as ``sspred.evaluate`` takes them.
+    split : str
+        The split asked for.
+
+    Returns
+    -------
+    str
+        The label ``sspred evaluate`` prints.
+
+    Examples
+    --------
+    >>> split_label("cb513", "test"), split_label("runs/mytrain.txt", "test")
+    ('cb513/test', 'runs/mytrain.txt')
+    """
+    part = data_split(data, split)
+    return data_label(data) + (f"/{part}" if part else "")
+
+
 def data_parts(data: Data, split: str, data_dir: str | os.PathLike | None = None
                ) -> list[tuple[str | None, list[Chain]]]:
     """The (name, chains) of each part ``data`` stands for.

@@ -24,8 +24,14 @@ answers (``sspred.serve.schemas.PredictResponse``) and ``Prediction.to_dict`` (o
      "warnings": [...]}
 
 JSON and TSV also carry the tracks of a multi-task model's extra heads (``sspred.tracks``): TSV columns
-``p_disorder`` and ``conservation`` after the probability columns, JSON lists ``disorder`` and
-``conservation``; a writer made with no tracks writes exactly the single-head layout.
+``p_disorder``, ``conservation``, then ``ss8`` (the most probable 8-state letter) and ``p_ss8_H`` ... ``p_ss8_C``
+after the probability columns; JSON lists ``disorder`` and ``conservation``, the string ``ss8`` (one letter per
+residue) and ``ss8_probabilities`` (L lists of 8); a writer made with no tracks writes exactly the single-head
+layout.
+
+.ss2 and .horiz are PSIPRED's 3-state layouts: they refuse a model whose states are not C, H, E (q8) with an
+``OutputError`` (``check_format``), rather than write 8-state letters under a PSIPRED header; such a model writes
+fasta, json or tsv. A 3-state model's ss8 head has no room in them either, as disorder and conservation have none.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import numpy as np
 
 from sspred.alphabet import STATES3
 from sspred.errors import OutputError
-from sspred.tracks import CLASS, PROBABILITY, TRACKS
+from sspred.tracks import CLASS, DISTRIBUTION, PROBABILITY, TRACKS
 
 #: Decimals of the probabilities in the JSON and TSV outputs (and the web service's JSON): enough to rank
 #: the states, since the confidence digit needs only the first.
@@ -48,9 +54,13 @@ PROB_DECIMALS = 4
 _TSV_PROB = f"%.{PROB_DECIMALS}f"
 #: One TSV track cell, by the track's kind: P(disordered) printed as the probabilities are, a class as an integer.
 _TSV_TRACK = {PROBABILITY: _TSV_PROB, CLASS: "%d"}
-#: One JSON track list, by the track's kind: (L,) values -> plain floats rounded as the probabilities, or ints.
+#: One JSON track list, by the track's kind: (L,) values -> plain floats rounded as the probabilities, or ints;
+#: (L, K) -> L lists of K floats, rounded so.
 _JSON_TRACK = {PROBABILITY: lambda v: np.round(v.astype(np.float64), PROB_DECIMALS).tolist(),
-               CLASS: lambda v: v.astype(np.int64).tolist()}
+               CLASS: lambda v: v.astype(np.int64).tolist(),
+               DISTRIBUTION: lambda v: np.round(v.astype(np.float64), PROB_DECIMALS).tolist()}
+#: The JSON key of a DISTRIBUTION track's probabilities, after its key (the letters): "ss8_probabilities".
+PROBABILITIES_SUFFIX = "_probabilities"
 #: Residues per HFORMAT block, as PSIPRED.
 HORIZ_WIDTH = 60
 #: The ruler of a full block, one format operation instead of one per number.
@@ -144,19 +154,21 @@ def confidence_digits(probs: np.ndarray) -> str:
 
 
 def track_json(name: str, values: np.ndarray) -> list:
-    """A track's values as JSON lists them: P(disordered) rounded as the probabilities, a class as an int.
+    """A track's values as JSON lists them: floats rounded as the probabilities, or classes as ints.
+
+    A distribution's (L, K) values become L lists of K rounded floats.
 
     Parameters
     ----------
     name : str
-        A key of ``sspred.tracks.TRACKS`` ("disorder", "conservation").
-    values : numpy.ndarray, shape (L,)
-        The track's value per residue.
+        A key of ``sspred.tracks.TRACKS`` ("disorder", "conservation", "ss8").
+    values : numpy.ndarray, shape (L,) or (L, K)
+        The track's values per residue.
 
     Returns
     -------
-    list of float or list of int
-        L plain numbers.
+    list of float, list of int, or list of list of float
+        L plain numbers, or L lists of K.
 
     Examples
     --------
@@ -164,6 +176,35 @@ def track_json(name: str, values: np.ndarray) -> list:
     ([0.1235, 0.9], [9, 1])
     """
     return _JSON_TRACK[TRACKS[name].kind](np.asarray(values))
+
+
+def track_items(name: str, values: np.ndarray) -> dict:
+    """A track's keys in one JSON prediction.
+
+    ``{name: track_json(...)}``, or for a distribution (ss8) the letters of its most probable states under
+    ``name`` and its probabilities under ``name + "_probabilities"``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``sspred.tracks.TRACKS``.
+    values : numpy.ndarray, shape (L,) or (L, K)
+        The track's values per residue.
+
+    Returns
+    -------
+    dict
+        One or two keys, plain JSON types only.
+
+    Examples
+    --------
+    >>> track_items("ss8", np.eye(8, dtype=np.float32)[[0, 7]])
+    {'ss8': 'HC', 'ss8_probabilities': [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]]}
+    """
+    track = TRACKS[name]
+    if track.kind == DISTRIBUTION:
+        return {name: states_of(values, track.states), name + PROBABILITIES_SUFFIX: track_json(name, values)}
+    return {name: track_json(name, values)}
 
 
 def prediction_json(rec_id: str, sequence: str, probs: np.ndarray, states: str,
@@ -201,7 +242,9 @@ def prediction_json(rec_id: str, sequence: str, probs: np.ndarray, states: str,
             "confidence": confidence_digits(probs),
             # float64 first: a float32 value is printed as the nearest JSON number, then rounded
             "probabilities": np.round(probs.astype(np.float64), PROB_DECIMALS).tolist()}
-    item.update({t: track_json(t, tracks[t]) for t in TRACKS if tracks and t in tracks})
+    for t in TRACKS:
+        if tracks and t in tracks:
+            item.update(track_items(t, tracks[t]))
     return item
 
 
@@ -308,8 +351,9 @@ class Writer:
             raise ValueError(f"record {rec_id!r}: no values for tracks {missing}")
         values = [np.asarray(extras[t]) for t in self.tracks]
         for t, v in zip(self.tracks, values):
-            if v.shape != (len(sequence),):
-                raise ValueError(f"record {rec_id!r}: track {t!r} has shape {v.shape}, expected ({len(sequence)},)")
+            want = (len(sequence), *TRACKS[t].shape_tail)
+            if v.shape != want:
+                raise ValueError(f"record {rec_id!r}: track {t!r} has shape {v.shape}, expected {want}")
         return values
 
     def end(self) -> None:
@@ -381,6 +425,9 @@ class HorizWriter(Writer):
     model_info : mapping, optional
         Unused by this format.
     """
+    #: PSIPRED's HFORMAT "Pred:" line holds C, H and E: an 8-state letter there would be read as PSIPRED's.
+    three_state_only = True
+
     def record(self, rec_id: str, sequence: str, probs: np.ndarray,
                extras: Mapping[str, np.ndarray] | None = None) -> None:
         """Write one record as HFORMAT blocks.
@@ -396,6 +443,8 @@ class HorizWriter(Writer):
         extras : mapping of str to numpy.ndarray, shape (L,), optional
             The values of the writer's tracks, by name; needed for each of ``tracks``.
         """
+        if self.states != STATES3:
+            raise ValueError("the .horiz format holds 3-state predictions only")
         pred = states_of(probs, self.states)
         conf = confidence_digits(probs)
         parts = [f"# PSIPRED HFORMAT ({self.model_name})\n{ID_COMMENT}{rec_id}\n"]
@@ -503,7 +552,8 @@ class JsonWriter(Writer):
 class TsvWriter(Writer):
     """One row per residue: id, position, residue, state, one probability column per state, then the tracks.
 
-    The track columns (``p_disorder``, ``conservation``) come only when the writer has them.
+    The track columns (``p_disorder``, ``conservation``; ``ss8`` and ``p_ss8_H`` ... ``p_ss8_C``) come only
+    when the writer has them.
 
     Parameters
     ----------
@@ -522,7 +572,7 @@ class TsvWriter(Writer):
     def begin(self) -> None:
         """Write the header row."""
         columns = (["id", "pos", "aa", "pred"] + [f"p_{s}" for s in self.states]
-                   + [TRACKS[t].column for t in self.tracks])
+                   + [c for t in self.tracks for c in TRACKS[t].columns])
         self.out.write("\t".join(columns) + "\n")
 
     def record(self, rec_id: str, sequence: str, probs: np.ndarray,
@@ -547,12 +597,20 @@ class TsvWriter(Writer):
         """
         pred = states_of(probs, self.states)
         # (L,) strings: each residue's track cells, each after a tab; "" per residue without tracks
-        cells = [[_TSV_TRACK[TRACKS[t].kind] % v for v in values]
-                 for t, values in zip(self.tracks, self._extras(rec_id, sequence, extras))]
+        cells = [_tsv_cells(t, values) for t, values in zip(self.tracks, self._extras(rec_id, sequence, extras))]
         tails = ["".join("\t" + c for c in row) for row in zip(*cells)] if cells else [""] * len(sequence)
         rows = [f"{rec_id}\t{i}\t{aa}\t{s}\t" + "\t".join(_TSV_PROB % v for v in p) + tail + "\n"
                 for i, (aa, s, p, tail) in enumerate(zip(sequence, pred, probs, tails), start=1)]
         self.out.write("".join(rows))
+
+
+def _tsv_cells(name: str, values: np.ndarray) -> list[str]:
+    """(L,) strings: each residue's cells of one track, tab-joined (a distribution's letter, then its K columns)."""
+    track = TRACKS[name]
+    if track.kind == DISTRIBUTION:
+        letters = states_of(values, track.states)
+        return [f"{s}\t" + "\t".join(_TSV_PROB % v for v in row) for s, row in zip(letters, values)]  # (L, K) rows
+    return [_TSV_TRACK[track.kind] % v for v in values]
 
 
 #: Writers keyed by the --format name.
@@ -567,16 +625,19 @@ WRITERS: dict[str, type[Writer]] = {
 
 #: The format written when neither a format nor a known file extension names one: PSIPRED's HFORMAT.
 DEFAULT_FORMAT = "horiz"
+#: The same for a model of more than 3 states, which HFORMAT cannot hold: one line of states per record.
+DEFAULT_FORMAT_MANY_STATES = "fasta"
 #: Formats by output file extension (compared in lower case), for ``-o FILE`` without ``--format``.
 EXTENSIONS: dict[str, str] = {".ss2": "ss2", ".horiz": "horiz", ".json": "json", ".tsv": "tsv",
                               ".fa": "fasta", ".fasta": "fasta"}
 
 
-def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str:
+def output_format(fmt: str | None, path: str | os.PathLike | None = None, state_order: str = "CHE") -> str:
     """The format to write: ``fmt`` when given, else the one ``path``'s extension names, else the default.
 
     ``fmt`` is taken in lower case; an extension is looked up in ``EXTENSIONS``; the default is
-    ``DEFAULT_FORMAT``. An unknown ``fmt`` is returned as it is, for ``format_problem`` to name.
+    ``DEFAULT_FORMAT``, or ``DEFAULT_FORMAT_MANY_STATES`` for a model of more than 3 states. An unknown ``fmt``
+    is returned as it is, for ``format_problem`` to name.
 
     Parameters
     ----------
@@ -584,6 +645,8 @@ def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str
         The format asked for (``--format``), any case; None when not given.
     path : str or os.PathLike, optional
         The output file; None or "-" for stdout.
+    state_order : str, default "CHE"
+        The model's states, which pick the default.
 
     Returns
     -------
@@ -599,6 +662,8 @@ def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str
     --------
     >>> output_format(None, "out.SS2"), output_format("JSON", "out.txt"), output_format(None, None)
     ('ss2', 'json', 'horiz')
+    >>> output_format(None, None, "HGIEBTSC")
+    'fasta'
     >>> output_format("json", "out.ss2")
     Traceback (most recent call last):
     ...
@@ -607,7 +672,7 @@ def output_format(fmt: str | None, path: str | os.PathLike | None = None) -> str
     suffix = PurePath(path).suffix.lower() if path is not None and str(path) != "-" else ""
     implied = EXTENSIONS.get(suffix)
     if fmt is None:
-        return implied or DEFAULT_FORMAT
+        return implied or (DEFAULT_FORMAT if len(state_order) == 3 else DEFAULT_FORMAT_MANY_STATES)
     fmt = fmt.lower()
     if implied is not None and fmt != implied:
         raise OutputError(f"{path}: the extension {suffix} means the {implied} format, not {fmt}")
@@ -684,10 +749,12 @@ def format_problem(fmt: str, states: str, model_name: str, offered: Sequence[str
     Examples
     --------
     >>> format_problem("ss2", "HGIEBTSC", "q8")
-    "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use horiz, fasta, json or tsv)"
+    "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use fasta, json or tsv)"
     >>> format_problem("ss2", "HGIEBTSC", "q8", offered=("json", "ss2", "horiz"))
-    "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use json or horiz)"
-    >>> format_problem("horiz", "HGIEBTSC", "q8") is None
+    "the ss2 format holds 3-state predictions; model 'q8' predicts 8 states (use json)"
+    >>> format_problem("horiz", "HGIEBTSC", "q8")
+    "the horiz format holds 3-state predictions; model 'q8' predicts 8 states (use fasta, json or tsv)"
+    >>> format_problem("tsv", "HGIEBTSC", "q8") is None
     True
     """
     if fmt not in WRITERS or fmt not in offered:
@@ -698,3 +765,33 @@ def format_problem(fmt: str, states: str, model_name: str, offered: Sequence[str
         return (f"the {fmt} format holds 3-state predictions; model {model_name!r} predicts {len(states)} states "
                 f"(use {use})")
     return None
+
+
+def check_format(fmt: str, states: str, model_name: str, offered: Sequence[str] = tuple(WRITERS)) -> None:
+    """Raise ``OutputError`` (one line, exit code 2 in the CLI) with ``format_problem``'s reason, if any.
+
+    Parameters
+    ----------
+    fmt : str
+        The format asked for.
+    states : str
+        The model's state order.
+    model_name : str
+        The model's name, for the message.
+    offered : sequence of str, default all of ``WRITERS``
+        The formats the caller offers.
+
+    Raises
+    ------
+    OutputError
+        When ``fmt`` is unknown or cannot hold the predictions of a model over ``states`` (ss2 and horiz
+        hold C, H, E only).
+
+    >>> check_format("horiz", "HGIEBTSC", "q8")
+    Traceback (most recent call last):
+    ...
+    sspred.errors.OutputError: the horiz format holds 3-state predictions; model 'q8' predicts 8 states (use fasta, json or tsv)
+    """
+    problem = format_problem(fmt, states, model_name, offered)
+    if problem:
+        raise OutputError(problem)

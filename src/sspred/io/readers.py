@@ -16,8 +16,8 @@ from typing import IO, Any, Callable, Sequence
 import numpy as np
 
 from sspred.errors import InputError
-from sspred.io.formats import ID_COMMENT
-from sspred.tracks import CLASS, TRACKS
+from sspred.io.formats import ID_COMMENT, PROBABILITIES_SUFFIX
+from sspred.tracks import CLASS, DISTRIBUTION, TRACKS
 
 VFORMAT = "# PSIPRED VFORMAT"
 HFORMAT = "# PSIPRED HFORMAT"
@@ -49,6 +49,8 @@ class PredictionRecord:
         P(disordered), where the file carries it (JSON, TSV).
     conservation : numpy.ndarray of int64, shape (L,), optional
         Conservation classes 1-9, where the file carries them (JSON, TSV).
+    ss8 : numpy.ndarray of float64, shape (L, 8), optional
+        The ss8 head's probabilities in HGIEBTSC order, where the file carries them (JSON, TSV).
 
     Examples
     --------
@@ -66,9 +68,11 @@ class PredictionRecord:
     probabilities: np.ndarray | None = None  # (L, K)
     confidence: str | None = None
     model: str | None = None
-    #: (L,) P(disordered) and (L,) conservation classes 1-9, where the file carries them (JSON, TSV).
+    #: (L,) P(disordered), (L,) conservation classes 1-9 and (L, 8) ss8 probabilities, where the file carries
+    #: them (JSON, TSV).
     disorder: np.ndarray | None = None
     conservation: np.ndarray | None = None
+    ss8: np.ndarray | None = None
 
 
 def _model_name(line: str, tag: str) -> str:
@@ -233,17 +237,23 @@ def read_json(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
         model = doc["model"]["name"]
         return [PredictionRecord(p["id"], p["sequence"], p["states"],
                            np.array(p["probabilities"], dtype=np.float64).reshape(len(p["sequence"]), len(doc.get("state_order", doc.get("states")))),
-                           p["confidence"], model=model, **{name: _track(name, p[name], len(p["sequence"]))
+                           p["confidence"], model=model, **{name: _track(name, _json_values(name, p), len(p["sequence"]))
                                                             for name in TRACKS if name in p})
                 for p in doc["predictions"]]
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise InputError(f"not an sspred JSON prediction file ({type(exc).__name__}: {exc})", path=path) from None
 
 
-def _track(name: str, values: Sequence[float], n: int) -> np.ndarray:
-    """A track's values as read back: (n,) float64 probabilities or int64 classes."""
-    out = np.array(values, dtype=np.int64 if TRACKS[name].kind == CLASS else np.float64)
-    if out.shape != (n,):
+def _json_values(name: str, item: dict) -> Any:
+    """A track's values in one JSON prediction: its key's list, or a distribution's ``<name>_probabilities``."""
+    return item[name + PROBABILITIES_SUFFIX] if TRACKS[name].kind == DISTRIBUTION else item[name]
+
+
+def _track(name: str, values: Sequence, n: int) -> np.ndarray:
+    """A track's values as read back: (n,) float64 probabilities or int64 classes, or (n, K) float64."""
+    track = TRACKS[name]
+    out = np.array(values, dtype=np.int64 if track.kind == CLASS else np.float64)
+    if out.shape != (n, *track.shape_tail):
         raise ValueError(f"track {name!r} has {out.size} values for {n} residues")
     return out
 
@@ -251,7 +261,8 @@ def _track(name: str, values: Sequence[float], n: int) -> np.ndarray:
 def read_tsv(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
     """Read ``TsvWriter`` rows: id, pos, aa, pred, p_<state>..., then any track columns.
 
-    The track columns are p_disorder and conservation; a record starts where pos restarts at 1.
+    The track columns are p_disorder, conservation, ss8 and p_ss8_<state>...; a record starts where pos
+    restarts at 1.
 
     Parameters
     ----------
@@ -280,15 +291,21 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
     """
     header = handle.readline().rstrip("\n").split("\t")
     by_column = {t.column: name for name, t in TRACKS.items()}
-    n_tracks = 0
-    while n_tracks < len(header) - 4 and header[len(header) - 1 - n_tracks] in by_column:
-        n_tracks += 1
-    track_cols = header[len(header) - n_tracks:]
-    state_cols = header[4:len(header) - n_tracks]
+    first_track = next((i for i in range(4, len(header)) if header[i] in by_column), len(header))
+    state_cols = header[4:first_track]
+    names = [by_column[c] for c in header[first_track:] if c in by_column]
     if (header[:4] != ["id", "pos", "aa", "pred"] or not state_cols or not all(h.startswith("p_") for h in state_cols)
-            or [by_column[c] for c in track_cols] != [t for t in TRACKS if TRACKS[t].column in track_cols]):
+            or names != [t for t in TRACKS if t in names]
+            or header[first_track:] != [c for t in names for c in TRACKS[t].columns]):
         raise InputError("not an sspred TSV prediction file (header)", path=path, line=1)
     n_states = len(state_cols)
+    # each track's columns (a distribution's letter column is derived from its probabilities: not read back)
+    spans, start = {}, first_track
+    for t in names:
+        n_cols = len(TRACKS[t].columns)
+        spans[t] = slice(start + 1, start + n_cols) if TRACKS[t].kind == DISTRIBUTION else slice(start, start + 1)
+        start += n_cols
+    letter_cols = {s.start - 1 for t, s in spans.items() if TRACKS[t].kind == DISTRIBUTION}
     out: list[PredictionRecord] = []
     cur: list[list[str]] = []
 
@@ -297,8 +314,9 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
             probs = np.array([[float(v) for v in r[4:4 + n_states]] for r in cur],
                              dtype=np.float64).reshape(len(cur), n_states)  # (L, K)
             tracks: dict[str, Any] = {
-                by_column[c]: _track(by_column[c], [float(r[4 + n_states + j]) for r in cur], len(cur))
-                for j, c in enumerate(track_cols)}
+                t: _track(t, [[float(v) for v in r[span]] if TRACKS[t].kind == DISTRIBUTION else float(r[span][0])
+                              for r in cur], len(cur))
+                for t, span in spans.items()}
             out.append(PredictionRecord(cur[0][0], "".join(r[2] for r in cur), "".join(r[3] for r in cur), probs,
                                   **tracks))
 
@@ -306,7 +324,7 @@ def read_tsv(handle: IO[str], path: str = "<input>") -> list[PredictionRecord]:
         row = line.rstrip("\n").split("\t")
         try:
             pos = int(row[1]) if len(row) == len(header) else -1
-            [float(v) for v in row[4:]]
+            [float(v) for j, v in enumerate(row[4:], start=4) if j not in letter_cols]
         except ValueError:
             pos = -1
         if pos < 1 or len(row[2]) != 1 or len(row[3]) != 1 or (pos > 1 and (not cur or row[0] != cur[0][0]

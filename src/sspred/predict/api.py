@@ -36,7 +36,7 @@ from sspred.io.textfile import atomic_output, check_output
 from sspred.model import DEFAULT_MODEL, Model, Session, check_session, load_model, read_model, resolve
 from sspred.predict import batch
 from sspred.predict.writing import write_predictions
-from sspred.tracks import TRACKS, track_names, track_values
+from sspred.tracks import DISTRIBUTION, TRACKS, track_names, track_values
 
 if TYPE_CHECKING:  # optional extras, named in annotations only (torch not even so: Any below)
     import pandas as pd
@@ -66,6 +66,10 @@ class Prediction:
         P(disordered) per residue, from a multi-task model's disorder head; None without that head.
     conservation : ndarray, shape (L,), int, optional
         The most probable ConSurf class 1-9 per residue; None without that head.
+    ss8 : ndarray, shape (L, 8), float32, optional
+        The 8-state head's probabilities of a 3-state model, in ``sspred.alphabet.STATES8`` order ("HGIEBTSC";
+        ``ss8_states`` gives the letters); None without that head. An 8-state model (q8) has its 8 states in
+        ``probabilities`` and no ``ss8``.
     model_info : Mapping, optional
         The description of the model that JSON output carries (``Predictor.model_info``).
 
@@ -88,6 +92,7 @@ class Prediction:
     model_name: str
     disorder: np.ndarray | None = None
     conservation: np.ndarray | None = None
+    ss8: np.ndarray | None = None
     model_info: Mapping | None = field(default=None, repr=False)
 
     @cached_property
@@ -99,6 +104,17 @@ class Prediction:
         'CCCHCEHHCC'
         """
         return states_of(self.probabilities, self.state_order)
+
+    @cached_property
+    def ss8_states(self) -> str | None:
+        """The most probable of the 8 DSSP states per residue, from the ss8 head; None without one.
+
+        >>> import sspred
+        >>> pr = sspred.load("default").predict("MKTAYIAKQRQISFVKSHFSRQ")[0]
+        >>> len(pr.ss8_states), pr.ss8.shape, set(pr.ss8_states) <= set("HGIEBTSC")
+        (22, (22, 8), True)
+        """
+        return None if self.ss8 is None else states_of(self.ss8, TRACKS["ss8"].states)
 
     @cached_property
     def confidence(self) -> np.ndarray:
@@ -113,11 +129,13 @@ class Prediction:
 
     @property
     def tracks(self) -> dict[str, np.ndarray]:
-        """Track name -> (L,) values of the tracks this prediction has (``sspred.tracks.TRACKS`` order); {} for none.
+        """Track name -> values of the tracks this prediction has, in ``sspred.tracks.TRACKS`` order.
+
+        (L,) each, ss8 (L, 8); {} for a model without extra heads.
 
         >>> import sspred
         >>> sspred.load("fast").predict("MKV")[0].tracks, sorted(sspred.load("default").predict("MKV")[0].tracks)
-        ({}, ['conservation', 'disorder'])
+        ({}, ['conservation', 'disorder', 'ss8'])
         """
         return {name: getattr(self, name) for name in TRACKS if getattr(self, name) is not None}
 
@@ -137,7 +155,8 @@ class Prediction:
         dict
             id, sequence, states, confidence (the .horiz digits, one per residue), probabilities (L lists of K
             floats, rounded to ``sspred.io.formats.PROB_DECIMALS``), and, when the model has those heads,
-            disorder (L floats) and conservation (L ints 1-9).
+            disorder (L floats), conservation (L ints 1-9), ss8 (one 8-state letter per residue) and
+            ss8_probabilities (L lists of 8 floats).
 
         Examples
         --------
@@ -156,8 +175,8 @@ class Prediction:
         Returns
         -------
         pandas.DataFrame
-            L rows; columns id, pos (1-based), aa, pred, confidence, p_<state>..., then p_disorder and
-            conservation for a model with those heads.
+            L rows; columns id, pos (1-based), aa, pred, confidence, p_<state>..., then p_disorder,
+            conservation, ss8 and p_ss8_H ... p_ss8_C for a model with those heads.
 
         Raises
         ------
@@ -178,7 +197,13 @@ class Prediction:
         columns = {"id": [self.id] * len(self), "pos": np.arange(1, len(self) + 1), "aa": list(self.sequence),
                    "pred": list(self.states), "confidence": self.confidence}
         columns.update({f"p_{s}": self.probabilities[:, k] for k, s in enumerate(self.state_order)})  # (L,) each
-        columns.update({TRACKS[name].column: values for name, values in self.tracks.items()})  # (L,) each
+        for name, values in self.tracks.items():
+            track = TRACKS[name]
+            if track.kind == DISTRIBUTION:  # the letter, then (L, K) -> one (L,) column per state
+                columns[track.column] = list(states_of(values, track.states))
+                columns.update({c: values[:, k] for k, c in enumerate(track.columns[1:])})
+            else:
+                columns[track.column] = values  # (L,)
         return pd.DataFrame(columns)
 
     def format(self, fmt: str) -> str:
@@ -293,7 +318,7 @@ class Predictor:
             header = self.model.header
             self._info = {"name": self.model_name, "state_order": self.state_order, "states": self.state_order,
                           "window": self.model.window,
-                          "checksum": header.get("checksum", ""), "trained_on": header.get("train", {}).get("data"),
+                          "checksum": header.get("checksum", ""), "trained_on": trained_on(header),
                           "sspred_version": __version__}
         return self._info
 
@@ -508,6 +533,13 @@ def load(name_or_path: str | os.PathLike | None = DEFAULT_MODEL, device: str | N
     return Predictor(model, check_session(Session(model, resolved), resolve(name_or_path)))
 
 
+def trained_on(header: Mapping) -> str | None:
+    """What a model was trained on, from its file's header: its ``trained_on`` entry (every built-in model has
+    one; an ensemble's members each have their own ``train`` entry), else its ``train`` entry's data (a model
+    ``sspred train`` wrote), else None."""
+    return header.get("trained_on") or (header.get("train") or {}).get("data")
+
+
 def torch_device(name: str) -> str:
     """A device name the torch engine resolves.
 
@@ -548,7 +580,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
         A file to write, or an open text handle.
     format : {"ss2", "horiz", "fasta", "json", "tsv"} or None, default None
         The output format, in any case; None lets a path's extension pick it (.ss2, .horiz, .json, .tsv, .fa,
-        .fasta: ``sspred.io.formats.EXTENSIONS``), else horiz.
+        .fasta: ``sspred.io.formats.EXTENSIONS``), else horiz (fasta for an 8-state model).
 
     Returns
     -------
@@ -586,6 +618,7 @@ def write(predictions: Iterable[Prediction], path_or_handle: str | os.PathLike |
     first = next(stream, None)
     if first is None:
         raise InputError("no predictions to write")
+    fmt = output_format(format, path, first.state_order)  # the default for an 8-state model is fasta
     problem = format_problem(fmt, first.state_order, first.model_name)
     if problem:
         raise OutputError(problem)

@@ -62,6 +62,12 @@ class Prediction(BaseModel):
     conservation: Optional[list[int]] = Field(None, description="Per residue, the most probable conservation class, "
                                               "1 (variable) to 9 (conserved); only from a model with a "
                                               "conservation head.")
+    ss8: Optional[str] = Field(None, description="Per residue, the most probable of the 8 DSSP states (HGIEBTSC) "
+                               "from the 8-state head of a 3-state model; only from a model with an ss8 head (an "
+                               "8-state model gives them in `states`).")
+    ss8_probabilities: Optional[list[list[float]]] = Field(None, description="Per residue, the ss8 head's 8 "
+                                                           "probabilities in HGIEBTSC order, rounded as the "
+                                                           "probabilities.")
 
 
 class PredictResponse(BaseModel):

@@ -17,21 +17,15 @@ from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
 from sspred.errors import InputError
-from sspred.io.fasta import Record, parse_fasta
-from sspred.io.sequences import sequence_record
+from sspred.io.fasta import BARE_ID, Record, parse_fasta
+from sspred.io.sequences import nucleotide_warning, sequence_record
 from sspred.predict.api import Prediction, Predictor
 from sspred.predict.writing import write_predictions
 
 #: Name used for the "file" in error messages about a request body.
 SOURCE = "input"
-#: Record id given to a pasted sequence that has no FASTA header.
-PLAIN_ID = "query"
-#: Letters of nucleotide sequences. A, C, G, T and N are amino-acid letters too, so DNA passes as "protein";
-#: a sequence made almost only of these is worth a warning.
-NUCLEOTIDES = "ACGTUN"
-#: Share of nucleotide letters from which a sequence of at least NUCLEOTIDE_MIN_LENGTH residues is flagged:
-#: proteins average about 28% A+C+G+T+N (UniProt composition); none of the 9,712 netsurfp2 training chains is flagged.
-NUCLEOTIDE_SHARE, NUCLEOTIDE_MIN_LENGTH = 0.9, 20
+#: Record id given to a pasted sequence that has no FASTA header: the library's, as the CLI names it.
+PLAIN_ID = BARE_ID
 
 
 @dataclass(frozen=True)
@@ -40,8 +34,10 @@ class Limits:
 
     #: Bytes in a request body, checked before anything is parsed: bounds memory per request.
     max_request_bytes: int = 1_048_576
-    #: Residues summed over a request's sequences: bounds the prediction time and the JSON answer
-    #: (about 35 bytes per residue) of one request.
+    #: Residues summed over a request's sequences: bounds the prediction time, the JSON answer (about 35 bytes
+    #: per residue) and the prediction's memory of one request. That memory is linear in the longest chain for
+    #: every model (whole-chain attention goes in blocks of query rows, engines.spec.ATTENTION_SCORES), so one
+    #: chain of this many residues is bounded too; BENCHMARKS.md measures each built-in model on one.
     max_residues: int = 100_000
     #: Sequences per request: bounds per-record overhead (headers, ids) of one request.
     max_sequences: int = 1000
@@ -139,12 +135,11 @@ def _upper(rec: Record) -> Record:
 
 
 def records_from_text(text: str, limits: Limits) -> tuple[list[Record], list[str]]:
-    """Records of a FASTA text, or of one bare pasted sequence (no '>' anywhere), and any warnings."""
+    """Records of a FASTA text, or of one bare pasted sequence (no '>' anywhere: one record ``PLAIN_ID``, as
+    ``parse_fasta`` reads it for the CLI too), and any warnings."""
     warnings: list[str] = []
     if not text.strip():
         raise InputError("empty input: no sequence given", path=SOURCE)
-    if ">" not in text:
-        return records_from_pairs([(PLAIN_ID, text)], limits), warnings
     counter = _Counter(limits)
     records = []
     # newline=None turns CRLF and lone CR into "\n", as files are read.
@@ -166,15 +161,9 @@ def records_from_pairs(pairs: Iterable[tuple[str, str]], limits: Limits) -> list
 
 
 def nucleotide_warnings(records: list[Record]) -> list[str]:
-    """A warning for each record that looks like DNA or RNA rather than protein."""
-    out = []
-    for rec in records:
-        seq = rec.sequence.upper()
-        share = sum(seq.count(n) for n in NUCLEOTIDES) / len(seq)
-        if len(seq) >= NUCLEOTIDE_MIN_LENGTH and share >= NUCLEOTIDE_SHARE:
-            out.append(f"sequence {rec.id!r} looks like DNA/RNA ({100 * share:.0f}% A, C, G, T, U, N); sspred "
-                       f"predicts from protein sequence, so translate it first")
-    return out
+    """A warning for each record that looks like DNA or RNA rather than protein (the library's
+    ``nucleotide_warning``, which the CLI prints too)."""
+    return [note for note in map(nucleotide_warning, records) if note is not None]
 
 
 def predict(predictor: Predictor, records: list[Record]) -> list[Prediction]:

@@ -20,8 +20,8 @@ import numpy as np
 from sspred.io.textfile import atomic_output
 from sspred.unirep import weights as uw
 
-#: Steps times chains per batch: bounds the (B, T, H) states and the (B, STEPS, 4H) gate inputs. 64 chains of
-#: 300 fit, and the recurrent products then have enough rows to keep BLAS busy.
+#: Steps times chains per padded group of the torch engine on a CPU: bounds its (B, T, 4H) gate inputs (64 chains
+#: of 300 fit). The NumPy engine steps a running batch instead (engines/numpy/mlstm.py's SLOTS).
 BATCH_ROWS = 20_000
 #: The same on a GPU, where one step's products want thousands of rows (1600 chains of 300: 15 GB of gate inputs).
 GPU_BATCH_ROWS = 480_000
@@ -88,10 +88,15 @@ def tokens(codes: np.ndarray) -> np.ndarray:
 
 
 class Extractor:
-    """Features of chains for one Spec, from one set of weights, by the NumPy or the torch engine."""
+    """Features of chains for one Spec, from one set of weights, by the NumPy or the torch engine.
+
+    The NumPy engine steps ``slots`` chains at once per worker thread in a running batch (a chain that ends
+    hands its slot to the next), ``workers`` threads (None: one per CPU); the torch engine steps groups of
+    chains padded to their longest, ``batch_rows`` chains x steps a group.
+    """
 
     def __init__(self, spec: Spec, weights: uw.Weights, engine: str = "numpy", device: str = "cpu",
-                 batch_rows: int | None = None):
+                 batch_rows: int | None = None, slots: int | None = None, workers: int | None = None):
         if engine not in ENGINES:
             raise ValueError(f"feature engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         if weights.size != spec.size:
@@ -99,23 +104,16 @@ class Extractor:
         if batch_rows is None:
             batch_rows = GPU_BATCH_ROWS if engine == "torch" and str(device).startswith("cuda") else BATCH_ROWS
         self.spec, self.weights, self.engine, self.batch_rows = spec, weights, engine, batch_rows
+        self.slots, self.workers = slots, workers
         self._torch = None
         if engine == "torch":
             from sspred.engines.torch.mlstm import TorchMLSTM
 
             self._torch = TorchMLSTM(weights.embedding, weights.cells, device)
 
-    def _states(self, batch: np.ndarray, dtype) -> np.ndarray:
-        all_cells = self.spec.cells == "all"
-        if self._torch is not None:
-            # float16 wanted: rounded where the states are (a GPU), so half the bytes cross to the host and the
-            # host's one thread does no conversion.
-            return self._torch.states(batch, all_cells, half=np.dtype(dtype) == np.float16)
-        from sspred.engines.numpy.mlstm import mlstm_states
-
-        return mlstm_states(self.weights.embedding, self.weights.cells, batch, all_cells)
-
-    def _pass(self, chains: list[np.ndarray], out: list[np.ndarray], offset: int, reverse: bool, dtype) -> None:
+    def _torch_pass(self, chains: list[np.ndarray], out: list[np.ndarray], offset: int, reverse: bool,
+                    dtype) -> None:
+        assert self._torch is not None
         lengths = np.array([c.size + 1 for c in chains], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")  # long chains together: less padding
         width = self.width_one
@@ -126,10 +124,28 @@ class Extractor:
             for r, k in enumerate(group):
                 codes = chains[k][::-1] if reverse else chains[k]
                 batch[r, :lengths[k]] = tokens(codes)
-            states = self._states(batch, dtype)  # (B, T, width)
+            # float16 wanted: rounded where the states are (a GPU), so half the bytes cross to the host and the
+            # host's one thread does no conversion.
+            states = self._torch.states(batch, self.spec.cells == "all", half=np.dtype(dtype) == np.float16)
             for r, k in enumerate(group):
                 h = states[r, 1:lengths[k]]  # (L, width): the states after each residue
                 out[k][:, offset:offset + width] = h[::-1] if reverse else h
+
+    def _numpy_pass(self, chains: list[np.ndarray], flat: np.ndarray, starts: np.ndarray, offset: int,
+                    reverse: bool) -> None:
+        from sspred.engines.numpy.mlstm import SLOTS, mlstm_rows
+
+        order = np.argsort([-c.size for c in chains], kind="stable")  # longest first: the last batches stay full
+        steps, rows = [], []
+        for k in order:
+            size = chains[k].size
+            steps.append(tokens(chains[k][::-1] if reverse else chains[k]))
+            # Step 0 reads the start token (its state is no residue's: -1, the scratch row); step s reads
+            # residue s - 1, or with ``reverse`` residue L - s.
+            at = np.arange(size)[::-1] if reverse else np.arange(size)
+            rows.append(np.concatenate([[-1], starts[k] + at]))
+        mlstm_rows(self.weights.embedding, self.weights.cells, steps, rows, flat[:, offset:offset + self.width_one],
+                   self.spec.cells == "all", slots=self.slots or SLOTS, workers=self.workers)
 
     @property
     def width_one(self) -> int:
@@ -137,14 +153,19 @@ class Extractor:
         return self.spec.width // (2 if self.spec.reverse else 1)
 
     def features(self, chains: list[np.ndarray], dtype=np.float32) -> list[np.ndarray]:
-        """[(L_i,)] codes -> [(L_i, spec.width)] features."""
-        out = [np.zeros((c.size, self.spec.width), dtype=dtype) for c in chains]
+        """[(L_i,)] codes -> [(L_i, spec.width)] features (views of one array)."""
+        starts = np.concatenate([[0], np.cumsum([c.size for c in chains])]).astype(np.int64)
+        # One row more than the residues: the engine's scratch row for states no residue keeps.
+        flat = np.zeros((int(starts[-1]) + 1, self.spec.width), dtype=dtype)
+        out = [flat[starts[k]:starts[k + 1]] for k in range(len(chains))]
         nonempty = [i for i, c in enumerate(chains) if c.size]
         sub = [chains[i] for i in nonempty]
-        views = [out[i] for i in nonempty]
-        self._pass(sub, views, 0, reverse=False, dtype=dtype)
-        if self.spec.reverse:
-            self._pass(sub, views, self.width_one, reverse=True, dtype=dtype)
+        passes = (False, True) if self.spec.reverse else (False,)
+        for reverse, offset in zip(passes, (0, self.width_one)):
+            if self._torch is not None:
+                self._torch_pass(sub, [out[i] for i in nonempty], offset, reverse, dtype)
+            else:
+                self._numpy_pass(sub, flat, starts[nonempty], offset, reverse)
         return out
 
 

@@ -27,7 +27,7 @@ from threadpoolctl import ThreadpoolController
 
 from sspred.alphabet import ENCODING, N_UNITS
 from sspred.engines.numpy.activations import softmax_heads
-from sspred.engines.numpy.attention import AlibiCache, attend
+from sspred.engines.numpy.attention import attend
 from sspred.engines.numpy.conv import split_taps
 from sspred.engines.spec import (alibi_slopes, attention_dims, context, conv_dims, gap, reads_whole_chain, segments,
                                  valid_rows)
@@ -105,7 +105,7 @@ class ConvInference:
                     [params[f"layers.{i}.{k}"] for k in ("Wq", "Wk", "Wv")], axis=1), np.float32)  # (C, 3*H*D)
                 wo = np.ascontiguousarray(params[f"layers.{i}.Wo"], np.float32)  # (H*D, C)
                 self.steps.append(("attention", wqkv, wo, h, d, 1.0 / np.sqrt(d), alibi_slopes(h) if alibi else None,
-                                   residual, len(self.steps)))
+                                   residual))
                 width = max(width, c)
         self.tables = one_hot_tables(self.steps[0][1])  # the first conv reads one-hot codes
         #: Input channels past one-hot (a language model's states), read by the first conv's other tap rows.
@@ -113,6 +113,8 @@ class ConvInference:
         self.margin = max(s[3] for s in self.steps if s[0] == "conv")
         self.width = width
         self.local = threading.local()
+        #: Query rows per attention block; None: engines.spec.query_rows (bounded scores per block).
+        self.block: int | None = None
 
     def _buffers(self, n: int) -> list[np.ndarray]:
         """Two (n + 2 margin, width) activation buffers with zero margins, and one (n, width) scratch."""
@@ -133,16 +135,6 @@ class ConvInference:
             have = (np.empty((rows, 3 * cols), np.float32), np.empty((rows, cols), np.float32))
             self.local.attention = have
         return have[0][:n, :3 * hd], have[1][:n, :hd]
-
-    def _alibi(self, step: int, slopes: np.ndarray | None) -> AlibiCache:
-        """This thread's ALiBi cache for attention step ``step``: a cache shared by threads could be replaced
-        by one while another reads it."""
-        caches = getattr(self.local, "alibi", None)
-        if caches is None:
-            caches = self.local.alibi = {}
-        if step not in caches:
-            caches[step] = AlibiCache(slopes)
-        return caches[step]
 
     def logits(self, codes: np.ndarray, valid: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
         """(N,) codes, (N,) valid and the layout's (N, D) extra features (None without) -> (N, K) logits."""
@@ -181,15 +173,14 @@ class ConvInference:
                 x = out
             elif kind == "attention":
                 # attention.ChainAttention.forward, per chain (run of valid rows), into this thread's buffers.
-                _, wqkv, wo, h, d, scale, slopes, residual, index = step
+                _, wqkv, wo, h, d, scale, slopes, residual = step
                 hd, c_out = wo.shape
                 qkv, o = self._attention_scratch(n, hd)
                 np.matmul(x, wqkv, out=qkv)  # (n, C) @ (C, 3*H*D) -> (n, 3*H*D)
                 o[...] = 0  # gap rows read nothing
-                cache = self._alibi(index, slopes)
                 for a0, a1 in chains:
-                    attend(qkv[a0:a1, :hd], qkv[a0:a1, hd:2 * hd], qkv[a0:a1, 2 * hd:], h, d, scale,
-                           cache.get(a1 - a0, o.dtype), o[a0:a1])  # (L, H*D) each -> o (L, H*D)
+                    attend(qkv[a0:a1, :hd], qkv[a0:a1, hd:2 * hd], qkv[a0:a1, 2 * hd:], h, d, scale, slopes,
+                           o[a0:a1], self.block, pool=_block_pool())  # (L, H*D) each -> o (L, H*D)
                 y = dst[m:m + n, :c_out]
                 np.matmul(o, wo, out=y)  # (n, H*D) @ (H*D, C) -> (n, C)
                 if residual:
@@ -221,6 +212,13 @@ def _pool() -> ThreadPoolExecutor:
     """One long-lived pool: its threads keep their inference buffers (ConvInference) from call to call,
     where a pool per call would allocate them again for every batch."""
     return ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="sspred-conv")
+
+
+@functools.cache
+def _block_pool() -> ThreadPoolExecutor:
+    """The threads that share the attention blocks of one long chain (attention.attend). A pool of its own:
+    a task of ``_pool`` waiting on blocks queued behind other tasks in the same pool could wait forever."""
+    return ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="sspred-attention")
 
 
 @functools.cache

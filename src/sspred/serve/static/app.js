@@ -30,6 +30,15 @@
     input.setAttribute("aria-invalid", "true");
   }
 
+  // A failed request leaves no answer on the page: the old records and their download buttons would read as
+  // the answer to the input now in the box.
+  function clearResults() {
+    last = null;
+    results.hidden = true;
+    records.replaceChildren();
+    readout.textContent = "";
+  }
+
   function clearError() {
     errorBox.hidden = true;
     errorBox.textContent = "";
@@ -62,6 +71,7 @@
     clearError();
     const text = input.value;
     if (!text.trim()) {
+      clearResults();
       showError("The input is empty. Paste a protein sequence or upload a FASTA file.");
       return;
     }
@@ -74,6 +84,7 @@
       last = {text: text, answer: answer, jsonText: jsonText};
       render(answer);
     } catch (e) {
+      clearResults();
       showError(e.message);
     } finally {
       button.disabled = false;
@@ -175,6 +186,7 @@
       pred.states[i] + ", confidence " + pred.confidence[i] + "/9); P: " + parts.join(", ");
     if (pred.disorder) text += "; P(disordered) " + pred.disorder[i].toFixed(2);
     if (pred.conservation) text += "; conservation " + pred.conservation[i] + "/9";
+    if (pred.ss8) text += "; 8-state " + STATE_NAMES[pred.ss8[i]] + " (" + pred.ss8[i] + ")";
     return text;
   }
 
@@ -228,6 +240,10 @@
     try {
       const info = await (await fetch("/api/info")).json();
       window.sspredLimits = info.limits;
+      // .ss2 and .horiz hold PSIPRED's 3 states: an 8-state model's answer downloads as JSON only.
+      for (const b of document.querySelectorAll(".downloads button")) {
+        if (b.dataset.format !== "json" && info.model.states.length !== 3) b.hidden = true;
+      }
       $("model-info").textContent = "Model: " + info.model.name + " (" + info.model.states.length +
         " states, window " + info.model.window + "), sspred " + info.model.sspred_version + ".";
       $("limits").textContent = "Up to " + info.limits.max_sequences.toLocaleString() + " sequences and " +
@@ -237,7 +253,7 @@
 
   form.addEventListener("submit", predict);
   $("example").addEventListener("click", () => { input.value = EXAMPLE; clearError(); });
-  $("clear").addEventListener("click", () => { input.value = ""; clearError(); results.hidden = true; last = null; });
+  $("clear").addEventListener("click", () => { input.value = ""; clearError(); clearResults(); });
   $("file").addEventListener("change", loadFile);
   records.addEventListener("mouseover", onHover);
   for (const b of document.querySelectorAll(".downloads button")) {
