@@ -79,17 +79,24 @@ def test_settings_that_exclude_each_other_are_refused(kwargs, name, words):
     assert info.value.field == name
 
 
-def test_model_config_keeps_each_arch_its_own_fields_and_refuses_conv_only_ones_on_a_window_network():
-    """One set of settings (the CLI's flags) for either arch: each keeps the fields it has."""
-    settings = {"window": 7, "hidden": [12], "n_states": 8, "channels": 16, "dilations": [1, 2], "dropout": 0.1}
-    assert model_config("window", **settings) == ModelConfig(window=7, hidden=[12], n_states=8, dropout=0.1)
-    assert model_config("conv", **settings) == ConvConfig(n_states=8, channels=16, dilations=[1, 2], dropout=0.1)
+def test_model_config_refuses_a_setting_of_the_other_arch_naming_the_arch_that_has_it():
+    """A setting the arch would not read is a mistake, not something to drop: --channels on a window network."""
+    shared = {"n_states": 8, "dropout": 0.1}
+    assert model_config("window", window=7, hidden=[12], **shared) == ModelConfig(window=7, hidden=[12], **shared)
+    assert model_config("conv", channels=16, dilations=[1, 2], **shared) == ConvConfig(channels=16, dilations=[1, 2],
+                                                                                       **shared)
     with pytest.raises(ConfigError, match="is not one of window, conv") as info:
         model_config("mlp")
     assert info.value.field == "model"
-    for name, value in (("head_weights", {"disorder": 2.0}), ("attention", 1)):
-        with pytest.raises(ConfigError, match="only a conv stack") as info:
-            model_config("window", **{name: value})
+    for arch, name, value, words in (("window", "head_weights", {"disorder": 2.0}, "only a conv stack"),
+                                     ("window", "attention", 1, "only a conv stack"),
+                                     ("window", "channels", 16, "only a conv stack"),
+                                     ("conv", "hidden", [40], "only a window network"),
+                                     ("conv", "window", 13, "only a window network"),
+                                     ("conv", "lr", 0.1, "a training setting"),
+                                     ("conv", "chanels", 8, "no setting")):
+        with pytest.raises(ConfigError, match=words) as info:
+            model_config(arch, **{name: value})
         assert info.value.field == name
 
 

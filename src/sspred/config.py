@@ -16,8 +16,13 @@ keyed by.
 from __future__ import annotations
 
 import functools
+import inspect
+import json
+import os
+import tomllib
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, ClassVar, Iterable, Self, TypeVar
 
 from sspred.alphabet import N_UNITS, STATE_SETS
@@ -25,6 +30,7 @@ from sspred.engines.spec import conv_dims
 from sspred.features import check_window
 from sspred.heads import Heads, entry_n_states, model_heads
 from sspred.errors import ConfigError as ConfigError  # re-exported: sspred.config.ConfigError
+from sspred.errors import InputError
 from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.unirep.states import Spec as FeatureSpec
 
@@ -78,9 +84,58 @@ class Fields:
         """
         return asdict(self)
 
+    #: Keys a stored dict may hold that are no field: the old name ``states`` of ``n_states``, and values derived
+    #: from the fields (a ConvConfig's ``window``), which ``from_dict`` reads and checks rather than refuses.
+    READ_ONLY_KEYS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The names of this config's fields, in order.
+
+        Returns
+        -------
+        tuple of str
+            Field names.
+
+        Examples
+        --------
+        >>> ModelConfig.field_names()[:2]
+        ('window', 'hidden')
+        """
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def known_keys(cls, d: dict) -> dict:
+        """The items of ``d`` that are fields of this config, refusing any other key.
+
+        A key that is neither a field nor one of ``READ_ONLY_KEYS`` is an error, so that a misspelt setting is never
+        dropped unseen.
+
+        Parameters
+        ----------
+        d : dict
+            Field name to value.
+
+        Returns
+        -------
+        dict
+            The items of ``d`` whose key is a field.
+
+        Raises
+        ------
+        sspred.ConfigError
+            Naming every unknown key (its ``field`` is the first).
+        """
+        names = cls.field_names()
+        unknown = sorted(k for k in d if k not in names and k not in cls.READ_ONLY_KEYS)
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown key{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))} "
+                                          f"in a {cls.__name__} (its fields: {', '.join(names)})")
+        return {k: v for k, v in d.items() if k in names}
+
     @classmethod
     def from_dict(cls, d: dict) -> Self:
-        """Rebuild a config from ``to_dict`` output, ignoring keys this version does not know.
+        """Rebuild a config from ``to_dict`` output, refusing keys it does not know.
 
         A model entry of an older file names the number of states ``states`` ("3" or "8"); it reads as
         ``n_states``, without a warning: a file is data, not code to update.
@@ -98,20 +153,83 @@ class Fields:
         Raises
         ------
         sspred.ConfigError
-            When a value is bad.
+            When a value is bad, or a key is no field of this config (the message names every such key).
 
         Examples
         --------
-        >>> ModelConfig.from_dict({"window": 7, "added_later": 1}).window
+        >>> ModelConfig.from_dict({"window": 7}).window
         7
         >>> ModelConfig.from_dict({"states": "8"}).n_states
         8
+        >>> ModelConfig.from_dict({"window": 7, "chanels": 8})
+        Traceback (most recent call last):
+        ...
+        sspred.errors.ConfigError: chanels: unknown key 'chanels' in a ModelConfig (its fields: window, hidden, ...)
         """
-        names = {f.name for f in fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in names}
-        if "n_states" in names and "n_states" not in d and "states" in d:
+        kwargs = cls.known_keys(d)
+        if "n_states" in cls.field_names() and "n_states" not in d and "states" in d:
             kwargs["n_states"] = entry_n_states(d)
         return cls(**kwargs)
+
+
+def field_default(cls: type[Fields], name: str) -> Any:
+    """The default of a config field (a fresh value of its default factory for a list or dict).
+
+    Parameters
+    ----------
+    cls : type
+        A config dataclass.
+    name : str
+        One of its fields.
+
+    Returns
+    -------
+    object
+        The field's default.
+
+    Examples
+    --------
+    >>> field_default(ConvConfig, "dilations"), field_default(ModelConfig, "dropout")
+    ([1, 2, 4, 8], 0.0)
+    """
+    f = cls.__dataclass_fields__[name]
+    return f.default_factory() if f.default is MISSING else f.default
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """Each field's description, from the Parameters section of the class docstring: the one home of what a
+    setting means (``sspred train -h`` shows it).
+
+    Parameters
+    ----------
+    cls : type
+        A config dataclass with a numpydoc docstring.
+
+    Returns
+    -------
+    dict of str to str
+        Field name to its description, joined into one paragraph.
+
+    Examples
+    --------
+    >>> field_docs(ModelConfig)["window"]
+    "Residues per input window, odd; 13 is Qian & Sejnowski's best."
+    """
+    lines = inspect.cleandoc(cls.__doc__ or "").splitlines()
+    try:
+        start = lines.index("Parameters") + 2  # past the underline
+    except ValueError:
+        return {}
+    docs: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in lines[start:]:
+        if line and not line[0].isspace():
+            if " : " not in line:  # the next section's title
+                break
+            current = docs.setdefault(line.split(" : ")[0].strip(), [])
+        elif line.strip():
+            current.append(line.strip())
+    return {name: " ".join(words) for name, words in docs.items()}
 
 
 _C = TypeVar("_C")
@@ -181,6 +299,8 @@ class ModelConfig(Fields):
     >>> cfg.n_inputs, [s["type"] for s in cfg.layers()]
     (273, ['linear', 'sigmoid', 'linear'])
     """
+
+    READ_ONLY_KEYS = ("states",)
 
     window: int = 13
     hidden: list[int] = field(default_factory=lambda: [40])
@@ -308,6 +428,8 @@ class ConvConfig(Fields):
     45
     """
 
+    READ_ONLY_KEYS = ("states", "window")
+
     arch: str = "conv"
     n_states: int = 3
     channels: int = 128
@@ -432,6 +554,36 @@ class ConvConfig(Fields):
                 conv_dims(spec)  # an even kernel or a bad dilation fails here, before any layer is built
         return specs
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Self:
+        """Rebuild from ``to_dict`` output; its ``window``, derived from the kernels, must match them.
+
+        Parameters
+        ----------
+        d : dict
+            Field name to value, and optionally "window".
+
+        Returns
+        -------
+        ConvConfig
+            The config.
+
+        Raises
+        ------
+        sspred.ConfigError
+            When a value is bad, a key unknown, or "window" other than the kernels and dilations give.
+
+        Examples
+        --------
+        >>> ConvConfig.from_dict({"channels": 8, "window": 45}).window
+        45
+        """
+        cfg = super().from_dict(d)
+        if "window" in d and d["window"] != cfg.window:
+            raise ConfigError("window", f"a conv stack's window follows from its kernels and dilations ({cfg.window} "
+                                        f"here), got {d['window']}; leave it out")
+        return cfg
+
     def to_dict(self) -> dict:
         """This config as plain data, with its receptive field ``window`` added for readers of the model file.
 
@@ -447,8 +599,11 @@ class ConvConfig(Fields):
 ARCHS: dict[str, type[ModelConfig] | type[ConvConfig]] = {"window": ModelConfig, "conv": ConvConfig}
 #: The arch of a dict without one, and of TrainConfig's default model.
 DEFAULT_ARCH = "window"
-#: Fields only a conv stack has that a window network cannot ignore: set on one, they are a mistake.
-CONV_ONLY = ("heads", "head_weights", "attention", "unirep")
+#: The kind of network each arch builds, as messages name it.
+ARCH_NOUNS = {"window": "window network", "conv": "conv stack"}
+#: TrainConfig fields that only runs of one arch read: a second stage is a window network, distillation trains a
+#: conv stack.
+RUN_FIELD_ARCH = {"stage1": "window", "teacher": "conv", "teacher_weight": "conv"}
 
 
 def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
@@ -467,24 +622,80 @@ def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
     Raises
     ------
     sspred.ConfigError
-        For an unknown arch or a bad value.
+        For an unknown arch, an unknown key or a bad value.
     """
     arch = d.get("arch", DEFAULT_ARCH)
     _choice("arch", arch, tuple(ARCHS))
     return ARCHS[arch].from_dict(d)
 
 
-def model_config(arch: str, **settings: Any) -> ModelConfig | ConvConfig:
-    """The model config of ``arch`` from ``settings``, each kept where that arch has a field of its name.
+def arch_settings(arch: str) -> tuple[str, ...]:
+    """The settings a run of ``arch`` reads: its model config's fields (less ``arch``) and TrainConfig's (less
+    ``model`` and those of the other arch's runs).
 
-    So one set of settings (the CLI's flags) serves either arch.
+    Parameters
+    ----------
+    arch : str
+        A key of ``ARCHS``.
+
+    Returns
+    -------
+    tuple of str
+        Field names.
+
+    Examples
+    --------
+    >>> "channels" in arch_settings("conv"), "channels" in arch_settings("window"), "lr" in arch_settings("window")
+    (True, False, True)
+    """
+    run = [n for n in TrainConfig.field_names() if n != "model" and RUN_FIELD_ARCH.get(n, arch) == arch]
+    return (*[n for n in ARCHS[arch].field_names() if n != "arch"], *run)
+
+
+def check_arch_settings(arch: str, names: Iterable[str]) -> None:
+    """Refuse a setting that a run of ``arch`` would not read, rather than drop it.
+
+    Parameters
+    ----------
+    arch : str
+        A key of ``ARCHS``.
+    names : iterable of str
+        Settings (model or run fields) the caller set.
+
+    Raises
+    ------
+    sspred.ConfigError
+        On an unknown arch (field "model"); on the first name that the arch does not read, saying which arch does.
+
+    Examples
+    --------
+    >>> check_arch_settings("window", ["channels"])
+    Traceback (most recent call last):
+    ...
+    sspred.errors.ConfigError: channels: only a conv stack (ConvConfig) has it; this model is a window network
+    """
+    _choice("model", arch, tuple(ARCHS))
+    own = arch_settings(arch)
+    for name in names:
+        if name in own:
+            continue
+        owners = [a for a in ARCHS if name in arch_settings(a)]
+        if not owners:
+            raise ConfigError(name, "is no setting of a training run")
+        owner = owners[0]
+        raise ConfigError(name, f"only a {ARCH_NOUNS[owner]} ({ARCHS[owner].__name__}) has it; this model is a "
+                                f"{ARCH_NOUNS[arch]}")
+
+
+def model_config(arch: str, **settings: Any) -> ModelConfig | ConvConfig:
+    """The model config of ``arch`` from ``settings``, each a field of that arch's config.
 
     Parameters
     ----------
     arch : str
         A key of ``ARCHS``: "window" or "conv".
     **settings
-        Field values; those the arch has no field for are dropped.
+        Field values; a field the arch has not (``--channels`` for a window network) is refused, not dropped.
 
     Returns
     -------
@@ -494,26 +705,24 @@ def model_config(arch: str, **settings: Any) -> ModelConfig | ConvConfig:
     Raises
     ------
     sspred.ConfigError
-        On ``model`` for an unknown arch; on the field set for extra heads, attention or UniRep input given
-        to a window network; on a field with a bad value.
+        On ``model`` for an unknown arch; on a setting of the other arch (saying which arch has it); on a field
+        with a bad value.
 
     Examples
     --------
-    >>> model_config("window", window=7, channels=64).window
+    >>> model_config("window", window=7).window
     7
     >>> model_config("window", heads=["disorder"])
     Traceback (most recent call last):
     ...
-    sspred.errors.ConfigError: heads: only a conv stack (model=ConvConfig(...)) has extra heads, attention and UniRep input
+    sspred.errors.ConfigError: heads: only a conv stack (ConvConfig) has it; this model is a window network
     """
-    _choice("model", arch, tuple(ARCHS))
-    cls = ARCHS[arch]
-    if cls is not ConvConfig:
-        given = [name for name in CONV_ONLY if settings.get(name)]
-        if given:
-            raise ConfigError(given[0], "only a conv stack (model=ConvConfig(...)) has extra heads, attention and UniRep input")
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in settings.items() if k in names})
+    model_fields = ARCHS[arch].field_names() if arch in ARCHS else ()
+    check_arch_settings(arch, settings)
+    for name in settings:
+        if name not in model_fields:
+            raise ConfigError(name, "is a training setting (TrainConfig), not a model's")
+    return ARCHS[arch](**settings)
 
 
 @dataclass
@@ -685,7 +894,7 @@ class TrainConfig(Fields):
 
     @classmethod
     def from_dict(cls, d: dict) -> Self:
-        """Rebuild from ``to_dict`` output (the model config by its arch), ignoring keys this version does not know.
+        """Rebuild from ``to_dict`` output (the model config by its arch), refusing keys it does not know.
 
         Parameters
         ----------
@@ -700,15 +909,14 @@ class TrainConfig(Fields):
         Raises
         ------
         sspred.ConfigError
-            When a value is bad.
+            When a value is bad, or a key (of the run or its model) is no field.
 
         Examples
         --------
         >>> TrainConfig.from_dict({"model": {"arch": "conv", "channels": 8}, "epochs": 2}).model.channels
         8
         """
-        names = {f.name for f in fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in names}
+        kwargs = cls.known_keys(d)
         if "model" in kwargs:
             kwargs["model"] = model_config_from_dict(kwargs["model"])
         return cls(**kwargs)
@@ -727,3 +935,77 @@ class TrainConfig(Fields):
         True
         """
         return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}
+
+
+#: Readers of a whole TrainConfig by file suffix; any other suffix reads as JSON, the format ``config_text`` writes.
+CONFIG_READERS = {".json": json.loads, ".toml": tomllib.loads}
+
+
+def read_config(path: str | os.PathLike) -> TrainConfig:
+    """A whole TrainConfig from a file: JSON (what ``config_text`` and ``sspred train --print-config`` write) or,
+    for a ``.toml`` file, TOML (a missing key, as ``stage1`` where TOML has no null, keeps its default).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; ``.toml`` reads as TOML, any other suffix as JSON.
+
+    Returns
+    -------
+    TrainConfig
+        The config, every key checked (``TrainConfig.from_dict``).
+
+    Raises
+    ------
+    sspred.InputError
+        When the file cannot be read or parsed, or holds no table at its top.
+    sspred.ConfigError
+        On an unknown key or a bad value.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "run.toml"
+    ...     _ = path.write_text('epochs = 2\\n[model]\\narch = "conv"\\nchannels = 8\\n')
+    ...     read_config(path).model.channels
+    8
+    """
+    path = Path(path)
+    parse = CONFIG_READERS.get(path.suffix.lower(), json.loads)
+    try:
+        d = parse(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the config file: {exc.strerror or exc}", path=str(path)) from None
+    except (ValueError, UnicodeDecodeError) as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+        raise InputError(f"not a {'TOML' if parse is tomllib.loads else 'JSON'} config file: {exc}",
+                         path=str(path)) from None
+    if not isinstance(d, dict):
+        raise InputError("a config file holds one table (JSON object) of TrainConfig fields", path=str(path))
+    return TrainConfig.from_dict(d)
+
+
+def config_text(config: TrainConfig) -> str:
+    """``config`` as the JSON text ``read_config`` reads back to an equal config.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's config.
+
+    Returns
+    -------
+    str
+        Indented JSON, ending in a newline.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cfg = TrainConfig(model=ConvConfig(channels=8), epochs=2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "run.json"
+    ...     _ = path.write_text(config_text(cfg))
+    ...     read_config(path) == cfg
+    True
+    """
+    return json.dumps(config.to_dict(), indent=2) + "\n"

@@ -1,63 +1,79 @@
-"""sspred train: map the flags onto a TrainConfig, run ``sspred.train``, save the model file."""
+"""sspred train: map the flags onto a TrainConfig, run ``sspred.train``, save the model file.
+
+The flags are generated from the config dataclasses' fields (``SETTINGS``): a field's type, default and
+description (its class docstring's Parameters entry) live in sspred.config alone.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import os
 import sys
+import typing
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Callable, List, Optional, Sequence, get_origin
 
 import typer
 
 from sspred import checkpoint as ckpt
 from sspred.cli.common import DATA_DIR, warn
-from sspred.cli.root import app
-from sspred.config import DEFAULT_ARCH, ConfigError, ConvConfig, ModelConfig, TrainConfig, model_config
+from sspred.cli.root import _click, app, fail
+from sspred.config import (ARCHS, DEFAULT_ARCH, ConfigError, ConvConfig, Fields, ModelConfig, TrainConfig,
+                           arch_settings, check_arch_settings, config_text, field_default, field_docs, model_config,
+                           read_config)
 from sspred.io import datasets
 from sspred.io.textfile import check_output
 from sspred.model import Model
-from sspred.names import ACTIVATIONS, ENGINES, OPTIMIZERS, SCHEDULES
 from sspred.training import TrainingDiverged, epoch_accuracy, prepare_run
 
 #: Flags whose name is not the config field's with '-' for '_'.
 FLAG_OF_FIELD = {"model": "--arch", "head_weights": "--head-weight"}
+#: Older spellings a flag still answers to: --states is n_states's name before it became an int.
+ALIASES = {"n_states": ("--states",)}
+#: The flag that turns a boolean field off, where it is not --no-<flag>.
+OFF_FLAGS = {"unirep_reverse": "--unirep-forward", "exclude_leaks": "--keep-leaks"}
+#: What a flag adds to its field's description: how the shell spells a value, and the extra it needs.
+CLI_NOTES = {
+    "hidden": "--hidden 0: no hidden layer.",
+    "n_states": "--states, its old name, is still read.",
+    "head_weights": "NAME=W, repeatable.",
+    "name": "Default: the stem of --out.",
+    "engine": 'torch needs pip install "sspred[torch]".',
+    "unirep": 'Needs pip install "sspred[unirep]".',
+}
+#: The config classes whose fields are flags, in the order -h lists them (a field of two shows once).
+FLAG_CLASSES: tuple[type[Fields], ...] = (*ARCHS.values(), TrainConfig)
+#: Fields that are no flag of their own: --arch picks the model config, whose "arch" field it also is.
+NOT_FLAGS = ("model", "arch")
 
 
 def flag(field: str) -> str:
     return FLAG_OF_FIELD.get(field, "--" + field.replace("_", "-"))
 
 
-def default(cls, name: str):
-    """The default of config field ``name`` (its default factory's value for a list): each flag's default is the
-    field's, from its one home."""
-    f = cls.__dataclass_fields__[name]
-    return f.default_factory() if f.default is dataclasses.MISSING else f.default
-
-
-def comma_list(values: list) -> list[str]:
-    """A list field's default as the comma list the flag reads."""
-    return [",".join(map(str, values))]
-
-
-def parse_hidden(values: List[str]) -> list[int]:
+def parse_hidden(values: Sequence[str]) -> list[int]:
     """--hidden is repeatable or a comma list; '0' alone means no hidden layer."""
-    sizes = [int(tok) for v in values for tok in v.split(",") if tok.strip()]
+    sizes = parse_ints(values)
     if any(s < 0 for s in sizes):
         raise typer.BadParameter("hidden sizes must be >= 0", param_hint="--hidden")
     return [s for s in sizes if s > 0]
 
 
-def parse_ints(values: List[str]) -> list[int]:
-    return [int(tok) for v in values for tok in v.split(",") if tok.strip()]
+def parse_ints(values: Sequence[str], field: str = "") -> list[int]:
+    try:
+        return [int(tok) for v in values for tok in v.split(",") if tok.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected integers (a comma list), {exc}", param_hint=flag(field)) from None
 
 
-def parse_names(values: List[str]) -> list[str]:
+def parse_names(values: Sequence[str]) -> list[str]:
     """--heads is repeatable or a comma list."""
     return [tok.strip() for v in values for tok in v.split(",") if tok.strip()]
 
 
-def parse_head_weights(values: List[str]) -> dict[str, float]:
+def parse_head_weights(values: Sequence[str]) -> dict[str, float]:
     """--head-weight NAME=W, repeatable: {NAME: W}; ConvConfig checks the names and values."""
     weights = {}
     for v in values:
@@ -78,113 +94,136 @@ def data_arg(values: List[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else list(values)
 
 
-@app.command()
-def train(
-    data: List[str] = typer.Option(..., "--data", help=f"Data set ({', '.join(datasets.DATASETS)}) or a labelled file; "
-                                   "repeatable: several sets train one multi-task model on their union, each head "
-                                   "where its labels exist (validation: the first set's valid split)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Model file to write; checked before training starts."),
-    data_dir: Optional[str] = DATA_DIR,
-    valid_data: Optional[str] = typer.Option(None, "--valid-data", help="Validation set or file (default: the set's valid split)."),
-    window: int = typer.Option(ModelConfig.window, "--window", help="Residues per window (odd)."),
-    hidden: List[str] = typer.Option(comma_list(default(ModelConfig, "hidden")), "--hidden", help="Hidden sizes, repeatable or comma list; 0 for none."),
-    activation: str = typer.Option(ModelConfig.activation, "--activation", help=f"One of {', '.join(ACTIVATIONS)}."),
-    n_states: int = typer.Option(ModelConfig.n_states, "--n-states", "--states", help="3 or 8 (--states: the old name, deprecated)."),
-    bottleneck: int = typer.Option(ModelConfig.bottleneck, "--bottleneck", help="Linear bottleneck width after the window; 0 for none."),
-    dropout: float = typer.Option(ModelConfig.dropout, "--dropout", help="Inverted-dropout rate; 0 for none."),
-    dropout_at: List[str] = typer.Option([], "--dropout-at", help="Layers dropout acts on: 0 = input, i = hidden layer i (default: every hidden layer)."),
-    batchnorm: bool = typer.Option(ModelConfig.batchnorm, "--batchnorm/--no-batchnorm", help="Batch norm before each hidden activation."),
-    optimizer: str = typer.Option(TrainConfig.optimizer, "--optimizer", help=f"One of {', '.join(OPTIMIZERS)}."),
-    lr: float = typer.Option(TrainConfig.lr, "--lr", help="Learning rate (the schedule's starting rate)."),
-    momentum: float = typer.Option(TrainConfig.momentum, "--momentum", help="SGD momentum (ignored by adam); 0 for none."),
-    batch_size: int = typer.Option(TrainConfig.batch_size, "--batch-size", help="Windows per gradient step (conv: chains per step)."),
-    epochs: int = typer.Option(TrainConfig.epochs, "--epochs", help="Most passes over the training set (early stopping may end sooner)."),
-    patience: int = typer.Option(TrainConfig.patience, "--patience", help="0 disables early stopping."),
-    seed: int = typer.Option(TrainConfig.seed, "--seed", help="Seed of the initial weights, the shuffling, dropout and noise: "
-                             "the same seed and data give the same model."),
-    dtype: str = typer.Option(TrainConfig.dtype, "--dtype", help="float32 or float64."),
-    l2: float = typer.Option(TrainConfig.l2, "--l2", help="L2 penalty eta: eta/2 * sum(W^2) added to the loss."),
-    l1: float = typer.Option(TrainConfig.l1, "--l1", help="L1 penalty eta: eta * sum(|W|) added to the loss."),
-    input_noise: float = typer.Option(TrainConfig.input_noise, "--input-noise", help="Std of Gaussian noise on inputs in training."),
-    weight_noise: float = typer.Option(TrainConfig.weight_noise, "--weight-noise", help="Std of Gaussian noise on weights in training."),
-    smoothing: float = typer.Option(TrainConfig.smoothing, "--smoothing", help="Label smoothing rho."),
-    schedule: str = typer.Option(TrainConfig.schedule, "--schedule", help=f"Learning-rate schedule: {', '.join(SCHEDULES)}."),
-    lr_step: int = typer.Option(TrainConfig.lr_step, "--lr-step", help="step: epochs between rate drops."),
-    lr_gamma: float = typer.Option(TrainConfig.lr_gamma, "--lr-gamma", help="step/plateau: factor per drop."),
-    lr_patience: int = typer.Option(TrainConfig.lr_patience, "--lr-patience", help="plateau: epochs without improvement before a drop."),
-    lr_min: float = typer.Option(TrainConfig.lr_min, "--lr-min", help="cosine: rate at the last epoch."),
-    engine: str = typer.Option(TrainConfig.engine, "--engine", help=f"One of {', '.join(ENGINES)} "
-                               '(torch needs pip install "sspred[torch]").'),
-    device: str = typer.Option(TrainConfig.device, "--device", help="torch engine: cpu, cuda or auto."),
-    threads: int = typer.Option(TrainConfig.threads, "--threads", help="torch engine: CPU threads (0: torch's default, one per core)."),
-    distributed: bool = typer.Option(TrainConfig.distributed, "--distributed", help="torch engine under torchrun: DistributedDataParallel (gloo on CPU, NCCL on GPU)."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Write the run state here after every epoch (atomically)."),
-    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in this checkpoint (its configuration is used)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Model name written into the file."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines."),
-    stage1: Optional[str] = typer.Option(None, "--stage1", help="Train a second stage over this model's probabilities "
-                                         "(--window and --hidden then describe the second stage)."),
-    arch: str = typer.Option(DEFAULT_ARCH, "--arch", help="window: a window network; conv: a conv stack over whole chains "
-                             "(--channels, --first-kernel, --kernel, --dilations; --batch-size is then chains per step)."),
-    channels: int = typer.Option(ConvConfig.channels, "--channels", help="conv: channels of every conv layer."),
-    first_kernel: int = typer.Option(ConvConfig.first_kernel, "--first-kernel", help="conv: kernel of the one-hot conv (odd)."),
-    kernel: int = typer.Option(ConvConfig.kernel, "--kernel", help="conv: kernel of each residual conv (odd)."),
-    dilations: List[str] = typer.Option(comma_list(default(ConvConfig, "dilations")), "--dilations", help="conv: one residual conv per dilation, comma list."),
-    heads: List[str] = typer.Option([], "--heads", help="conv: extra output heads besides --states, comma list or "
-                                    "repeatable: ss8 (ss3 for --states 8), disorder, conservation."),
-    head_weight: List[str] = typer.Option([], "--head-weight", help="conv: loss weight of a head, NAME=W, repeatable "
-                                          "(1 for a head not named)."),
-    attention: int = typer.Option(ConvConfig.attention, "--attention", help="conv: whole-chain attention blocks "
-                                  "after the convs (ALiBi positions); 0 for none."),
-    attention_heads: int = typer.Option(ConvConfig.attention_heads, "--attention-heads", help="conv: heads per attention block."),
-    attention_dim: int = typer.Option(ConvConfig.attention_dim, "--attention-dim", help="conv: dimension of each attention head."),
-    unirep: int = typer.Option(ConvConfig.unirep, "--unirep", help="conv: UniRep states beside one-hot, from the 64-, 256- "
-                               "or 1900-unit model (the unirep extra); 0 for none."),
-    unirep_cells: str = typer.Option(ConvConfig.unirep_cells, "--unirep-cells", help="conv: last (the last mLSTM cell's "
-                                     "states) or all (every cell's)."),
-    unirep_reverse: bool = typer.Option(ConvConfig.unirep_reverse, "--unirep-reverse/--unirep-forward",
-                                        help="conv: add a pass over the reversed chain."),
-    unirep_project: int = typer.Option(ConvConfig.unirep_project, "--unirep-project", help="conv: a learned projection "
-                                       "of the input channels to this many before the first conv; 0 for none."),
-    teacher: Optional[str] = typer.Option(None, "--teacher", help="conv: distil this model (file or built-in name): "
-                                          "targets mix its probabilities with the labels."),
-    teacher_weight: float = typer.Option(TrainConfig.teacher_weight, "--teacher-weight", help="conv: the teacher's share of each target."),
-    exclude_leaks: bool = typer.Option(TrainConfig.exclude_leaks, "--exclude-leaks/--keep-leaks", help="Drop the training chains that have a homolog "
-                                       "in a test set: the shipped MMseqs2 leak list of the named set (netsurfp2, conservation, dssp8), "
-                                       "or all of them for a file (sspred.splits.known_leaks)."),
-) -> None:
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One config field as a flag: its option type for typer and how the flag's text becomes the field's value."""
+
+    field: str
+    annotation: Any
+    parse: Callable[[Any], Any]
+    option: Any  # typer.models.OptionInfo
+
+
+def _show(value: Any) -> str:
+    """A default as -h shows it: a list as the comma list the flag reads."""
+    if isinstance(value, (list, dict)):
+        return ",".join(map(str, value)) or "none"
+    return "none" if value is None else str(value)
+
+
+def _setting(name: str, owners: list[type[Fields]]) -> Setting:
+    hint = typing.get_type_hints(owners[0])[name]
+    parse: Callable[[Any], Any] = lambda v: v  # noqa: E731
+    annotation: Any = Optional[hint] if hint in (int, float, str, bool) else Optional[str]
+    if hint == list[int]:
+        parse = parse_hidden if name == "hidden" else functools.partial(parse_ints, field=name)
+    elif hint == list[str]:
+        parse = parse_names
+    elif hint == dict[str, float]:
+        parse = parse_head_weights
+    if get_origin(hint) in (list, dict):
+        annotation = Optional[List[str]]
+    names = [flag(name), *ALIASES.get(name, ())]
+    if hint is bool:
+        names[0] += "/" + OFF_FLAGS.get(name, "--no-" + flag(name)[2:])
+    readers = [a for a in ARCHS if name in arch_settings(a)]
+    prefix = f"{readers[0]}: " if len(readers) == 1 else ""
+    help = " ".join(filter(None, [prefix + field_docs(owners[0])[name], CLI_NOTES.get(name),
+                                  "Comma list or repeatable." if get_origin(hint) is list else ""]))
+    defaults = {_show(field_default(cls, name)) for cls in owners}
+    shown = next(iter(defaults)) if len(defaults) == 1 else ", ".join(
+        f"{arch} {_show(field_default(cls, name))}" for arch, cls in ARCHS.items() if cls in owners)
+    # The default is None, "not given", so that a flag overrides --config and a window network's defaults
+    # differ from a conv stack's where their fields do (dropout): the config classes fill in what is not given.
+    option = typer.Option(None, *names, help=help, show_default=shown)
+    return Setting(name, annotation, parse, option)
+
+
+def _settings() -> dict[str, Setting]:
+    owners: dict[str, list[type[Fields]]] = {}
+    for cls in FLAG_CLASSES:
+        for name in cls.field_names():
+            if name not in NOT_FLAGS:
+                owners.setdefault(name, []).append(cls)
+    return {name: _setting(name, classes) for name, classes in owners.items()}
+
+
+#: Every config field's flag, generated from the field: its type, default and description have one home.
+SETTINGS = _settings()
+
+
+def _arch_of(model: ModelConfig | ConvConfig) -> str:
+    return next(arch for arch, cls in ARCHS.items() if isinstance(model, cls))
+
+
+def resolve_config(given: dict[str, Any], arch: str | None, config_file: Path | None, out: Path | None,
+                   resume: Path | None) -> TrainConfig:
+    """The run's config: the checkpoint's (--resume), else the file's (--config) or the fields' defaults, with each
+    flag the user gave (``given``, field name to value) in place of the value it names.
+
+    Raises
+    ------
+    sspred.ConfigError
+        On a flag the arch does not read, or a bad value; its ``field`` names the flag.
+    """
+    if resume is not None:
+        # The checkpoint's configuration is the run's; only the runtime fields come from the flags.
+        fixed = [name for name in [*given, *(["model"] if arch else [])] if name not in TrainConfig.RUNTIME_FIELDS]
+        if fixed or config_file is not None:
+            field = fixed[0] if fixed else "resume"
+            raise ConfigError(field, "a resumed run keeps its checkpoint's settings; only "
+                                     f"{', '.join(map(flag, TrainConfig.RUNTIME_FIELDS))} may change")
+        runtime = {name: given.get(name, field_default(TrainConfig, name)) for name in TrainConfig.RUNTIME_FIELDS}
+        runtime["name"] = runtime["name"] or (out.stem if out is not None else None)
+        return dataclasses.replace(ckpt.run_config(ckpt.load(resume)["meta"]), **runtime)
+    base = TrainConfig() if config_file is None else read_config(config_file)
+    arch = arch or _arch_of(base.model)
+    check_arch_settings(arch, given)
+    own = ARCHS[arch].field_names()
+    kept = ({name: getattr(base.model, name) for name in own if name != "arch"} if arch == _arch_of(base.model)
+            else {})  # another arch than the file's starts from that arch's defaults
+    model = model_config(arch, **{**kept, **{k: v for k, v in given.items() if k in own}})
+    run = {k: v for k, v in given.items() if k not in own}
+    if "name" not in run and base.name is None and out is not None:
+        run["name"] = out.stem
+    return dataclasses.replace(base, model=model, **run)
+
+
+def train(ctx: typer.Context, **values: Any) -> None:
     """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it.
+
+    Every setting is a field of TrainConfig, ModelConfig (--arch window) or ConvConfig (--arch conv), with the
+    field's default; --config FILE reads a whole TrainConfig (JSON, or TOML for a .toml file), and the flags given
+    override it. --print-config writes the resolved config as JSON and exits.
 
     Extras: --engine torch needs pip install "sspred[torch]"; --unirep needs pip install "sspred[unirep]".
     """
+    data, out, resume, checkpoint = values["data"], values["out"], values["resume"], values["checkpoint"]
+    given = {name: s.parse(values[name]) for name, s in SETTINGS.items() if values[name] not in (None, [], ())}
+    try:
+        config = resolve_config(given, values["arch"], values["config"], out, resume)
+    except ConfigError as exc:
+        if values["config"] is not None and exc.field not in given and exc.field != "model":
+            fail(f"{values['config']}: {exc}")  # a key of the file, not a flag
+        raise typer.BadParameter(exc.reason, param_hint=flag(exc.field)) from None
+    if values["print_config"]:
+        typer.echo(config_text(config), nl=False)
+        return
+    for name, value in (("data", data), ("out", out)):
+        if not value:
+            raise _click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == name))
     # A model that cannot be saved is known now, not after the last epoch.
-    check_output(out, inputs=[*data, *([valid_data] if valid_data else []), *([resume] if resume else [])])
+    check_output(out, inputs=[*data, *([values["valid_data"]] if values["valid_data"] else []),
+                              *([resume] if resume else [])])
     if checkpoint is not None and checkpoint != resume:
         check_output(checkpoint, inputs=data)
+    if resume is not None:
+        checkpoint = checkpoint or resume
     try:
-        if resume is not None:
-            # The checkpoint's configuration is the run's; only the runtime fields come from the flags.
-            config = dataclasses.replace(ckpt.run_config(ckpt.load(resume)["meta"]), device=device,
-                                         distributed=distributed, threads=threads, name=name or out.stem)
-            checkpoint = checkpoint or resume
-        else:
-            model = model_config(
-                arch, window=window, hidden=parse_hidden(hidden), activation=activation, n_states=n_states,
-                bottleneck=bottleneck, dropout=dropout, dropout_at=parse_ints(dropout_at), batchnorm=batchnorm,
-                channels=channels, first_kernel=first_kernel, kernel=kernel, dilations=parse_ints(dilations),
-                heads=parse_names(heads), head_weights=parse_head_weights(head_weight), attention=attention,
-                attention_heads=attention_heads, attention_dim=attention_dim, unirep=unirep, unirep_cells=unirep_cells,
-                unirep_reverse=unirep_reverse, unirep_project=unirep_project)
-            config = TrainConfig(
-                model=model, optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch_size, epochs=epochs,
-                patience=patience, seed=seed, dtype=dtype, l2=l2, l1=l1, input_noise=input_noise,
-                weight_noise=weight_noise, smoothing=smoothing, schedule=schedule, lr_step=lr_step, lr_gamma=lr_gamma,
-                lr_patience=lr_patience, lr_min=lr_min, engine=engine, stage1=stage1, teacher=teacher,
-                teacher_weight=teacher_weight, exclude_leaks=exclude_leaks, device=device, distributed=distributed,
-                threads=threads, name=name or out.stem)
-        run = prepare_run(config, data_arg(data), valid_data, data_dir=data_dir, resume=resume)
+        run = prepare_run(config, data_arg(data), values["valid_data"], data_dir=values["data_dir"], resume=resume)
     except ConfigError as exc:
         raise typer.BadParameter(exc.reason, param_hint=flag(exc.field)) from None
+    quiet = values["quiet"]
 
     q = f"Q{config.model.n_states}"  # the accuracy is Q3, or Q8 for an 8-state model
 
@@ -201,8 +240,6 @@ def train(
     try:
         trained: Model = run.fit(callbacks=[] if quiet else [report], checkpoint=checkpoint)
     except TrainingDiverged as exc:
-        from sspred.cli.root import fail
-
         fail(f"{exc}; no model written")
     if run.replica_spread is not None and run.main:
         typer.echo(f"replicas: {run.world} ranks, largest parameter difference between ranks {run.replica_spread:.3g}",
@@ -229,3 +266,45 @@ def _leave_distributed() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+#: The flags that are no config field: what the run reads and writes, and how it reports.
+COMMAND_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "data": (Optional[List[str]], typer.Option(
+        None, "--data", help=f"Data set ({', '.join(datasets.DATASETS)}) or a labelled file; repeatable: several sets "
+        "train one multi-task model on their union, each head where its labels exist (validation: the first set's "
+        "valid split). Required unless --print-config.")),
+    "out": (Optional[Path], typer.Option(None, "--out", "-o", help="Model file to write; checked before training "
+                                         "starts. Required unless --print-config.")),
+    "data_dir": (Optional[str], DATA_DIR),
+    "valid_data": (Optional[str], typer.Option(None, "--valid-data", help="Validation set or file (default: the "
+                                               "set's valid split).")),
+    "config": (Optional[Path], typer.Option(None, "--config", help="Read a whole TrainConfig from this file (JSON, or "
+                                            "TOML for a .toml file, as --print-config writes it); the flags given "
+                                            "override its values.")),
+    "print_config": (bool, typer.Option(False, "--print-config", help="Write the resolved TrainConfig to stdout as "
+                                        "JSON (what --config reads) and exit without training.")),
+    "arch": (Optional[str], typer.Option(None, "--arch", help="window: a window network (ModelConfig); conv: a conv "
+                                         "stack over whole chains (ConvConfig; --batch-size is then chains per step). "
+                                         "A flag of the other arch is refused.", show_default=DEFAULT_ARCH)),
+    "checkpoint": (Optional[Path], typer.Option(None, "--checkpoint", help="Write the run state here after every "
+                                                "epoch (atomically).")),
+    "resume": (Optional[Path], typer.Option(None, "--resume", help="Continue the run saved in this checkpoint (its "
+                                            "configuration is used; only the runtime flags may change).")),
+    "quiet": (bool, typer.Option(False, "--quiet", "-q", help="No per-epoch lines.")),
+}
+
+
+def _signature() -> inspect.Signature:
+    """train's signature as typer reads it: ctx, the command's own options, then one option per config field."""
+    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+               for name, (annotation, option) in COMMAND_OPTIONS.items()]
+    params += [inspect.Parameter(s.field, inspect.Parameter.KEYWORD_ONLY, default=s.option, annotation=s.annotation)
+               for s in SETTINGS.values()]
+    return inspect.Signature(params)
+
+
+train.__signature__ = _signature()  # type: ignore[attr-defined]
+train.__annotations__ = {p.name: p.annotation for p in train.__signature__.parameters.values()}  # type: ignore[attr-defined]
+app.command("train")(train)
