@@ -70,7 +70,8 @@ def test_the_core_never_imports_torch_and_the_torch_engine_says_how_to_get_it():
             "import sspred.cli, sspred.cli.train, sspred.model, sspred.predict.api, sspred.predict.batch, sspred.training\n"
             "from sspred.engines import learner_class\n"
             "learner_class('numpy')\n"
-            "try:\n    learner_class('torch')\nexcept ValueError as e:\n    print(e)\n")
+            "import sspred\n"
+            "try:\n    learner_class('torch')\nexcept sspred.MissingExtra as e:\n    print(e)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "pip install 'sspred[torch]'" in r.stdout
+    assert r.stdout.strip() == 'the torch engine needs PyTorch: pip install "sspred[torch]"'
