@@ -283,6 +283,39 @@ def test_teacher_reads_a_whole_set_cache_once_and_predicts_in_slices(unirep_mode
         np.testing.assert_allclose(g, e, atol=2e-3)  # the cache holds float16 states
 
 
+def test_states_are_computed_in_bounded_groups_with_the_same_probabilities(unirep_model, monkeypatch):
+    """A call over more chains than ``FEATURE_BYTES`` of states predicts them in consecutive groups: the
+    probabilities equal one call's, and the peak of traced memory does not grow with the number of chains
+    (with every group's states, and every pass's layout of them, made at once it grew eightfold)."""
+    import tracemalloc
+
+    import sspred.model as sm
+
+    model = load_model(unirep_model)
+    rng = np.random.default_rng(7)
+    chains = [rng.integers(0, 20, size=n).astype(np.uint8) for n in rng.integers(8, 16, size=4000)]
+    whole = model.predict_heads(chains[:300])
+    width = model.header["features"]["width"]
+    monkeypatch.setattr(sm, "FEATURE_BYTES", 4 * width * 1000)  # groups of about 80 chains
+    grouped = Session(model).predict_heads(chains[:300])
+    for g, w in zip(grouped, whole):
+        assert list(g) == list(w)
+        for name in w:
+            np.testing.assert_allclose(g[name], w[name], atol=1e-6, rtol=0)
+
+    def peak(n: int) -> float:
+        session = Session(model)
+        session.predict_heads(chains[:8])  # networks and extractors built before the measure
+        tracemalloc.start()
+        session.predict_heads(chains[:n])
+        high = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return high
+
+    few, many = peak(500), peak(4000)
+    assert many < 1.5 * few, (few, many)
+
+
 def test_other_weights_are_refused(unirep_model, tmp_path):
     from sspred import modelfile
 
