@@ -311,7 +311,9 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
         extra = [features[i][lo:hi] for i, lo, hi, _, _ in task] if features is not None else None
         layout = lay_out([chains[i][lo:hi] for i, lo, hi, _, _ in task], g, extra=extra)
         probs = forward_layout(net, layout, runner, heads)
-        return [p[first:first + n] for p, (_, _, _, first, n) in zip(layout.split(probs), task)]
+        # Copies, not views: a view of one chain's rows keeps the whole pass alive, gap rows and all (on
+        # 12-residue records 44 rows of output per 12 kept), for as long as any head's prediction is held.
+        return [p[first:first + n].copy() for p, (_, _, _, first, n) in zip(layout.split(probs), task)]
 
     # The layer-by-layer path keeps state in the network's layers (masks, caches): one thread only.
     workers = min(PREDICT_THREADS, len(tasks)) if runner is not None else 1
