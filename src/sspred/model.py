@@ -503,7 +503,7 @@ class Session:
         states); None computes it."""
         if features is None and self.feature_cache is None and self.feature_extractors():
             width = max(ext.spec.width for ext in self.feature_extractors().values())
-            groups = feature_groups([c.size for c in chains], max(1, FEATURE_BYTES // (4 * width)))
+            groups = feature_groups([c.size for c in chains], feature_residues(width))
             if len(groups) > 1:
                 return [p for lo, hi in groups for p in self._predict_heads(chains[lo:hi], None)]
         return self._predict_heads(chains, features)
@@ -514,6 +514,12 @@ class Session:
         per_member = [(cast(Heads, m.heads).slices(), m.predict_many(chains, feats[i])) for i, m in enumerate(self.members)]
         return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member if name in cols])
                  for name in heads.names} for i in range(len(chains))]
+
+
+def feature_residues(width: int) -> int:
+    """Residues whose float32 states of ``width`` channels fit ``FEATURE_BYTES``: a group's size in prediction,
+    and the most residues the service takes in one request of a model with such input (35,320 at 1900)."""
+    return max(1, FEATURE_BYTES // (4 * width))
 
 
 def feature_groups(lengths: list[int], max_residues: int) -> list[tuple[int, int]]:
