@@ -253,6 +253,24 @@ def test_predict_iter_streams_a_many_record_file(fast, tmp_path, monkeypatch):
     check(sample, fast, [(p.id, seqs[p.id]) for p in sample])
 
 
+def test_batches_of_tiny_records_stop_at_batch_records(default, monkeypatch):
+    """A batch holds at most ``BATCH_RECORDS`` records however few residues they have (each record's prediction
+    is a handful of objects), and the predictions equal those of one batch of every record."""
+    rng = np.random.default_rng(1)
+    letters = np.array(list("ACDEFGHIKLMNPQRSTVWY"))
+    seqs = {f"r{i}": "".join(rng.choice(letters, size=12)) for i in range(250)}
+    whole = default.predict(seqs)
+    monkeypatch.setattr(sspred.predict.batch, "BATCH_RECORDS", 100)
+    recs = list(sspred.io.sequences.records(seqs))
+    assert [len(b) for b in sspred.predict.batch.record_batches(recs)] == [100, 100, 50]
+    batches = list(default.predict_batches(recs))
+    assert [len(b) for b in batches] == [100, 100, 50]
+    for got, want in zip([p for b in batches for p in b], whole):
+        assert got.id == want.id and got.states == want.states
+        np.testing.assert_allclose(got.probabilities, want.probabilities, atol=1e-6, rtol=0)
+        np.testing.assert_allclose(got.ss8, want.ss8, atol=1e-6, rtol=0)
+
+
 # --- agreement with the CLI --------------------------------------------------------------------------------------
 
 def test_predict_equals_sspred_predict_on_the_example(default):

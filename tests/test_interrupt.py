@@ -64,6 +64,39 @@ def test_sigint_and_sigterm_leave_neither_output_nor_temp_file(big_fasta, tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, 130)])
+def test_a_signal_ends_one_long_batch_within_seconds(tmp_path, sig, code):
+    """One chain of 30,000 residues through `accurate` is one batch of minutes of attention on worker threads:
+    SIGTERM or Ctrl-C a second into it ends the run within seconds, not when the batch is done, and leaves
+    neither the output nor its temporary file."""
+    src = tmp_path / "long.fa"
+    rng = random.Random(1)
+    src.write_text(">long\n" + "".join(rng.choices(AMINO, k=30_000)) + "\n")
+    out = tmp_path / "pred.fa"
+    proc = subprocess.Popen([sys.executable, "-m", "sspred", "predict", str(src), "-m", "accurate", "-f", "fasta",
+                             "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".pred.fa.*.part")):  # the model is loaded and the batch has started
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, "finished before it could be interrupted"
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        _, stderr = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"still running 10 s after {sig.name}") from None
+    assert time.monotonic() - sent < 5, f"took {time.monotonic() - sent:.1f} s to stop"
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.fa"]
+
+
+@pytest.mark.slow
 def test_sigkill_leaves_no_output_and_the_next_run_clears_the_temp_file(big_fasta, tmp_path):
     out = tmp_path / "pred.fa"
     out.write_text(">old\nCCC\n")  # a good earlier result must survive a killed rewrite untouched

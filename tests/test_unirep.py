@@ -24,6 +24,7 @@ from sspred.errors import WeightsError
 from sspred.features import encode
 from sspred.io.datasets import make_chain
 from sspred.model import Session, load_model
+from sspred.predict.api import Predictor
 from sspred.training import train
 from sspred.unirep import weights as uw
 from sspred.unirep.states import Extractor, Spec, cached_features, padded_groups, tokens
@@ -281,6 +282,75 @@ def test_teacher_reads_a_whole_set_cache_once_and_predicts_in_slices(unirep_mode
     assert len(list((tmp_path / "teacher-cache").glob("*.f16"))) == 1
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, atol=2e-3)  # the cache holds float16 states
+
+
+def test_states_are_computed_in_bounded_groups_with_the_same_probabilities(unirep_model, monkeypatch):
+    """A call over more chains than ``FEATURE_BYTES`` of states predicts them in consecutive groups: the
+    probabilities equal one call's, and the peak of traced memory does not grow with the number of chains
+    (with every group's states, and every pass's layout of them, made at once it grew eightfold)."""
+    import tracemalloc
+
+    import sspred.model as sm
+
+    model = load_model(unirep_model)
+    rng = np.random.default_rng(7)
+    chains = [rng.integers(0, 20, size=n).astype(np.uint8) for n in rng.integers(8, 16, size=4000)]
+    whole = model.predict_heads(chains[:300])
+    width = model.header["features"]["width"]
+    monkeypatch.setattr(sm, "FEATURE_BYTES", 4 * width * 1000)  # groups of about 80 chains
+    grouped = Session(model).predict_heads(chains[:300])
+    for g, w in zip(grouped, whole):
+        assert list(g) == list(w)
+        for name in w:
+            np.testing.assert_allclose(g[name], w[name], atol=1e-6, rtol=0)
+
+    def peak(n: int) -> float:
+        session = Session(model)
+        session.predict_heads(chains[:8])  # networks and extractors built before the measure
+        tracemalloc.start()
+        session.predict_heads(chains[:n])
+        high = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return high
+
+    few, many = peak(500), peak(4000)
+    assert many < 1.5 * few, (few, many)
+
+
+def test_the_service_of_a_unirep_model_takes_no_more_residues_than_its_states_budget(unirep_model, monkeypatch):
+    """A request's states are held whole for one chain, so a service of a model with UniRep input lowers
+    max_residues to the residues whose states fit FEATURE_BYTES: 413 past it, naming the limit; /api/info says
+    so; a one-hot model keeps the default limits."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    import sspred.model as sm
+    from sspred.predict.api import load
+    from sspred.serve import Limits, create_app
+    from sspred.serve.service import limits_for
+
+    model = load_model(unirep_model)
+    assert limits_for(load("fast")) == Limits() and limits_for(Predictor(model)) == Limits()  # 128 channels: 524,288
+    monkeypatch.setattr(sm, "FEATURE_BYTES", 4 * 128 * 500)  # states of 500 residues at 128 channels
+    with TestClient(create_app(model=model)) as client:
+        assert client.get("/api/info").json()["limits"]["max_residues"] == 500
+        text = {"Content-Type": "text/plain"}
+        ok = client.post("/api/predict", content=">a\n" + "MKTAYIAKQR" * 30 + "\n>b\n" + "GSHMLE" * 33 + "MK\n",
+                         headers=text)
+        assert ok.status_code == 200, ok.text
+        assert [len(p["states"]) for p in ok.json()["predictions"]] == [300, 200]
+        past = client.post("/api/predict", content=">a\n" + "M" * 501 + "\n", headers=text)
+        assert past.status_code == 413, past.text
+        err = past.json()["error"]
+        assert err["limit"] == "max_residues" and err["maximum"] == 500 and err["actual"] == 501
+
+
+def test_the_shipped_unirep_model_is_served_up_to_a_titin_length_chain():
+    weights_or_skip(1900)
+    from sspred.predict.api import load
+    from sspred.serve.service import limits_for
+
+    assert limits_for(load("unirep")).max_residues == 35_320 >= 34_350  # titin
 
 
 def test_other_weights_are_refused(unirep_model, tmp_path):

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 BUILTIN = {"default": "default.npz", "fast": "fast.npz", "accurate": "accurate.npz", "q8": "q8.npz",
            "unirep": "unirep.npz"}
 DEFAULT_MODEL = "default"
+#: Bytes of language-model states (UniRep's, float32) a prediction call holds at once. A call over more chains
+#: computes their states, predicts and frees them in consecutive groups of about this size, so memory follows
+#: this budget and the longest chain, not the call: 1900 channels are 7.6 kB a residue, and a whole batch of
+#: ``sspred.predict.batch.BATCH_RESIDUES`` would be 2 GB of states. 256 MiB is 35,000 residues of 1900
+#: channels, a few hundred chains of usual length: enough to keep the mLSTM's running batches full.
+FEATURE_BYTES = 1 << 28
 
 
 @dataclass
@@ -495,11 +501,42 @@ class Session:
         first, each averaged over the members that have it (``heads`` lists them). ``features``: what
         ``member_features(chains)`` gives, when the caller holds it already (a slice of a whole set's cached
         states); None computes it."""
+        if features is None and self.feature_cache is None and self.feature_extractors():
+            width = max(ext.spec.width for ext in self.feature_extractors().values())
+            groups = feature_groups([c.size for c in chains], feature_residues(width))
+            if len(groups) > 1:
+                return [p for lo, hi in groups for p in self._predict_heads(chains[lo:hi], None)]
+        return self._predict_heads(chains, features)
+
+    def _predict_heads(self, chains: list[np.ndarray], features: list | None) -> list[dict[str, np.ndarray]]:
         heads = self.heads
         feats = self.member_features(chains) if features is None else features
         per_member = [(cast(Heads, m.heads).slices(), m.predict_many(chains, feats[i])) for i, m in enumerate(self.members)]
         return [{name: _mean([probs[i][:, cols[name]] for cols, probs in per_member if name in cols])
                  for name in heads.names} for i in range(len(chains))]
+
+
+def feature_residues(width: int) -> int:
+    """Residues whose float32 states of ``width`` channels fit ``FEATURE_BYTES``: a group's size in prediction,
+    and the most residues the service takes in one request of a model with such input (35,320 at 1900)."""
+    return max(1, FEATURE_BYTES // (4 * width))
+
+
+def feature_groups(lengths: list[int], max_residues: int) -> list[tuple[int, int]]:
+    """Consecutive runs [lo, hi) of chains with at most ``max_residues`` residues each, a longer chain alone.
+
+    >>> feature_groups([5, 5, 5, 20, 1], 10)
+    [(0, 2), (2, 3), (3, 4), (4, 5)]
+    """
+    groups, lo, size = [], 0, 0
+    for i, n in enumerate(lengths):
+        if i > lo and size + n > max_residues:
+            groups.append((lo, i))
+            lo, size = i, 0
+        size += n
+    if lengths:
+        groups.append((lo, len(lengths)))
+    return groups
 
 
 def feature_key(entry: dict) -> str:

@@ -3,7 +3,7 @@
 Records are gathered into batches of about ``BATCH_RESIDUES`` residues and each
 batch is predicted in one pass of the fast path, so thousands of short records
 cost one kernel call, not thousands; a record is never split, so a batch holds
-at most ``BATCH_RESIDUES`` plus one chain.
+at most ``BATCH_RESIDUES`` plus one chain, and at most ``BATCH_RECORDS`` records.
 """
 
 from __future__ import annotations
@@ -19,18 +19,26 @@ from sspred.model import Model, Session
 #: Residues per pass: enough to keep both cores busy and amortise per-call costs over many
 #: short records, small enough that a batch (codes, probabilities, lookup scratch) stays a few MB.
 BATCH_RESIDUES = 1 << 18
+#: Records per batch, however short: each record's prediction is a handful of small objects (its Record, a
+#: Prediction, one array per head and track, about 4 kB in all), and a batch of 262,144 residues of 12-residue
+#: records is 21,846 of them, two or three batches alive at once. At 4,096 records the default model's peak on
+#: 100,000 such records fell from 252 to 118 MiB at the same speed (BENCHMARKS.md, resource bounds).
+BATCH_RECORDS = 4096
 #: Labelled chains per call in ``predict_labelled``: all of CB513 (511 chains, 282 residues on average) in
 #: one call, so per-call costs are paid once per test set, while one call's probabilities stay a few MB.
 LABELLED_CHAINS = 512
 
 
-def record_batches(records: Iterable[Record], max_residues: int = BATCH_RESIDUES) -> Iterator[list[Record]]:
-    """Consecutive records, grouped until a group holds at least ``max_residues`` residues."""
+def record_batches(records: Iterable[Record], max_residues: int = BATCH_RESIDUES,
+                   max_records: int | None = None) -> Iterator[list[Record]]:
+    """Consecutive records, grouped until a group holds at least ``max_residues`` residues or ``max_records``
+    records (default ``BATCH_RECORDS``)."""
+    max_records = max_records or BATCH_RECORDS
     batch, size = [], 0
     for record in records:
         batch.append(record)
         size += len(record.codes)
-        if size >= max_residues:
+        if size >= max_residues or len(batch) >= max_records:
             yield batch
             batch, size = [], 0
     if batch:
@@ -53,7 +61,8 @@ def predict_batches(model: Model | Session, records: Iterable[Record], max_resid
     parser reads on: the kernels release the GIL, so reading and writing (Python) overlap
     with the arithmetic. Two batches are alive at a time, so memory stays bounded.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sspred-predict") as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sspred-predict")
+    try:
         pending = None
         for batch in record_batches(records, max_residues):
             future = pool.submit(predict_batch, model, batch, heads)
@@ -62,6 +71,11 @@ def predict_batches(model: Model | Session, records: Iterable[Record], max_resid
             pending = (batch, future)
         if pending is not None:
             yield list(zip(pending[0], pending[1].result()))
+    finally:
+        # Not ``with``: its exit waits for the batch in flight, so an error, Ctrl-C or SIGTERM met while a long
+        # batch is predicted (minutes for one long chain) would wait for it before the output is cleaned up.
+        # After a normal end nothing is in flight.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def predict_records(model: Model, records: Iterable[Record],

@@ -143,7 +143,7 @@ def create_app(model: Predictor | Model | str | os.PathLike | None = None,
     """The service for one model: a built-in name, a model file, an ``sspred.load`` Predictor or a loaded
     ``sspred.Model`` (None: the default model). It predicts through the Predictor, as ``sspred predict`` does."""
     predictor = model if isinstance(model, Predictor) else Predictor(model) if isinstance(model, Model) else load(model)
-    limits = limits or Limits()
+    limits = service.limits_for(predictor, limits)  # a model with UniRep input takes fewer residues a request
     info = {"model": predictor.model_info, "limits": limits.to_dict(), "formats": list(FORMATS)}
     assets = _read_assets()
     slots: list[anyio.CapacityLimiter] = []  # created on first use, inside the event loop

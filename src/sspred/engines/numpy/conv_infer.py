@@ -61,16 +61,22 @@ def add_feature_taps(y: np.ndarray, extra: np.ndarray, taps: list[np.ndarray], h
                      scratch: np.ndarray | None = None) -> None:
     """Add what a first conv's taps over extra features (rows 21: of each tap) make of ``extra`` (n, D) to
     ``y`` (n, C); rows past both ends read zeros, as a lone chain's features do."""
-    n, width = extra.shape
-    padded = np.zeros((n + 2 * half, width), dtype=np.float32)  # (n + 2 half, D)
-    padded[half:half + n] = extra
+    n = extra.shape[0]
     for j, t in enumerate(taps):
-        part = padded[j * d:j * d + n]  # (n, D): the rows tap j reads
+        # Tap j reads row r + j*d - half for output row r: only the rows whose read falls inside get a term.
+        # (A zero-padded copy of ``extra`` did the same at the cost of one more (n, D) array: 62 MB a pass of
+        # UniRep's 1900 channels.)
+        shift = j * d - half
+        lo, hi = max(0, -shift), min(n, n - shift)
+        if lo >= hi:
+            continue
+        part = extra[lo + shift:hi + shift]  # (hi - lo, D): the rows tap j reads
         if scratch is None:
-            y += part @ t[N_UNITS:]  # (n, D) @ (D, C) -> (n, C)
+            y[lo:hi] += part @ t[N_UNITS:]  # (m, D) @ (D, C) -> (m, C)
         else:
-            np.matmul(part, t[N_UNITS:], out=scratch)  # (n, D) @ (D, C) -> (n, C)
-            y += scratch
+            out = scratch[lo:hi]
+            np.matmul(part, t[N_UNITS:], out=out)  # (m, D) @ (D, C) -> (m, C)
+            y[lo:hi] += out
 
 
 class ConvInference:
@@ -282,15 +288,16 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
     """
     g, ctx = gap(net.specs), context(net.specs)
     out: list[np.ndarray | None] = [None] * len(chains)
-    # (layout, [(chain index, first kept row, kept rows)]) for every pass
-    tasks: list[tuple[Layout, list[tuple[int, int, int]]]] = []
+    # Each pass as [(chain index, first row taken, last row taken, first kept row, kept rows)]; its layout is
+    # made only when a thread runs it, so at most PREDICT_THREADS layouts are alive. A layout copies its chains'
+    # features with gap rows between them: made up front for a whole batch of UniRep input (1900 channels),
+    # they were 2.3 times the batch's states again, and grew with the batch (BENCHMARKS.md, resource bounds).
+    tasks: list[list[tuple[int, int, int, int, int]]] = []
     split_above = np.inf if reads_whole_chain(net.specs) else max_rows
     short = [i for i, c in enumerate(chains) if c.size <= split_above]
     # Gap rows cost memory and time like residues: on 12-residue records they are three quarters of the rows.
     for group in group_by_rows(np.array([chains[i].size + g for i in short], dtype=np.int64), max_rows):
-        idx = [short[k] for k in group]
-        extra = [features[i] for i in idx] if features is not None else None
-        tasks.append((lay_out([chains[i] for i in idx], g, extra=extra), [(i, 0, chains[i].size) for i in idx]))
+        tasks.append([(i, 0, chains[i].size, 0, chains[i].size) for i in (short[k] for k in group)])
     pieces: dict[int, list[np.ndarray]] = {}
     for i, c in enumerate(chains):
         if c.size > split_above:
@@ -298,13 +305,15 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
             for s in range(0, c.size, max_rows):
                 e = min(s + max_rows, c.size)
                 lo, hi = max(s - ctx, 0), min(e + ctx, c.size)
-                extra = [features[i][lo:hi]] if features is not None else None
-                tasks.append((lay_out([c[lo:hi]], g, extra=extra), [(i, s - lo, e - s)]))
+                tasks.append([(i, lo, hi, s - lo, e - s)])
 
     def run(task):
-        layout, keep = task
+        extra = [features[i][lo:hi] for i, lo, hi, _, _ in task] if features is not None else None
+        layout = lay_out([chains[i][lo:hi] for i, lo, hi, _, _ in task], g, extra=extra)
         probs = forward_layout(net, layout, runner, heads)
-        return [p[first:first + n] for p, (_, first, n) in zip(layout.split(probs), keep)]
+        # Copies, not views: a view of one chain's rows keeps the whole pass alive, gap rows and all (on
+        # 12-residue records 44 rows of output per 12 kept), for as long as any head's prediction is held.
+        return [p[first:first + n].copy() for p, (_, _, _, first, n) in zip(layout.split(probs), task)]
 
     # The layer-by-layer path keeps state in the network's layers (masks, caches): one thread only.
     workers = min(PREDICT_THREADS, len(tasks)) if runner is not None else 1
@@ -313,8 +322,8 @@ def predict_conv_chains(net, chains: list[np.ndarray], max_rows: int = PREDICT_R
             results = [run(t) for t in tasks]
         else:
             results = list(_pool().map(run, tasks))
-    for (_, keep), probs in zip(tasks, results):
-        for (i, _, _), p in zip(keep, probs):
+    for task, probs in zip(tasks, results):
+        for (i, _, _, _, _), p in zip(task, probs):
             if i in pieces:
                 pieces[i].append(p)
             else:
