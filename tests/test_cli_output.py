@@ -173,6 +173,8 @@ def test_version_help_and_uppercase_format():
     for args in (["-h"], ["predict", "-h"], ["plot", "-h"], ["train", "-h"]):
         r = run_cli(*args)
         assert r.returncode == 0 and "--help" in r.stdout and "-h" in r.stdout, (args, r.stderr)
+    # As printed, not only as declared: rich markup would take "[plot]" for a style tag and drop it.
+    assert 'pip install "sspred[plot]"' in run_cli("plot", "-h").stdout
     r = run_cli("predict", str(EXAMPLE), "-m", "fast", "-f", "SS2")
     assert r.returncode == 0 and r.stdout.startswith("# PSIPRED VFORMAT (sspred fast)")
 

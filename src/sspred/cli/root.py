@@ -147,6 +147,8 @@ class SspredTyper(typer.Typer):
         kwargs.setdefault("cls", SspredGroup)
         kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
         kwargs.setdefault("pretty_exceptions_enable", False)
+        # Plain help text: rich markup would read the extras' brackets, "sspred[plot]", as a style tag and drop them.
+        kwargs.setdefault("rich_markup_mode", None)
         super().__init__(**kwargs)
 
 
