@@ -271,14 +271,13 @@ def test_model_file_names_extractor_and_checksum(unirep_model):
 def test_teacher_reads_a_whole_set_cache_once_and_predicts_in_slices(unirep_model, tmp_path, monkeypatch):
     """A distillation teacher with a feature cache: its states are cached once for the whole set, even when
     it predicts in slices, and its probabilities equal a single call's."""
-    import sspred.training as tr
+    import sspred.model as sm
 
     model = load_model(unirep_model)
     codes = [c.codes for c in tiny_chains()] + [encode("GSHMLEDPVD"), encode("MKV")]
     expected = model.predict_many(codes)
-    teacher = Session(model, feature_cache=str(tmp_path / "teacher-cache"))
-    monkeypatch.setattr(tr, "TEACHER_CHAINS", 3)  # three slices of the eight chains
-    got = tr.teacher_probabilities(teacher, codes)
+    monkeypatch.setattr(sm, "SET_CHAINS", 3)  # three slices of the eight chains
+    got = model.predict_set(codes, feature_cache=str(tmp_path / "teacher-cache"))
     assert len(list((tmp_path / "teacher-cache").glob("*.f16"))) == 1
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, atol=2e-3)  # the cache holds float16 states

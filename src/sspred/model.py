@@ -39,6 +39,9 @@ DEFAULT_MODEL = "default"
 #: ``sspred.predict.batch.BATCH_RESIDUES`` would be 2 GB of states. 256 MiB is 35,000 residues of 1900
 #: channels, a few hundred chains of usual length: enough to keep the mLSTM's running batches full.
 FEATURE_BYTES = 1 << 28
+#: Chains ``Session.predict_set`` predicts at a time: a distillation teacher's whole training set (memory, not
+#: accuracy).
+SET_CHAINS = 512
 
 
 @dataclass
@@ -271,6 +274,27 @@ class Model:
         """Each member's input features for ``chains`` (``session.member_features``)."""
         return self.session.member_features(chains)
 
+    def predict_set(self, chains: list[np.ndarray], device: str | None = None,
+                    feature_cache: str | None = None) -> list[np.ndarray]:
+        """The states head's probabilities of a whole set of chains (a distillation teacher's targets), in slices.
+
+        Parameters
+        ----------
+        chains : list of ndarray
+            Each chain's (L_i,) symbol codes.
+        device : str, optional
+            A torch device to predict on; None: the NumPy engine (the Model's own session).
+        feature_cache : str, optional
+            A folder where the set's UniRep states are cached (``Session``'s ``feature_cache``).
+
+        Returns
+        -------
+        list of ndarray
+            One (L_i, K) array per chain (``Session.predict_set``).
+        """
+        session = self.session if device is None and feature_cache is None else Session(self, device, feature_cache)
+        return session.predict_set(chains)
+
     def predict_proba(self, sequences: Sequences | np.ndarray) -> list[np.ndarray]:
         """The states head's probabilities of each chain of ``sequences``, on the Model's own session.
 
@@ -495,6 +519,31 @@ class Session:
         every member's first stage on its path for many chains (Member.batched). ``features``: as for
         ``predict_heads``."""
         return [p[self.heads.names[0]] for p in self.predict_heads(chains, features)]
+
+    def predict_set(self, chains: list[np.ndarray]) -> list[np.ndarray]:
+        """The states head's probabilities of a whole set of chains, predicted ``SET_CHAINS`` at a time.
+
+        A language model's states (4 bytes x 1,900 or more a residue) then never exist for the whole set in
+        memory. With a feature cache, the whole set's states are read from it once, as memory-mapped views: the
+        chains are the cache key, so per-slice lookups would compute and cache every slice again.
+
+        Parameters
+        ----------
+        chains : list of ndarray
+            Each chain's (L_i,) symbol codes (``sspred.features.encode``).
+
+        Returns
+        -------
+        list of ndarray
+            One (L_i, K) array per chain, in order: ``predict_many``'s, in slices.
+        """
+        whole = self.member_features(chains) if self.feature_cache is not None else None
+        out: list[np.ndarray] = []
+        for k in range(0, len(chains), SET_CHAINS):
+            part = slice(k, k + SET_CHAINS)
+            feats = None if whole is None else [f[part] if f is not None else None for f in whole]
+            out += self.predict_many(chains[part], feats)
+        return out
 
     def predict_heads(self, chains: list[np.ndarray], features: list | None = None) -> list[dict[str, np.ndarray]]:
         """Every head's probabilities for several chains of codes: [{head name: (L, K_h)}] in order, states head

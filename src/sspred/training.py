@@ -8,6 +8,9 @@ whole run (``train``) also asks the learner class where it runs (``place``:
 the torch engine's device and process group) and closes the learner at the
 end (``close``). Progress is reported through a callback; nothing here prints.
 
+A whole run is the stages of ``sspred.stages`` in a row (the data sets, the chains' features, the examples'
+layout, the learner, this module's ``fit``, the model), each handing the next plain data.
+
 Crash safety: with a checkpoint path, the whole run state is written
 atomically after every epoch. Each epoch's shuffle and training noise are
 functions of (seed, epoch) alone, so a run resumed from a checkpoint ends
@@ -20,54 +23,43 @@ import math
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from sspred import checkpoint as ckpt
-from sspred import modelfile
-from sspred.cascade import cascade, stage2_data, stage2_layers
-from sspred.config import ConfigError, ConvConfig, ModelConfig, TrainConfig
-from sspred.engines import learner_class
+from sspred.config import TrainConfig
 from sspred.engines.learner import Learner
-from sspred.engines.settings import LearnerSettings
-from sspred.engines.spec import gap
-from sspred.errors import InputError, TrainingDiverged as TrainingDiverged  # re-exported: sspred.training
-from sspred.features import DenseWindowIndex, WindowIndex
+from sspred.errors import TrainingDiverged as TrainingDiverged  # re-exported: sspred.training
 from sspred.heads import hard
-from sspred.io import datasets
-from sspred.io.datasets import Chain
-from sspred.io.find import Data, data_label, data_names, data_parts
+from sspred.io.find import Data
 from sspred.layout import ChainIndex
-from sspred.model import Model, Session, build_header, feature_entry, load_model
+from sspred.model import Model
 from sspred.schedules import SCHEDULES, observe_plateau
-from sspred.splits import LEAK_LISTS, without_leaks
+from sspred.stages import (
+    DEFAULT_NAME as DEFAULT_NAME,  # re-exported, as are the names below: sspred.training's before the stages
+    History as History,
+    build_examples,
+    build_learner,
+    build_model,
+    check_resume,
+    compute_features,
+    learner_settings as learner_settings,
+    place_learner,
+    read_data,
+    release_learner,
+    training_chains as training_chains,
+)
 
 #: Windows per forward pass when scoring a whole split (memory, not accuracy).
 EVAL_BATCH = 8192
-#: Chains a teacher predicts at a time for distillation (memory, not accuracy).
-TEACHER_CHAINS = 512
 
 #: Training or validation examples: a WindowIndex, DenseWindowIndex or ChainIndex. Any, because DenseWindowIndex
 #: borrows WindowIndex's methods, which a type checker cannot match against it. A learner (NumpyLearner,
 #: TorchLearner) is Any for now too: the engines share no declared protocol yet.
 ExampleIndex = Any
-
-
-@dataclass
-class History:
-    epochs: list[dict] = field(default_factory=list)
-    best_epoch: int = 0
-    stopped_early: bool = False
-
-    def to_dict(self) -> dict:
-        return {"epochs": self.epochs, "best_epoch": self.best_epoch, "stopped_early": self.stopped_early}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        return cls(list(d["epochs"]), int(d["best_epoch"]), bool(d["stopped_early"]))
 
 
 #: Names of an epoch's accuracies before 0.2, when they were Q3 even where a model has 8 states: old name -> new.
@@ -145,20 +137,6 @@ def first_head_classes(y: np.ndarray | Mapping[str, np.ndarray]) -> np.ndarray:
     if isinstance(y, Mapping):
         y = next(iter(y.values()))
     return hard(y)
-
-
-def learner_settings(cfg: TrainConfig) -> LearnerSettings:
-    """What a learner of either engine needs of ``cfg``: the model's heads and the optimisation settings.
-
-    >>> s = learner_settings(TrainConfig(lr=0.01))
-    >>> s.heads.names, s.lr, s.optimizer
-    (('ss3',), 0.01, 'adam')
-    """
-    # A window network (ModelConfig) has one head and so no head weights.
-    return LearnerSettings(
-        heads=cfg.model.output_heads(), head_weights=dict(getattr(cfg.model, "head_weights", {})),
-        optimizer=cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum, seed=cfg.seed, dtype=cfg.dtype, l2=cfg.l2,
-        l1=cfg.l1, input_noise=cfg.input_noise, weight_noise=cfg.weight_noise, smoothing=cfg.smoothing)
 
 
 def fresh_state(cfg: TrainConfig) -> dict:
@@ -242,33 +220,8 @@ def fit(learner: Learner, train: ExampleIndex, valid: ExampleIndex | None, cfg: 
 
 # --- a whole run: config and data in, a Model out ------------------------------------------------------
 
-#: Model name when the config gives none (as sspred.model.Model.name).
-DEFAULT_NAME = "sspred"
 #: The torchrun rank that reports progress and writes checkpoints (the CLI: and the model file).
 MAIN_RANK = 0
-
-
-def training_chains(data: Data, split: str, data_dir: str | os.PathLike | None = None,
-                    exclude_leaks: bool = False) -> list[Chain]:
-    """The chains ``data`` stands for (sspred.io.find.data_parts). ``exclude_leaks``: less the chains with a homolog
-    in a test set, each named set by its own shipped list (netsurfp2 keeps 8,582 training chains), anything else
-    by every list."""
-    parts = data_parts(data, split, data_dir)
-    if exclude_leaks:
-        parts = [(name, without_leaks(chains, train_set=name if name in LEAK_LISTS else None)) for name, chains in parts]
-    return [c for _, chains in parts for c in chains]
-
-
-def _check_resume(config: TrainConfig, meta: dict, label: str, path: str) -> None:
-    """A checkpoint continues only the run it was written by: the same data and the same run fields."""
-    if meta.get("data") != label:
-        raise InputError(f"checkpoint was made training on {meta.get('data')!r}, not {label!r}", path=path)
-    saved = ckpt.run_config(meta).run_fields()
-    given = config.run_fields()
-    differ = [k for k in saved if saved[k] != given.get(k)]
-    if differ:
-        both = "; ".join(f"{k}: checkpoint {saved[k]!r}, given {given.get(k)!r}" for k in differ)
-        raise ConfigError(differ[0], f"the given TrainConfig differs from {path}'s ({both})")
 
 
 @dataclass
@@ -324,117 +277,26 @@ class TrainingRun:
             self.learner, self.train_index, self.valid_index, cfg, callback=report,
             checkpoint=str(checkpoint) if checkpoint and self.main else None, resume=self.resume,
             meta={"data": self.data, "layers": self.layers})
-        if cfg.distributed:
-            self.replica_spread = self.learner.replica_spread()
-        self.learner.close()
-        info = modelfile.train_entry(self.data, cfg.to_dict(), self.learner.engine, history.to_dict(),
-                                     self.n_train_chains, self.n_valid_chains, cfg.exclude_leaks, cfg.teacher,
-                                     cfg.teacher_weight)
-        # Weights as a model file holds them, so this Model predicts exactly as the file it saves.
-        params = {k: np.asarray(v, dtype=np.float32) for k, v in self.learner.get_params().items()}
-        name = cfg.name or DEFAULT_NAME
-        if self.first is not None:
-            header, params = cascade(self.first, cfg.model.window, self.layers, params, name, stage2_train=info)
-        else:
-            header = build_header(cfg.model, name, train=info)
-            spec = cfg.model.feature_spec() if isinstance(cfg.model, ConvConfig) else None
-            if spec is not None:
-                from sspred.unirep.weights import load as unirep_weights
-
-                header["features"] = feature_entry(cfg.model, unirep_weights(spec.size).sha256)
-        return Model(header, params)
-
-
-def teacher_probabilities(teacher: Session, codes: list[np.ndarray]) -> list[np.ndarray]:
-    """The teacher's probabilities for every chain, predicted in slices, so a language model's states (4 bytes x
-    1,900 or more a residue) never exist for the whole set in memory. A teacher with a feature cache reads the
-    whole set's states from it as memory-mapped views, once: the chains are the cache key, so per-slice
-    lookups would compute and cache every slice again."""
-    whole = teacher.member_features(codes) if teacher.feature_cache is not None else None
-    out: list[np.ndarray] = []
-    for k in range(0, len(codes), TEACHER_CHAINS):
-        part = slice(k, k + TEACHER_CHAINS)
-        feats = None if whole is None else [f[part] if f is not None else None for f in whole]
-        out += teacher.predict_many(codes[part], feats)
-    return out
-
-
-def input_features(config: TrainConfig, label: str, train_chains: list[Chain], valid_chains: list[Chain],
-                   device: str | None) -> tuple[list[np.ndarray] | None, list[np.ndarray] | None]:
-    """The UniRep states a conv config reads beside one-hot, for the training and validation chains, from the
-    on-disk cache (sspred.unirep.states.cached_features; computed there once, by the torch engine on the run's
-    device when it trains with torch); (None, None) for one-hot alone."""
-    spec = config.model.feature_spec() if isinstance(config.model, ConvConfig) else None
-    if spec is None:
-        return None, None
-    from sspred.unirep.states import cached_features, extractor
-
-    ext = extractor(spec, engine="torch" if config.engine == "torch" else "numpy", device=device or "cpu")
-    train = cached_features(ext, [c.codes for c in train_chains], f"{label}-train")
-    valid = cached_features(ext, [c.codes for c in valid_chains], f"{label}-valid") if valid_chains else None
-    return train, valid
+        params, self.replica_spread = release_learner(self.learner, cfg.distributed)
+        return build_model(cfg, params, history, data=self.data, n_train=self.n_train_chains,
+                           n_valid=self.n_valid_chains, engine=self.learner.engine, layers=self.layers,
+                           stage1=self.first)
 
 
 def prepare_run(config: TrainConfig, data: Data, valid: Data | None = None, *,
                 data_dir: str | os.PathLike | None = None, resume: str | os.PathLike | None = None) -> TrainingRun:
-    """Everything ``train`` does before the first epoch: read the data, filter leaks, build the examples
-    (windows, a first stage's probabilities, or whole chains with a teacher's targets) and the learner."""
-    state, label = None, data_label(data)
-    if resume is not None:
-        state = ckpt.load(resume)
-        _check_resume(config, state["meta"], label, str(resume))
-    cls = learner_class(config.engine)
-    options = cls.place(config.device, config.distributed, config.threads)  # before the data: fail fast
-    leaks = config.exclude_leaks
-    train_chains = training_chains(data, "train", data_dir, leaks)
-    names = data_names(data)
-    if valid is not None:
-        valid_chains = training_chains(valid, "valid", data_dir, leaks)
-    elif names is not None and names[0] in datasets.DATASETS:
-        # Several sets validate on the first one's split: the one whose states head picks the best epoch.
-        valid_chains = training_chains(names[0], "valid", data_dir, leaks)
-    else:
-        valid_chains = []
-    mcfg = config.model
-    first = load_model(config.stage1) if config.stage1 else None
-    train_idx: DenseWindowIndex | ChainIndex | WindowIndex
-    valid_idx: DenseWindowIndex | ChainIndex | WindowIndex | None
-    if first is not None:
-        assert isinstance(mcfg, ModelConfig)  # TrainConfig refuses a second stage on a conv stack
-        layers = stage2_layers(mcfg.window, mcfg.hidden, mcfg.activation, len(first.state_order))
-        train_idx = stage2_data(first, train_chains, mcfg.window, str(mcfg.n_states))
-        valid_idx = stage2_data(first, valid_chains, mcfg.window, str(mcfg.n_states)) if valid_chains else None
-    elif isinstance(mcfg, ConvConfig):
-        layers = mcfg.layers()
-        teacher = None
-        if config.teacher:
-            teacher_model = load_model(config.teacher)
-            # A teacher that reads UniRep states computes them where this run trains (a GPU, when it has one);
-            # on a CPU they are slow, so they are cached on disk, once per set. The teacher's Session holds both
-            # settings: nothing is written into the teacher's Model.
-            device = options.get("device") if config.engine == "torch" else None
-            cache = None
-            if any(m.features is not None for m in teacher_model.members) and device in (None, "cpu"):
-                from sspred.unirep.states import cache_dir
-
-                cache = str(cache_dir())
-            session = Session(teacher_model, device, cache)
-            teacher = teacher_probabilities(session, [c.codes for c in train_chains])
-        train_feats, valid_feats = input_features(config, label, train_chains, valid_chains, options.get("device"))
-        try:
-            train_idx = ChainIndex(train_chains, gap(layers), str(mcfg.n_states), teacher, config.teacher_weight,
-                                   heads=mcfg.output_heads(), features=train_feats)
-        except ValueError as exc:
-            raise ConfigError("teacher", str(exc)) from None
-        valid_idx = ChainIndex(valid_chains, gap(layers), str(mcfg.n_states), features=valid_feats) if valid_chains else None
-    else:
-        layers = mcfg.layers()
-        train_idx = WindowIndex(train_chains, mcfg.window, str(mcfg.n_states))
-        valid_idx = WindowIndex(valid_chains, mcfg.window, str(mcfg.n_states)) if valid_chains else None
-    learner = cls(layers, learner_settings(config), np.random.default_rng(config.seed), **options)
-    rank, world = learner.rank, learner.world  # torchrun's, under DDP
-    return TrainingRun(config, learner, train_idx, valid_idx, len(train_chains), len(valid_chains), label, layers,
-                       first, state, str(resume) if resume is not None else None, rank, world)
+    """Everything ``train`` does before the first epoch, as the stages of ``sspred.stages``: read the data and
+    filter leaks, compute the chains' features (a first stage's or a teacher's probabilities, UniRep states),
+    lay out the examples (windows or whole chains) and build the learner."""
+    state = check_resume(config, data, resume) if resume is not None else None
+    placement = place_learner(config)  # before the data: fail fast
+    sets = read_data(config, data, valid, data_dir)
+    features = compute_features(config, sets, placement.device)
+    examples = build_examples(config, sets, features)
+    learner = build_learner(config, examples.layers, placement)
+    return TrainingRun(config, learner, examples.train, examples.valid, len(sets.train), len(sets.valid),
+                       sets.label, examples.layers, features.stage1, state,
+                       str(resume) if resume is not None else None, learner.rank, learner.world)  # torchrun's
 
 
 def train(config: TrainConfig, data: Data, valid: Data | None = None, *, data_dir: str | os.PathLike | None = None,
