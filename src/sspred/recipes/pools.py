@@ -2,7 +2,7 @@
 the training and validation chains, after the filters the pool applies, and a record of what it read.
 
 - ``netsurfp2``: the NetSurfP-2.0 training and validation splits, less the chains in its leak list when
-  ``exclude_leaks`` (the list by sha256 in ``leak_lists``).
+  ``exclude_leaks`` (``lists = "all"``: in every shipped list; each list by sha256 in ``leak_lists``).
 - ``multitask``: netsurfp2 train (3 states, disorder), the dssp8 train split (8 and 3 states) and a seeded
   sample of ``conservation_chains`` conservation chains, each set less its own leak list; validation on
   netsurfp2's filtered validation split, whose 3-state head picks the best epoch.
@@ -71,14 +71,20 @@ def _smoke(chains: list[Chain], n: int) -> list[Chain]:
 
 def netsurfp2(options: dict, data_dir: Path, smoke: bool) -> Pool:
     leaks = bool(options.get("exclude_leaks", False))
-    digests = check_leak_lists(options, ("netsurfp2",)) if leaks else {}
+    # "own": netsurfp2's list (8,582 training chains); "all": every shipped list joined, one id dropping a chain
+    # wherever it appears (8,578), as the conv sweep that trained the one-hot conv members filtered.
+    lists = str(options.get("lists", "own"))
+    if lists not in ("own", "all"):
+        raise ConfigError("lists", f"netsurfp2 pool: lists = {lists!r} is not 'own' or 'all'")
+    train_set = "netsurfp2" if lists == "own" else None
+    digests = check_leak_lists(options, ("netsurfp2",) if lists == "own" else tuple(splits.LEAK_LISTS)) if leaks else {}
     part = {}
     for split in ("train", "valid"):
         chains = datasets.load("netsurfp2", split, data_dir)
-        part[split] = splits.without_leaks(chains, train_set="netsurfp2") if leaks else chains
+        part[split] = splits.without_leaks(chains, train_set=train_set) if leaks else chains
     if smoke:
         part = {"train": _smoke(part["train"], SMOKE_CHAINS), "valid": _smoke(part["valid"], SMOKE_CHAINS // 4)}
-    return Pool(part["train"], part["valid"], {"sets": ["netsurfp2"], "leak_lists": digests})
+    return Pool(part["train"], part["valid"], {"sets": ["netsurfp2"], "lists": lists, "leak_lists": digests})
 
 
 def multitask(options: dict, data_dir: Path, smoke: bool) -> Pool:
