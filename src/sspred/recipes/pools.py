@@ -127,7 +127,8 @@ def dssp8_clustered(options: dict, data_dir: Path, smoke: bool) -> Pool:
     seen: set[str] = set()
     keep = []
     for i, c in enumerate(chains):
-        if i in leaking or len(c.sequence) < splits.MIN_SEARCHABLE or not (c.y8 >= 0).any() or c.sequence in seen:
+        unlabelled = c.y8 is None or not np.any(c.y8 >= 0)
+        if i in leaking or len(c.sequence) < splits.MIN_SEARCHABLE or unlabelled or c.sequence in seen:
             continue
         seen.add(c.sequence)
         keep.append(i)
