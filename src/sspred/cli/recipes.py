@@ -15,21 +15,6 @@ from sspred.recipes import Settings, build, listing, load, write_record
 from sspred.recipes.build import OVERRIDES
 from sspred.training import epoch_accuracy
 
-#: The train flags that a recipe run reads besides the overrides (every other flag would change the recipe).
-RECIPE_FLAGS = ("recipe", "smoke", "work", "out", "data_dir", "quiet")
-
-
-def _given_flags(values: dict[str, Any], given: dict[str, Any]) -> list[str]:
-    """The flags given beside --recipe that a recipe does not take."""
-    from sspred.cli.train import COMMAND_OPTIONS, flag
-
-    extra = [flag(name) for name in given if name not in OVERRIDES]
-    defaults = {name: option.default for name, (_, option) in COMMAND_OPTIONS.items()}
-    extra += ["--" + name.replace("_", "-") for name, default in defaults.items()
-              if name not in RECIPE_FLAGS and values[name] not in (default, None, [], ())]
-    return extra
-
-
 def _event_line(event: dict) -> str | None:
     kind = event["event"]
     if kind == "member":
@@ -50,11 +35,11 @@ def _event_line(event: dict) -> str | None:
     return None
 
 
-def train_recipe(ctx: typer.Context, values: dict[str, Any], given: dict[str, Any]) -> None:
-    """``sspred train --recipe``: refuse what a recipe fixes, run it, write the model and its record."""
+def train_recipe(ctx: typer.Context, values: dict[str, Any], given: dict[str, Any], extra: list[str]) -> None:
+    """``sspred train --recipe``: refuse what a recipe fixes (``extra``: the other flags given), run it, write the
+    model and its record."""
     if values["recipe"] is None:
         raise typer.BadParameter("--smoke runs a recipe: give --recipe NAME too", param_hint="--smoke")
-    extra = _given_flags(values, given)
     if extra:
         raise typer.BadParameter(f"a recipe fixes every setting; only {', '.join('--' + o for o in OVERRIDES)} may "
                                  f"be given beside it, not {', '.join(extra)}", param_hint="--recipe")

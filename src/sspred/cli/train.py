@@ -206,7 +206,7 @@ def train(ctx: typer.Context, **values: Any) -> None:
     if values["recipe"] is not None or values["smoke"]:
         from sspred.cli.recipes import train_recipe
 
-        train_recipe(ctx, values, given)
+        train_recipe(ctx, values, given, _beside_recipe(values, given))
         return
     try:
         config = resolve_config(given, values["arch"], values["config"], out, resume)
@@ -263,6 +263,21 @@ def train(ctx: typer.Context, **values: Any) -> None:
     typer.echo(f"saved {out} (best epoch {history.best_epoch}{score})")
     if config.distributed:
         _leave_distributed()
+
+
+#: The train flags a recipe run reads besides the overrides (--engine, --device, --threads); any other would change
+#: what the recipe fixes.
+RECIPE_FLAGS = ("recipe", "smoke", "work", "out", "data_dir", "quiet")
+
+
+def _beside_recipe(values: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """The flags given beside --recipe that a recipe does not take."""
+    from sspred.recipes.build import OVERRIDES
+
+    extra = [flag(name) for name in given if name not in OVERRIDES]
+    extra += ["--" + name.replace("_", "-") for name, (_, option) in COMMAND_OPTIONS.items()
+              if name not in RECIPE_FLAGS and values[name] not in (option.default, None, [], ())]
+    return extra
 
 
 def _leave_distributed() -> None:
