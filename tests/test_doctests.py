@@ -11,7 +11,8 @@ import pytest
 MODULES = ["sspred", "sspred.predict.api", "sspred.io.sequences", "sspred.errors", "sspred.model", "sspred.heads",
            "sspred.tracks", "sspred.splits", "sspred.io.formats", "sspred.metrics", "sspred.extras", "sspred.io.chain",
            "sspred.io.datasets", "sspred.io.fasta", "sspred.io.readers", "sspred.io.seen", "sspred.io.set_readers",
-           "sspred.io.textfile", "sspred.io.three_line"]
+           "sspred.io.textfile", "sspred.io.three_line", "sspred.recipes", "sspred.recipes.recipe",
+           "sspred.recipes.choice", "sspred.recipes.pools", "sspred.recipes.provenance"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -21,7 +21,8 @@ PACKAGE = SRC / "sspred"
 
 #: What no module under sspred.engines may import: the layers above the engines.
 ABOVE_ENGINES = ("sspred.config", "sspred.schedules", "sspred.model", "sspred.predict",
-                 "sspred.training", "sspred.stages", "sspred.evaluation", "sspred.cascade", "sspred.cli", "sspred.serve",
+                 "sspred.training", "sspred.stages", "sspred.evaluation", "sspred.cascade", "sspred.recipes",
+                 "sspred.cli", "sspred.serve",
                  "sspred.io.formats")
 #: The layer below the engines: these import nothing under sspred.engines.
 BELOW_ENGINES = ("sspred.alphabet", "sspred.errors", "sspred.features", "sspred.heads", "sspred.layout")

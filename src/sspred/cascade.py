@@ -51,7 +51,7 @@ def ensemble(models: list[Model], name: str, **extra) -> tuple[dict, dict[str, n
         for desc, prefix in zip(descs, prefixes):
             j = len(members)
             members.append({"name": desc.get("name", m.name), "model": desc["model"], "layers": desc["layers"],
-                            **{k: desc[k] for k in ("stage2", "training", "train", "features") if desc.get(k)}})
+                            **{k: desc[k] for k in ("stage2", "training", "train", "features", "provenance") if desc.get(k)}})
             params.update({f"members.{j}.{key[len(prefix):]}": v for key, v in m.params.items() if key.startswith(prefix)})
     first = models[0].header
     header = {"name": name, "alphabet": first["alphabet"], "model": first["model"], "layers": first["layers"],

@@ -626,7 +626,8 @@ def model_config_from_dict(d: dict) -> ModelConfig | ConvConfig:
     """
     arch = d.get("arch", DEFAULT_ARCH)
     _choice("arch", arch, tuple(ARCHS))
-    return ARCHS[arch].from_dict(d)
+    # A window network's to_dict carries no "arch"; a hand-written config may name it all the same.
+    return ARCHS[arch].from_dict(d if arch != DEFAULT_ARCH else {k: v for k, v in d.items() if k != "arch"})
 
 
 def arch_settings(arch: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from sspred.cli import audit, ensemble, evaluate, experiment, export, hopfield, label, plot, predict, serve, split, train  # noqa: F401  (commands register on import)
+from sspred.cli import audit, ensemble, evaluate, experiment, export, hopfield, label, plot, predict, recipes, serve, split, train  # noqa: F401  (commands register on import)
 from sspred.cli.root import EXIT_BAD_INPUT, EXIT_INTERRUPTED, USER_ERRORS, app, fail, leave_closed_pipe  # noqa: F401  (sspred.cli's names)
 
 

@@ -190,16 +190,24 @@ def resolve_config(given: dict[str, Any], arch: str | None, config_file: Path | 
 
 
 def train(ctx: typer.Context, **values: Any) -> None:
-    """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it.
+    """Train a window network (Qian & Sejnowski 1988 by default), a conv stack or a second stage, and save it;
+    or rebuild a model from its recipe (--recipe NAME|FILE).
 
     Every setting is a field of TrainConfig, ModelConfig (--arch window) or ConvConfig (--arch conv), with the
     field's default; --config FILE reads a whole TrainConfig (JSON, or TOML for a .toml file), and the flags given
-    override it. --print-config writes the resolved config as JSON and exits.
+    override it. --print-config writes the resolved config as JSON and exits. --recipe runs a whole recipe (every
+    member, the choice, one model file; `sspred recipes` lists them); only --engine, --device and --threads may be
+    given beside it, and --smoke runs it at toy size.
 
     Extras: --engine torch needs pip install "sspred[torch]"; --unirep needs pip install "sspred[unirep]".
     """
     data, out, resume, checkpoint = values["data"], values["out"], values["resume"], values["checkpoint"]
     given = {name: s.parse(values[name]) for name, s in SETTINGS.items() if values[name] not in (None, [], ())}
+    if values["recipe"] is not None or values["smoke"]:
+        from sspred.cli.recipes import train_recipe
+
+        train_recipe(ctx, values, given, _beside_recipe(values, given))
+        return
     try:
         config = resolve_config(given, values["arch"], values["config"], out, resume)
     except ConfigError as exc:
@@ -257,6 +265,21 @@ def train(ctx: typer.Context, **values: Any) -> None:
         _leave_distributed()
 
 
+#: The train flags a recipe run reads besides the overrides (--engine, --device, --threads); any other would change
+#: what the recipe fixes.
+RECIPE_FLAGS = ("recipe", "smoke", "work", "out", "data_dir", "quiet")
+
+
+def _beside_recipe(values: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """The flags given beside --recipe that a recipe does not take."""
+    from sspred.recipes.build import OVERRIDES
+
+    extra = [flag(name) for name in given if name not in OVERRIDES]
+    extra += ["--" + name.replace("_", "-") for name, (_, option) in COMMAND_OPTIONS.items()
+              if name not in RECIPE_FLAGS and values[name] not in (option.default, None, [], ())]
+    return extra
+
+
 def _leave_distributed() -> None:
     """End a torchrun rank whose work is done and whose process group is destroyed, skipping C++ static
     destructors: gloo's left a joinable thread behind now and then, and the rank died at exit with
@@ -292,6 +315,12 @@ COMMAND_OPTIONS: dict[str, tuple[Any, Any]] = {
     "resume": (Optional[Path], typer.Option(None, "--resume", help="Continue the run saved in this checkpoint (its "
                                             "configuration is used; only the runtime flags may change).")),
     "quiet": (bool, typer.Option(False, "--quiet", "-q", help="No per-epoch lines.")),
+    "recipe": (Optional[str], typer.Option(None, "--recipe", help="Rebuild a model from a recipe: a built-in name "
+                                           "(sspred recipes) or a recipe file (TOML).")),
+    "smoke": (bool, typer.Option(False, "--smoke", help="With --recipe: the same steps at toy size (a few hundred "
+                                 "chains, one epoch, teachers and choice included), in minutes.")),
+    "work": (Optional[Path], typer.Option(None, "--work", help="With --recipe: the folder that keeps members and "
+                                          "teachers between runs (default: a folder beside --out).")),
 }
 
 
