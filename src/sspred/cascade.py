@@ -9,14 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from sspred.errors import ConfigError
-from sspred.features import DenseWindowIndex, stage2_units
+from sspred.features import stage2_units
 from sspred.model import Model
-
-
-def stage2_data(stage1: Model, chains, window: int, states: str = "3") -> DenseWindowIndex:
-    """The second stage's training windows: first-stage probabilities of every chain, labels kept."""
-    probs = stage1.predict_many([c.codes for c in chains])
-    return DenseWindowIndex(probs, [c.labels(states) for c in chains], window)
 
 
 def stage2_layers(window: int, hidden: list[int], activation: str, n_states: int) -> list[dict]:
