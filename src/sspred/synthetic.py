@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from sspred.alphabet import AMINO_ACIDS
+from sspred.io.textfile import atomic_output
 
 #: UniProtKB/Swiss-Prot amino-acid composition (percent), in AMINO_ACIDS order.
 COMPOSITION = np.array([8.25, 1.38, 5.46, 6.72, 3.86, 7.07, 2.27, 5.91, 5.80, 9.64,
@@ -73,7 +74,7 @@ def write_fasta(path: str | os.PathLike, lengths: np.ndarray, rng: np.random.Gen
     """
     letters = np.frombuffer(AMINO_ACIDS.encode(), np.uint8)
     p = COMPOSITION / COMPOSITION.sum()
-    with open(path, "w") as f:
+    with atomic_output(path) as f:
         for i, n in enumerate(lengths):
             seq = letters[rng.choice(20, size=int(n), p=p)].tobytes().decode()
             f.write(f">seq{i:06d} random length {n}\n")

@@ -29,6 +29,7 @@ from pathlib import Path
 from sspred import splits
 from sspred.io import datasets
 from sspred.io.chain import Chain
+from sspred.io.textfile import atomic_output
 
 #: Where the lists ship: sspred.splits.LEAK_LISTS reads them from here.
 DATA_PACKAGE = Path(__file__).resolve().parents[1] / "data"
@@ -187,7 +188,7 @@ def write_leak_list(path: Path, header: str, rows: Sequence[LeakRow]) -> None:
         In the order written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
+    with atomic_output(path) as handle:  # a stopped run never leaves a shipped list half written
         handle.write(header)
         for row in rows:
             handle.write("\t".join(map(str, row)) + "\n")
