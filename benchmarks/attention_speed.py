@@ -8,8 +8,9 @@ the default conv trunk is built of. Prints one JSON line per layer: residues/s (
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/attention_speed.py
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/attention_speed.py --stack --residues 30000
+    OPENBLAS_NUM_THREADS=1 python benchmarks/run.py attention_speed --out results.json     # both
 
-``--stack`` measures whole prediction instead: a c64k5d5 conv stack (benchmarks/conv_accuracy.py) with no
+``--stack`` measures whole prediction instead: a c64k5d5 conv stack (64 channels, kernel 5, dilations 1 to 16) with no
 attention and with one block (4 heads x 16), through engines/numpy/conv_infer.predict_conv_chains on its
 buffered path (ConvInference) and on the layer-by-layer path, over the same random chains. Measured with
 --residues 30000 (96 chains) on the shared 2-core machine under two training runs (very noisy; two of three runs
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +45,7 @@ MEDIAN, SIGMA, SHORTEST, LONGEST = 250, 0.6, 20, 2000
 
 def chain_lengths(total: int, rng: np.random.Generator) -> np.ndarray:
     """Lengths drawn until they sum to at least ``total`` residues."""
-    lengths = []
+    lengths: list[int] = []
     while sum(lengths) < total:
         lengths.append(int(np.clip(round(MEDIAN * np.exp(SIGMA * rng.standard_normal())), SHORTEST, LONGEST)))
     return np.array(lengths)
@@ -62,8 +64,8 @@ def rate(spec: dict, x: np.ndarray, valid: np.ndarray, residues: int, repeats: i
     return residues / best
 
 
-#: The stack of --stack: c64k5d5 of benchmarks/conv_accuracy.py; its attention block has 4 heads of 16.
-STACK = dict(channels=64, kernel=5, dilations=[1, 2, 4, 8, 16], dropout=0.0, attention_heads=4, attention_dim=16)
+#: The stack of --stack: c64k5d5, the shipped models' conv trunk; its attention block has 4 heads of 16.
+STACK: dict[str, Any] = dict(channels=64, kernel=5, dilations=[1, 2, 4, 8, 16], dropout=0.0, attention_heads=4, attention_dim=16)
 
 
 def stack_rates(lengths: np.ndarray, repeats: int, seed: int) -> list[dict]:
@@ -88,8 +90,37 @@ def stack_rates(lengths: np.ndarray, repeats: int, seed: int) -> list[dict]:
     return rows
 
 
+def layer_rates(residues: int, channels: int, heads: int, dim: int, repeats: int, seed: int) -> list[dict]:
+    """Residues/s of one chain_attention block and of one conv layer of the same width, over the same rows."""
+    rng = np.random.default_rng(seed)
+    attention = {"type": "chain_attention", "in": channels, "heads": heads, "dim": dim, "residual": True}
+    conv = {"type": "conv", "in": channels, "out": channels, "kernel": 3, "residual": True}
+    lengths = chain_lengths(residues, rng)
+    layout = lay_out([np.zeros(n, np.uint8) for n in lengths], gap([conv]))
+    x = rng.standard_normal((layout.valid.size, channels)).astype(np.float32)  # (N, C)
+    total = int(lengths.sum())
+    return [{"layer": name, "spec": spec, "chains": int(lengths.size), "residues": total,
+             "median_length": float(np.median(lengths)),
+             "residues_per_s": round(rate(spec, x, layout.valid, total, repeats, seed))}
+            for name, spec in (("chain_attention", attention), ("conv k3", conv))]
+
+
+def measure(quick: bool = False, residues: int = 100_000, channels: int = 128, heads: int = 4, dim: int = 32,
+            repeats: int = 3, seed: int = 0, layers: bool = True, stack: bool = True) -> dict[str, Any]:
+    """The layers' rates and the stack's (each when asked for); ``quick``: 2,000 residues, once."""
+    if quick:
+        residues, repeats = 2000, 1
+    out: dict[str, Any] = {}
+    if layers:
+        out["layers"] = layer_rates(residues, channels, heads, dim, repeats, seed)
+    if stack:
+        out["stack"] = stack_rates(chain_lengths(residues, np.random.default_rng(seed)), repeats, seed)
+    return out
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="2,000 residues, once (checks that it runs)")
     ap.add_argument("--residues", type=int, default=100_000)
     ap.add_argument("--channels", type=int, default=128)
     ap.add_argument("--heads", type=int, default=4)
@@ -98,23 +129,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stack", action="store_true", help="a c64k5d5 stack with and without one attention block")
     args = ap.parse_args()
-
-    rng = np.random.default_rng(args.seed)
-    if args.stack:
-        for row in stack_rates(chain_lengths(args.residues, rng), args.repeats, args.seed):
-            print(json.dumps(row))
-        return
-    c = args.channels
-    attention = {"type": "chain_attention", "in": c, "heads": args.heads, "dim": args.dim, "residual": True}
-    conv = {"type": "conv", "in": c, "out": c, "kernel": 3, "residual": True}
-    lengths = chain_lengths(args.residues, rng)
-    layout = lay_out([np.zeros(n, np.uint8) for n in lengths], gap([conv]))
-    x = rng.standard_normal((layout.valid.size, c)).astype(np.float32)  # (N, C)
-    residues = int(lengths.sum())
-    for name, spec in (("chain_attention", attention), ("conv k3", conv)):
-        print(json.dumps({"layer": name, "spec": spec, "chains": int(lengths.size), "residues": residues,
-                          "median_length": float(np.median(lengths)),
-                          "residues_per_s": round(rate(spec, x, layout.valid, residues, args.repeats, args.seed))}))
+    result = measure(**{**vars(args), "layers": not args.stack})
+    for row in result.get("stack", result.get("layers", [])):
+        print(json.dumps(row))
 
 
 if __name__ == "__main__":

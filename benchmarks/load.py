@@ -14,6 +14,9 @@ Prints throughput and latency percentiles; exits 1 if any answer is wrong, any i
 
     PYTHONPATH=src python benchmarks/load.py -m default --requests 3000 --clients 8
     PYTHONPATH=src python benchmarks/load.py -m default --requests 300 --clients 8 --workers 2
+    python benchmarks/run.py load --out results.json                       # -m default, beside the machine
+
+Prints the figures as JSON; ``measure`` returns them.
 """
 
 from __future__ import annotations
@@ -21,18 +24,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 
 import sspred
+from sspred.extras import require
 from sspred.io import datasets
+
+#: The source folder of the sspred this process imported: the server runs the same code.
+SRC = Path(sspred.__file__).resolve().parents[1]
 
 #: Share of each request kind, in the order of KINDS.
 KINDS = ("json", "fasta", "ss2", "bad")
@@ -147,30 +156,24 @@ async def run(base: str, jobs, chains, want, clients: int, time_limit: float):
     return time.perf_counter() - start, np.array(latencies), np.array(statuses), wrong, timed_out, np.array(health)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-m", "--model", default="default", help="model name or file served")
-    ap.add_argument("--requests", type=int, default=3000)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--time-limit", type=float, default=300.0, help="seconds for the whole run")
-    ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workers", type=int, default=1, help="worker processes of sspred serve")
-    args = ap.parse_args()
-
-    model = sspred.load(args.model)
+def measure(quick: bool = False, model: str = "default", requests: int = 3000, clients: int = 8,
+            time_limit: float = 300.0, data_dir: str | None = None, seed: int = 0, workers: int = 1) -> dict[str, Any]:
+    """Throughput, latency and every answer's check; ``quick``: -m fast, 40 requests from 2 clients."""
+    if quick:
+        model, requests, clients, time_limit = "fast", 40, 2, 120.0
+    require("sspred.serve.app", "serve", "benchmarks/load.py")
+    predictor = sspred.load(model)
     chains = []
-    for c in datasets.load("cb513", "test", args.data_dir)[:N_CHAINS]:
+    for c in datasets.load("cb513", "test", data_dir)[:N_CHAINS]:
         c.sequence, c.codes = c.sequence[:MAX_LEN], c.codes[:MAX_LEN]
         chains.append(c)
-    want = [expected(model, c) for c in chains]
-    jobs = plan(args.requests, chains, np.random.default_rng(args.seed))
+    want = [expected(predictor, c) for c in chains]
+    jobs = plan(requests, chains, np.random.default_rng(seed))
 
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1] / "src"),
-                                                        os.environ.get("PYTHONPATH", "")])}
-    server = subprocess.Popen([sys.executable, "-m", "sspred", "serve", "--port", str(port), "-m", str(args.model),
-                               "--log-level", "warning", "--workers", str(args.workers)], env=env,
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    server = subprocess.Popen([sys.executable, "-m", "sspred", "serve", "--port", str(port), "-m", str(model),
+                               "--log-level", "warning", "--workers", str(workers)], env=env,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -182,31 +185,46 @@ def main() -> int:
             except httpx.TransportError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                print("server did not start", file=sys.stderr)
-                return 1
+                raise RuntimeError("sspred serve did not start")
             time.sleep(0.2)
         elapsed, lat, status, wrong, timed_out, health = asyncio.run(
-            run(base, jobs, chains, want, args.clients, args.time_limit))
+            run(base, jobs, chains, want, clients, time_limit))
     finally:
         server.terminate()
         server.wait(30)
 
     done = lat.size
     residues = sum(sum(len(chains[i].sequence) for i in job[1]) for job in jobs[:done])
-    counts = {k: sum(1 for j in jobs[:done] if j[0] == k) for k in KINDS}
     p50, p90, p99 = (np.percentile(lat, q) * 1000 for q in (50, 90, 99)) if done else (float("nan"),) * 3
-    print(f"model {model.model_name}; {args.workers} worker(s); {args.clients} clients; {done}/{args.requests} "
-          f"requests in {elapsed:.1f} s "
-          f"(mix {counts})")
-    print(f"throughput {done / elapsed:.0f} requests/s, {residues / elapsed:,.0f} residues/s")
-    print(f"latency ms: p50 {p50:.1f}  p90 {p90:.1f}  p99 {p99:.1f}  max {lat.max() * 1000:.1f}")
-    print(f"/healthz during the load ({health.size} probes) ms: p50 {np.percentile(health, 50) * 1000:.1f}  "
-          f"p99 {np.percentile(health, 99) * 1000:.1f}  max {health.max() * 1000:.1f}")
-    print(f"status codes: { {int(s): int((status == s).sum()) for s in np.unique(status)} }")
-    print(f"5xx: {int((status >= 500).sum())}; wrong answers: {len(wrong)}; timed out: {timed_out}")
-    for w in wrong[:5]:
-        print("  wrong:", w)
-    return 1 if wrong or (status >= 500).any() or timed_out or done < args.requests else 0
+    return {"model": predictor.model_name, "workers": workers, "clients": clients, "requests": requests,
+            "done": done, "seconds": round(elapsed, 2),
+            "mix": {k: sum(1 for j in jobs[:done] if j[0] == k) for k in KINDS},
+            "requests_per_s": round(done / elapsed, 1), "residues_per_s": round(residues / elapsed),
+            "latency_ms": {"p50": round(p50, 1), "p90": round(p90, 1), "p99": round(p99, 1),
+                           "max": round(float(lat.max()) * 1000, 1) if done else None},
+            "healthz_ms": {"probes": int(health.size),
+                           "p50": round(float(np.percentile(health, 50)) * 1000, 1) if health.size else None,
+                           "p99": round(float(np.percentile(health, 99)) * 1000, 1) if health.size else None,
+                           "max": round(float(health.max()) * 1000, 1) if health.size else None},
+            "status_codes": {str(int(s)): int((status == s).sum()) for s in np.unique(status)},
+            "server_errors": int((status >= 500).sum()), "wrong_answers": len(wrong), "wrong": wrong[:5],
+            "timed_out": timed_out,
+            "ok": not wrong and not (status >= 500).any() and not timed_out and done == requests}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="-m fast, 40 requests from 2 clients")
+    ap.add_argument("-m", "--model", default="default", help="model name or file served")
+    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--time-limit", type=float, default=300.0, help="seconds for the whole run")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1, help="worker processes of sspred serve")
+    result = measure(**vars(ap.parse_args()))
+    print(json.dumps(result, indent=1))
+    return 0 if result["ok"] else 1
 
 
 if __name__ == "__main__":

