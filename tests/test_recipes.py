@@ -103,7 +103,7 @@ def test_load_refuses_a_missing_recipe_naming_the_builtin_ones():
 
 
 def test_a_changed_leak_list_is_refused_before_any_data_is_read(tmp_path):
-    with pytest.raises(ConfigError, match="the netsurfp2 leak list has sha256 644799db"):
+    with pytest.raises(ConfigError, match="the netsurfp2 leak list has sha256 ffb1dfa5"):
         read_pool({"name": "netsurfp2", "exclude_leaks": True, "leak_lists": {"netsurfp2": "0" * 64}},
                   data_dir=tmp_path)  # an empty folder: the list is checked before any set is read
 
