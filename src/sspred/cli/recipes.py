@@ -11,6 +11,7 @@ import typer
 from sspred.cli.root import _click, app
 from sspred.errors import ConfigError
 from sspred.io.textfile import check_output
+from sspred.model import save_model
 from sspred.recipes import Settings, build, listing, load, write_record
 from sspred.recipes.build import OVERRIDES
 from sspred.training import epoch_accuracy
@@ -62,7 +63,7 @@ def train_recipe(ctx: typer.Context, values: dict[str, Any], given: dict[str, An
         built = build(recipe, settings)
     except ConfigError as exc:
         raise typer.BadParameter(exc.reason, param_hint="--recipe") from None
-    built.model.save(out)
+    save_model(out, built.model.header, built.model.params)  # atomically, as every model file
     write_record(out.with_suffix(".json"), built.record)
     typer.echo(f"saved {out} (recipe {recipe.name}, sha256 {recipe.sha256[:12]}, {built.record['seconds']:.0f}s); "
                f"record {out.with_suffix('.json')}")
