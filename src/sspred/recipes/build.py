@@ -105,7 +105,8 @@ def resolve_teacher(ref: TeacherRef, settings: Settings) -> Path:
     return out
 
 
-def _resolved(config: TrainConfig, teacher: TeacherRef | None) -> dict:
+def resolved_config(config: TrainConfig, teacher: TeacherRef | None) -> dict:
+    """``config`` as a member's provenance records it: plain data, the teacher named by its recipe."""
     d = config.to_dict()
     # The teacher's path is where it lay on this machine; what identifies it is its recipe and checksum.
     d["teacher"] = f"recipe:{teacher.recipe}" if teacher is not None else None
@@ -118,11 +119,14 @@ def train_member(recipe: Recipe, member: MemberRecipe, settings: Settings) -> Mo
     teacher = resolve_teacher(member.teacher, settings) if member.teacher is not None else None
     config = member_config(member, settings, teacher)
     path = _work_file(settings, recipe.name, member.name)
-    resolved = _resolved(config, member.teacher)
+    resolved = resolved_config(config, member.teacher)
     if path.exists():
         kept = read_model(path)
         prov = kept.header.get(PROVENANCE, {})
-        if prov.get("recipe_sha256") == recipe.sha256 and prov.get("config") == resolved:
+        # Where it ran (device, threads) does not change what it is: a resumed rebuild may run elsewhere.
+        same = {k: v for k, v in (prov.get("config") or {}).items() if k not in TrainConfig.RUNTIME_FIELDS} == {
+            k: v for k, v in resolved.items() if k not in TrainConfig.RUNTIME_FIELDS}
+        if prov.get("recipe_sha256") == recipe.sha256 and same:
             settings.report({"event": "member kept", "member": member.name, "path": str(path)})
             return kept
     pool = read_pool(member.pool, settings.data_dir, settings.smoke)

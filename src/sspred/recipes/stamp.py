@@ -26,7 +26,7 @@ from sspred import modelfile
 from sspred.container import HEADER_KEY
 from sspred.io.textfile import atomic_output
 from sspred.model import resolve
-from sspred.recipes.build import PROVENANCE, RECIPE, _resolved
+from sspred.recipes.build import PROVENANCE, RECIPE, resolved_config
 from sspred.recipes.pools import read_pool
 from sspred.recipes.provenance import fit_record
 from sspred.recipes.recipe import MemberRecipe, Recipe, builtin_names, load
@@ -64,7 +64,7 @@ def member_provenance(recipe: Recipe, member: MemberRecipe, desc: dict, shipped_
     pool = read_pool(member.pool)
     pool.record["chains_recorded_at_training"] = train.get("chains")
     why = MISMATCHES.get((recipe.name, member.name))
-    config = _resolved(member.config, member.teacher)
+    config = resolved_config(member.config, member.teacher)
     config["name"] = member.name
     return {
         "recipe": recipe.name, "recipe_sha256": recipe.sha256, "member": member.name, "smoke": False,
