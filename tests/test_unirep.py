@@ -625,13 +625,18 @@ def shared_rounds(monkeypatch) -> list[int]:
     from sspred.engines.numpy import mlstm
 
     rounds: list[int] = []
-    run_steps = mlstm._Split.run_steps
+    run_steps, run_alone = mlstm._Split.run_steps, mlstm._Split.run_alone
 
-    def counted(self, steps: int) -> int:
+    def shared(self, steps: int) -> int:
         rounds.append(self.stepped.parties)
         return run_steps(self, steps)
 
-    monkeypatch.setattr(mlstm._Split, "run_steps", counted)
+    def alone(self, steps: int) -> int:
+        rounds.append(1)
+        return run_alone(self, steps)
+
+    monkeypatch.setattr(mlstm._Split, "run_steps", shared)
+    monkeypatch.setattr(mlstm._Split, "run_alone", alone)
     return rounds
 
 

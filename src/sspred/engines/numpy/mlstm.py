@@ -49,7 +49,7 @@ WORKERS = PREDICT_THREADS
 #: each here); a 1900-unit step of one chain takes 2-3 ms, but the 256-unit cells' take tens of microseconds.
 SPLIT_UNITS = 1024
 #: Blocks of a shared batch's units per worker: a worker that the system runs less takes fewer of them.
-BLOCKS = 4
+BLOCKS = 2
 #: Steps a worker runs between looks for idle workers to share its batch with, once the queue is empty, and
 #: steps in a round of a shared batch, which is timed to choose between sharing and stepping alone.
 CHECK = 32
@@ -168,59 +168,34 @@ class _Split:
     Each wait's action, run by one worker while the others wait, starts the next round of blocks; the last
     one also moves the batch on a step."""
 
-    def __init__(self, run: _Run, parts: list[list[_Part]], slots: int):
-        self.run, self.parts, self.tables, self.slots = run, parts, run.tables, slots  # parts[k][b]: cell k, block b
-        self.h = [np.zeros((slots, t.units), np.float32) for t in self.tables]
-        self.m = [np.empty((slots, t.units), np.float32) for t in self.tables]
-        self.c = [[np.zeros((slots, p.hi - p.lo), np.float32) for p in ps] for ps in parts]
-        self.xin = [[np.empty((slots, 5 * (p.hi - p.lo)), np.float32) for p in ps] for ps in parts]
-        self.z = [[np.empty((slots, 4 * (p.hi - p.lo)), np.float32) for p in ps] for ps in parts]
-        self.tok, self.row = np.empty(slots, np.int64), np.empty(slots, np.int64)
-        self.pos, self.end = np.zeros(slots, np.int64), np.zeros(slots, np.int64)
-        self.n = 0
+    def __init__(self, run: _Run, parts: list[list[_Part]], batch: _Batch, n: int, pos: np.ndarray,
+                 end: np.ndarray):
+        """Take over a worker's batch: its slots [0, n), whose next steps are ``pos`` and last ``end`` (flat
+        indices); the rest of its slots are filled from the queue."""
+        # parts[k][b]: cell k, block b. The states (h, c), m and the tokens stay the batch's, so a round
+        # stepped alone is the batch's own step; a block has its own [x Wmx | x Wx + b] and z.
+        self.run, self.parts, self.tables, self.batch = run, parts, run.tables, batch
+        self.pos, self.end, self.n, self.slots = pos, end, n, pos.size
+        self.xin = [[np.empty((self.slots, 5 * (p.hi - p.lo)), np.float32) for p in ps] for ps in parts]
+        self.z = [[np.empty((self.slots, 4 * (p.hi - p.lo)), np.float32) for p in ps] for ps in parts]
         self.lock = threading.Lock()
         self.taken = 0  # blocks taken in this round
-        self.whole = threading.Barrier(1)  # each round's, made by ``lead``
+        self.whole = threading.Barrier(1)  # each shared round's, made by ``lead``
         self.stepped = threading.Barrier(1)
         self.orders: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # a helper's next round of steps
-
-    def load(self, batch: _Batch, n: int, pos: np.ndarray, end: np.ndarray) -> None:
-        """Take over slots [0, n) of a worker's batch (their states and places), fill the rest from the
-        queue, and gather the first step's tokens."""
-        for k, ps in enumerate(self.parts):
-            self.h[k][:n] = batch.h[k][:n]
-            for p, c in zip(ps, self.c[k]):
-                c[:n] = batch.c[k][:n, p.lo:p.hi]
-        self.pos[:n], self.end[:n] = pos[:n], end[:n]
-        self.n = n
-        self._fill()
-        self._gather()
-
-    def _fill(self) -> None:
         while self.n < self.slots:
-            k = self.run.take()
+            k = run.take()
             if k is None:
                 break
-            self.pos[self.n], self.end[self.n] = self.run.starts[k], self.run.starts[k + 1]
-            self._reset(self.n)
+            self.pos[self.n], self.end[self.n] = run.starts[k], run.starts[k + 1]
+            batch.reset(self.n)
             self.n += 1
-
-    def _reset(self, slot: int) -> None:
-        for h, cs in zip(self.h, self.c):
-            h[slot] = 0.0
-            for c in cs:
-                c[slot] = 0.0
-
-    def _move(self, src: int, dst: int) -> None:
-        for h, cs in zip(self.h, self.c):
-            h[dst] = h[src]
-            for c in cs:
-                c[dst] = c[src]
+        self._gather()
 
     def _gather(self) -> None:
         n = self.n
-        np.take(self.run.flat_tok, self.pos[:n], out=self.tok[:n])
-        np.take(self.run.flat_row, self.pos[:n], out=self.row[:n])
+        np.take(self.run.flat_tok, self.pos[:n], out=self.batch.tok[:n])
+        np.take(self.run.flat_row, self.pos[:n], out=self.batch.row[:n])
 
     def _round(self) -> None:
         self.taken = 0
@@ -233,12 +208,13 @@ class _Split:
             k = self.run.take()
             if k is not None:
                 self.pos[s], self.end[s] = self.run.starts[k], self.run.starts[k + 1]
-                self._reset(s)
+                self.batch.reset(s)
             else:
                 n -= 1
                 if s != n:
                     self.pos[s], self.end[s] = self.pos[n], self.end[n]
-                    self._move(n, s)
+                    self.batch.move(n, s)
+                self.batch.reset(n)
         self.n = n
         self._gather()
 
@@ -267,14 +243,15 @@ class _Split:
                     share = seconds[True] < seconds[False]
                     if rounds % PROBE == 0:
                         share = not share  # a look at the other way, as the load may have changed
-                parties = 1 + helpers if share else 1
-                self.whole = threading.Barrier(parties, action=self._round)
-                self.stepped = threading.Barrier(parties, action=self._advance)
+                start = time.perf_counter()
                 if share:
+                    self.whole = threading.Barrier(1 + helpers, action=self._round)
+                    self.stepped = threading.Barrier(1 + helpers, action=self._advance)
                     for _ in range(helpers):
                         self.orders.put(CHECK)
-                start = time.perf_counter()
-                done = self.run_steps(CHECK)
+                    done = self.run_steps(CHECK)
+                else:
+                    done = self.run_alone(CHECK)
                 seconds[share] = (time.perf_counter() - start) / done
                 rounds += 1
         finally:
@@ -285,6 +262,15 @@ class _Split:
         """A helper's part: a share of the steps of every round ``lead`` shares, until it says no more."""
         for steps in iter(self.orders.get, None):
             self.run_steps(steps)
+
+    def run_alone(self, steps: int) -> int:
+        """At most ``steps`` steps by this worker alone, as an unshared batch steps. Returns the steps run."""
+        done = 0
+        while done < steps and self.n:
+            self.batch.step(self.tables, self.n, self.run.views)
+            self._advance()
+            done += 1
+        return done
 
     def run_steps(self, steps: int) -> int:
         """This worker's share of at most ``steps`` steps (fewer if the batch empties); every worker of the
@@ -301,10 +287,11 @@ class _Split:
             raise
 
     def _step(self) -> None:
-        n, tok, views = self.n, self.tok[:self.n], self.run.views
+        n, batch, views = self.n, self.batch, self.run.views
+        tok, row = batch.tok[:n], batch.row[:n]
         last = len(self.tables) - 1
         for k in range(len(self.tables)):
-            h, m = self.h[k][:n], self.m[k][:n]
+            h, m, c = batch.h[k][:n], batch.m[k][:n], batch.c[k][:n]
             for b in self._blocks(k):
                 p, xin = self.parts[k][b], self.xin[k][b][:n]
                 w = p.hi - p.lo
@@ -312,14 +299,15 @@ class _Split:
                     np.take(p.table, tok, axis=0, out=xin, mode="clip")  # (n,) -> (n, 5w)
                 else:
                     assert p.wxm is not None  # a later cell reads the one before's new states
-                    np.matmul(self.h[k - 1][:n], p.wxm, out=xin)  # (n, in) @ (in, 5w) -> (n, 5w)
+                    np.matmul(batch.h[k - 1][:n], p.wxm, out=xin)  # (n, in) @ (in, 5w) -> (n, 5w)
                     xin[:, w:] += p.b
                 mb = m[:, p.lo:p.hi]
                 np.matmul(h, p.wmh, out=mb)  # (n, H) @ (H, w) -> (n, w)
                 mb *= xin[:, :w]
             self.whole.wait()  # m is whole, and no worker reads this cell's h again this step
             for b in self._blocks(k):
-                p, xin, z, c = self.parts[k][b], self.xin[k][b][:n], self.z[k][b][:n], self.c[k][b][:n]
+                p, xin, z = self.parts[k][b], self.xin[k][b][:n], self.z[k][b][:n]
+                cb, hb = c[:, p.lo:p.hi], h[:, p.lo:p.hi]
                 w = p.hi - p.lo
                 np.matmul(m, p.wh, out=z)  # (n, H) @ (H, 4w) -> (n, 4w)
                 z += xin[:, w:]
@@ -327,15 +315,14 @@ class _Split:
                 u = z[:, 3 * w:]
                 np.tanh(u, out=u)
                 i, f, o = z[:, :w], z[:, w:2 * w], z[:, 2 * w:3 * w]
-                c *= f
+                cb *= f
                 i *= u
-                c += i
-                hb = h[:, p.lo:p.hi]
-                np.tanh(c, out=hb)
+                cb += i
+                np.tanh(cb, out=hb)
                 hb *= o
                 view = views[k]
                 if view is not None:
-                    view[self.row[:n], p.lo:p.hi] = hb
+                    view[row, p.lo:p.hi] = hb
             (self.stepped if k == last else self.whole).wait()  # h is whole
 
 
@@ -365,16 +352,13 @@ class _Run:
             return k
 
     def split_batch(self, batch: _Batch, n: int, pos: np.ndarray, end: np.ndarray) -> _Split:
-        """A batch to share, holding slots [0, n) of ``batch`` and chains from the queue."""
+        """``batch`` (its slots [0, n) stepping, see ``_Split``) made ready to share."""
         with self.lock:
             if self._parts is None:  # the matrices' columns regrouped by block, once a call
                 self._parts = [[_Part(t, int(lo), int(hi)) for lo, hi in
                                 itertools.pairwise(np.linspace(0, t.units, min(self.blocks, t.units) + 1).round())]
                                for t in self.tables]
-            parts = self._parts
-        shared = _Split(self, parts, self.slots)
-        shared.load(batch, n, pos, end)
-        return shared
+        return _Split(self, self._parts, batch, n, pos, end)
 
     def solo(self) -> None:
         """Step a running batch of this worker's own, refilled from the queue. Once the queue is empty, the
@@ -528,7 +512,7 @@ def mlstm_rows(embedding: np.ndarray, cells: Sequence, chains: Sequence[np.ndarr
             run.solo()
         elif split and len(live) < n_workers:
             # Fewer chains than workers: one batch from the start, its products shared by every worker.
-            shared = run.split_batch(_Batch(run.tables, 0), 0, np.zeros(0, np.int64), np.zeros(0, np.int64))
+            shared = run.split_batch(_Batch(run.tables, slots), 0, np.zeros(slots, np.int64), np.zeros(slots, np.int64))
             run.threads([functools.partial(shared.lead, n_workers - 1)] + [shared.serve] * (n_workers - 1))
         else:
             run.threads([functools.partial(run.work, queue.SimpleQueue()) for _ in range(n_workers)])
