@@ -520,8 +520,8 @@ def mlstm_rows(embedding: np.ndarray, cells: Sequence, chains: Sequence[np.ndarr
 
 def mlstm_states(embedding: np.ndarray, cells, tokens: np.ndarray, all_cells: bool = False, **kw) -> np.ndarray:
     """States of every step: tokens (B, T) UniRep codes (start token first) -> (B, T, H), or with
-    ``all_cells`` every cell's states side by side, (B, T, n_cells * H). ``kw``: ``slots`` and ``workers``
-    of ``mlstm_rows``."""
+    ``all_cells`` every cell's states side by side, (B, T, n_cells * H). ``kw``: ``slots``, ``workers`` and
+    ``split_units`` of ``mlstm_rows``."""
     batch, steps = tokens.shape
     width = sum(int(c.wmh.shape[0]) for c in cells) if all_cells else int(cells[-1].wmh.shape[0])
     out = np.empty((batch * steps + 1, width), np.float32)  # the last row: mlstm_rows's scratch
