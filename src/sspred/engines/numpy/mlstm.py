@@ -145,7 +145,7 @@ class _Batch:
 
 
 class _Part:
-    """One worker's share of a cell in a shared batch: units [lo, hi) and the matrix columns that make them,
+    """One block of a cell in a shared batch: units [lo, hi) and the matrix columns that make them,
     the input side as [x Wmx | x Wx + b] and the gates in the order i, f, o, u, as for the whole cell."""
 
     def __init__(self, t: _Tables, lo: int, hi: int):
@@ -165,8 +165,8 @@ class _Split:
     is a share of m = (x Wmx) * (h Wmh), then a share of z = x Wx + m Wh + b and of the c, h update, and the
     workers take blocks as they come free, so a worker that the system runs less does less of the step.
     A cell's step waits twice: m must be whole before m Wh reads it, and h before the next product reads it.
-    Each wait's action, run by one worker while the others wait, starts the next round of blocks; the last
-    one also moves the batch on a step."""
+    Each wait's action, run by one worker while the others wait, starts the next pass over the blocks; the
+    last one also moves the batch on a step."""
 
     def __init__(self, run: _Run, parts: list[list[_Part]], batch: _Batch, n: int, pos: np.ndarray,
                  end: np.ndarray):
@@ -179,7 +179,7 @@ class _Split:
         self.xin = [[np.empty((self.slots, 5 * (p.hi - p.lo)), np.float32) for p in ps] for ps in parts]
         self.z = [[np.empty((self.slots, 4 * (p.hi - p.lo)), np.float32) for p in ps] for ps in parts]
         self.lock = threading.Lock()
-        self.taken = 0  # blocks taken in this round
+        self.taken = 0  # blocks taken in this pass
         self.whole = threading.Barrier(1)  # each shared round's, made by ``lead``
         self.stepped = threading.Barrier(1)
         self.orders: queue.SimpleQueue[int | None] = queue.SimpleQueue()  # a helper's next round of steps
@@ -197,7 +197,7 @@ class _Split:
         np.take(self.run.flat_tok, self.pos[:n], out=self.batch.tok[:n])
         np.take(self.run.flat_row, self.pos[:n], out=self.batch.row[:n])
 
-    def _round(self) -> None:
+    def _next_pass(self) -> None:
         self.taken = 0
 
     def _advance(self) -> None:
@@ -219,7 +219,7 @@ class _Split:
         self._gather()
 
     def _blocks(self, k: int):
-        """The blocks of cell k this worker takes in this round, one at a time."""
+        """The blocks of cell k this worker takes in this pass, one at a time."""
         while True:
             with self.lock:
                 b = self.taken
@@ -245,7 +245,7 @@ class _Split:
                         share = not share  # a look at the other way, as the load may have changed
                 start = time.perf_counter()
                 if share:
-                    self.whole = threading.Barrier(1 + helpers, action=self._round)
+                    self.whole = threading.Barrier(1 + helpers, action=self._next_pass)
                     self.stepped = threading.Barrier(1 + helpers, action=self._advance)
                     for _ in range(helpers):
                         self.orders.put(CHECK)
