@@ -12,8 +12,9 @@ baseline's src (``git archive REV src``) and with this tree's, one after the oth
 residues (the validation chains joined, cut to length), idle and with ``--load`` busy-looping Python processes
 that the script starts and stops. It prints one JSON line per run (seconds, residues/s, peak memory) and says
 whether the two trees' .ss2 files are byte-equal. ``profile`` times each operation of one step at several
-batch sizes with one BLAS thread, and the float32 GEMM rate here, so the mLSTM's share of the GEMM limit shows;
-``measure`` returns its figures to benchmarks/run.py.
+batch sizes with one BLAS thread, the float32 GEMM rate here, so the mLSTM's share of the GEMM limit shows,
+and the cost of the two barrier waits a step shared by two workers makes; ``measure`` returns its figures to
+benchmarks/run.py.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -127,7 +129,8 @@ def compare(args) -> None:
 
 
 def profile(batches: Sequence[int]) -> list[dict[str, Any]]:
-    """The GEMM rate at one and two BLAS threads, then each step operation's share at each batch size."""
+    """The GEMM rate at one and two BLAS threads, a barrier wait on two threads, then each step operation's
+    share at each batch size."""
     threadpool_limits = require("threadpoolctl", "serve", "benchmarks/unirep_speed.py").threadpool_limits
 
     from sspred.engines.numpy.mlstm import _sigmoid_, _Tables
@@ -144,6 +147,22 @@ def profile(batches: Sequence[int]) -> list[dict[str, Any]]:
             rate = 5 * 2 * 2048 ** 3 / (time.perf_counter() - start)
         rows.append({"gemm_2048_threads": threads, "gflop_per_s": round(rate / 1e9, 1),
                      "residues_per_s_limit": round(rate / FLOP_PER_RESIDUE)})
+    # A shared step (one long chain on two workers) waits twice: time those waits alone, on two threads.
+    waits = 20_000
+    barrier = threading.Barrier(2)
+
+    def wait_all() -> None:
+        for _ in range(waits):
+            barrier.wait()
+
+    helper = threading.Thread(target=wait_all)
+    start = time.perf_counter()
+    helper.start()
+    wait_all()
+    helper.join()
+    wait = (time.perf_counter() - start) / waits
+    rows.append({"barrier_wait_us_two_threads": round(wait * 1e6, 1),
+                 "seconds_for_35000_steps_of_two_waits": round(35_000 * 2 * wait, 2)})
     w = uw.load(1900)
     t = _Tables(w.cells[0], w.embedding)
     table = t.table

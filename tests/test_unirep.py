@@ -619,6 +619,74 @@ def test_refilled_batch_gives_each_chain_its_states_alone(n_cells):
         np.testing.assert_allclose(alone, one_chain_states(w, tok), atol=1e-5, rtol=0)
 
 
+@pytest.fixture
+def shared_rounds(monkeypatch) -> list[int]:
+    """The workers taking part in each round of steps of a shared batch, once per worker in the round."""
+    from sspred.engines.numpy import mlstm
+
+    rounds: list[int] = []
+    run_steps, run_alone = mlstm._Split.run_steps, mlstm._Split.run_alone
+
+    def shared(self, steps: int) -> int:
+        rounds.append(self.stepped.parties)
+        return run_steps(self, steps)
+
+    def alone(self, steps: int) -> int:
+        rounds.append(1)
+        return run_alone(self, steps)
+
+    monkeypatch.setattr(mlstm._Split, "run_steps", shared)
+    monkeypatch.setattr(mlstm._Split, "run_alone", alone)
+    return rounds
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_lone_chain_shared_by_workers_gives_the_reference_states(random_weights_folder, shared_rounds, workers):
+    """One chain of 300 residues with more workers than chains: every step's products are shared out in
+    blocks of units (``split_units=0`` shares even the 64-unit cells), in rounds shared and rounds stepped by
+    one worker, and every cell's states are the equations' (float64) and the unshared path's to 1e-5."""
+    w = uw.read(random_weights_folder / "64_weights" / "model_weights.npz")
+    tok = np.random.default_rng(5).integers(1, 26, size=301)
+    shared = mlstm_states(w.embedding, w.cells, tok[None], all_cells=True, workers=workers, split_units=0)[0]
+    assert workers in shared_rounds and 1 in shared_rounds  # both ways of stepping were used
+    alone = mlstm_states(w.embedding, w.cells, tok[None], all_cells=True, workers=1)[0]
+    np.testing.assert_allclose(shared, one_chain_states(w, tok), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(shared, alone, atol=1e-5, rtol=0)
+
+
+def test_last_batch_is_shared_when_the_queue_is_empty(shared_rounds):
+    """A long chain among short ones on 2 workers of 3 slots: once the queue is empty and one worker has
+    nothing left, the other's batch is shared between them (it looks every 32 steps, and the long chain has
+    2,000), and every chain keeps its own states."""
+    w = small_random_weights(64, 1, seed=4)
+    rng = np.random.default_rng(6)
+    chains = [rng.integers(1, 26, size=n + 1) for n in (2000, 4, 20, 9, 35, 1, 12, 6)]
+    starts = np.concatenate([[0], np.cumsum([c.size for c in chains])])
+    out = np.full((starts[-1] + 1, 64), np.nan, np.float32)
+    rows = [np.arange(starts[k], starts[k + 1]) for k in range(len(chains))]
+    mlstm_rows(w.embedding, w.cells, chains, rows, out, slots=3, workers=2, split_units=0)
+    assert 2 in shared_rounds
+    for k, tok in enumerate(chains):
+        np.testing.assert_allclose(out[starts[k]:starts[k + 1]], one_chain_states(w, tok), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("chains", [1, 8])
+def test_an_error_in_a_shared_batch_reaches_the_caller(random_weights_folder, shared_rounds, chains):
+    """A step that fails where a batch may be shared (a state's row past the end of ``out``: at step 10 of one
+    chain, in the first round, which is shared; or at step 70 of a long chain among short ones) raises the
+    worker's own error in the caller, and no worker is left waiting on another."""
+    w = uw.read(random_weights_folder / "64_weights" / "model_weights.npz")
+    tok = np.random.default_rng(7).integers(1, 26, size=101)
+    steps = [tok] + [tok[:5]] * (chains - 1)
+    rows = [np.arange(c.size) for c in steps]
+    rows[0][10 if chains == 1 else 70] = 10**6
+    out = np.zeros((200, 4 * 64), np.float32)
+    with pytest.raises(IndexError, match="out of bounds"):
+        mlstm_rows(w.embedding, w.cells, steps, rows, out, all_cells=True, slots=3, workers=2, split_units=0)
+    if chains == 1:
+        assert shared_rounds[0] == 2
+
+
 def test_extractor_batches_both_passes_like_single_chains_in_float16():
     """Features of mixed-length chains in a running batch, both passes and every cell, as float16, are each
     chain's float32 features alone, rounded."""
