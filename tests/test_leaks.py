@@ -39,8 +39,8 @@ def test_pair_leaks_counts_a_pair_for_both_sets_and_keeps_netsurfp2_rows():
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("mmseqs") is None, reason="MMseqs2 (Debian mmseqs2) not installed")
-def test_search_of_a_few_real_chains_finds_the_shipped_rows(tmp_path):
-    d = datasets.data_dir(None)
+def test_search_of_a_few_real_chains_finds_the_shipped_rows(tmp_path, data_dir):
+    d = data_dir  # the fixture skips, with a message, where the data sets are absent
     shipped = [r for r in shipped_rows("netsurfp2") if r[1] == "netsurfp2/train" and r[2] == "cb513"][:4]
     train_ids, test_ids = {r[0] for r in shipped}, {r[3] for r in shipped}
     nsp = datasets.read_netsurfp2(d / "netsurfp2")
