@@ -71,6 +71,22 @@ def _sigmoid_(x: np.ndarray) -> None:
     np.reciprocal(x, out=x)
 
 
+
+def _update_(z: np.ndarray, c: np.ndarray, h: np.ndarray) -> None:
+    """The cell update from the gates' pre-activations ``z`` (n, 4w) = [i | f | o | u], in place on ``c`` and ``h``
+    (n, w): c = sigmoid(f) c + sigmoid(i) tanh(u); h = sigmoid(o) tanh(c). The whole batch and each shared block
+    of units run these same operations, so both round alike."""
+    w = c.shape[1]
+    _sigmoid_(z[:, :3 * w])  # i, f, o
+    u = z[:, 3 * w:]
+    np.tanh(u, out=u)
+    i, f, o = z[:, :w], z[:, w:2 * w], z[:, 2 * w:3 * w]
+    c *= f
+    i *= u
+    c += i
+    np.tanh(c, out=h)
+    h *= o
+
 class _Tables:
     """A cell's matrices arranged for the running batch: the input side as one (in, 5H) matrix [Wmx | Wx],
     or for the first cell, whose input is a token, as a (tokens, 5H) table [x Wmx | x Wx + b] per token."""
@@ -129,15 +145,7 @@ class _Batch:
             m *= xin[:, :units]
             np.matmul(m, t.wh, out=z)  # (n, H) @ (H, 4H) -> (n, 4H)
             z += xin[:, units:]
-            _sigmoid_(z[:, :3 * units])  # i, f, o
-            u = z[:, 3 * units:]
-            np.tanh(u, out=u)
-            i, f, o = z[:, :units], z[:, units:2 * units], z[:, 2 * units:3 * units]
-            c *= f
-            i *= u
-            c += i
-            np.tanh(c, out=h)
-            h *= o
+            _update_(z, c, h)
             view = views[k]
             if view is not None:
                 view[self.row[:n]] = h
@@ -311,15 +319,7 @@ class _Split:
                 w = p.hi - p.lo
                 np.matmul(m, p.wh, out=z)  # (n, H) @ (H, 4w) -> (n, 4w)
                 z += xin[:, w:]
-                _sigmoid_(z[:, :3 * w])  # i, f, o
-                u = z[:, 3 * w:]
-                np.tanh(u, out=u)
-                i, f, o = z[:, :w], z[:, w:2 * w], z[:, 2 * w:3 * w]
-                cb *= f
-                i *= u
-                cb += i
-                np.tanh(cb, out=hb)
-                hb *= o
+                _update_(z, cb, hb)
                 view = views[k]
                 if view is not None:
                     view[row, p.lo:p.hi] = hb
