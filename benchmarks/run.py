@@ -21,7 +21,6 @@ import importlib
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from sspred.errors import InputError, MissingExtra
+from sspred.recipes.provenance import source
 from sspred.unirep.weights import MissingWeights
 
 #: The benchmarks, in the order they run; each name is a module beside this file.
@@ -47,13 +47,8 @@ HERE = Path(__file__).resolve().parent
 
 def git_commit() -> str | None:
     """The checkout's commit, with ``-dirty`` when its tracked files differ from it; None outside git."""
-    try:
-        commit = subprocess.run(["git", "-C", str(HERE), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(HERE), "diff", "--quiet", "HEAD"]).returncode != 0
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("-dirty" if dirty else "")
+    found = source(HERE)
+    return None if found["commit"] is None else found["commit"] + ("-dirty" if found["dirty"] else "")
 
 
 def machine() -> dict[str, Any]:

@@ -10,25 +10,31 @@ from sspred.training import epoch_accuracy
 from sspred.version import __version__
 
 
-def source() -> dict[str, Any]:
-    """The package version, and the git commit of the checkout it runs from (None outside a checkout; ``dirty``
-    when files differ from it).
+def git(*args: str, where: str | Path | None = None) -> str | None:
+    """``git ARGS``'s output, stripped, run in ``where`` (default: this package's folder); None when empty,
+    outside a checkout, without git, or on an error."""
+    folder = Path(where) if where is not None else Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def source(where: str | Path | None = None) -> dict[str, Any]:
+    """The package version, and the git commit of the checkout at ``where`` (default: the one sspred runs from;
+    None outside a checkout; ``dirty`` when tracked files differ from it).
 
     Examples
     --------
     >>> sorted(source())
     ['commit', 'dirty', 'version']
     """
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                                capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
+    commit = git("rev-parse", "HEAD", where=where)
+    if commit is None:
         return {"version": __version__, "commit": None, "dirty": None}
-    if commit.returncode != 0:
-        return {"version": __version__, "commit": None, "dirty": None}
-    return {"version": __version__, "commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    status = git("status", "--porcelain", "--untracked-files=no", where=where)
+    return {"version": __version__, "commit": commit, "dirty": bool(status)}
 
 
 def fit_record(history: dict) -> dict[str, Any]:

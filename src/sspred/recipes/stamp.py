@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from sspred.io.textfile import atomic_output
 from sspred.model import resolve
 from sspred.recipes.build import PROVENANCE, RECIPE, resolved_config
 from sspred.recipes.pools import read_pool
-from sspred.recipes.provenance import fit_record
+from sspred.recipes.provenance import fit_record, git
 from sspred.recipes.recipe import MemberRecipe, Recipe, builtin_names, load
 
 #: The conv sweep's runs (BENCHMARKS.md, "The conv sweep"): the torch engine on one shared H100, 8 jobs at once,
@@ -44,15 +43,6 @@ SHIPPED_RUNS: dict[str, dict[str, Any]] = {
 }
 #: Where a shipped member is not what its recipe would train, why (members absent here match).
 MISMATCHES: dict[tuple[str, str], str] = {}
-
-
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True,
-                              timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def member_provenance(recipe: Recipe, member: MemberRecipe, desc: dict, shipped_in: str | None) -> dict:
@@ -117,7 +107,7 @@ def stamp(name: str) -> dict:
     """Stamp the shipped model of recipe ``name``; return its new ``recipe`` entry."""
     recipe = load(name)
     path = resolve(recipe.model)
-    shipped_in = _git("log", "-1", "--format=%h", "--", str(path))
+    shipped_in = git("log", "-1", "--format=%h", "--", str(path))
     header, _ = modelfile.load(path)
     header = stamped_header(recipe, header, shipped_in)
     rewrite_header(path, header)
