@@ -30,6 +30,7 @@ from sspred import splits
 from sspred.errors import ConfigError
 from sspred.io import datasets
 from sspred.io.datasets import Chain
+from sspred.recipes.leaks import label_test_sets
 
 #: Chains of each set a smoke run reads (training; validation gets a quarter): enough for every head's labels.
 SMOKE_CHAINS = 160
@@ -104,10 +105,6 @@ def multitask(options: dict, data_dir: Path, smoke: bool) -> Pool:
                 {"sets": list(MULTITASK_SETS), "chains": {k: len(v) for k, v in sets.items()}, "leak_lists": digests})
 
 
-#: The test sets the dssp8-clustered pool is audited against: name -> (named set, split).
-AUDITED_TEST_SETS = {"cb513": ("cb513", "test"), "ts115": ("ts115", "test"), "new364": ("netsurfp2", "test")}
-
-
 def dssp8_clustered(options: dict, data_dir: Path, smoke: bool) -> Pool:
     identity = float(options.get("identity", splits.IDENTITY))
     coverage = float(options.get("coverage", splits.COVERAGE))
@@ -120,8 +117,7 @@ def dssp8_clustered(options: dict, data_dir: Path, smoke: bool) -> Pool:
     # Keyed by position: the same PDB chain id can sit in two of the files.
     keyed = [(str(i), c.sequence) for i, c in enumerate(chains)]
     leaking: set[int] = set()
-    for set_name, split in AUDITED_TEST_SETS.values():
-        test = datasets.load(set_name, split, data_dir)
+    for test in label_test_sets(Path(data_dir)).values():  # the test sets the label sets' leak lists audit against
         audit = splits.audit(keyed, [(c.id, c.sequence) for c in test], identity, coverage, settings)
         leaking |= {int(k) for k in audit.leaking_train}
     seen: set[str] = set()
